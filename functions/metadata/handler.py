@@ -1,0 +1,8 @@
+"""GET /.well-known/oauth-authorization-server and GET /.well-known/jwks.json."""
+
+from passport.apigw import serve
+from passport.endpoints.discovery import handle
+
+
+def handler(event, context):
+    return serve(event, handle)

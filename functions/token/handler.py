@@ -1,0 +1,8 @@
+"""POST /oauth/token (RFC 6749 section 3.2)."""
+
+from passport.apigw import serve
+from passport.compose import token_endpoint
+
+
+def handler(event, context):
+    return serve(event, lambda request: token_endpoint().handle(request))

@@ -1,0 +1,5 @@
+import sys
+
+from passport.cli import main
+
+sys.exit(main())

@@ -1,0 +1,91 @@
+"""API Gateway proxy events <-> the core's :class:`~passport.core.http.Request` and
+:class:`~passport.core.http.Response`. The only module that knows the event shapes of a proxy integration.
+
+:func:`serve` is what every HTTP handler calls: it turns the event into a request, runs the endpoint, and
+answers anything that escapes it in the endpoint's style, never with a stack trace.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from passport.core.errors import OAuthError, StorageUnavailable, temporarily_unavailable
+from passport.core.http import NO_STORE, Headers, Request, Response, json_response
+
+log = logging.getLogger("passport")
+
+
+def request_from_event(event: Mapping[str, Any]) -> Request:
+    """A REST (payload 1.0) or HTTP API (2.0) proxy event as a core request."""
+    is_v2 = event.get("version") == "2.0"
+    context = event.get("requestContext") or {}
+    if is_v2:
+        method = context.get("http", {}).get("method", "GET")
+        path = event.get("rawPath", "/")
+        headers = dict(event.get("headers") or {})
+        if event.get("cookies"):
+            headers["cookie"] = "; ".join(event["cookies"])
+        query: dict[str, list[str]] = {
+            k: v.split(",") for k, v in (event.get("queryStringParameters") or {}).items()
+        }
+        source_ip = context.get("http", {}).get("sourceIp", "")
+    else:
+        method = event.get("httpMethod", "GET")
+        path = event.get("path", "/")
+        multi = event.get("multiValueHeaders") or {}
+        headers = {k: ",".join(v) for k, v in multi.items()} if multi else dict(event.get("headers") or {})
+        query = dict(event.get("multiValueQueryStringParameters") or {}) or {
+            k: [v] for k, v in (event.get("queryStringParameters") or {}).items()
+        }
+        source_ip = context.get("identity", {}).get("sourceIp", "")
+    raw = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            body = b"\xff"  # undecodable: the endpoint refuses it as it would any non-UTF-8 body
+    else:
+        body = raw.encode("utf-8", "surrogateescape")
+    return Request(
+        method=method.upper(), path=path, headers=Headers(headers), query=query, body=body,
+        source_ip=source_ip, path_params=dict(event.get("pathParameters") or {}),
+    )
+
+
+def result_from_response(response: Response) -> dict[str, Any]:
+    return {
+        "statusCode": response.status,
+        "headers": response.headers,
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
+
+
+def serve(event: Mapping[str, Any], endpoint: Callable[[Request], Response]) -> dict[str, Any]:
+    try:
+        response = endpoint(request_from_event(event))
+    except OAuthError as error:
+        response = json_response(error.body(), error.status, {**NO_STORE, **error.headers})
+    except StorageUnavailable as error:
+        log.warning("storage unavailable: %s", error)
+        unavailable = temporarily_unavailable()
+        response = json_response(unavailable.body(), unavailable.status, {**NO_STORE, **unavailable.headers})
+    except Exception:
+        log.exception("unhandled error")  # the trace goes to the log, never to the caller
+        response = json_response(
+            {"error": "server_error", "error_description": "The server met an unexpected condition."},
+            500, NO_STORE,
+        )
+    return result_from_response(response)
+
+
+def parse_json_body(request: Request) -> Any:
+    try:
+        return json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None

@@ -1,0 +1,283 @@
+"""The ``passport`` command (SPEC section 3), mirroring Laravel Passport's artisan commands.
+
+Every command takes ``--json`` and then prints one JSON object (a list for ``list``). Errors are one line on
+stderr and exit status 1. Commands work on the local store: the running ``passport serve``'s if there is one,
+else an embedded store of their own on the same data folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from passport.config import ALGORITHMS, ConfigError, Settings, load_settings
+from passport.core.clients import DEVICE_CODE, PERSONAL_ACCESS, InvalidClientMetadata, new_client
+from passport.core.models import Client
+
+GRANT_SHORTCUTS = {
+    "client": ("client_credentials",),
+    "personal": (PERSONAL_ACCESS,),
+    "password": ("password", "refresh_token"),
+    "device": (DEVICE_CODE, "refresh_token"),
+    "implicit": ("implicit",),
+}
+DEFAULT_GRANTS = ("authorization_code", "refresh_token")
+
+
+class CommandError(Exception):
+    """A failure the user can act on: printed as one line, exit status 1."""
+
+
+def client_json(client: Client, secret: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"client_id": client.client_id}
+    if secret is not None:
+        body["client_secret"] = secret
+    body.update({
+        "name": client.name, "redirect_uris": list(client.redirect_uris), "grant_types": list(client.grant_types),
+        "scopes": list(client.scopes), "public": client.public, "first_party": client.first_party,
+        "revoked": client.revoked,
+    })
+    return body
+
+
+class Output:
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def emit(self, payload: Any, text: str) -> None:
+        print(json.dumps(payload, indent=2) if self.as_json else text)
+
+    def note(self, text: str) -> None:
+        """Progress and hints: stderr under --json, so stdout stays one JSON document."""
+        print(text, file=sys.stderr if self.as_json else sys.stdout)
+
+
+def describe_client(client: Client, secret: str | None = None) -> str:
+    lines = [
+        f"Client ID ........ {client.client_id}",
+        *( [f"Client secret .... {secret}   (shown once: store it now)"] if secret else []),
+        f"Name ............. {client.name}",
+        f"Type ............. {'public' if client.public else 'confidential'}"
+        f"{', first-party' if client.first_party else ''}{', REVOKED' if client.revoked else ''}",
+        f"Grants ........... {' '.join(client.grant_types)}",
+    ]
+    if client.redirect_uris:
+        lines.append(f"Redirect URIs .... {' '.join(client.redirect_uris)}")
+    lines.append(f"Scopes ........... {' '.join(client.scopes) or '(any defined scope)'}")
+    return "\n".join(lines)
+
+
+# -- commands ----------------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    from passport.local.serve import serve
+
+    serve(settings, host=args.host, port=args.port)
+
+
+def cmd_keys(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    from passport import admin
+
+    if args.action == "rotate":
+        kid = admin.rotate_keys(settings, alg=args.alg, bits=args.length)
+        out.emit({"kid": kid, "rotated": True}, f"New signing key {kid}; the previous key stays in the JWKS.")
+        return
+    kid = admin.create_keys(settings, force=args.force, alg=args.alg, bits=args.length)
+    where = settings.keys.secret_name or str(settings.keys_path)
+    if kid is None:
+        out.emit({"kid": None, "created": False, "location": where},
+                 f"Keys already exist in {where}; use --force to replace them.")
+    else:
+        out.emit({"kid": kid, "created": True, "location": where}, f"Encryption keys generated in {where} ({kid}).")
+
+
+def cmd_install(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    from passport import admin
+    from passport.storage.repositories import DynamoClientStore
+
+    result = admin.install(settings, DynamoClientStore(), force=args.force)
+    payload = {"kid": result.kid, "clients": [client_json(m.client, m.secret) for m in result.clients]}
+    text = [f"Encryption keys {'generated' if result.kid else 'already present'}."]
+    text += [describe_client(m.client, m.secret) for m in result.clients] or ["Default clients already present."]
+    out.emit(payload, "\n\n".join(text))
+
+
+def _client_store() -> Any:
+    from passport.storage.repositories import DynamoClientStore
+
+    return DynamoClientStore()
+
+
+def cmd_client_create(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    grants: list[str] = list(args.grant or [])
+    for shortcut, implied in GRANT_SHORTCUTS.items():
+        if getattr(args, shortcut):
+            grants += implied
+    if not grants:
+        grants = list(DEFAULT_GRANTS)
+    try:
+        made = new_client(
+            name=args.name, grant_types=grants, redirect_uris=args.redirect_uri or [], scopes=args.scope or [],
+            public=args.public, first_party=args.first_party, defined_scopes=settings.scopes,
+        )
+    except InvalidClientMetadata as error:
+        raise CommandError(str(error)) from None
+    _client_store().create(made.client)
+    out.emit(client_json(made.client, made.secret), "New client created.\n" + describe_client(made.client, made.secret))
+
+
+def cmd_client_list(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    clients = list(_client_store().all())
+    rows = [f"{c.client_id}  {'revoked ' if c.revoked else ''}{c.name}  [{' '.join(c.grant_types)}]" for c in clients]
+    out.emit([client_json(c) for c in clients], "\n".join(rows) or "No clients yet.")
+
+
+def _get_client(client_id: str) -> Client:
+    client = _client_store().get(client_id)
+    if client is None:
+        raise CommandError(f"no client with id {client_id}")
+    return client
+
+
+def cmd_client_show(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    client = _get_client(args.client_id)
+    out.emit(client_json(client), describe_client(client))
+
+
+def cmd_client_revoke(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    if not _client_store().revoke(args.client_id):
+        raise CommandError(f"no client with id {args.client_id}")
+    client = _get_client(args.client_id)
+    out.emit(client_json(client), f"Client {client.client_id} revoked: its tokens stop working at the guard.")
+
+
+def cmd_user_create(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    from passport.core.users import EmailTaken, create_user
+    from passport.storage.repositories import DynamoUserStore
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty() and not args.json:
+        import getpass
+
+        password = getpass.getpass("Password (empty for none): ") or None
+    try:
+        user = create_user(DynamoUserStore(), email=args.email, name=args.name, password=password)
+    except (EmailTaken, ValueError) as error:
+        raise CommandError(str(error)) from None
+    out.emit({"id": user.id, "email": user.email, "name": user.name}, f"User {user.email} created ({user.id}).")
+
+
+def cmd_scopes(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    payload = [{"name": name, "description": text, "default": name in settings.default_scopes}
+               for name, text in settings.scopes.items()]
+    width = max((len(n) for n in settings.scopes), default=0)
+    out.emit(payload, "\n".join(f"{n.ljust(width)}  {t}" for n, t in settings.scopes.items()) or "No scopes defined.")
+
+
+# -- parser ------------------------------------------------------------------------------------------------
+
+Command = Callable[[argparse.Namespace, Settings, Output], None]
+#: Commands that need the store (the rest need only settings, or run their own).
+NEEDS_STORE = {cmd_install, cmd_client_create, cmd_client_list, cmd_client_show, cmd_client_revoke, cmd_user_create}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON document")
+    common.add_argument("--config", help="settings file (default: $PASSPORT_CONFIG or ./passport.toml)")
+
+    parser = argparse.ArgumentParser(prog="passport", description="lambda-passport: an OAuth 2.0 server",
+                                     parents=[common])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", parents=[common], help="run the local server")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.set_defaults(func=cmd_serve)
+
+    keys = commands.add_parser("keys", parents=[common], help="create (or rotate) the signing keys")
+    keys.add_argument("action", nargs="?", choices=["rotate"], help="rotate: a new current key")
+    keys.add_argument("--force", action="store_true", help="replace existing keys")
+    keys.add_argument("--alg", choices=ALGORITHMS)
+    keys.add_argument("--length", type=int, choices=[2048, 3072, 4096], help="RSA key size")
+    keys.set_defaults(func=cmd_keys)
+
+    install = commands.add_parser("install", parents=[common], help="keys and the default clients")
+    install.add_argument("--force", action="store_true")
+    install.set_defaults(func=cmd_install)
+
+    client = commands.add_parser("client", parents=[common], help="manage clients")
+    client_commands = client.add_subparsers(dest="client_command", required=True, metavar="ACTION")
+    create = client_commands.add_parser("create", parents=[common], help="create a client")
+    create.add_argument("--name", required=True)
+    create.add_argument("--redirect-uri", action="append", metavar="URI")
+    create.add_argument("--public", action="store_true", help="no secret (SPAs, native apps, CLIs)")
+    create.add_argument("--grant", action="append", metavar="GRANT")
+    create.add_argument("--scope", action="append", metavar="SCOPE", help="limit the client to these scopes")
+    create.add_argument("--first-party", action="store_true", help="skip the consent screen")
+    for shortcut, implied in GRANT_SHORTCUTS.items():
+        create.add_argument(f"--{shortcut}", action="store_true", help=f"grants: {' '.join(implied)}")
+    create.set_defaults(func=cmd_client_create)
+    client_list = client_commands.add_parser("list", parents=[common], help="list clients")
+    client_list.set_defaults(func=cmd_client_list)
+    for name, func, text in (("show", cmd_client_show, "show a client"),
+                             ("revoke", cmd_client_revoke, "revoke a client and so all its tokens")):
+        sub = client_commands.add_parser(name, parents=[common], help=text)
+        sub.add_argument("client_id")
+        sub.set_defaults(func=func)
+
+    user = commands.add_parser("user", parents=[common], help="manage users")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    user_create = user_commands.add_parser("create", parents=[common], help="create a user")
+    user_create.add_argument("--email", required=True)
+    user_create.add_argument("--name", required=True)
+    user_create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user_create.set_defaults(func=cmd_user_create)
+
+    scopes = commands.add_parser("scopes", parents=[common], help="list the defined scopes")
+    scopes.set_defaults(func=cmd_scopes)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = Output(args.json)
+    try:
+        config = args.config or os.environ.get("PASSPORT_CONFIG")
+        if config:
+            os.environ["PASSPORT_CONFIG"] = str(Path(config).resolve())
+        elif Path("passport.toml").is_file():
+            os.environ["PASSPORT_CONFIG"] = str(Path("passport.toml").resolve())
+        settings = load_settings()
+        store: AbstractContextManager[Any] = nullcontext()
+        if args.func in NEEDS_STORE or (args.func is cmd_keys and settings.keys.secret_name):
+            from passport.local.runtime import local_store
+
+            store = local_store(settings)
+        with store:
+            args.func(args, settings, out)
+    except KeyboardInterrupt:
+        return 130
+    except (CommandError, ConfigError) as error:
+        print(f"passport: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # one clear line, never a traceback
+        from passport.core.errors import StorageUnavailable
+
+        reason = "the store is unavailable" if isinstance(error, StorageUnavailable) else type(error).__name__
+        print(f"passport: {reason}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

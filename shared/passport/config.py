@@ -1,0 +1,254 @@
+"""Settings: one file (``passport.toml``) read by the CDK app and at run time, every key overridable from the
+environment (SPEC section 9).
+
+The file is found through ``PASSPORT_CONFIG``, else ``./passport.toml``; without either the defaults below
+apply, and they equal the shipped file. An override is ``PASSPORT_<SECTION>_<KEY>`` for a key in a section and
+``PASSPORT_<KEY>`` for a top-level key. Lists in the environment are comma-separated or a JSON array; tables
+are JSON.
+
+This module is on the guard's import path: standard library only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+SUBJECTS = ("any", "user", "client")
+ALGORITHMS = ("RS256", "ES256", "EdDSA")
+MAX_LEEWAY_SECONDS = 60
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True)
+class RouteRule:
+    """A demo API route and the guard's rule for it."""
+
+    method: str
+    path: str
+    scopes: tuple[str, ...] = ()
+    any_scopes: tuple[str, ...] = ()
+    subject: str = "any"
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    access: int = 3600
+    refresh: int = 30 * 24 * 3600
+    personal_access: int = 365 * 24 * 3600
+    code: int = 600
+    device: int = 600
+
+
+@dataclass(frozen=True)
+class Grants:
+    password: bool = False
+    implicit: bool = False
+
+
+@dataclass(frozen=True)
+class Keys:
+    algorithm: str = "RS256"
+    rsa_bits: int = 2048
+    path: str = ""
+    secret_name: str = ""
+
+
+@dataclass(frozen=True)
+class Guard:
+    revocation_cache_seconds: int = 30
+    authorizer_cache_seconds: int = 60
+    leeway_seconds: int = 30
+
+
+@dataclass(frozen=True)
+class Storage:
+    clients_table: str = "passport-clients"
+    users_table: str = "passport-users"
+    tokens_table: str = "passport-tokens"
+    region: str = ""
+
+
+def _default_demo_routes() -> tuple[RouteRule, ...]:
+    return (
+        RouteRule("GET", "/api/user", subject="user"),
+        RouteRule("GET", "/api/ping"),
+        RouteRule("GET", "/api/orders", scopes=("orders:read",)),
+    )
+
+
+@dataclass(frozen=True)
+class DemoApi:
+    routes: tuple[RouteRule, ...] = field(default_factory=_default_demo_routes)
+
+
+@dataclass(frozen=True)
+class Settings:
+    issuer: str = ""
+    audience: str = ""
+    data_dir: str = ".passport"
+    default_scopes: tuple[str, ...] = ()
+    scopes: dict[str, str] = field(
+        default_factory=lambda: {
+            "orders:read": "Read your orders",
+            "orders:write": "Create and change your orders",
+        }
+    )
+    lifetimes: Lifetimes = field(default_factory=Lifetimes)
+    grants: Grants = field(default_factory=Grants)
+    keys: Keys = field(default_factory=Keys)
+    guard: Guard = field(default_factory=Guard)
+    storage: Storage = field(default_factory=Storage)
+    demo_api: DemoApi = field(default_factory=DemoApi)
+    # Where relative paths in the file are anchored (the file's folder).
+    base_dir: str = "."
+
+    @property
+    def issuer_url(self) -> str:
+        """The issuer; unset, it follows the local server's HOST and PORT."""
+        if self.issuer:
+            return self.issuer.rstrip("/")
+        host = os.environ.get("HOST", "127.0.0.1")
+        port = os.environ.get("PORT", "8000")
+        return f"http://{host}:{port}"
+
+    @property
+    def token_audience(self) -> str:
+        return self.audience or f"{self.issuer_url}/api"
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.base_dir, self.data_dir)
+
+    @property
+    def keys_path(self) -> Path:
+        return Path(self.base_dir, self.keys.path) if self.keys.path else self.data_path / "keys"
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read the settings file (if any), then apply ``PASSPORT_*`` overrides."""
+    environ = os.environ if environ is None else environ
+    path = path or environ.get("PASSPORT_CONFIG") or ("passport.toml" if Path("passport.toml").is_file() else None)
+    raw: dict[str, Any] = {}
+    base_dir = "."
+    if path:
+        file = Path(path)
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read settings file {file}: {exc}") from exc
+        base_dir = str(file.resolve().parent)
+    raw["base_dir"] = base_dir
+    settings = _build(Settings, raw, "", environ)
+    _validate(settings)
+    return settings
+
+
+def _build(cls: type, raw: dict[str, Any], prefix: str, environ: dict[str, str]) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{prefix.rstrip('_').lower()}] must be a table")
+    hints = get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(prefix.lower() + u for u in unknown))}")
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        env_name = f"PASSPORT_{prefix}{f.name}".upper()
+        if dataclasses.is_dataclass(hint):
+            values[f.name] = _build(hint, raw.get(f.name, {}), f"{prefix}{f.name}_", environ)
+        elif env_name in environ and f.name != "base_dir":
+            values[f.name] = _from_env(env_name, environ[env_name], hint)
+        elif f.name in raw:
+            values[f.name] = _coerce(f"{prefix}{f.name}".lower(), raw[f.name], hint)
+    return cls(**values)
+
+
+def _from_env(name: str, text: str, hint: Any) -> Any:
+    origin = get_origin(hint)
+    if hint is bool:
+        if text.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.strip().lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{name} must be true or false, not {text!r}")
+    if hint is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {text!r}") from None
+    if origin in (tuple, dict):
+        stripped = text.strip()
+        if stripped.startswith(("[", "{")):
+            try:
+                value = json.loads(stripped)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{name} is not valid JSON: {exc}") from None
+        elif origin is tuple:
+            value = [part.strip() for part in stripped.split(",") if part.strip()]
+        else:
+            raise ConfigError(f"{name} must be a JSON object")
+        return _coerce(name, value, hint)
+    return text
+
+
+def _coerce(name: str, value: Any, hint: Any) -> Any:
+    origin = get_origin(hint)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name} must be true or false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name} must be a whole number")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} must be a string")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{name} must be a list")
+        (item_hint, _ellipsis) = get_args(hint)
+        if dataclasses.is_dataclass(item_hint):
+            return tuple(_build(item_hint, item, f"{name}_", {}) for item in value)
+        return tuple(_coerce(name, item, item_hint) for item in value)
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f"{name} must be a table of strings")
+        return dict(value)
+    raise ConfigError(f"{name}: unsupported setting type {hint}")
+
+
+def _validate(s: Settings) -> None:
+    if s.keys.algorithm not in ALGORITHMS:
+        raise ConfigError(f"keys.algorithm must be one of {', '.join(ALGORITHMS)}")
+    if s.keys.rsa_bits not in (2048, 3072, 4096):
+        raise ConfigError("keys.rsa_bits must be 2048, 3072 or 4096")
+    if not 0 <= s.guard.leeway_seconds <= MAX_LEEWAY_SECONDS:
+        raise ConfigError(f"guard.leeway_seconds must be between 0 and {MAX_LEEWAY_SECONDS}")
+    if s.guard.revocation_cache_seconds < 0 or not 0 <= s.guard.authorizer_cache_seconds <= 3600:
+        raise ConfigError("guard cache times must be between 0 and 3600 seconds")
+    for name, seconds in dataclasses.asdict(s.lifetimes).items():
+        if seconds <= 0:
+            raise ConfigError(f"lifetimes.{name} must be positive")
+    for scope in s.scopes:
+        if not scope or any(c in scope for c in ' "\\') or not scope.isprintable():
+            raise ConfigError(f"scope name {scope!r} is not a valid RFC 6749 scope token")
+    undefined = [scope for scope in s.default_scopes if scope not in s.scopes]
+    if undefined:
+        raise ConfigError(f"default_scopes names undefined scope(s): {', '.join(undefined)}")
+    for rule in s.demo_api.routes:
+        if rule.subject not in SUBJECTS:
+            raise ConfigError(f"demo_api route {rule.path}: subject must be one of {', '.join(SUBJECTS)}")
+        if not rule.path.startswith("/"):
+            raise ConfigError(f"demo_api route {rule.path!r} must start with /")

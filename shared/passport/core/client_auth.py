@@ -1,0 +1,87 @@
+"""Client authentication at the token endpoint (RFC 6749 sections 2.3.1 and 3.2.1).
+
+Confidential clients authenticate with HTTP Basic (``client_secret_basic``) or with ``client_id`` and
+``client_secret`` in the body (``client_secret_post``), never both. Public clients send ``client_id`` only
+(``none``) and must prove possession another way (PKCE).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from passport.core.errors import OAuthError, invalid_client, invalid_request
+from passport.core.hashing import verify_secret
+from passport.core.http import Headers, single
+from passport.core.models import Client
+from passport.ports import ClientStore
+
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+
+#: Client ids are UUIDs; anything longer than this is refused before it reaches storage.
+MAX_CLIENT_ID_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    client_id: str | None
+    secret: str | None
+    method: str  # one of AUTH_METHODS
+
+
+def parse_basic(header: str) -> tuple[str, str]:
+    """Decode ``Basic base64(urlencode(id):urlencode(secret))`` (RFC 6749 2.3.1, RFC 7617)."""
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid_client("The Basic credentials are malformed.", used_basic=True) from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep or not client_id:
+        raise invalid_client("The Basic credentials are malformed.", used_basic=True)
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def extract_credentials(headers: Headers, form: Mapping[str, list[str]]) -> ClientCredentials:
+    """Find how the client authenticates; two methods at once is ``invalid_request`` (RFC 6749 2.3)."""
+    body_id = single(form, "client_id")
+    body_secret = single(form, "client_secret")
+    authorization = headers.get("authorization", "")
+    if authorization[:6].lower() == "basic ":
+        if body_secret is not None:
+            raise invalid_request("The client used more than one authentication method.")
+        client_id, secret = parse_basic(authorization)
+        if body_id is not None and body_id != client_id:
+            raise invalid_request("The client_id in the body differs from the authenticated client.")
+        return ClientCredentials(client_id, secret, "client_secret_basic")
+    if body_secret is not None:
+        return ClientCredentials(body_id, body_secret, "client_secret_post")
+    return ClientCredentials(body_id, None, "none")
+
+
+def authenticate_client(credentials: ClientCredentials, clients: ClientStore) -> Client:
+    """The client the credentials prove, or ``invalid_client``: unknown, revoked, wrong secret, or a
+    confidential client that sent no secret."""
+    used_basic = credentials.method == "client_secret_basic"
+
+    def refuse(description: str = "Client authentication failed.") -> OAuthError:
+        return invalid_client(description, used_basic=used_basic)
+
+    if not credentials.client_id:
+        raise refuse("Client authentication failed: no client identifier was sent.")
+    if len(credentials.client_id) > MAX_CLIENT_ID_LENGTH:
+        raise refuse()
+    client = clients.get(credentials.client_id)
+    if client is None or client.revoked:
+        if credentials.secret is not None:
+            verify_secret(credentials.secret, None)  # same work as a real check: timing tells nothing
+        raise refuse()
+    if client.public:
+        if credentials.method != "none":
+            raise refuse("A public client has no secret to send.")
+        return client
+    if credentials.secret is None or not verify_secret(credentials.secret, client.secret_hash):
+        raise refuse()
+    return client

@@ -1,0 +1,73 @@
+"""OAuth errors as classes that carry their status and headers (RFC 6749 section 5.2).
+
+Each error renders itself as the JSON body the token endpoint answers with. The factories are named for the
+error code, as in the League server, so a grant reads ``raise invalid_scope("...")``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class OAuthError(Exception):
+    """An error answered as ``{"error", "error_description"[, "hint"]}``."""
+
+    error: str
+    description: str
+    status: int = 400
+    headers: dict[str, str] = field(default_factory=dict)
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.error}: {self.description}"
+
+    def body(self) -> dict[str, str]:
+        body = {"error": self.error, "error_description": self.description}
+        if self.hint:
+            body["hint"] = self.hint
+        return body
+
+
+def invalid_request(description: str, hint: str | None = None) -> OAuthError:
+    """The request is missing a parameter, repeats one, or is otherwise malformed (RFC 6749 5.2)."""
+    return OAuthError("invalid_request", description, hint=hint)
+
+
+def invalid_client(description: str = "Client authentication failed.", *, used_basic: bool = False) -> OAuthError:
+    """Client authentication failed: always 401; a client that tried HTTP Basic is told the scheme to use
+    (RFC 6749 5.2: "MUST respond with an HTTP 401 ... and include the WWW-Authenticate response header")."""
+    headers = {"WWW-Authenticate": 'Basic realm="oauth"'} if used_basic else {}
+    return OAuthError("invalid_client", description, status=401, headers=headers)
+
+
+def invalid_grant(description: str) -> OAuthError:
+    return OAuthError("invalid_grant", description)
+
+
+def unauthorized_client(description: str) -> OAuthError:
+    return OAuthError("unauthorized_client", description)
+
+
+def unsupported_grant_type(grant_type: str) -> OAuthError:
+    return OAuthError(
+        "unsupported_grant_type", f"The grant type {grant_type!r} is not supported by this server."
+    )
+
+
+def invalid_scope(description: str) -> OAuthError:
+    return OAuthError("invalid_scope", description)
+
+
+def temporarily_unavailable(retry_after: int = 1) -> OAuthError:
+    """Storage or the key store is throttled or down: 503 with ``Retry-After``, nothing issued."""
+    return OAuthError(
+        "temporarily_unavailable",
+        "The server is temporarily unable to handle the request; try again shortly.",
+        status=503,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+class StorageUnavailable(Exception):
+    """Raised by storage adapters when DynamoDB (or the key store) is throttled, slow or unreachable."""

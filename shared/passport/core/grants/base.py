@@ -1,0 +1,30 @@
+"""What every grant shares (RFC 6749 sections 4 and 5.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol
+
+from passport.core.models import Client
+from passport.core.tokens import IssuedToken
+
+
+class Grant(Protocol):
+    GRANT_TYPE: ClassVar[str]
+
+    def respond(self, client: Client, form: Mapping[str, list[str]]) -> dict[str, Any]:
+        """Validate the grant's parameters for this client and answer with the token response."""
+        ...
+
+
+def token_response(issued: IssuedToken, refresh_token: str | None = None) -> dict[str, Any]:
+    """The successful response of RFC 6749 5.1 (scope is always included: it may differ from the request)."""
+    body: dict[str, Any] = {
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "access_token": issued.access_token,
+    }
+    if refresh_token:
+        body["refresh_token"] = refresh_token
+    body["scope"] = " ".join(issued.scopes)
+    return body

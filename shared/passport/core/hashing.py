@@ -1,0 +1,30 @@
+"""Secrets at rest: opaque values, their hashes and constant-time comparison.
+
+Client secrets, refresh tokens, codes and device codes are at least 256 random bits, so one SHA-256 is a
+preimage-resistant record of them: a slow password hash buys nothing for such entropy and would cost
+milliseconds per token request. Passwords, chosen by people, get scrypt (:mod:`passport.core.passwords`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+HASH_PREFIX = "sha256:"
+
+
+def new_secret(nbytes: int = 32) -> str:
+    """A URL-safe random value of ``nbytes`` bytes (256 bits by default)."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def hash_secret(secret: str) -> str:
+    return HASH_PREFIX + hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def verify_secret(secret: str, stored_hash: str | None) -> bool:
+    """Compare in constant time; a missing hash still costs one comparison so timing tells nothing."""
+    candidate = hash_secret(secret)
+    expected = stored_hash or HASH_PREFIX + "0" * 64
+    return hmac.compare_digest(candidate, expected) and stored_hash is not None

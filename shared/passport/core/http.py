@@ -1,0 +1,101 @@
+"""The core's view of HTTP: a request and a response, with nothing of API Gateway in them.
+
+:mod:`passport.apigw` turns proxy events into :class:`Request` and :class:`Response` back into proxy results.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from passport.core.errors import invalid_request
+
+#: Token and revocation requests are a few hundred bytes; anything far larger is refused before parsing.
+MAX_FORM_BYTES = 64 * 1024
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only header map (HTTP field names are case-insensitive, RFC 9110 5.1)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | None = None) -> None:
+        self._items = {k.lower(): v for k, v in (items or {}).items()}
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key.lower()]
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._items
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    headers: Headers = field(default_factory=Headers)
+    query: Mapping[str, list[str]] = field(default_factory=dict)
+    body: bytes = b""
+    source_ip: str = ""
+    path_params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def media_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+    def form(self) -> dict[str, list[str]]:
+        """The ``application/x-www-form-urlencoded`` body as name -> values (RFC 6749 appendix B).
+
+        Refuses other media types, oversized bodies and bytes that are not UTF-8.
+        """
+        if self.media_type != "application/x-www-form-urlencoded":
+            raise invalid_request("The request body must be application/x-www-form-urlencoded.")
+        if len(self.body) > MAX_FORM_BYTES:
+            raise invalid_request("The request body is too large.")
+        try:
+            text = self.body.decode("utf-8")
+            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            raise invalid_request("The request body is not valid UTF-8 form data.") from None
+        form: dict[str, list[str]] = {}
+        for name, value in pairs:
+            form.setdefault(name, []).append(value)
+        return form
+
+
+@dataclass
+class Response:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+
+
+def json_response(payload: object, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    merged = {"Content-Type": "application/json"}
+    merged.update(headers or {})
+    return Response(status, merged, json.dumps(payload, separators=(",", ":")))
+
+
+def single(params: Mapping[str, list[str]], name: str, *, required: bool = False) -> str | None:
+    """One parameter value: RFC 6749 3.1 and 3.2 say parameters "MUST NOT be included more than once"."""
+    values = params.get(name)
+    if not values:
+        if required:
+            raise invalid_request(f"The request is missing the {name!r} parameter.")
+        return None
+    if len(values) > 1:
+        raise invalid_request(f"The {name!r} parameter is repeated.")
+    value = values[0]
+    if value == "" and required:
+        raise invalid_request(f"The {name!r} parameter is empty.")
+    return value or None

@@ -1,0 +1,33 @@
+"""Authorization server metadata (RFC 8414 section 2), listing only what this deployment has switched on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from passport.core.client_auth import AUTH_METHODS
+
+_REDIRECTING_GRANTS = {"authorization_code": "code", "implicit": "token"}
+
+
+def authorization_server_metadata(
+    *, issuer: str, scopes: Mapping[str, str], grant_types: Iterable[str]
+) -> dict[str, Any]:
+    grants = list(grant_types)
+    response_types = [_REDIRECTING_GRANTS[g] for g in grants if g in _REDIRECTING_GRANTS]
+    metadata: dict[str, Any] = {"issuer": issuer}
+    if response_types:
+        metadata["authorization_endpoint"] = f"{issuer}/oauth/authorize"
+    metadata.update({
+        "token_endpoint": f"{issuer}/oauth/token",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "scopes_supported": list(scopes),
+        # REQUIRED by RFC 8414 2 even when no grant uses the authorization endpoint.
+        "response_types_supported": response_types,
+        "grant_types_supported": [g for g in grants if g != "implicit"],
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+    })
+    if response_types:
+        metadata["code_challenge_methods_supported"] = ["S256"]
+        metadata["authorization_response_iss_parameter_supported"] = True  # RFC 9207
+    return metadata

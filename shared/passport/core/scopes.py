@@ -1,0 +1,57 @@
+"""Scopes (RFC 6749 section 3.3): parsing, validation against the defined set, client limits and defaults."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from passport.core.errors import invalid_scope
+
+# scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+
+
+def parse_scope(value: str | None) -> tuple[str, ...]:
+    """Split a space-delimited scope string; order kept, duplicates dropped (the order "does not matter")."""
+    if value is None:
+        return ()
+    tokens = value.split(" ")
+    seen: dict[str, None] = {}
+    for token in tokens:
+        if token == "":
+            continue  # tolerate doubled spaces, as most servers do
+        if not _SCOPE_TOKEN.fullmatch(token):
+            raise invalid_scope("The requested scope is malformed.")
+        seen[token] = None
+    return tuple(seen)
+
+
+def format_scope(scopes: Sequence[str]) -> str:
+    return " ".join(scopes)
+
+
+@dataclass(frozen=True)
+class ScopePolicy:
+    """The scopes the server defines (Passport's ``tokensCan``) and those it grants when none is asked."""
+
+    definitions: Mapping[str, str]
+    defaults: tuple[str, ...] = ()
+
+    def resolve(self, requested: str | None, allowed: Sequence[str] = ()) -> tuple[str, ...]:
+        """The scopes to grant for a request.
+
+        Every requested scope must be defined and, when the client has a list, in that list; an empty request
+        gets the default scopes (limited to what the client may have), as RFC 6749 3.3 allows.
+        """
+        scopes = parse_scope(requested)
+        if not scopes:
+            return tuple(s for s in self.defaults if not allowed or s in allowed)
+        unknown = [s for s in scopes if s not in self.definitions]
+        if unknown:
+            raise invalid_scope(f"The requested scope is invalid, unknown, or malformed: {' '.join(unknown)}.")
+        if allowed:
+            refused = [s for s in scopes if s not in allowed]
+            if refused:
+                raise invalid_scope(f"The client may not request the scope(s): {' '.join(refused)}.")
+        return scopes

@@ -1,0 +1,75 @@
+"""JWT access tokens (RFC 9068, "JSON Web Token Profile for OAuth 2.0 Access Tokens").
+
+Header ``{"alg", "kid", "typ": "at+jwt"}`` (section 2.1); claims iss, sub, aud, client_id, jti, iat, nbf, exp
+and scope (section 2.2), plus ``scopes`` as an array for Laravel Passport compatibility.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from passport.core.models import AccessTokenRecord
+from passport.ports import AccessTokenStore, Clock, Signer
+
+ACCESS_TOKEN_TYP = "at+jwt"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    scopes: tuple[str, ...]
+    record: AccessTokenRecord
+
+
+class AccessTokenIssuer:
+    """Mints an access token and records it; the token is returned only once its record is written, so
+    a token whose write failed can never pass the guard."""
+
+    def __init__(
+        self, *, signer: Signer, store: AccessTokenStore, clock: Clock, issuer: str, audience: str, lifetime: int
+    ) -> None:
+        self._signer = signer
+        self._store = store
+        self._clock = clock
+        self._issuer = issuer
+        self._audience = audience
+        self._lifetime = lifetime
+        self._headers = {"kid": signer.kid, "typ": ACCESS_TOKEN_TYP}
+
+    def issue(
+        self,
+        *,
+        client_id: str,
+        scopes: Sequence[str],
+        grant_type: str,
+        user_id: str | None = None,
+        lifetime: int | None = None,
+        name: str | None = None,
+    ) -> IssuedToken:
+        now = self._clock.now()
+        ttl = lifetime or self._lifetime
+        jti = secrets.token_hex(16)
+        scope_list = list(scopes)
+        claims = {
+            "iss": self._issuer,
+            # RFC 9068 2.2: the resource owner, or the client itself when there is none (client credentials)
+            "sub": user_id or client_id,
+            "aud": self._audience,
+            "client_id": client_id,
+            "jti": jti,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl,
+            "scope": " ".join(scope_list),
+            "scopes": scope_list,
+        }
+        token = self._signer.sign(claims, self._headers)
+        record = AccessTokenRecord(
+            jti=jti, client_id=client_id, user_id=user_id, scopes=tuple(scope_list),
+            issued_at=now, expires_at=now + ttl, grant_type=grant_type, name=name,
+        )
+        self._store.save(record)
+        return IssuedToken(token, ttl, tuple(scope_list), record)

@@ -1,0 +1,33 @@
+"""The demo protected API behind the guard (SPEC section 4): a template for users' own backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from passport.compose import settings
+from passport.core.http import Request, Response, json_response
+from passport.guard.context import TokenContext
+
+
+def handle(request: Request, event: dict[str, Any]) -> Response:
+    token = TokenContext.from_event(event)
+    if request.path == "/api/user":
+        from passport.storage.repositories import DynamoUserStore
+
+        settings()  # binds the tables
+        user = DynamoUserStore().get(token.user_id) if token.user_id else None
+        if user is None:
+            return json_response({"error": "not_found", "message": "The token's user no longer exists."}, 404)
+        return json_response({
+            "id": user.id, "email": user.email, "name": user.name,
+            "client_id": token.client_id, "scopes": list(token.scopes), "token_id": token.jti,
+        })
+    if request.path == "/api/orders":
+        return json_response({
+            "orders": [
+                {"id": "ord_1001", "item": "Espresso machine", "status": "shipped"},
+                {"id": "ord_1002", "item": "Coffee beans, 1 kg", "status": "processing"},
+            ],
+            "client_id": token.client_id,
+        })
+    return json_response({"sub": token.sub, "client_id": token.client_id, "scopes": list(token.scopes)})

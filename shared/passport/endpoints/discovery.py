@@ -1,0 +1,21 @@
+"""GET /.well-known/oauth-authorization-server (RFC 8414) and GET /.well-known/jwks.json (RFC 7517)."""
+
+from __future__ import annotations
+
+from passport.compose import enabled_grant_types, settings
+from passport.core.http import Request, Response, json_response
+from passport.core.metadata import authorization_server_metadata
+from passport.keys.keyring import KEYS
+
+# Clients may cache both documents; five minutes keeps a rotated key visible soon after it is published.
+_CACHE = {"Cache-Control": "public, max-age=300"}
+
+
+def handle(request: Request) -> Response:
+    s = settings()
+    if request.path == "/.well-known/jwks.json":
+        return json_response(KEYS.get(s).jwks(), headers=_CACHE)
+    metadata = authorization_server_metadata(
+        issuer=s.issuer_url, scopes=s.scopes, grant_types=enabled_grant_types(s)
+    )
+    return json_response(metadata, headers=_CACHE)

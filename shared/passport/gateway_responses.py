@@ -1,0 +1,60 @@
+"""API Gateway's gateway responses, as this product configures them: what API Gateway itself answers when a
+request never reaches a function (the guard refused it, the route does not exist, the guard failed).
+
+The CDK stack installs these on the REST API and the local gateway answers with them, so both agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    status: int
+    body: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+GATEWAY_RESPONSES: dict[str, GatewayResponse] = {
+    # The guard raised "Unauthorized", or the Authorization header is missing (RFC 6750 3.1).
+    "UNAUTHORIZED": GatewayResponse(
+        401,
+        {"error": "invalid_token", "error_description": "The access token is missing, invalid, expired or revoked."},
+        {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    ),
+    # The guard's policy denies this route: the token lacks a scope or is of the wrong kind.
+    "ACCESS_DENIED": GatewayResponse(
+        403,
+        {"error": "insufficient_scope", "error_description": "The access token does not grant access to this route."},
+        {"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
+    ),
+    # The guard could not decide (storage or keys unavailable): fail closed, and say when to retry.
+    "AUTHORIZER_FAILURE": GatewayResponse(
+        503,
+        {"error": "temporarily_unavailable", "error_description": "Authorization is unavailable; try again."},
+        {"Retry-After": "1"},
+    ),
+    "AUTHORIZER_CONFIGURATION_ERROR": GatewayResponse(
+        503,
+        {"error": "temporarily_unavailable", "error_description": "Authorization is unavailable; try again."},
+        {"Retry-After": "1"},
+    ),
+    # API Gateway's answer for a path it has no resource for.
+    "MISSING_AUTHENTICATION_TOKEN": GatewayResponse(
+        404, {"error": "not_found", "error_description": "No such route."}
+    ),
+    "REQUEST_TOO_LARGE": GatewayResponse(
+        413, {"error": "invalid_request", "error_description": "The request is too large."}
+    ),
+    "THROTTLED": GatewayResponse(
+        429, {"error": "slow_down", "error_description": "Too many requests; try again later."}, {"Retry-After": "1"}
+    ),
+    "DEFAULT_5XX": GatewayResponse(
+        502, {"error": "server_error", "error_description": "The server met an unexpected condition."}
+    ),
+}
+
+METHOD_NOT_ALLOWED = GatewayResponse(
+    405, {"error": "method_not_allowed", "error_description": "The route does not accept this method."}
+)

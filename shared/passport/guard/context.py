@@ -1,0 +1,47 @@
+"""For backend Lambdas behind the guard: who is calling, and may they (Passport's ``HasApiTokens``).
+
+Works with REST API proxy events (``requestContext.authorizer``) and HTTP API 2.0 events
+(``requestContext.authorizer.lambda``)::
+
+    token = TokenContext.from_event(event)
+    if token.token_can("orders:write"): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from passport.guard.rules import token_can
+
+
+@dataclass(frozen=True)
+class TokenContext:
+    sub: str
+    client_id: str
+    user_id: str | None
+    scopes: tuple[str, ...]
+    jti: str
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> TokenContext:
+        authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+        if isinstance(authorizer.get("lambda"), Mapping):
+            authorizer = authorizer["lambda"]
+        if not authorizer.get("jti"):
+            raise LookupError("the event carries no guard context: is the route behind the guard?")
+        return cls(
+            sub=str(authorizer.get("sub", "")),
+            client_id=str(authorizer.get("client_id", "")),
+            user_id=str(authorizer.get("user_id") or "") or None,
+            scopes=tuple(str(authorizer.get("scopes", "")).split()),
+            jti=str(authorizer.get("jti", "")),
+        )
+
+    def token_can(self, scope: str) -> bool:
+        return token_can(self.scopes, scope)
+
+    @property
+    def is_user(self) -> bool:
+        return self.user_id is not None

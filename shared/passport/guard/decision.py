@@ -1,0 +1,60 @@
+"""The guard's decision: who the token speaks for, and whether a route's rule admits it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from passport.config import RouteRule
+from passport.guard.revocation import RevocationCache
+from passport.guard.rules import RuleTable, permits
+from passport.guard.verify import InvalidToken, TokenVerifier
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    client_id: str
+    scopes: tuple[str, ...]
+    jti: str
+
+    @property
+    def user_id(self) -> str | None:
+        # RFC 9068 2.2: without a resource owner, sub is the client's own id (client credentials).
+        return None if self.sub == self.client_id else self.sub
+
+    @property
+    def is_user(self) -> bool:
+        return self.user_id is not None
+
+    def context(self) -> dict[str, str]:
+        """The authorizer context handed to the backend: flat strings, as API Gateway requires."""
+        return {
+            "sub": self.sub,
+            "user_id": self.user_id or "",
+            "client_id": self.client_id,
+            "scopes": " ".join(self.scopes),
+            "jti": self.jti,
+        }
+
+
+class Guard:
+    def __init__(self, verifier: TokenVerifier, revocations: RevocationCache, rules: RuleTable) -> None:
+        self._verifier = verifier
+        self._revocations = revocations
+        self.rules = rules
+
+    def authenticate(self, token: str | None) -> Principal:
+        """The principal of a valid, live token; :class:`InvalidToken` for anything else."""
+        if not token:
+            raise InvalidToken("no token")
+        claims = self._verifier.verify(token)
+        scope = claims.get("scope", "")
+        if not isinstance(scope, str):
+            raise InvalidToken("scope must be a string")
+        principal = Principal(claims["sub"], claims["client_id"], tuple(scope.split()), claims["jti"])
+        if not self._revocations.is_live(principal.jti, principal.client_id):
+            raise InvalidToken("revoked, unknown or of a revoked client")
+        return principal
+
+    def permits(self, principal: Principal, rule: RouteRule) -> bool:
+        return permits(rule, scopes=principal.scopes, is_user=principal.is_user)

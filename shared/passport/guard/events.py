@@ -1,0 +1,123 @@
+"""API Gateway authorizer events in, authorizer answers out.
+
+Three shapes arrive: REST ``TOKEN`` (``authorizationToken`` + ``methodArn``), REST ``REQUEST`` (headers,
+``resource``, ``httpMethod``, ``methodArn``) and HTTP API payload 2.0 (``routeKey``, lower-cased headers).
+REST answers are IAM policies; HTTP API answers are simple responses (``isAuthorized`` + ``context``).
+
+A token that is missing or invalid raises :class:`Unauthorized`, the exact error API Gateway turns into
+401 (the stack's gateway response adds ``WWW-Authenticate: Bearer error="invalid_token"``). A valid token
+the route's rule refuses is denied: 403, ``insufficient_scope``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from passport.guard.decision import Guard, Principal
+from passport.guard.verify import InvalidToken
+
+
+class Unauthorized(Exception):
+    """Raised with the message ``Unauthorized``: API Gateway's signal for a 401."""
+
+    def __init__(self) -> None:
+        super().__init__("Unauthorized")
+
+
+@dataclass(frozen=True)
+class AuthorizerCall:
+    kind: str  # "TOKEN", "REQUEST" or "HTTP"
+    token: str | None
+    method: str
+    path: str
+    arn: str  # methodArn or routeArn
+
+
+def bearer_token(value: str | None) -> str | None:
+    """The b64token of ``Authorization: Bearer <token>`` (RFC 6750 2.1); the scheme is case-insensitive."""
+    if not value:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        return None
+    return token
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _split_arn(arn: str) -> tuple[str, str]:
+    """``arn:...:api/stage/GET/api/orders`` -> ("GET", "/api/orders")."""
+    parts = arn.split(":", 5)[-1].split("/", 3)
+    if len(parts) < 3:
+        return "", "/"
+    return parts[2], "/" + (parts[3] if len(parts) > 3 else "")
+
+
+def parse(event: Mapping[str, Any]) -> AuthorizerCall:
+    if event.get("version") == "2.0":
+        method, _, path = str(event.get("routeKey", "")).partition(" ")
+        token = bearer_token(_header(event.get("headers"), "authorization"))
+        return AuthorizerCall("HTTP", token, method, path, str(event.get("routeArn", "")))
+    arn = str(event.get("methodArn", ""))
+    if event.get("type") == "TOKEN":
+        method, path = _split_arn(arn)
+        return AuthorizerCall("TOKEN", bearer_token(event.get("authorizationToken")), method, path, arn)
+    method = str(event.get("httpMethod") or _split_arn(arn)[0])
+    path = str(event.get("resource") or _split_arn(arn)[1])
+    token = bearer_token(_header(event.get("headers"), "authorization"))
+    return AuthorizerCall("REQUEST", token, method, path, arn)
+
+
+def _arn_prefix(arn: str) -> str:
+    """``arn:aws:execute-api:region:account:api/stage`` of a method ARN."""
+    head, _, tail = arn.rpartition(":")
+    api, stage = (tail.split("/") + ["", ""])[:2]
+    return f"{head}:{api}/{stage}"
+
+
+def _route_arn(prefix: str, method: str, path: str) -> str:
+    """The ARN of a route template; path parameters become wildcards."""
+    segments = ["*" if part.startswith("{") else part for part in path.strip("/").split("/")]
+    return f"{prefix}/{'*' if method == 'ANY' else method}/{'/'.join(segments)}"
+
+
+def policy(principal: Principal, guard: Guard, call: AuthorizerCall) -> dict[str, Any]:
+    """One policy valid for every route of the API, so API Gateway's authorizer cache (keyed by token) can
+    reuse it anywhere: allow the whole stage, then explicitly deny each route whose rule the token fails
+    (an explicit Deny always wins in IAM evaluation)."""
+    prefix = _arn_prefix(call.arn)
+    denied = [
+        _route_arn(prefix, *key.split(" ", 1))
+        for key, rule in guard.rules
+        if not guard.permits(principal, rule)
+    ]
+    statements: list[dict[str, Any]] = [
+        {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [f"{prefix}/*"]}
+    ]
+    if denied:
+        statements.append({"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": denied})
+    return {
+        "principalId": principal.sub,
+        "policyDocument": {"Version": "2012-10-17", "Statement": statements},
+        "context": principal.context(),
+    }
+
+
+def authorize(event: Mapping[str, Any], guard: Guard) -> dict[str, Any]:
+    call = parse(event)
+    try:
+        principal = guard.authenticate(call.token)
+    except InvalidToken:
+        raise Unauthorized() from None
+    if call.kind == "HTTP":
+        allowed = guard.permits(principal, guard.rules.for_route(call.method, call.path))
+        return {"isAuthorized": allowed, "context": principal.context()}
+    return policy(principal, guard, call)

@@ -1,0 +1,38 @@
+"""The guard as it runs in a Lambda container: composed once, at first use, and kept."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from passport.config import Settings, load_settings
+from passport.guard.decision import Guard
+from passport.guard.revocation import RevocationCache, RevocationLookup
+from passport.guard.rules import RuleTable
+from passport.guard.verify import TokenVerifier
+from passport.keys.keyring import KEYS
+from passport.routes import route_table
+
+
+def _dynamo_lookup(settings: Settings) -> RevocationLookup:
+    # Imported on the first uncached decision, not at cold start: botocore is the guard's heaviest import.
+    from passport.storage.models import bind
+    from passport.storage.revocation import DynamoRevocationLookup
+
+    bind(settings.storage)
+    return DynamoRevocationLookup()
+
+
+@cache
+def guard() -> Guard:
+    settings = load_settings()
+    verifier = TokenVerifier(
+        lambda: KEYS.get(settings).verification,
+        issuer=settings.issuer_url,
+        audience=settings.token_audience,
+        leeway=settings.guard.leeway_seconds,
+        reload_keys=lambda: KEYS.reload(settings).verification,
+    )
+    rules_json = os.environ.get("PASSPORT_GUARD_RULES")
+    rules = RuleTable.from_json(rules_json) if rules_json else RuleTable.from_routes(route_table(settings))
+    return Guard(verifier, RevocationCache(lambda: _dynamo_lookup(settings), settings.guard.revocation_cache_seconds), rules)

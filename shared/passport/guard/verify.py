@@ -1,0 +1,73 @@
+"""Access token verification (RFC 9068 section 4): signature against a published key, the key's own
+algorithm only, ``typ`` at+jwt, issuer, audience, and exp/nbf/iat within the configured leeway."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jwt
+
+from passport.keys.material import VerificationKey
+
+_REQUIRED = ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"]
+_TYPES = {"at+jwt", "application/at+jwt"}
+
+
+class InvalidToken(Exception):
+    """The token cannot be accepted; the message says why (for logs, never for the caller)."""
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        keys: Callable[[], Mapping[str, VerificationKey]],
+        *,
+        issuer: str,
+        audience: str,
+        leeway: int,
+        reload_keys: Callable[[], Mapping[str, VerificationKey]] | None = None,
+    ) -> None:
+        self._keys = keys
+        self._reload = reload_keys
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway
+        self._options = {"require": _REQUIRED}
+
+    def verify(self, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise InvalidToken(f"malformed: {exc}") from None
+        # RFC 9068 4: "verify that the typ header value is at+jwt or application/at+jwt and reject tokens
+        # carrying any other value"
+        typ = header.get("typ")
+        if not isinstance(typ, str) or typ.lower() not in _TYPES:
+            raise InvalidToken("typ is not at+jwt")
+        key = self._key_for(header.get("kid"))
+        # One algorithm per key: never `none`, never HS* with a public key, never a key under another alg.
+        if header.get("alg") != key.alg:
+            raise InvalidToken(f"alg {header.get('alg')!r} does not match the key")
+        try:
+            claims = jwt.decode(
+                token, key.key, algorithms=[key.alg], audience=self._audience, issuer=self._issuer,
+                leeway=self._leeway, options=self._options,
+            )
+        except jwt.InvalidTokenError as exc:
+            raise InvalidToken(f"{type(exc).__name__}: {exc}") from None
+        if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("client_id"), str):
+            raise InvalidToken("sub and client_id must be strings")
+        if not isinstance(claims.get("jti"), str):
+            raise InvalidToken("jti must be a string")
+        return claims
+
+    def _key_for(self, kid: object) -> VerificationKey:
+        if not isinstance(kid, str):
+            raise InvalidToken("no kid")
+        key = self._keys().get(kid)
+        if key is None and self._reload is not None:
+            key = self._reload().get(kid)  # a rotation may have published a key since the set was read
+        if key is None:
+            raise InvalidToken("unknown kid")
+        return key

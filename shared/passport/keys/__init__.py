@@ -1,0 +1,1 @@
+"""Signing keys: generation, loading (files, environment, Secrets Manager), the JWKS and rotation."""

@@ -1,0 +1,180 @@
+"""Where keys come from, and the per-process key set built from them (SPEC section 8).
+
+Sources, first match wins: ``PASSPORT_PRIVATE_KEY`` / ``PASSPORT_PUBLIC_KEY`` (PEM text, as Passport), a
+Secrets Manager secret named by ``keys.secret_name``, key files under ``keys.path`` (``oauth-private.key``
+and ``oauth-public.key``, as Passport's ``loadKeysFrom``; keys retired by a rotation in ``previous/``).
+
+A key set is built once per process and kept: parsing a PEM costs 30 to 200 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from passport.keys.material import (
+    KeyMaterialError,
+    PrivateKey,
+    VerificationKey,
+    load_private,
+    load_public,
+)
+
+PRIVATE_FILE = "oauth-private.key"
+PUBLIC_FILE = "oauth-public.key"
+PREVIOUS_DIR = "previous"
+
+
+class KeysMissing(KeyMaterialError):
+    """No key is configured or created yet."""
+
+
+class JwtSigner:
+    """The current private key as a :class:`passport.ports.Signer`."""
+
+    def __init__(self, key: PrivateKey) -> None:
+        self.verification_key = VerificationKey.of(key.public_key())
+        self.kid = self.verification_key.kid
+        self.alg = self.verification_key.alg
+        self._key = key
+
+    def sign(self, claims: Mapping[str, Any], headers: Mapping[str, str]) -> str:
+        return jwt.encode(dict(claims), self._key, algorithm=self.alg, headers=dict(headers))
+
+
+@dataclass(frozen=True)
+class KeySet:
+    """The published keys (current first, then those retired but still verifying) and, for signers, the
+    current private key."""
+
+    verification: dict[str, VerificationKey]
+    signer: JwtSigner | None = None
+    source: str = ""
+    errors: tuple[str, ...] = field(default=())
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [key.jwk() for key in self.verification.values()]}
+
+    def require_signer(self) -> JwtSigner:
+        if self.signer is None:
+            raise KeysMissing(f"no private key is available from {self.source or 'any source'}")
+        return self.signer
+
+
+def _pem_env(name: str, environ: Mapping[str, str]) -> str | None:
+    value = environ.get(name)
+    # Environment variables often carry a PEM with literal "\n" (Passport accepts the same).
+    return value.replace("\\n", "\n") if value else None
+
+
+def _build(private_pem: str | None, public_pems: list[str], need_private: bool, source: str) -> KeySet:
+    signer = None
+    verification: dict[str, VerificationKey] = {}
+    if private_pem and need_private:
+        signer = JwtSigner(load_private(private_pem))
+        verification[signer.kid] = signer.verification_key
+    elif private_pem and not public_pems:
+        # Only a private key is configured: publish its public half.
+        only = VerificationKey.of(load_private(private_pem).public_key())
+        verification[only.kid] = only
+    for pem in public_pems:
+        key = VerificationKey.of(load_public(pem))
+        verification.setdefault(key.kid, key)
+    if need_private and signer is None:
+        raise KeysMissing(f"no private key in {source}")
+    if not verification:
+        raise KeysMissing(f"no key in {source}")
+    return KeySet(verification, signer, source)
+
+
+def load_from_files(path: Path, need_private: bool) -> KeySet:
+    private_file, public_file = path / PRIVATE_FILE, path / PUBLIC_FILE
+    if not private_file.exists() and not public_file.exists():
+        raise KeysMissing(f"no keys in {path}; run `passport keys` (make serve creates them)")
+    private = private_file.read_text() if need_private and private_file.exists() else None
+    publics = [public_file.read_text()] if public_file.exists() else []
+    if not publics and private_file.exists():
+        private = private_file.read_text()
+    previous = path / PREVIOUS_DIR
+    if previous.is_dir():
+        publics += [p.read_text() for p in sorted(previous.glob("*.key"))]
+    return _build(private, publics, need_private, str(path))
+
+
+def load_from_secret(secret_name: str, need_private: bool) -> KeySet:
+    """The secret holds ``{"current": {"private_key": PEM}, "previous": [{"public_key": PEM}, ...]}``."""
+    import botocore.session  # lazily: only deployments that use a secret pay for it
+
+    from passport.core.errors import StorageUnavailable
+
+    client = botocore.session.get_session().create_client("secretsmanager")
+    try:
+        value = client.get_secret_value(SecretId=secret_name)["SecretString"]
+    except client.exceptions.ResourceNotFoundException:
+        raise KeysMissing(f"the secret {secret_name} does not exist") from None
+    except Exception as exc:  # throttled, denied or unreachable: fail closed, as a 503
+        raise StorageUnavailable(f"cannot read the key secret: {type(exc).__name__}") from exc
+    document = parse_secret(value)
+    current = document.get("current") or {}
+    publics = [p["public_key"] for p in document.get("previous", []) if p.get("public_key")]
+    private = current.get("private_key")
+    if current.get("public_key"):
+        publics.insert(0, current["public_key"])
+    return _build(private, publics, need_private, f"secret {secret_name}")
+
+
+def parse_secret(value: str) -> dict[str, Any]:
+    try:
+        document = json.loads(value)
+    except json.JSONDecodeError:
+        raise KeyMaterialError("the key secret is not JSON") from None
+    if not isinstance(document, dict):
+        raise KeyMaterialError("the key secret must be a JSON object")
+    return document
+
+
+def load_keyset(settings: Any, need_private: bool, environ: Mapping[str, str] | None = None) -> KeySet:
+    environ = os.environ if environ is None else environ
+    private = _pem_env("PASSPORT_PRIVATE_KEY", environ)
+    public = _pem_env("PASSPORT_PUBLIC_KEY", environ)
+    if private or public:
+        return _build(private, [public] if public else [], need_private, "PASSPORT_PRIVATE_KEY/PUBLIC_KEY")
+    if settings.keys.secret_name:
+        return load_from_secret(settings.keys.secret_name, need_private)
+    return load_from_files(settings.keys_path, need_private)
+
+
+class KeyCache:
+    """One key set per process and purpose, reloaded only on request (a kid the set does not know)."""
+
+    def __init__(self) -> None:
+        self._sets: dict[bool, KeySet] = {}
+        self._lock = threading.Lock()
+
+    def get(self, settings: Any, need_private: bool = False) -> KeySet:
+        keyset = self._sets.get(need_private)
+        if keyset is None:
+            with self._lock:
+                keyset = self._sets.get(need_private) or load_keyset(settings, need_private)
+                self._sets[need_private] = keyset
+        return keyset
+
+    def reload(self, settings: Any, need_private: bool = False) -> KeySet:
+        with self._lock:
+            self._sets.pop(need_private, None)
+        return self.get(settings, need_private)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._sets.clear()
+
+
+#: The process-wide cache every handler shares.
+KEYS = KeyCache()

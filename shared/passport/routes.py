@@ -1,0 +1,57 @@
+"""The route table: every HTTP route of the product, read by both the CDK stack and the local gateway, so
+local and deployed routing cannot drift apart (SPEC section 2).
+
+A route names the function (``functions/<function>/handler.py``) that serves it and, for protected routes,
+the guard's rule. Standard library only: the guard imports this module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from passport.config import RouteRule, Settings
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+    summary: str
+    #: The guard's rule; None for a public route.
+    rule: RouteRule | None = None
+
+    @property
+    def key(self) -> str:
+        """``"GET /api/orders"``, as an HTTP API ``routeKey``."""
+        return f"{self.method} {self.path}"
+
+
+def route_table(settings: Settings) -> tuple[Route, ...]:
+    routes = [
+        Route("GET", "/.well-known/oauth-authorization-server", "metadata",
+              "Authorization server metadata (RFC 8414)"),
+        Route("GET", "/.well-known/jwks.json", "metadata", "The public signing keys (JWKS)"),
+        Route("POST", "/oauth/token", "token", "Token endpoint (RFC 6749 3.2)"),
+    ]
+    routes += [
+        Route(rule.method, rule.path, "api", f"Demo protected API: {rule.path}", rule)
+        for rule in settings.demo_api.routes
+    ]
+    return tuple(routes)
+
+
+_PARAM = re.compile(r"\{([A-Za-z0-9_]+)\+?\}")
+
+
+def path_pattern(template: str) -> re.Pattern[str]:
+    """``/oauth/clients/{client_id}`` -> a regex with a named group per parameter (``{proxy+}`` spans
+    slashes, as in API Gateway)."""
+    pattern, last = "", 0
+    for match in _PARAM.finditer(template):
+        pattern += re.escape(template[last:match.start()])
+        greedy = match.group(0).endswith("+}")
+        pattern += f"(?P<{match.group(1)}>{'.+' if greedy else '[^/]+'})"
+        last = match.end()
+    return re.compile(pattern + re.escape(template[last:]))

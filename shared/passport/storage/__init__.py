@@ -1,0 +1,1 @@
+"""DynamoDB storage through pynamodb: the models, the adapters behind :mod:`passport.ports`, table set-up."""

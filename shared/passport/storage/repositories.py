@@ -1,0 +1,140 @@
+"""The pynamodb adapters behind the ports of :mod:`passport.ports`. Conditional writes live here, named for
+the rule they enforce."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.transactions import TransactWrite
+
+from passport.core.models import AccessTokenRecord, Client, User
+from passport.core.users import EmailTaken
+from passport.storage.errors import ConditionFailed, storage_call
+from passport.storage.models import (
+    AccessTokenModel,
+    ClientModel,
+    UserEmailModel,
+    UserModel,
+    access_key,
+    email_key,
+    user_key,
+)
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+class DynamoClientStore:
+    def get(self, client_id: str) -> Client | None:
+        with storage_call():
+            try:
+                return _client(ClientModel.get(client_id))
+            except DoesNotExist:
+                return None
+
+    def create(self, client: Client) -> None:
+        now = _now()
+        item = ClientModel(
+            client.client_id, name=client.name, secret_hash=client.secret_hash,
+            redirect_uris=list(client.redirect_uris), grant_types=list(client.grant_types),
+            scopes=list(client.scopes), first_party=client.first_party, revoked=client.revoked,
+            user_id=client.user_id, created_at=client.created_at or now, updated_at=now,
+        )
+        with storage_call():
+            # Never overwrite an existing client, even on a (practically impossible) UUID clash.
+            item.save(condition=ClientModel.client_id.does_not_exist())
+
+    def all(self) -> Iterator[Client]:
+        with storage_call():
+            clients = [_client(item) for item in ClientModel.scan()]
+        return iter(sorted(clients, key=lambda c: (c.created_at, c.client_id)))
+
+    def revoke(self, client_id: str) -> bool:
+        try:
+            with storage_call():
+                ClientModel(client_id).update(
+                    actions=[ClientModel.revoked.set(True), ClientModel.updated_at.set(_now())],
+                    condition=ClientModel.client_id.exists(),
+                )
+        except ConditionFailed:
+            return False
+        return True
+
+
+def _client(item: ClientModel) -> Client:
+    return Client(
+        client_id=item.client_id, name=item.name, secret_hash=item.secret_hash,
+        redirect_uris=tuple(item.redirect_uris or ()), grant_types=tuple(item.grant_types or ()),
+        scopes=tuple(item.scopes or ()), first_party=bool(item.first_party), revoked=bool(item.revoked),
+        user_id=item.user_id, created_at=int(item.created_at or 0),
+    )
+
+
+class DynamoUserStore:
+    def get(self, user_id: str) -> User | None:
+        with storage_call():
+            try:
+                item = UserModel.get(user_key(user_id))
+            except DoesNotExist:
+                return None
+        return User(item.id, item.email, item.name, item.password_hash, int(item.created_at or 0))
+
+    def find_by_email(self, email: str) -> User | None:
+        with storage_call():
+            try:
+                marker = UserEmailModel.get(email_key(email), consistent_read=True)
+            except DoesNotExist:
+                return None
+        return self.get(marker.user_id)
+
+    def create(self, user: User) -> None:
+        """Write the user and claim its email in one transaction: two users can never share an email."""
+        item = UserModel(
+            user_key(user.id), id=user.id, email=user.email, name=user.name,
+            password_hash=user.password_hash, created_at=user.created_at or _now(),
+        )
+        marker = UserEmailModel(email_key(user.email), user_id=user.id)
+        try:
+            with storage_call(), TransactWrite(connection=Connection(region=UserModel.Meta.region)) as tx:
+                tx.save(marker, condition=UserEmailModel.pk.does_not_exist())
+                tx.save(item, condition=UserModel.pk.does_not_exist())
+        except ConditionFailed:
+            raise EmailTaken(user.email) from None
+
+
+class DynamoAccessTokenStore:
+    def save(self, record: AccessTokenRecord) -> None:
+        item = AccessTokenModel(
+            access_key(record.jti), ttl=record.expires_at, client_id=record.client_id,
+            user_id=record.user_id, scopes=list(record.scopes), issued_at=record.issued_at,
+            grant_type=record.grant_type, revoked=record.revoked, name=record.name,
+        )
+        with storage_call():
+            item.save(condition=AccessTokenModel.pk.does_not_exist())
+
+    def get(self, jti: str) -> AccessTokenRecord | None:
+        with storage_call():
+            try:
+                item = AccessTokenModel.get(access_key(jti))
+            except DoesNotExist:
+                return None
+        if item.ttl <= _now():  # TTL deletion lags by up to days: expiry is checked on every read
+            return None
+        return AccessTokenRecord(
+            jti=jti, client_id=item.client_id, user_id=item.user_id, scopes=tuple(item.scopes or ()),
+            issued_at=int(item.issued_at), expires_at=int(item.ttl), grant_type=item.grant_type,
+            revoked=bool(item.revoked), name=item.name,
+        )
+
+    def revoke(self, jti: str) -> None:
+        try:
+            with storage_call():
+                AccessTokenModel(access_key(jti)).update(
+                    actions=[AccessTokenModel.revoked.set(True)], condition=AccessTokenModel.pk.exists()
+                )
+        except ConditionFailed:
+            return  # unknown or already expired and deleted: nothing to revoke
