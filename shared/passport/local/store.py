@@ -74,6 +74,7 @@ class EmbeddedStore:
         self._snapshotter: threading.Thread | None = None
         self._snapshot_lock = threading.Lock()
         self.endpoint = ""
+        self._clients: dict[str, Any] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -123,12 +124,15 @@ class EmbeddedStore:
     # -- persistence -----------------------------------------------------------------------------------
 
     def _client(self, service: str) -> Any:
-        import botocore.session
+        client = self._clients.get(service)
+        if client is None:
+            import botocore.session
 
-        return botocore.session.get_session().create_client(
-            service, endpoint_url=self.endpoint, region_name="us-east-1",
-            aws_access_key_id="local", aws_secret_access_key="local",
-        )
+            client = self._clients[service] = botocore.session.get_session().create_client(
+                service, endpoint_url=self.endpoint, region_name="us-east-1",
+                aws_access_key_id="local", aws_secret_access_key="local",
+            )
+        return client
 
     def _snapshot_loop(self) -> None:
         while not self._stopping.is_set():

@@ -13,23 +13,27 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.connection import TableConnection
 from pynamodb.models import Model
+
+from passport.storage.connection import CONNECT_TIMEOUT, READ_TIMEOUT, RETRIES, dynamodb_client, share_client
 
 TTL_ATTRIBUTE = "ttl"
 
-# Lambda answers within API Gateway's 29 s; a stuck DynamoDB call must fail fast and become a 503.
-_CONNECT_TIMEOUT = 2
-_READ_TIMEOUT = 4
-_RETRIES = 2
-
-
 class _Base(Model):
     class Meta:
-        abstract = True
         table_name: str = ""
-        connect_timeout_seconds = _CONNECT_TIMEOUT
-        read_timeout_seconds = _READ_TIMEOUT
-        max_retry_attempts = _RETRIES
+        # Lambda answers within API Gateway's 29 s; a stuck DynamoDB call must fail fast and become a 503.
+        connect_timeout_seconds = CONNECT_TIMEOUT
+        read_timeout_seconds = READ_TIMEOUT
+        max_retry_attempts = RETRIES
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table = super()._get_connection()
+        if table.connection._client is not dynamodb_client(cls.Meta.region):
+            share_client(table.connection, cls.Meta.region)
+        return table
 
 
 class ClientModel(_Base):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from passport.core.models import AccessTokenRecord, Client, User
 from passport.core.users import EmailTaken
+from passport.storage.connection import shared_connection
 from passport.storage.errors import ConditionFailed, storage_call
 from passport.storage.models import (
     AccessTokenModel,
@@ -99,7 +99,7 @@ class DynamoUserStore:
         )
         marker = UserEmailModel(email_key(user.email), user_id=user.id)
         try:
-            with storage_call(), TransactWrite(connection=Connection(region=UserModel.Meta.region)) as tx:
+            with storage_call(), TransactWrite(connection=shared_connection(UserModel.Meta.region)) as tx:
                 tx.save(marker, condition=UserEmailModel.pk.does_not_exist())
                 tx.save(item, condition=UserModel.pk.does_not_exist())
         except ConditionFailed:

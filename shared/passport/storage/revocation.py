@@ -1,7 +1,7 @@
 """The guard's revocation lookup: the token record and its client in one ``BatchGetItem``.
 
-pynamodb's batch reads are one model at a time; the two tables are read together through the same botocore
-client pynamodb uses, so the guard makes one round trip for an uncached decision, not two.
+pynamodb's batch reads are one model at a time; the two tables are read together through the botocore client
+the models share, so the guard makes one round trip for an uncached decision, not two.
 """
 
 from __future__ import annotations
@@ -9,20 +9,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pynamodb.connection import Connection
-
 from passport.core.errors import StorageUnavailable
+from passport.storage.connection import dynamodb_client
 from passport.storage.models import AccessTokenModel, ClientModel, access_key
 
 
 class DynamoRevocationLookup:
     def __init__(self) -> None:
-        self._connection = Connection(
-            region=AccessTokenModel.Meta.region,
-            connect_timeout_seconds=AccessTokenModel.Meta.connect_timeout_seconds,
-            read_timeout_seconds=AccessTokenModel.Meta.read_timeout_seconds,
-            max_retry_attempts=AccessTokenModel.Meta.max_retry_attempts,
-        )
+        self._client = dynamodb_client(AccessTokenModel.Meta.region)
 
     def lookup(self, jti: str | None, client_id: str | None) -> tuple[bool | None, bool | None]:
         tokens_table, clients_table = AccessTokenModel.Meta.table_name, ClientModel.Meta.table_name
@@ -39,7 +33,7 @@ class DynamoRevocationLookup:
                 "ProjectionExpression": "client_id, revoked",
             }
         try:
-            answer = self._connection.client.batch_get_item(RequestItems=request)
+            answer = self._client.batch_get_item(RequestItems=request)
         except Exception as exc:  # throttled, timed out, unreachable: the guard fails closed
             raise StorageUnavailable(f"revocation lookup failed: {type(exc).__name__}") from exc
         if answer.get("UnprocessedKeys"):
