@@ -22,8 +22,9 @@ def authorization_server_metadata(
         "token_endpoint": f"{issuer}/oauth/token",
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
         "scopes_supported": list(scopes),
-        # REQUIRED by RFC 8414 2 even when no grant uses the authorization endpoint.
-        "response_types_supported": response_types,
+        # REQUIRED and non-empty (RFC 8414 2) even when no grant uses the authorization endpoint: "none"
+        # (OAuth 2.0 Multiple Response Type Encoding Practices 4) is then the truthful answer.
+        "response_types_supported": response_types or ["none"],
         "grant_types_supported": [g for g in grants if g != "implicit"],
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
     })

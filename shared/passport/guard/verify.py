@@ -3,6 +3,7 @@ algorithm only, ``typ`` at+jwt, issuer, audience, and exp/nbf/iat within the con
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,6 +12,9 @@ import jwt
 from passport.keys.material import VerificationKey
 
 _REQUIRED = ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"]
+#: A token with an unknown kid makes the guard re-read the key set (a rotation may have published a key),
+#: but at most this often, so a stream of made-up kids cannot turn into a stream of key reads.
+RELOAD_INTERVAL_SECONDS = 10.0
 _TYPES = {"at+jwt", "application/at+jwt"}
 
 
@@ -34,6 +38,7 @@ class TokenVerifier:
         self._audience = audience
         self._leeway = leeway
         self._options = {"require": _REQUIRED}
+        self._last_reload = -RELOAD_INTERVAL_SECONDS
 
     def verify(self, token: str) -> dict[str, Any]:
         try:
@@ -66,8 +71,9 @@ class TokenVerifier:
         if not isinstance(kid, str):
             raise InvalidToken("no kid")
         key = self._keys().get(kid)
-        if key is None and self._reload is not None:
-            key = self._reload().get(kid)  # a rotation may have published a key since the set was read
+        if key is None and self._reload is not None and time.monotonic() - self._last_reload >= RELOAD_INTERVAL_SECONDS:
+            self._last_reload = time.monotonic()
+            key = self._reload().get(kid)
         if key is None:
             raise InvalidToken("unknown kid")
         return key

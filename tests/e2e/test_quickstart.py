@@ -1,0 +1,164 @@
+"""The README's walk-through, as a new user runs it: `passport serve` in one shell, the CLI in another, curl.
+
+Runs the real command-line programs in subprocesses on a fresh folder: the server creates its keys and
+default clients on first start, the CLI finds the running server's store with no extra flags, tokens work
+through the guard, and everything survives a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import REPO, free_port
+
+PASSPORT = str(Path(sys.executable).with_name("passport"))
+
+pytestmark = pytest.mark.slow
+
+
+class Serve:
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder, self.port = folder, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen | None = None
+        self.output = ""
+
+    def start(self) -> str:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSPORT_", "AWS_"))}
+        env["PORT"] = str(self.port)
+        self.process = subprocess.Popen(
+            [PASSPORT, "serve"], cwd=self.folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True,
+        )
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Press Ctrl-C to stop" in line:
+                return "".join(lines)
+        self.stop()
+        raise AssertionError("server did not start:\n" + "".join(lines))
+
+    def stop(self) -> str:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                rest, _ = self.process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                rest, _ = self.process.communicate()
+            return rest or ""
+        return ""
+
+
+def cli(folder: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSPORT_", "AWS_"))}
+    return subprocess.run([PASSPORT, *args], cwd=folder, env=env, input=stdin, capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.fixture
+def fresh_folder(tmp_path: Path) -> Path:
+    shutil.copy(REPO / "passport.toml", tmp_path / "passport.toml")
+    return tmp_path
+
+
+def test_serve_then_cli_then_curl_then_restart(fresh_folder: Path):
+    server = Serve(fresh_folder, free_port())
+    banner = server.start()
+    try:
+        assert server.url in banner and "Personal Access Client" in banner and "client create" in banner
+        keys = fresh_folder / ".passport" / "keys"
+        assert (keys / "oauth-private.key").stat().st_mode & 0o777 == 0o600
+
+        created = cli(fresh_folder, "client", "create", "--client", "--name", "svc", "--scope", "orders:read",
+                      "--json")
+        assert created.returncode == 0, created.stderr
+        client = json.loads(created.stdout)
+        assert {"client_id", "client_secret", "name", "redirect_uris", "grant_types", "scopes", "public",
+                "first_party", "revoked"} <= set(client)
+
+        token_response = requests.post(f"{server.url}/oauth/token", auth=(client["client_id"], client["client_secret"]),
+                                       data={"grant_type": "client_credentials", "scope": "orders:read"})
+        assert token_response.status_code == 200, token_response.text
+        token = token_response.json()["access_token"]
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert requests.get(f"{server.url}/api/ping", headers=bearer).status_code == 200
+        assert requests.get(f"{server.url}/api/orders", headers=bearer).status_code == 200
+        assert requests.get(f"{server.url}/api/user", headers=bearer).status_code == 403
+        missing = requests.get(f"{server.url}/api/ping")
+        assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("Bearer")
+        tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+        assert requests.get(f"{server.url}/api/ping", headers={"Authorization": f"Bearer {tampered}"}).status_code == 401
+
+        user = cli(fresh_folder, "user", "create", "--email", "ada@example.com", "--name", "Ada", "--password-stdin",
+                   "--json", stdin="correct horse battery\n")
+        assert user.returncode == 0, user.stderr
+        assert set(json.loads(user.stdout)) >= {"id", "email", "name"}
+        duplicate = cli(fresh_folder, "user", "create", "--email", "ADA@example.com", "--name", "Ada",
+                        "--password-stdin", stdin="another password\n")
+        assert duplicate.returncode == 1 and duplicate.stderr.count("\n") == 1 and "Traceback" not in duplicate.stderr
+    finally:
+        stopped = server.stop()
+    assert "data saved" in stopped
+
+    # Data survives a restart, and a second start creates nothing new.
+    again = Serve(fresh_folder, server.port)
+    banner = again.start()
+    try:
+        assert "Created client" not in banner and "Created signing keys" not in banner
+        listed = cli(fresh_folder, "client", "list", "--json")
+        assert client["client_id"] in {c["client_id"] for c in json.loads(listed.stdout)}
+        assert requests.get(f"{again.url}/api/orders", headers=bearer).status_code == 200
+        revoked = cli(fresh_folder, "client", "revoke", client["client_id"], "--json")
+        assert revoked.returncode == 0 and json.loads(revoked.stdout)["revoked"] is True
+        # The authorizer cache (60 s by default) may still hold the answer; a new token is refused outright.
+        refused = requests.post(f"{again.url}/oauth/token", auth=(client["client_id"], client["client_secret"]),
+                                data={"grant_type": "client_credentials"})
+        assert refused.status_code == 401
+    finally:
+        again.stop()
+
+
+def test_cli_without_a_running_server_works_on_the_saved_store(fresh_folder: Path):
+    created = cli(fresh_folder, "client", "create", "--client", "--name", "offline", "--json")
+    assert created.returncode == 0, created.stderr
+    client_id = json.loads(created.stdout)["client_id"]
+    shown = cli(fresh_folder, "client", "show", client_id, "--json")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["name"] == "offline"
+    assert "client_secret" not in json.loads(shown.stdout)
+
+
+def test_cli_errors_are_one_line_with_status_1(fresh_folder: Path):
+    for args in (["client", "show", "no-such-client"],
+                 ["client", "create", "--name", "x", "--grant", "magic"],
+                 ["client", "create", "--name", "x", "--redirect-uri", "http://evil.example/cb"]):
+        result = cli(fresh_folder, *args)
+        assert result.returncode == 1, args
+        assert result.stderr.startswith("passport: ") and result.stderr.count("\n") == 1, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_scopes_and_keys_commands(fresh_folder: Path):
+    scopes = cli(fresh_folder, "scopes", "--json")
+    assert {"name": "orders:read", "description": "Read your orders", "default": False} in json.loads(scopes.stdout)
+    for alg in ("ES256", "EdDSA"):
+        made = cli(fresh_folder, "keys", "--force", "--alg", alg, "--json")
+        assert made.returncode == 0 and json.loads(made.stdout)["created"] is True
+    kept = cli(fresh_folder, "keys", "--json")
+    assert json.loads(kept.stdout)["created"] is False
+    rotated = cli(fresh_folder, "keys", "rotate", "--json")
+    assert rotated.returncode == 0 and json.loads(rotated.stdout)["rotated"] is True

@@ -1,0 +1,48 @@
+"""RFC 8414 metadata and the JWKS."""
+
+from __future__ import annotations
+
+import requests
+from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
+
+PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+
+def test_metadata_validates_with_authlib(server):
+    response = requests.get(f"{server.url}/.well-known/oauth-authorization-server")
+    assert response.status_code == 200
+    metadata = response.json()
+    AuthorizationServerMetadata(metadata).validate()
+    assert metadata["issuer"] == server.url
+    assert metadata["token_endpoint"] == f"{server.url}/oauth/token"
+    assert metadata["jwks_uri"] == f"{server.url}/.well-known/jwks.json"
+    assert metadata["grant_types_supported"] == ["client_credentials"]
+    assert metadata["token_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post", "none"]
+    assert set(metadata["scopes_supported"]) == set(server.env.settings.scopes)
+
+
+def test_metadata_lists_only_what_is_enabled(server):
+    metadata = requests.get(f"{server.url}/.well-known/oauth-authorization-server").json()
+    # No authorization endpoint exists yet, so nothing that belongs to one is advertised.
+    for absent in ("authorization_endpoint", "code_challenge_methods_supported", "registration_endpoint",
+                   "revocation_endpoint", "introspection_endpoint", "device_authorization_endpoint"):
+        assert absent not in metadata
+    assert "password" not in metadata["grant_types_supported"]
+
+
+def test_jwks_publishes_public_keys_only_with_kid_alg_and_use(server):
+    jwks = requests.get(f"{server.url}/.well-known/jwks.json").json()
+    assert len(jwks["keys"]) == 1
+    for key in jwks["keys"]:
+        assert not PRIVATE_MEMBERS & set(key), key.keys()
+        assert key["use"] == "sig" and key["alg"] == "RS256" and key["kty"] == "RSA" and key["kid"]
+
+
+def test_jwks_verifies_an_issued_token_with_a_standard_library(server, client):
+    import jwt
+
+    token = server.token(client.client_id, client.secret).json()["access_token"]
+    jwk_client = jwt.PyJWKClient(f"{server.url}/.well-known/jwks.json")
+    key = jwk_client.get_signing_key_from_jwt(token)
+    claims = jwt.decode(token, key.key, algorithms=["RS256"], audience=f"{server.url}/api", issuer=server.url)
+    assert claims["client_id"] == client.client_id
