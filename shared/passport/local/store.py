@@ -63,6 +63,11 @@ class _WriteWatcher:
 
 
 class EmbeddedStore:
+    """moto's server on loopback. moto keeps its backends in module globals, so a process runs at most one
+    embedded store at a time: a second would share (and on restore, clash with) the first one's data."""
+
+    _active: EmbeddedStore | None = None
+
     def __init__(self, data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self._data_dir = data_dir
         self._host = host
@@ -79,6 +84,9 @@ class EmbeddedStore:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def start(self) -> str:
+        if EmbeddedStore._active is not None:
+            raise RuntimeError("an embedded store is already running in this process")
+        EmbeddedStore._active = self
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -113,6 +121,8 @@ class EmbeddedStore:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = None
+        if EmbeddedStore._active is self:
+            EmbeddedStore._active = None
 
     def __enter__(self) -> EmbeddedStore:
         self.start()

@@ -1,0 +1,7 @@
+"""``make bench``: the figures of SPEC section 11, measured in one run on loopback only.
+
+Run it as ``python -m bench`` from the repository root. It prints one row per figure (measured value, target,
+PASS/FAIL), then how each figure was measured. Time is measured with timeit-style loops (min of repeats);
+DynamoDB round trips are counted, not timed, through botocore's ``before-send`` hook on the process's shared
+client. The exit status is 0 whether or not targets are met; 1 only when the harness itself failed.
+"""

@@ -1,0 +1,49 @@
+"""DynamoDB round trips, counted through botocore's ``before-send`` event on the process's shared client.
+
+``before-send`` fires once per HTTP request the client is about to send, retries included; a handler that
+returns None lets the request go on unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class DynamoCalls:
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+
+    def __call__(self, event_name: str = "", **_: object) -> None:
+        self.operations.append(event_name.rsplit(".", 1)[-1])
+
+    @property
+    def count(self) -> int:
+        return len(self.operations)
+
+    @contextmanager
+    def span(self) -> Iterator[list[str]]:
+        """The operations sent inside the block (the list fills when the block ends)."""
+        start = len(self.operations)
+        seen: list[str] = []
+        try:
+            yield seen
+        finally:
+            seen.extend(self.operations[start:])
+
+
+@contextmanager
+def counting() -> Iterator[DynamoCalls]:
+    from passport.storage.connection import dynamodb_client
+
+    calls = DynamoCalls()
+    events = dynamodb_client().meta.events
+    events.register("before-send.dynamodb", calls, unique_id="bench-dynamo-calls")
+    try:
+        yield calls
+    finally:
+        events.unregister("before-send.dynamodb", unique_id="bench-dynamo-calls")
+
+
+def describe(operations: list[str]) -> str:
+    return f"{len(operations)}" + (f" ({', '.join(operations)})" if operations else "")

@@ -1,0 +1,115 @@
+"""A throw-away local deployment: the embedded store on loopback (in memory, no data folder), a settings file
+and keys in a temporary folder, the tables, and one client_credentials client."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+#: Long enough that no cached revocation status expires during the run (the shipped default is 30 s).
+REVOCATION_CACHE_SECONDS = 600
+SCOPE = "orders:read"
+
+
+@dataclass
+class Deployment:
+    settings: Any
+    client: Any  # passport.core.models.Client
+    secret: str
+    gateway: Any  # passport.local.gateway.LocalGateway
+
+    def token_request(self) -> tuple[str, list[tuple[str, str]], bytes]:
+        """POST /oauth/token, client_credentials with HTTP Basic (RFC 6749 2.3.1)."""
+        basic = base64.b64encode(f"{quote(self.client.client_id, safe='')}:{quote(self.secret, safe='')}".encode())
+        headers = [
+            ("Host", self.host), ("Authorization", f"Basic {basic.decode()}"),
+            ("Content-Type", "application/x-www-form-urlencoded"), ("User-Agent", "passport-bench"),
+        ]
+        return "/oauth/token", headers, urlencode({"grant_type": "client_credentials", "scope": SCOPE}).encode()
+
+    def api_request(self, token: str) -> tuple[str, list[tuple[str, str]], bytes]:
+        return "/api/orders", [("Host", self.host), ("Authorization", f"Bearer {token}")], b""
+
+    @property
+    def host(self) -> str:
+        return self.settings.issuer_url.split("://", 1)[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def reset_caches() -> None:
+    """What tests/conftest.py's reset_caches does: forget settings, wiring, the guard and the keys."""
+    from passport import compose
+    from passport.guard import runtime as guard_runtime
+    from passport.keys.keyring import KEYS
+
+    compose.reset()
+    guard_runtime.guard.cache_clear()
+    KEYS.clear()
+
+
+def _write_config(path: Path, issuer: str) -> Path:
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    path.write_text(
+        f'issuer = "{issuer}"\n'
+        'data_dir = "data"\n'
+        "[guard]\n"
+        f"revocation_cache_seconds = {REVOCATION_CACHE_SECONDS}\n"
+        "[storage]\n"
+        f'clients_table = "{prefix}-clients"\n'
+        f'users_table = "{prefix}-users"\n'
+        f'tokens_table = "{prefix}-tokens"\n'
+    )
+    return path
+
+
+@contextmanager
+def local_deployment() -> Iterator[Deployment]:
+    from passport import admin, compose
+    from passport.config import load_settings
+    from passport.core.clients import new_client
+    from passport.local.gateway import LocalGateway
+    from passport.local.store import EmbeddedStore, activate
+    from passport.storage.repositories import DynamoClientStore
+    from passport.storage.tables import ensure_tables
+
+    # The shipped settings, not whatever PASSPORT_* overrides this shell carries.
+    for name in [n for n in os.environ if n.startswith("PASSPORT_")]:
+        del os.environ[name]
+    with tempfile.TemporaryDirectory(prefix="passport-bench-") as folder:
+        store = EmbeddedStore()  # no data folder: in memory, no snapshots
+        endpoint = store.start()
+        try:
+            activate(endpoint)  # AWS_ENDPOINT_URL_DYNAMODB etc. -> 127.0.0.1, local credentials
+            port = _free_port()
+            config = _write_config(Path(folder) / "passport.toml", f"http://127.0.0.1:{port}")
+            os.environ["PASSPORT_CONFIG"] = str(config)
+            os.environ["PORT"] = str(port)
+            reset_caches()
+            settings = load_settings()
+            ensure_tables(settings.storage)
+            admin.create_keys(settings)
+            made = new_client(
+                name="bench client", grant_types=("client_credentials",), scopes=(SCOPE,),
+                defined_scopes=settings.scopes,
+            )
+            compose.settings()  # binds the models to this deployment's tables
+            DynamoClientStore().create(made.client)
+            assert made.secret is not None
+            yield Deployment(settings, made.client, made.secret, LocalGateway(settings))
+        finally:
+            reset_caches()
+            store.stop()

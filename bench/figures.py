@@ -1,0 +1,176 @@
+"""Figures 1, 2 and 4 of SPEC section 11, measured in this process against a local deployment."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bench.counting import counting
+from bench.deployment import SCOPE, Deployment
+from bench.timing import best_per_call
+
+# -- 4. DynamoDB round trips ------------------------------------------------------------------------------
+
+
+@dataclass
+class RoundTrips:
+    token_first: list[str]  # the first token request a container serves (wiring built on it)
+    token_later: list[str]
+    guard_new_container: list[str]  # fresh token, nothing cached
+    guard_client_cached: list[str]  # fresh token, its client's status already cached
+    guard_cached: list[str]  # the same token again
+    token: str  # a token whose revocation status the guard has cached
+    guard_event: dict[str, Any]  # the REST REQUEST authorizer event the local gateway built for it
+
+
+def _token_of(reply: Any) -> str:
+    if reply.status != 200:
+        raise RuntimeError(f"the token endpoint answered {reply.status}: {reply.body[:200]!r}")
+    return json.loads(reply.body)["access_token"]
+
+
+def measure_round_trips(d: Deployment) -> RoundTrips:
+    """Real events through the local gateway (which builds API Gateway's events and runs the handlers
+    in-process), the guard's requests counted per invocation."""
+    from passport.local.gateway import LambdaContext
+
+    gateway = d.gateway
+    with counting() as calls:
+        with calls.span() as token_first:
+            token_a = _token_of(gateway.dispatch("POST", *d.token_request()))
+        with calls.span() as token_later:
+            token_b = _token_of(gateway.dispatch("POST", *d.token_request()))
+
+        guard_module = gateway.function("guard")  # as the gateway loads it on the first protected request
+        original = guard_module.handler
+        invocations: list[tuple[dict[str, Any], list[str]]] = []
+
+        def recording(event: dict[str, Any], context: Any) -> Any:
+            seen = copy.deepcopy(event)
+            with calls.span() as sent:
+                try:
+                    return original(event, context)
+                finally:
+                    invocations.append((seen, sent))
+
+        guard_module.handler = recording
+        try:
+            for token in (token_a, token_b):
+                reply = gateway.dispatch("GET", *d.api_request(token))
+                if reply.status != 200:
+                    raise RuntimeError(f"GET /api/orders answered {reply.status}: {reply.body[:200]!r}")
+        finally:
+            guard_module.handler = original
+        if len(invocations) != 2:
+            raise RuntimeError(f"expected 2 guard invocations, saw {len(invocations)}")
+        (event_a, guard_new_container), (_, guard_client_cached) = invocations
+        with calls.span() as guard_cached:
+            guard_module.handler(copy.deepcopy(event_a), LambdaContext("guard"))
+    return RoundTrips(
+        token_first, token_later, guard_new_container, guard_client_cached, guard_cached, token_a, event_a
+    )
+
+
+# -- 1. the guard's warm decision ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GuardTimes:
+    raw_decode: float  # seconds per call
+    decision: float
+    authorize: float
+    calls_during: list[str]  # DynamoDB requests sent while timing (must be none: status cached)
+
+
+def measure_guard(d: Deployment, token: str, event: dict[str, Any]) -> GuardTimes:
+    import jwt
+    from passport.guard.events import authorize
+    from passport.guard.runtime import guard as runtime_guard
+    from passport.guard.verify import _REQUIRED
+    from passport.keys.keyring import KEYS
+
+    s = d.settings
+    guard = runtime_guard()  # the container's guard: keys loaded, this token's status cached
+    key = KEYS.get(s).verification[jwt.get_unverified_header(token)["kid"]]  # the verifier's own key object
+    options = {"require": list(_REQUIRED)}
+    audience, issuer, leeway = s.token_audience, s.issuer_url, s.guard.leeway_seconds
+    algorithms = [key.alg]
+    method, path = event["httpMethod"], event["resource"]
+
+    def raw_decode() -> object:
+        return jwt.decode(token, key.key, algorithms=algorithms, audience=audience, issuer=issuer,
+                          leeway=leeway, options=options)
+
+    def decision() -> object:
+        return guard.permits(guard.authenticate(token), guard.rules.for_route(method, path))
+
+    def full() -> object:
+        return authorize(event, guard)
+
+    if decision() is not True or full()["policyDocument"]["Statement"][0]["Effect"] != "Allow":
+        raise RuntimeError("the guard does not admit the bench token to GET /api/orders")
+    with counting() as calls:
+        best = best_per_call({"raw": raw_decode, "decision": decision, "authorize": full})
+    return GuardTimes(best["raw"], best["decision"], best["authorize"], list(calls.operations))
+
+
+# -- 2. token issuance, storage excluded -----------------------------------------------------------------
+
+
+class MemoryAccessTokenStore:
+    """An AccessTokenStore that keeps records in a dict: storage is not what this figure measures."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, Any] = {}
+
+    def save(self, record: Any) -> None:
+        self.records[record.jti] = record
+
+    def get(self, jti: str) -> Any:
+        return self.records.get(jti)
+
+    def revoke(self, jti: str) -> None:
+        if jti in self.records:
+            self.records[jti] = dataclasses.replace(self.records[jti], revoked=True)
+
+
+@dataclass(frozen=True)
+class IssuanceTimes:
+    respond: float  # seconds per call
+    mint: float
+
+
+def measure_issuance(d: Deployment) -> IssuanceTimes:
+    import jwt
+    from passport.compose import SystemClock
+    from passport.core.grants.client_credentials import ClientCredentialsGrant
+    from passport.core.scopes import ScopePolicy
+    from passport.core.tokens import ACCESS_TOKEN_TYP, AccessTokenIssuer
+    from passport.keys.keyring import KEYS
+
+    s = d.settings
+    signer = KEYS.get(s, need_private=True).require_signer()  # as compose.access_token_issuer builds it
+    issuer = AccessTokenIssuer(
+        signer=signer, store=MemoryAccessTokenStore(), clock=SystemClock(), issuer=s.issuer_url,
+        audience=s.token_audience, lifetime=s.lifetimes.access,
+    )
+    grant = ClientCredentialsGrant(issuer, ScopePolicy(s.scopes, s.default_scopes))
+    form = {"grant_type": ["client_credentials"], "scope": [SCOPE]}
+    client = d.client
+
+    def respond() -> object:
+        return grant.respond(client, form)
+
+    claims = jwt.decode(respond()["access_token"], options={"verify_signature": False})  # the same claims
+    headers = {"kid": signer.kid, "typ": ACCESS_TOKEN_TYP}
+    private_key, algorithm = signer._key, signer.alg  # the same key object the grant signs with
+
+    def mint() -> object:
+        return jwt.encode(claims, private_key, algorithm=algorithm, headers=headers)
+
+    best = best_per_call({"respond": respond, "mint": mint})
+    return IssuanceTimes(best["respond"], best["mint"])
+

@@ -1,0 +1,217 @@
+"""``python -m bench``: measure, then print the table and how it was measured."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from importlib import metadata
+from typing import TypeVar
+
+from bench.counting import describe
+from bench.report import ERROR, INFO, Row, render, summary, verdict
+
+GUARD_RATIO_TARGET = 1.2
+ISSUANCE_OVERHEAD_TARGET_US = 40.0
+IMPORT_TARGETS = {"guard": 1.2}
+IMPORT_TARGET_DEFAULT = 1.6
+TOKEN_CALLS_TARGET = 2
+GUARD_UNCACHED_CALLS_TARGET = 1
+
+T = TypeVar("T")
+
+
+def note(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def machine_facts() -> str:
+    cpus = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
+    try:
+        from cryptography.hazmat.backends.openssl.backend import backend
+
+        openssl = backend.openssl_version_text()
+    except Exception:  # informational only
+        openssl = "OpenSSL ?"
+    versions = ", ".join(f"{name} {_version(name)}" for name in ("PyJWT", "cryptography", "boto3", "pynamodb"))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"machine: {platform.python_implementation()} {platform.python_version()} on {platform.system()} "
+        f"{platform.machine()}, {cpus} CPUs ({usable} usable), load {load:.2f}; {versions}; {openssl}"
+    )
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.0f} ms"
+
+
+class Bench:
+    def __init__(self) -> None:
+        self.rows: dict[str, list[Row]] = {"guard": [], "issuance": [], "imports": [], "round trips": []}
+        self.notes: list[str] = []
+        self.broken = False
+
+    def attempt(self, section: str, what: str, measure: Callable[[], T]) -> T | None:
+        note(f"measuring {what}")
+        started = time.perf_counter()
+        try:
+            result = measure()
+        except Exception as exc:
+            traceback.print_exc()
+            self.rows[section].append(Row(what, f"{type(exc).__name__}: {exc}"[:100], "-", ERROR))
+            self.broken = True
+            return None
+        note(f"  {what}: {time.perf_counter() - started:.1f} s")
+        return result
+
+    # -- the figures -------------------------------------------------------------------------------------
+
+    def imports(self) -> None:
+        from bench.imports import measure_import_times
+
+        times = self.attempt("imports", "cold imports", measure_import_times)
+        if times is None:
+            return
+        for name, seconds in times.handlers.items():
+            target = IMPORT_TARGETS.get(name, IMPORT_TARGET_DEFAULT)
+            ratio = seconds / times.boto3
+            self.rows["imports"].append(Row(
+                f"cold import functions/{name}/handler.py / import boto3",
+                f"{ratio:.2f}x ({ms(seconds)} vs {ms(times.boto3)})", f"<= {target}x", verdict(ratio <= target),
+            ))
+        self.notes.append(f"interpreter start (subtracted from every import): {ms(times.baseline)}")
+
+    def with_deployment(self) -> None:
+        from bench.deployment import local_deployment
+        from bench.figures import measure_guard, measure_issuance, measure_round_trips
+        from bench.imports import count_import_calls
+
+        note("starting the embedded store on 127.0.0.1")
+        with local_deployment() as d:
+            imported = self.attempt("round trips", "DynamoDB calls while importing each handler", count_import_calls)
+            trips = self.attempt("round trips", "DynamoDB round trips", lambda: measure_round_trips(d))
+            if trips is not None:
+                guard = self.attempt("guard", "guard decision time", lambda: measure_guard(d, trips.token, trips.guard_event))
+                if guard is not None:
+                    self._guard_rows(guard)
+            issuance = self.attempt("issuance", "token issuance time", lambda: measure_issuance(d))
+            if issuance is not None:
+                overhead = (issuance.respond - issuance.mint) * 1e6
+                self.rows["issuance"].append(Row(
+                    "token issuance (client_credentials, storage excluded) - bare jwt.encode",
+                    f"+{overhead:.1f} µs, {issuance.respond / issuance.mint:.2f}x "
+                    f"({us(issuance.respond)} vs {us(issuance.mint)})",
+                    f"<= +{ISSUANCE_OVERHEAD_TARGET_US:.0f} µs", verdict(overhead <= ISSUANCE_OVERHEAD_TARGET_US),
+                ))
+            if trips is not None:
+                self._round_trip_rows(trips)
+            if imported is not None:
+                total = sum(len(ops) for ops in imported.values())
+                self.rows["round trips"].append(Row(
+                    "DynamoDB calls while importing each handler (fresh interpreter)",
+                    ", ".join(f"{name} {describe(ops)}" for name, ops in imported.items()), "0 each",
+                    verdict(total == 0),
+                ))
+        self.rows["round trips"].append(Row(
+            "DynamoDB calls: revoke, introspect", "not measured: no such endpoint yet", "-", INFO,
+        ))
+
+    def _guard_rows(self, g: object) -> None:
+        from bench.figures import GuardTimes
+
+        assert isinstance(g, GuardTimes)
+        self.rows["guard"] += [
+            Row("guard warm decision: authenticate + permits / jwt.decode",
+                f"{g.decision / g.raw_decode:.2f}x ({us(g.decision)} vs {us(g.raw_decode)})",
+                f"(<= {GUARD_RATIO_TARGET}x applies below)", INFO),
+            Row("guard warm decision: authorize(REST REQUEST event) / jwt.decode",
+                f"{g.authorize / g.raw_decode:.2f}x ({us(g.authorize)} vs {us(g.raw_decode)})",
+                f"<= {GUARD_RATIO_TARGET}x", verdict(g.authorize / g.raw_decode <= GUARD_RATIO_TARGET)),
+        ]
+        if g.calls_during:
+            self.notes.append(
+                f"WARNING: the timed guard loops sent {describe(g.calls_during)} DynamoDB requests: the revocation "
+                "status was not cached throughout, so the guard times above are not warm decisions."
+            )
+        else:
+            self.notes.append("the timed guard loops sent no DynamoDB request (revocation status cached throughout)")
+
+    def _round_trip_rows(self, t: object) -> None:
+        from bench.figures import RoundTrips
+
+        assert isinstance(t, RoundTrips)
+        uncached = GUARD_UNCACHED_CALLS_TARGET
+        self.rows["round trips"] += [
+            Row("DynamoDB calls: token (client_credentials), container's first request", describe(t.token_first),
+                f"<= {TOKEN_CALLS_TARGET}", verdict(len(t.token_first) <= TOKEN_CALLS_TARGET)),
+            Row("DynamoDB calls: token (client_credentials), later request", describe(t.token_later),
+                f"<= {TOKEN_CALLS_TARGET}", verdict(len(t.token_later) <= TOKEN_CALLS_TARGET)),
+            Row("DynamoDB calls: guard, fresh token, new container (uncached)", describe(t.guard_new_container),
+                f"<= {uncached}", verdict(len(t.guard_new_container) <= uncached)),
+            Row("DynamoDB calls: guard, fresh token, client status cached", describe(t.guard_client_cached),
+                f"<= {uncached}", verdict(len(t.guard_client_cached) <= uncached)),
+            Row("DynamoDB calls: guard, same token again (cached)", describe(t.guard_cached),
+                "0", verdict(not t.guard_cached)),
+        ]
+
+
+METHOD = """\
+method:
+- times are per call, the minimum over 7 repeats of a calibrated timeit loop (~0.15 s each, garbage collector
+  off, candidates interleaved); ratios and differences compare figures taken in this same run.
+- guard: the container's guard (passport.guard.runtime.guard()) on a client_credentials RS256 token whose
+  revocation status it has cached, against jwt.decode of the same token with the verifier's own key object,
+  algorithms, audience, issuer, leeway and required claims. The event is the REST REQUEST authorizer event the
+  local gateway built for GET /api/orders. The bench sets guard.revocation_cache_seconds = {cache} so the
+  status cannot expire mid-run.
+- issuance: ClientCredentialsGrant.respond(client, form) wired as compose.py wires it, but with an in-memory
+  AccessTokenStore, against jwt.encode of the same claims with the same private key object and headers kid+typ.
+- imports: wall time of a fresh `python -c` per module (`import importlib.util`, the import, os._exit(0)),
+  minimum of {runs} after one warm-up, minus the same child without the import; children run one after another.
+- round trips: requests counted on botocore's before-send.dynamodb event of the process's shared client
+  (passport.storage.connection.dynamodb_client()), retries included; events and handlers as the local gateway
+  runs them against the embedded store on 127.0.0.1 (in memory, dropped at exit).
+- nothing leaves 127.0.0.1; PASSPORT_* variables of the calling shell are ignored (shipped settings)."""
+
+
+def main() -> int:
+    started = time.perf_counter()
+    from bench.deployment import REVOCATION_CACHE_SECONDS
+    from bench.imports import RUNS
+
+    bench = Bench()
+    facts = machine_facts()
+    bench.imports()  # first: before this process has started the store and its threads
+    try:
+        bench.with_deployment()
+    except Exception as exc:
+        traceback.print_exc()
+        bench.rows["round trips"].append(Row("local deployment", f"{type(exc).__name__}: {exc}"[:100], "-", ERROR))
+        bench.broken = True
+
+    rows = [row for section in bench.rows.values() for row in section]
+    print(facts)
+    print()
+    print(render(rows))
+    print(summary(rows))
+    print()
+    print(METHOD.format(cache=REVOCATION_CACHE_SECONDS, runs=RUNS))
+    for line in bench.notes:
+        print(f"- {line}")
+    print(f"- this run took {time.perf_counter() - started:.1f} s")
+    return 1 if bench.broken else 0

@@ -1,0 +1,80 @@
+"""In-memory stand-ins for the core's ports (passport.ports): plain dicts, no AWS, no I/O."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping
+from urllib.parse import quote_plus, urlencode
+
+from passport.core.http import Headers, Request
+from passport.core.models import AccessTokenRecord, Client
+
+FORM = "application/x-www-form-urlencoded"
+
+
+class MemoryClientStore:
+    """A ClientStore over a dict; records every lookup so a test can see whether storage was asked."""
+
+    def __init__(self, *clients: Client) -> None:
+        self._clients = {client.client_id: client for client in clients}
+        self.lookups: list[str] = []
+
+    def get(self, client_id: str) -> Client | None:
+        self.lookups.append(client_id)
+        return self._clients.get(client_id)
+
+    def create(self, client: Client) -> None:
+        self._clients[client.client_id] = client
+
+    def all(self) -> Iterable[Client]:
+        return list(self._clients.values())
+
+    def revoke(self, client_id: str) -> bool:
+        client = self._clients.get(client_id)
+        if client is None:
+            return False
+        self._clients[client_id] = Client(**{**client.__dict__, "revoked": True})
+        return True
+
+
+class MemoryAccessTokenStore:
+    def __init__(self) -> None:
+        self.records: dict[str, AccessTokenRecord] = {}
+
+    def save(self, record: AccessTokenRecord) -> None:
+        self.records[record.jti] = record
+
+    def get(self, jti: str) -> AccessTokenRecord | None:
+        return self.records.get(jti)
+
+    def revoke(self, jti: str) -> None:
+        record = self.records[jti]
+        self.records[jti] = AccessTokenRecord(**{**record.__dict__, "revoked": True})
+
+
+class FixedClock:
+    def __init__(self, now: int = 1_800_000_000) -> None:
+        self.current = now
+
+    def now(self) -> int:
+        return self.current
+
+
+def basic(client_id: str, secret: str) -> str:
+    """An Authorization header value as RFC 6749 2.3.1 builds it: form-urlencode each part, then Basic."""
+    raw = f"{quote_plus(client_id)}:{quote_plus(secret)}"
+    return "Basic " + base64.b64encode(raw.encode("utf-8")).decode("ascii")
+
+
+def form_request(
+    form: Mapping[str, str] | list[tuple[str, str]] | bytes = b"",
+    *,
+    headers: Mapping[str, str] | None = None,
+    content_type: str | None = FORM,
+) -> Request:
+    """A POST to the token endpoint as the core sees it."""
+    body = form if isinstance(form, bytes) else urlencode(form).encode("utf-8")
+    all_headers = dict(headers or {})
+    if content_type is not None:
+        all_headers.setdefault("Content-Type", content_type)
+    return Request("POST", "/oauth/token", Headers(all_headers), body=body)

@@ -1,0 +1,128 @@
+"""Scopes (RFC 6749 section 3.3): the scope parameter, the defined set, client limits and defaults."""
+
+from __future__ import annotations
+
+import pytest
+from passport.core.errors import OAuthError
+from passport.core.scopes import ScopePolicy, format_scope, parse_scope
+
+DEFINED = {"orders:read": "Read your orders", "orders:write": "Change your orders", "profile": "Your profile"}
+
+#: Every character RFC 6749 3.3 allows in a scope-token: %x21 / %x23-5B / %x5D-7E.
+SCOPE_TOKEN_CHARS = "".join(chr(c) for c in [0x21, *range(0x23, 0x5C), *range(0x5D, 0x7F)])
+
+
+def assert_invalid_scope(value: str) -> OAuthError:
+    with pytest.raises(OAuthError) as raised:
+        parse_scope(value)
+    assert raised.value.error == "invalid_scope"
+    assert raised.value.status == 400
+    return raised.value
+
+
+# --- parse_scope -------------------------------------------------------------------------------------------
+
+
+def test_absent_scope_is_no_scope():
+    assert parse_scope(None) == ()
+    assert parse_scope("") == ()
+
+
+def test_scope_is_a_space_delimited_list():
+    assert parse_scope("orders:read orders:write") == ("orders:read", "orders:write")
+
+
+def test_scope_order_is_kept():
+    assert parse_scope("b a c") == ("b", "a", "c")
+
+
+def test_repeated_scope_tokens_are_dropped():
+    assert parse_scope("a b a b a") == ("a", "b")
+
+
+def test_doubled_spaces_are_tolerated():
+    assert parse_scope("  a   b ") == ("a", "b")
+
+
+def test_every_character_of_the_scope_token_grammar_is_accepted():
+    assert parse_scope(SCOPE_TOKEN_CHARS) == (SCOPE_TOKEN_CHARS,)
+    assert len(SCOPE_TOKEN_CHARS) == 1 + (0x5B - 0x23 + 1) + (0x7E - 0x5D + 1)
+
+
+@pytest.mark.parametrize("char", ['"', "\\"])
+def test_a_double_quote_or_backslash_in_a_scope_token_is_refused(char):
+    assert_invalid_scope(f"orders{char}read")
+
+
+@pytest.mark.parametrize("char", ["\t", "\n", "\r", "\x00", "\x1f", "\x7f", "\u00e9", "\u00a0", "\u3000"])
+def test_a_character_outside_the_scope_token_charset_is_refused(char):
+    assert_invalid_scope(f"a{char}b")
+
+
+def test_tabs_are_not_scope_delimiters():
+    assert_invalid_scope("orders:read\torders:write")
+
+
+def test_format_scope_joins_with_single_spaces():
+    assert format_scope(("a", "b")) == "a b"
+    assert parse_scope(format_scope(("a", "b"))) == ("a", "b")
+
+
+# --- ScopePolicy.resolve ---------------------------------------------------------------------------------
+
+
+def policy(defaults: tuple[str, ...] = ()) -> ScopePolicy:
+    return ScopePolicy(DEFINED, defaults)
+
+
+@pytest.mark.parametrize("requested", [None, "", "   "])
+def test_defaults_are_granted_when_no_scope_is_asked(requested):
+    assert policy(("orders:read", "profile")).resolve(requested) == ("orders:read", "profile")
+
+
+def test_no_scope_asked_and_no_defaults_grants_nothing():
+    assert policy().resolve(None) == ()
+
+
+def test_defaults_are_limited_to_the_clients_list():
+    assert policy(("orders:read", "profile")).resolve(None, allowed=("profile", "orders:write")) == ("profile",)
+
+
+def test_requested_defined_scopes_are_granted():
+    assert policy().resolve("orders:write orders:read") == ("orders:write", "orders:read")
+
+
+def test_a_client_with_no_list_may_ask_for_any_defined_scope():
+    assert policy().resolve("orders:read orders:write profile", allowed=()) == (
+        "orders:read", "orders:write", "profile",
+    )
+
+
+def test_an_unknown_scope_is_refused():
+    with pytest.raises(OAuthError) as raised:
+        policy().resolve("orders:read photos")
+    assert raised.value.error == "invalid_scope"
+    assert "photos" in raised.value.description
+
+
+def test_a_scope_outside_the_clients_list_is_refused():
+    with pytest.raises(OAuthError) as raised:
+        policy().resolve("orders:read orders:write", allowed=("orders:read",))
+    assert raised.value.error == "invalid_scope"
+    assert "orders:write" in raised.value.description
+
+
+def test_the_wildcard_is_not_a_defined_scope_to_ask_for():
+    with pytest.raises(OAuthError, match="invalid_scope"):
+        policy().resolve("*")
+
+
+def test_a_malformed_requested_scope_is_refused_before_lookup():
+    with pytest.raises(OAuthError, match="invalid_scope"):
+        policy().resolve('orders:read "x"')
+
+
+def test_a_client_allowed_the_wildcard_may_be_granted_a_defined_scope():
+    """new_client accepts "*" in a client's scope list (the CLI's ``--scope '*'``); the only sensible reading is
+    "every defined scope". ScopePolicy compares it literally, so such a client can be granted nothing."""
+    assert policy().resolve("orders:read", allowed=("*",)) == ("orders:read",)
