@@ -18,7 +18,9 @@ class InstallResult:
     clients: list[NewClient] = field(default_factory=list)
 
 
-def create_keys(settings: Settings, *, force: bool = False, alg: str | None = None, bits: int | None = None) -> str | None:
+def create_keys(
+    settings: Settings, *, force: bool = False, alg: str | None = None, bits: int | None = None
+) -> str | None:
     alg = alg or settings.keys.algorithm
     bits = bits or settings.keys.rsa_bits
     if settings.keys.secret_name:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -82,10 +81,3 @@ def serve(event: Mapping[str, Any], endpoint: Callable[[Request], Response]) -> 
             500, NO_STORE,
         )
     return result_from_response(response)
-
-
-def parse_json_body(request: Request) -> Any:
-    try:
-        return json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None

@@ -91,8 +91,10 @@ def test_serve_then_cli_then_curl_then_restart(fresh_folder: Path):
         assert {"client_id", "client_secret", "name", "redirect_uris", "grant_types", "scopes", "public",
                 "first_party", "revoked"} <= set(client)
 
-        token_response = requests.post(f"{server.url}/oauth/token", auth=(client["client_id"], client["client_secret"]),
-                                       data={"grant_type": "client_credentials", "scope": "orders:read"})
+        token_response = requests.post(
+            f"{server.url}/oauth/token", auth=(client["client_id"], client["client_secret"]),
+            data={"grant_type": "client_credentials", "scope": "orders:read"},
+        )
         assert token_response.status_code == 200, token_response.text
         token = token_response.json()["access_token"]
         bearer = {"Authorization": f"Bearer {token}"}
@@ -102,7 +104,8 @@ def test_serve_then_cli_then_curl_then_restart(fresh_folder: Path):
         missing = requests.get(f"{server.url}/api/ping")
         assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("Bearer")
         tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
-        assert requests.get(f"{server.url}/api/ping", headers={"Authorization": f"Bearer {tampered}"}).status_code == 401
+        refused = requests.get(f"{server.url}/api/ping", headers={"Authorization": f"Bearer {tampered}"})
+        assert refused.status_code == 401
 
         user = cli(fresh_folder, "user", "create", "--email", "ada@example.com", "--name", "Ada", "--password-stdin",
                    "--json", stdin="correct horse battery\n")

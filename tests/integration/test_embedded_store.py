@@ -13,7 +13,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from passport.local.store import EmbeddedStore
 
 SCRIPT = textwrap.dedent("""

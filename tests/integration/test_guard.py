@@ -12,11 +12,11 @@ import uuid
 
 import jwt
 import pytest
-
 from passport import admin
 from passport.keys.keyring import KEYS
 from passport.keys.material import generate, public_pem
 from passport.local.gateway import policy_allows
+
 from tests.conftest import make_client
 
 API = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
@@ -368,3 +368,23 @@ def test_a_user_token_passes_user_routes_and_fails_client_routes(env, server, cl
     verdict, answer = decide(handler, "http_api", issued.access_token, path="/me")
     assert verdict == "allow" and answer["context"]["user_id"] == user_id
     assert decide(handler, "http_api", issued.access_token, path="/jobs")[0] == "deny"
+
+
+def test_the_guard_fails_closed_when_storage_is_down(env, server, issued, monkeypatch, store_endpoint):
+    """No revocation answer, no access: API Gateway's AUTHORIZER_FAILURE response, 503 with Retry-After."""
+    import requests
+
+    from passport.storage.connection import forget_client
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{free_port()}")
+    forget_client()
+    try:
+        with pytest.raises(Exception) as raised:
+            server.gateway.function("guard").handler(rest_request_event(issued), None)
+        assert str(raised.value) != "Unauthorized"
+        response = requests.get(f"{server.url}/api/orders", headers={"Authorization": f"Bearer {issued}"})
+    finally:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", store_endpoint)
+        forget_client()
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"

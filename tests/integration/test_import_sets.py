@@ -14,9 +14,10 @@ HEAVY_FOR_THE_GUARD = ["aws_lambda_powertools.event_handler", "pydantic", "boto3
 
 
 def imported_by(function: str) -> set[str]:
+    path = str(REPO / "functions" / function / "handler.py")
     script = (
         "import importlib.util, json, sys\n"
-        f"spec = importlib.util.spec_from_file_location('handler', {str(REPO / 'functions' / function / 'handler.py')!r})\n"
+        f"spec = importlib.util.spec_from_file_location('handler', {path!r})\n"
         "module = importlib.util.module_from_spec(spec)\n"
         "spec.loader.exec_module(module)\n"
         "print(json.dumps(sorted(sys.modules)))\n"

@@ -9,7 +9,6 @@ import uuid
 import jwt
 import pytest
 import requests
-
 from passport import admin
 from passport.keys import secret as secret_keys
 from passport.keys.keyring import KEYS, KeysMissing, load_keyset

@@ -224,3 +224,21 @@ def test_every_issued_token_is_recorded_before_it_is_returned(server, client):
     jti = jwt.decode(token, options={"verify_signature": False})["jti"]
     record = DynamoAccessTokenStore().get(jti)
     assert record is not None and record.client_id == client.client_id and not record.revoked
+
+
+def test_storage_down_is_503_with_retry_after_and_nothing_issued(server, client, monkeypatch, store_endpoint):
+    """DynamoDB unreachable: the token endpoint says when to retry, in OAuth's JSON, and issues nothing."""
+    from passport.storage.connection import forget_client
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{free_port()}")
+    forget_client()
+    try:
+        response = server.token(client.client_id, client.secret)
+    finally:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", store_endpoint)
+        forget_client()  # the next client reads the real endpoint again
+    assert response.status_code == 503
+    assert response.headers["Retry-After"].isdigit()
+    assert response.json()["error"] == "temporarily_unavailable"
+    assert_no_store(response)

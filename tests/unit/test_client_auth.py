@@ -21,12 +21,26 @@ from passport.core.models import Client
 from tests.unit.fakes import MemoryClientStore, basic
 
 SECRET = "s3cr3t:with+plus%percent and space/slash=eq&amp"
-CONFIDENTIAL = Client("11111111-1111-4111-8111-111111111111", "confidential", secret_hash=hash_secret(SECRET),
-                      grant_types=("client_credentials",))
-PUBLIC = Client("22222222-2222-4222-8222-222222222222", "public app", secret_hash=None,
-                grant_types=("authorization_code",), redirect_uris=("https://app.example/cb",))
-REVOKED = Client("33333333-3333-4333-8333-333333333333", "revoked", secret_hash=hash_secret(SECRET),
-                 grant_types=("client_credentials",), revoked=True)
+CONFIDENTIAL = Client(
+    "11111111-1111-4111-8111-111111111111",
+    "confidential",
+    secret_hash=hash_secret(SECRET),
+    grant_types=("client_credentials",),
+)
+PUBLIC = Client(
+    "22222222-2222-4222-8222-222222222222",
+    "public app",
+    secret_hash=None,
+    grant_types=("authorization_code",),
+    redirect_uris=("https://app.example/cb",),
+)
+REVOKED = Client(
+    "33333333-3333-4333-8333-333333333333",
+    "revoked",
+    secret_hash=hash_secret(SECRET),
+    grant_types=("client_credentials",),
+    revoked=True,
+)
 
 
 def b64(raw: bytes) -> str:

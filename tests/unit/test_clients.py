@@ -47,8 +47,13 @@ def test_acceptable_redirect_uris(uri):
 
 @pytest.mark.parametrize(
     "uri",
-    ["http://app.example.com/cb", "http://192.168.1.10/cb", "http://127.0.0.1.example.com/cb",
-     "http://localhost.example.com/cb", "HTTP://app.example.com/cb"],
+    [
+        "http://app.example.com/cb",
+        "http://192.168.1.10/cb",
+        "http://127.0.0.1.example.com/cb",
+        "http://localhost.example.com/cb",
+        "HTTP://app.example.com/cb",
+    ],
 )
 def test_plain_http_is_refused_except_for_loopback(uri):
     with pytest.raises(InvalidClientMetadata, match="loopback"):
@@ -69,8 +74,14 @@ def test_a_relative_redirect_uri_is_refused(uri):
 
 @pytest.mark.parametrize(
     "uri",
-    ["javascript:alert(1)", "JavaScript:alert(document.cookie)", "data:text/html,<b>x</b>", "data:text/plain,x",
-     "file:///etc/passwd", "vbscript:msgbox(1)"],
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(document.cookie)",
+        "data:text/html,<b>x</b>",
+        "data:text/plain,x",
+        "file:///etc/passwd",
+        "vbscript:msgbox(1)",
+    ],
 )
 def test_script_and_local_schemes_are_refused(uri):
     with pytest.raises(InvalidClientMetadata):
@@ -83,8 +94,9 @@ def test_a_web_redirect_uri_without_a_host_is_refused(uri):
         validate_redirect_uri(uri)
 
 
-@pytest.mark.parametrize("uri", ["https://app.example.com/c b", "https://app.example.com/cb\r\nX: y",
-                                 "https://app.example.com/<script>"])
+@pytest.mark.parametrize(
+    "uri", ["https://app.example.com/c b", "https://app.example.com/cb\r\nX: y", "https://app.example.com/<script>"]
+)
 def test_a_redirect_uri_with_spaces_or_markup_is_refused(uri):
     with pytest.raises(InvalidClientMetadata):
         validate_redirect_uri(uri)

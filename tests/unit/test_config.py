@@ -117,9 +117,7 @@ def test_table_override_is_json(config):
 
 
 def test_list_of_tables_override_is_json(config):
-    settings = config(
-        PASSPORT_DEMO_API_ROUTES='[{"method": "GET", "path": "/api/x", "any_scopes": ["orders:read"]}]'
-    )
+    settings = config(PASSPORT_DEMO_API_ROUTES='[{"method": "GET", "path": "/api/x", "any_scopes": ["orders:read"]}]')
     (route,) = settings.demo_api.routes
     assert (route.method, route.path, route.any_scopes, route.subject) == ("GET", "/api/x", ("orders:read",), "any")
 
@@ -159,12 +157,12 @@ def test_a_table_override_with_non_string_values_names_the_variable(config):
 @pytest.mark.parametrize(
     ("text", "setting"),
     [
-        ("[lifetimes]\naccess = \"an hour\"\n", r"lifetimes[._]access"),
+        ('[lifetimes]\naccess = "an hour"\n', r"lifetimes[._]access"),
         ("[lifetimes]\naccess = true\n", r"lifetimes[._]access"),
-        ("[grants]\npassword = \"yes\"\n", r"grants[._]password"),
+        ('[grants]\npassword = "yes"\n', r"grants[._]password"),
         ("issuer = 42\n", r"issuer"),
-        ("default_scopes = \"orders:read\"\n", r"default_scopes"),
-        ("scopes = [\"orders:read\"]\n", r"scopes"),
+        ('default_scopes = "orders:read"\n', r"default_scopes"),
+        ('scopes = ["orders:read"]\n', r"scopes"),
         ("lifetimes = 3600\n", r"lifetimes"),
     ],
 )
@@ -175,10 +173,10 @@ def test_a_bad_value_in_the_file_names_the_setting(config, text, setting):
 @pytest.mark.parametrize(
     ("text", "name"),
     [
-        ("isuer = \"https://x\"\n", "isuer"),
+        ('isuer = "https://x"\n', "isuer"),
         ("[lifetimes]\naccesss = 60\n", "accesss"),
         ("[nonsense]\nx = 1\n", "nonsense"),
-        ("[[demo_api.routes]]\nmethod = \"GET\"\npath = \"/x\"\nscope = [\"orders:read\"]\n", "scope"),
+        ('[[demo_api.routes]]\nmethod = "GET"\npath = "/x"\nscope = ["orders:read"]\n', "scope"),
     ],
 )
 def test_unknown_keys_in_the_file_are_refused(config, text, name):
@@ -223,6 +221,23 @@ def test_a_lifetime_that_is_not_positive_is_refused(config):
 
 def test_a_route_subject_outside_user_client_any_is_refused(config):
     assert "subject" in refused(config, '[[demo_api.routes]]\nmethod = "GET"\npath = "/x"\nsubject = "admin"\n')
+
+
+def test_a_route_method_in_lower_case_is_refused_or_normalized(config):
+    """The guard looks rules up by the upper-case method of the request (``GET /api/orders``); a rule written
+    ``method = "get"`` would never match, and the route would fall back to "any valid token", dropping its scopes.
+    Either refusing the setting or upper-casing it closes that gap."""
+    text = '[[demo_api.routes]]\nmethod = "get"\npath = "/api/orders"\nscopes = ["orders:read"]\n'
+    try:
+        settings = config(text)
+    except ConfigError as error:
+        assert "method" in str(error)
+    else:
+        assert settings.demo_api.routes[0].method == "GET"
+
+
+def test_a_route_method_that_is_not_an_http_method_is_refused(config):
+    assert "method" in refused(config, '[[demo_api.routes]]\nmethod = "FETCH"\npath = "/api/x"\n')
 
 
 @pytest.mark.parametrize("name", ["two words", 'say"hi"', "back\\slash", ""])

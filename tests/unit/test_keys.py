@@ -71,8 +71,12 @@ def mode(path: Path) -> int:
 
 @pytest.mark.parametrize(
     ("alg", "bits", "kind"),
-    [("RS256", 2048, rsa.RSAPrivateKey), ("RS256", 3072, rsa.RSAPrivateKey),
-     ("ES256", 2048, ec.EllipticCurvePrivateKey), ("EdDSA", 2048, ed25519.Ed25519PrivateKey)],
+    [
+        ("RS256", 2048, rsa.RSAPrivateKey),
+        ("RS256", 3072, rsa.RSAPrivateKey),
+        ("ES256", 2048, ec.EllipticCurvePrivateKey),
+        ("EdDSA", 2048, ed25519.Ed25519PrivateKey),
+    ],
 )
 def test_generate_serialize_and_load_round_trip(alg, bits, kind):
     key = generate(alg, bits)
@@ -152,8 +156,11 @@ def test_the_thumbprint_is_the_rfc7638_example():
 
 @pytest.mark.parametrize(
     ("key_fixture", "alg", "members"),
-    [("rsa_key", "RS256", {"kty", "n", "e"}), ("ec_key", "ES256", {"kty", "crv", "x", "y"}),
-     ("ed_key", "EdDSA", {"kty", "crv", "x"})],
+    [
+        ("rsa_key", "RS256", {"kty", "n", "e"}),
+        ("ec_key", "ES256", {"kty", "crv", "x", "y"}),
+        ("ed_key", "EdDSA", {"kty", "crv", "x"}),
+    ],
 )
 def test_the_jwk_has_kid_alg_use_and_no_private_members(request, key_fixture, alg, members):
     key = request.getfixturevalue(key_fixture)

@@ -94,7 +94,9 @@ def test_requested_defined_scopes_are_granted():
 
 def test_a_client_with_no_list_may_ask_for_any_defined_scope():
     assert policy().resolve("orders:read orders:write profile", allowed=()) == (
-        "orders:read", "orders:write", "profile",
+        "orders:read",
+        "orders:write",
+        "profile",
     )
 
 

@@ -25,12 +25,23 @@ NOW = 1_800_000_000
 SECRET = "the-secret:+%"
 DEFINED = {"orders:read": "Read your orders", "orders:write": "Change your orders"}
 
-MACHINE = Client("aaaaaaaa-0000-4000-8000-000000000001", "machine", secret_hash=hash_secret(SECRET),
-                 grant_types=("client_credentials",), scopes=("orders:read",))
-WEB_APP = Client("aaaaaaaa-0000-4000-8000-000000000002", "web app", secret_hash=hash_secret(SECRET),
-                 grant_types=("authorization_code",), redirect_uris=("https://app.example/cb",))
-PUBLIC_WITH_CC = Client("aaaaaaaa-0000-4000-8000-000000000003", "public", secret_hash=None,
-                        grant_types=("client_credentials",))
+MACHINE = Client(
+    "aaaaaaaa-0000-4000-8000-000000000001",
+    "machine",
+    secret_hash=hash_secret(SECRET),
+    grant_types=("client_credentials",),
+    scopes=("orders:read",),
+)
+WEB_APP = Client(
+    "aaaaaaaa-0000-4000-8000-000000000002",
+    "web app",
+    secret_hash=hash_secret(SECRET),
+    grant_types=("authorization_code",),
+    redirect_uris=("https://app.example/cb",),
+)
+PUBLIC_WITH_CC = Client(
+    "aaaaaaaa-0000-4000-8000-000000000003", "public", secret_hash=None, grant_types=("client_credentials",)
+)
 
 
 @pytest.fixture
@@ -40,8 +51,9 @@ def tokens() -> MemoryAccessTokenStore:
 
 @pytest.fixture
 def endpoint(signer: JwtSigner, tokens: MemoryAccessTokenStore) -> TokenEndpoint:
-    issuer = AccessTokenIssuer(signer=signer, store=tokens, clock=FixedClock(NOW), issuer=ISSUER, audience=AUDIENCE,
-                               lifetime=3600)
+    issuer = AccessTokenIssuer(
+        signer=signer, store=tokens, clock=FixedClock(NOW), issuer=ISSUER, audience=AUDIENCE, lifetime=3600
+    )
     grant = ClientCredentialsGrant(issuer, ScopePolicy(DEFINED, ("orders:read",)))
     return TokenEndpoint(MemoryClientStore(MACHINE, WEB_APP, PUBLIC_WITH_CC), {grant.GRANT_TYPE: grant})
 
@@ -79,8 +91,14 @@ def test_client_credentials_success_body_is_rfc6749_5_1(endpoint, signer):
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 3600
     assert body["scope"] == "orders:read"
-    claims = jwt.decode(body["access_token"], signer.verification_key.key, algorithms=["RS256"], audience=AUDIENCE,
-                        issuer=ISSUER, options={"verify_exp": False, "verify_iat": False, "verify_nbf": False})
+    claims = jwt.decode(
+        body["access_token"],
+        signer.verification_key.key,
+        algorithms=["RS256"],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
+    )
     assert claims["sub"] == claims["client_id"] == MACHINE.client_id
 
 
@@ -98,14 +116,18 @@ def test_client_secret_post_succeeds(endpoint):
 
 
 def test_a_media_type_with_a_charset_parameter_is_accepted(endpoint):
-    request = form_request({"grant_type": "client_credentials"}, headers=machine_auth(),
-                           content_type="Application/X-WWW-Form-Urlencoded; charset=UTF-8")
+    request = form_request(
+        {"grant_type": "client_credentials"},
+        headers=machine_auth(),
+        content_type="Application/X-WWW-Form-Urlencoded; charset=UTF-8",
+    )
     assert endpoint.handle(request).status == 200
 
 
 def test_a_requested_scope_in_the_clients_list_is_granted(endpoint):
-    response = endpoint.handle(form_request({"grant_type": "client_credentials", "scope": "orders:read"},
-                                            headers=machine_auth()))
+    response = endpoint.handle(
+        form_request({"grant_type": "client_credentials", "scope": "orders:read"}, headers=machine_auth())
+    )
     assert json.loads(response.body)["scope"] == "orders:read"
 
 
@@ -164,19 +186,23 @@ def test_percent_encoded_bytes_that_are_not_utf8_are_invalid_request(endpoint):
 
 
 def test_a_client_without_the_grant_is_unauthorized_client(endpoint):
-    response = endpoint.handle(form_request({"grant_type": "client_credentials"},
-                                            headers={"Authorization": basic(WEB_APP.client_id, SECRET)}))
+    response = endpoint.handle(
+        form_request({"grant_type": "client_credentials"}, headers={"Authorization": basic(WEB_APP.client_id, SECRET)})
+    )
     assert_error(response, 400, "unauthorized_client")
 
 
 def test_a_public_client_cannot_use_client_credentials(endpoint):
-    response = endpoint.handle(form_request({"grant_type": "client_credentials", "client_id": PUBLIC_WITH_CC.client_id}))
+    response = endpoint.handle(
+        form_request({"grant_type": "client_credentials", "client_id": PUBLIC_WITH_CC.client_id})
+    )
     assert_error(response, 400, "unauthorized_client")
 
 
 def test_a_wrong_secret_via_basic_is_401_with_www_authenticate_basic(endpoint):
-    response = endpoint.handle(form_request({"grant_type": "client_credentials"},
-                                            headers={"Authorization": basic(MACHINE.client_id, "nope")}))
+    response = endpoint.handle(
+        form_request({"grant_type": "client_credentials"}, headers={"Authorization": basic(MACHINE.client_id, "nope")})
+    )
     assert_error(response, 401, "invalid_client")
     assert response.headers["WWW-Authenticate"].startswith("Basic")
 
@@ -187,8 +213,9 @@ def test_a_wrong_secret_in_the_body_is_401(endpoint):
 
 
 def test_a_scope_outside_the_clients_list_is_invalid_scope(endpoint, tokens):
-    response = endpoint.handle(form_request({"grant_type": "client_credentials", "scope": "orders:write"},
-                                            headers=machine_auth()))
+    response = endpoint.handle(
+        form_request({"grant_type": "client_credentials", "scope": "orders:write"}, headers=machine_auth())
+    )
     assert_error(response, 400, "invalid_scope")
     assert tokens.records == {}
 
@@ -205,18 +232,26 @@ ERROR_CASES = {
     "unsupported grant": (form_request({"grant_type": "password"}, headers=machine_auth()), 400),
     "json body": (form_request(b"{}", headers=machine_auth(), content_type="application/json"), 400),
     "no content type": (form_request(b"grant_type=client_credentials", headers=machine_auth(), content_type=None), 400),
-    "body too large": (form_request(b"grant_type=client_credentials&p=" + b"x" * MAX_FORM_BYTES,
-                                    headers=machine_auth()), 400),
+    "body too large": (
+        form_request(b"grant_type=client_credentials&p=" + b"x" * MAX_FORM_BYTES, headers=machine_auth()),
+        400,
+    ),
     "not utf-8": (form_request(b"grant_type=\xff", headers=machine_auth()), 400),
     "malformed basic": (form_request({"grant_type": "client_credentials"}, headers={"Authorization": "Basic !!"}), 401),
-    "unknown client": (form_request({"grant_type": "client_credentials"},
-                                    headers={"Authorization": basic("nobody", "x")}), 401),
+    "unknown client": (
+        form_request({"grant_type": "client_credentials"}, headers={"Authorization": basic("nobody", "x")}),
+        401,
+    ),
     "no client": (form_request({"grant_type": "client_credentials"}), 401),
-    "grant not allowed": (form_request({"grant_type": "client_credentials"},
-                                       headers={"Authorization": basic(WEB_APP.client_id, SECRET)}), 400),
+    "grant not allowed": (
+        form_request({"grant_type": "client_credentials"}, headers={"Authorization": basic(WEB_APP.client_id, SECRET)}),
+        400,
+    ),
     "invalid scope": (form_request({"grant_type": "client_credentials", "scope": "nope"}, headers=machine_auth()), 400),
-    "malformed scope": (form_request({"grant_type": "client_credentials", "scope": 'a"b'}, headers=machine_auth()),
-                        400),
+    "malformed scope": (
+        form_request({"grant_type": "client_credentials", "scope": 'a"b'}, headers=machine_auth()),
+        400,
+    ),
 }
 
 

@@ -21,13 +21,20 @@ def store() -> MemoryAccessTokenStore:
 
 @pytest.fixture
 def issuer(signer: JwtSigner, store: MemoryAccessTokenStore) -> AccessTokenIssuer:
-    return AccessTokenIssuer(signer=signer, store=store, clock=FixedClock(NOW), issuer=ISSUER, audience=AUDIENCE,
-                             lifetime=3600)
+    return AccessTokenIssuer(
+        signer=signer, store=store, clock=FixedClock(NOW), issuer=ISSUER, audience=AUDIENCE, lifetime=3600
+    )
 
 
 def verified_claims(token: str, signer: JwtSigner) -> dict:
-    return jwt.decode(token, signer.verification_key.key, algorithms=[signer.alg], audience=AUDIENCE,
-                      issuer=ISSUER, options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
+    return jwt.decode(
+        token,
+        signer.verification_key.key,
+        algorithms=[signer.alg],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+    )
 
 
 def test_the_header_is_typ_at_jwt_with_alg_and_kid(issuer, signer):
@@ -80,7 +87,10 @@ def test_the_record_is_saved_with_the_same_jti_and_expiry(issuer, signer, store)
     assert record.expires_at == claims["exp"]
     assert record.issued_at == claims["iat"]
     assert (record.client_id, record.scopes, record.grant_type, record.name) == (
-        "c1", ("orders:read",), "client_credentials", "cli",
+        "c1",
+        ("orders:read",),
+        "client_credentials",
+        "cli",
     )
     assert record.user_id is None and record.revoked is False
 
@@ -112,8 +122,9 @@ def test_a_failed_record_write_issues_no_token(signer):
         def save(self, record):
             raise RuntimeError("storage down")
 
-    issuer = AccessTokenIssuer(signer=signer, store=FailingStore(), clock=FixedClock(NOW), issuer=ISSUER,
-                               audience=AUDIENCE, lifetime=3600)
+    issuer = AccessTokenIssuer(
+        signer=signer, store=FailingStore(), clock=FixedClock(NOW), issuer=ISSUER, audience=AUDIENCE, lifetime=3600
+    )
     with pytest.raises(RuntimeError):
         issuer.issue(client_id="c1", scopes=(), grant_type="client_credentials")
 
@@ -121,8 +132,9 @@ def test_a_failed_record_write_issues_no_token(signer):
 @pytest.mark.parametrize("key_fixture", ["ec_key", "ed_key"])
 def test_other_algorithms_sign_with_their_own_alg(request, key_fixture, store):
     signer = JwtSigner(request.getfixturevalue(key_fixture))
-    issuer = AccessTokenIssuer(signer=signer, store=store, clock=FixedClock(NOW), issuer=ISSUER, audience=AUDIENCE,
-                               lifetime=3600)
+    issuer = AccessTokenIssuer(
+        signer=signer, store=store, clock=FixedClock(NOW), issuer=ISSUER, audience=AUDIENCE, lifetime=3600
+    )
     token = issuer.issue(client_id="c1", scopes=("a",), grant_type="client_credentials").access_token
     assert jwt.get_unverified_header(token) == {"alg": signer.alg, "kid": signer.kid, "typ": "at+jwt"}
     assert verified_claims(token, signer)["scopes"] == ["a"]

@@ -79,7 +79,7 @@ def parse(event: Mapping[str, Any]) -> AuthorizerCall:
 def _arn_prefix(arn: str) -> str:
     """``arn:aws:execute-api:region:account:api/stage`` of a method ARN."""
     head, _, tail = arn.rpartition(":")
-    api, stage = (tail.split("/") + ["", ""])[:2]
+    api, stage = [*tail.split("/"), "", ""][:2]
     return f"{head}:{api}/{stage}"
 
 

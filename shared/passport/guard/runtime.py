@@ -35,4 +35,5 @@ def guard() -> Guard:
     )
     rules_json = os.environ.get("PASSPORT_GUARD_RULES")
     rules = RuleTable.from_json(rules_json) if rules_json else RuleTable.from_routes(route_table(settings))
-    return Guard(verifier, RevocationCache(lambda: _dynamo_lookup(settings), settings.guard.revocation_cache_seconds), rules)
+    revocations = RevocationCache(lambda: _dynamo_lookup(settings), settings.guard.revocation_cache_seconds)
+    return Guard(verifier, revocations, rules)
