@@ -14,12 +14,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 SUBJECTS = ("any", "user", "client")
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
+# RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 ALGORITHMS = ("RS256", "ES256", "EdDSA")
 MAX_LEEWAY_SECONDS = 60
 
@@ -37,6 +41,19 @@ class RouteRule:
     scopes: tuple[str, ...] = ()
     any_scopes: tuple[str, ...] = ()
     subject: str = "any"
+
+    def __post_init__(self) -> None:
+        # "get" and "GET" are the same method; the rule table is keyed by the upper-case form.
+        object.__setattr__(self, "method", self.method.upper())
+
+
+def validate_route_rule(rule: RouteRule) -> None:
+    if rule.method not in HTTP_METHODS:
+        raise ConfigError(f"route {rule.path}: {rule.method!r} is not an HTTP method")
+    if not rule.path.startswith("/"):
+        raise ConfigError(f"route {rule.path!r} must start with /")
+    if rule.subject not in SUBJECTS:
+        raise ConfigError(f"route {rule.path}: subject must be one of {', '.join(SUBJECTS)}")
 
 
 @dataclass(frozen=True)
@@ -242,13 +259,10 @@ def _validate(s: Settings) -> None:
         if seconds <= 0:
             raise ConfigError(f"lifetimes.{name} must be positive")
     for scope in s.scopes:
-        if not scope or any(c in scope for c in ' "\\') or not scope.isprintable():
+        if not SCOPE_TOKEN.fullmatch(scope):
             raise ConfigError(f"scope name {scope!r} is not a valid RFC 6749 scope token")
     undefined = [scope for scope in s.default_scopes if scope not in s.scopes]
     if undefined:
         raise ConfigError(f"default_scopes names undefined scope(s): {', '.join(undefined)}")
     for rule in s.demo_api.routes:
-        if rule.subject not in SUBJECTS:
-            raise ConfigError(f"demo_api route {rule.path}: subject must be one of {', '.join(SUBJECTS)}")
-        if not rule.path.startswith("/"):
-            raise ConfigError(f"demo_api route {rule.path!r} must start with /")
+        validate_route_rule(rule)

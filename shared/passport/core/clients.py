@@ -48,8 +48,12 @@ def validate_redirect_uri(uri: str) -> str:
         raise InvalidClientMetadata(f"redirect URI {uri!r} has no host")
     if scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise InvalidClientMetadata(f"redirect URI {uri!r}: plain http is allowed only for loopback addresses")
-    if scheme in ("javascript", "data", "file", "vbscript"):
-        raise InvalidClientMetadata(f"redirect URI {uri!r} uses a forbidden scheme")
+    if scheme not in ("http", "https") and "." not in scheme:
+        # RFC 8252 7.1: a private-use scheme is a reverse domain name (com.example.app), which also keeps
+        # out javascript:, data:, file:, ws: and the like.
+        raise InvalidClientMetadata(
+            f"redirect URI {uri!r}: use https, http on a loopback address, or a reverse-domain private-use scheme"
+        )
     return uri
 
 

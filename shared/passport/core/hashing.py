@@ -25,6 +25,6 @@ def hash_secret(secret: str) -> str:
 
 def verify_secret(secret: str, stored_hash: str | None) -> bool:
     """Compare in constant time; a missing hash still costs one comparison so timing tells nothing."""
-    candidate = hash_secret(secret)
-    expected = stored_hash or HASH_PREFIX + "0" * 64
+    candidate = hash_secret(secret).encode("utf-8")
+    expected = (stored_hash or HASH_PREFIX + "0" * 64).encode("utf-8", "replace")
     return hmac.compare_digest(candidate, expected) and stored_hash is not None

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from passport.config import SCOPE_TOKEN
 from passport.core.errors import invalid_scope
 
-# scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+#: Passport's "*": every scope.
+WILDCARD = "*"
 
 
 def parse_scope(value: str | None) -> tuple[str, ...]:
@@ -21,7 +21,7 @@ def parse_scope(value: str | None) -> tuple[str, ...]:
     for token in tokens:
         if token == "":
             continue  # tolerate doubled spaces, as most servers do
-        if not _SCOPE_TOKEN.fullmatch(token):
+        if not SCOPE_TOKEN.fullmatch(token):
             raise invalid_scope("The requested scope is malformed.")
         seen[token] = None
     return tuple(seen)
@@ -44,6 +44,8 @@ class ScopePolicy:
         Every requested scope must be defined and, when the client has a list, in that list; an empty request
         gets the default scopes (limited to what the client may have), as RFC 6749 3.3 allows.
         """
+        if WILDCARD in allowed:
+            allowed = ()  # the client may have any defined scope
         scopes = parse_scope(requested)
         if not scopes:
             return tuple(s for s in self.defaults if not allowed or s in allowed)

@@ -59,12 +59,15 @@ class RevocationCache:
         return entry[0]
 
     def _remember(self, cache: dict[str, tuple[bool, float]], key: str, live: bool, now: float) -> bool:
-        if self._ttl <= 0:
+        if self._ttl <= 0 or self._max <= 0:
             return live
-        if len(cache) >= self._max:
-            for stale in [k for k, (_, expiry) in cache.items() if expiry <= now]:
-                del cache[stale]
-            while len(cache) >= self._max:
-                del cache[next(iter(cache))]  # oldest first: dicts keep insertion order
+        cache.pop(key, None)  # re-inserted at the end, so the dict stays in expiry order
+        # Every entry lives the same ttl and is appended when made: the oldest, first in the dict, expire
+        # first. Dropping from the front clears the expired ones and, when full, the oldest live one.
+        while cache:
+            oldest = next(iter(cache))
+            if cache[oldest][1] > now and len(cache) < self._max:
+                break
+            del cache[oldest]
         cache[key] = (live, now + self._ttl)
         return live

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
-from passport.config import SUBJECTS, ConfigError, RouteRule
+from passport.config import ConfigError, RouteRule, validate_route_rule
+from passport.core.scopes import WILDCARD
 from passport.routes import Route, path_pattern
 
-#: A token holding this scope holds every scope (Passport's ``*``).
-WILDCARD = "*"
 
 ANY_TOKEN = RouteRule("*", "*")
 
@@ -65,16 +64,33 @@ class RuleTable:
         construct passes a user's own API rules in ``PASSPORT_GUARD_RULES``."""
         try:
             raw = json.loads(text)
+            if not isinstance(raw, dict):
+                raise ValueError("expected an object of route -> rule")
             rules = {}
             for key, spec in raw.items():
-                method, path = key.split(" ", 1)
+                method, _, path = key.partition(" ")
+                if not isinstance(spec, dict):
+                    raise ValueError(f"{key}: a rule is an object")
+                # A misspelt member ("scope" for "scopes") must not silently open a route.
+                unknown = set(spec) - _RULE_MEMBERS
+                if unknown:
+                    raise ValueError(f"{key}: unknown member(s) {', '.join(sorted(unknown))}")
                 rule = RouteRule(
-                    method.upper(), path, tuple(spec.get("scopes", ())), tuple(spec.get("any_scopes", ())),
+                    method, path, _scope_list(spec, "scopes"), _scope_list(spec, "any_scopes"),
                     spec.get("subject", "any"),
                 )
-                if rule.subject not in SUBJECTS:
-                    raise ValueError(f"subject {rule.subject!r}")
-                rules[f"{rule.method} {path}"] = rule
-        except (ValueError, AttributeError, TypeError) as exc:
+                validate_route_rule(rule)
+                rules[f"{rule.method} {rule.path}"] = rule
+        except (ValueError, ConfigError) as exc:
             raise ConfigError(f"PASSPORT_GUARD_RULES is not a valid rule table: {exc}") from None
         return cls(rules)
+
+
+_RULE_MEMBERS = {"scopes", "any_scopes", "subject"}
+
+
+def _scope_list(spec: dict, name: str) -> tuple[str, ...]:
+    value = spec.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(s, str) and s for s in value):
+        raise ValueError(f"{name} must be a list of scope names")
+    return tuple(value)

@@ -11,11 +11,13 @@ from passport.keys.material import PrivateKey, generate, private_pem, public_pem
 
 
 def _write_private(path: Path, text: str) -> None:
-    # O_EXCL-free but mode-first: the file never exists with wider permissions than 0600.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write a fresh 0600 file and rename it over the target: a key is never readable with wider
+    permissions, even when it replaces an older, laxer file."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
-    os.chmod(path, 0o600)
+    os.replace(temporary, path)
 
 
 def keys_exist(path: Path) -> bool:
