@@ -373,8 +373,8 @@ def test_a_user_token_passes_user_routes_and_fails_client_routes(env, server, cl
 def test_the_guard_fails_closed_when_storage_is_down(env, server, issued, monkeypatch, store_endpoint):
     """No revocation answer, no access: API Gateway's AUTHORIZER_FAILURE response, 503 with Retry-After."""
     import requests
-
     from passport.storage.connection import forget_client
+
     from tests.conftest import free_port
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{free_port()}")

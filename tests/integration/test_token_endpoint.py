@@ -229,6 +229,7 @@ def test_every_issued_token_is_recorded_before_it_is_returned(server, client):
 def test_storage_down_is_503_with_retry_after_and_nothing_issued(server, client, monkeypatch, store_endpoint):
     """DynamoDB unreachable: the token endpoint says when to retry, in OAuth's JSON, and issues nothing."""
     from passport.storage.connection import forget_client
+
     from tests.conftest import free_port
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{free_port()}")

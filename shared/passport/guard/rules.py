@@ -10,7 +10,6 @@ from passport.config import ConfigError, RouteRule, validate_route_rule
 from passport.core.scopes import WILDCARD
 from passport.routes import Route, path_pattern
 
-
 ANY_TOKEN = RouteRule("*", "*")
 
 
