@@ -31,8 +31,10 @@ class Deployment:
         """POST /oauth/token, client_credentials with HTTP Basic (RFC 6749 2.3.1)."""
         basic = base64.b64encode(f"{quote(self.client.client_id, safe='')}:{quote(self.secret, safe='')}".encode())
         headers = [
-            ("Host", self.host), ("Authorization", f"Basic {basic.decode()}"),
-            ("Content-Type", "application/x-www-form-urlencoded"), ("User-Agent", "passport-bench"),
+            ("Host", self.host),
+            ("Authorization", f"Basic {basic.decode()}"),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("User-Agent", "passport-bench"),
         ]
         return "/oauth/token", headers, urlencode({"grant_type": "client_credentials", "scope": SCOPE}).encode()
 
@@ -78,6 +80,20 @@ def _write_config(path: Path, issuer: str) -> Path:
 
 @contextmanager
 def local_deployment() -> Iterator[Deployment]:
+    """The deployment, with this process pointed at it; the environment is restored afterwards."""
+    saved = dict(os.environ)
+    # The shipped settings, not whatever PASSPORT_* overrides this shell carries.
+    for name in [n for n in os.environ if n.startswith("PASSPORT_")]:
+        del os.environ[name]
+    try:
+        with tempfile.TemporaryDirectory(prefix="passport-bench-") as folder:
+            yield from _deploy(Path(folder))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _deploy(folder: Path) -> Iterator[Deployment]:
     from passport import admin, compose
     from passport.config import load_settings
     from passport.core.clients import new_client
@@ -86,30 +102,28 @@ def local_deployment() -> Iterator[Deployment]:
     from passport.storage.repositories import DynamoClientStore
     from passport.storage.tables import ensure_tables
 
-    # The shipped settings, not whatever PASSPORT_* overrides this shell carries.
-    for name in [n for n in os.environ if n.startswith("PASSPORT_")]:
-        del os.environ[name]
-    with tempfile.TemporaryDirectory(prefix="passport-bench-") as folder:
-        store = EmbeddedStore()  # no data folder: in memory, no snapshots
-        endpoint = store.start()
-        try:
-            activate(endpoint)  # AWS_ENDPOINT_URL_DYNAMODB etc. -> 127.0.0.1, local credentials
-            port = _free_port()
-            config = _write_config(Path(folder) / "passport.toml", f"http://127.0.0.1:{port}")
-            os.environ["PASSPORT_CONFIG"] = str(config)
-            os.environ["PORT"] = str(port)
-            reset_caches()
-            settings = load_settings()
-            ensure_tables(settings.storage)
-            admin.create_keys(settings)
-            made = new_client(
-                name="bench client", grant_types=("client_credentials",), scopes=(SCOPE,),
-                defined_scopes=settings.scopes,
-            )
-            compose.settings()  # binds the models to this deployment's tables
-            DynamoClientStore().create(made.client)
-            assert made.secret is not None
-            yield Deployment(settings, made.client, made.secret, LocalGateway(settings))
-        finally:
-            reset_caches()
-            store.stop()
+    store = EmbeddedStore()  # no data folder: in memory, no snapshots
+    endpoint = store.start()
+    try:
+        activate(endpoint)  # AWS_ENDPOINT_URL_DYNAMODB etc. -> 127.0.0.1, local credentials
+        port = _free_port()
+        config = _write_config(folder / "passport.toml", f"http://127.0.0.1:{port}")
+        os.environ["PASSPORT_CONFIG"] = str(config)
+        os.environ["PORT"] = str(port)
+        reset_caches()
+        settings = load_settings()
+        ensure_tables(settings.storage)
+        admin.create_keys(settings)
+        made = new_client(
+            name="bench client",
+            grant_types=("client_credentials",),
+            scopes=(SCOPE,),
+            defined_scopes=settings.scopes,
+        )
+        compose.settings()  # binds the models to this deployment's tables
+        DynamoClientStore().create(made.client)
+        assert made.secret is not None
+        yield Deployment(settings, made.client, made.secret, LocalGateway(settings))
+    finally:
+        reset_caches()
+        store.stop()

@@ -4,13 +4,18 @@ Every child runs ``import importlib.util`` (needed to load a handler by path) an
 interpreter teardown). The same child without the import under test is the baseline; its time (interpreter
 start, ``site``, the editable install's path hook) is subtracted from both sides, so what remains is the
 import alone.
+
+Children keep their bytecode in a temporary ``PYTHONPYCACHEPREFIX`` (written by the warm-up round), so both
+sides import from bytecode whatever ``PYTHONDONTWRITEBYTECODE`` says, and nothing is written into the tree.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,10 +48,16 @@ class ImportTimes:
     handlers: dict[str, float]  # seconds above the baseline
 
 
-def _run(script: str, *args: str) -> float:
+def _run(env: dict[str, str], script: str, *args: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", script, *args], cwd=REPO, check=True,
-                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=REPO,
+        env=env,
+        check=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
@@ -57,12 +68,15 @@ def measure_import_times(runs: int = RUNS) -> ImportTimes:
         **{f"handler:{name}": (_PRELUDE + _LOAD_HANDLER + _EXIT, str(handler_path(name))) for name in handler_names()},
     }
     best = dict.fromkeys(children, float("inf"))
-    # One warm-up round (bytecode caches written, files in the page cache), then `runs` interleaved rounds.
-    for round_ in range(runs + 1):
-        for key, argv in children.items():
-            elapsed = _run(*argv)
-            if round_:
-                best[key] = min(best[key], elapsed)
+    with tempfile.TemporaryDirectory(prefix="passport-bench-pyc-") as pycache:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = pycache
+        # One warm-up round (bytecode written, files in the page cache), then `runs` interleaved rounds.
+        for round_ in range(runs + 1):
+            for key, argv in children.items():
+                elapsed = _run(env, *argv)
+                if round_:
+                    best[key] = min(best[key], elapsed)
     base = best.pop("baseline")
     return ImportTimes(
         baseline=base,
@@ -88,7 +102,13 @@ def count_import_calls() -> dict[str, list[str]]:
     process's: pointed at the embedded store, so a stray call would be counted, never sent to AWS)."""
     found = {}
     for name in handler_names():
-        out = subprocess.run([sys.executable, "-c", _COUNT_CALLS, str(handler_path(name))], cwd=REPO, check=True,
-                             stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _COUNT_CALLS, str(handler_path(name))],
+            cwd=REPO,
+            check=True,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+        )
         found[name] = json.loads(out.stdout.strip().splitlines()[-1])
     return found

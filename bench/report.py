@@ -13,11 +13,12 @@ class Row:
     figure: str
     measured: str
     target: str
-    result: str  # PASS, FAIL, info or ERROR
+    result: str  # PASS, FAIL (either maybe followed by "(noisy)"), info or ERROR
 
 
-def verdict(ok: bool) -> str:
-    return PASS if ok else FAIL
+def verdict(ok: bool, noisy: bool = False) -> str:
+    """PASS or FAIL; "(noisy)" when the figure did not settle, so the verdict is not to be trusted."""
+    return (PASS if ok else FAIL) + (" (noisy)" if noisy else "")
 
 
 def render(rows: Sequence[Row]) -> str:
@@ -25,7 +26,7 @@ def render(rows: Sequence[Row]) -> str:
     widths = [max(len(getattr(r, name)) for r in (header, *rows)) for name in ("figure", "measured", "target")]
 
     def line(row: Row) -> str:
-        result = row.result if row.result not in (FAIL, ERROR) else f"{row.result}  <<<"
+        result = f"{row.result}  <<<" if row.result.startswith((FAIL, ERROR)) else row.result
         cells = (row.figure.ljust(widths[0]), row.measured.ljust(widths[1]), row.target.ljust(widths[2]), result)
         return "  ".join(cells).rstrip()
 
@@ -34,14 +35,16 @@ def render(rows: Sequence[Row]) -> str:
 
 
 def summary(rows: Sequence[Row]) -> str:
-    judged = [r for r in rows if r.result in (PASS, FAIL, ERROR)]
-    missed = [r for r in judged if r.result == FAIL]
-    broken = [r for r in judged if r.result == ERROR]
+    judged = [r for r in rows if r.result.startswith((PASS, FAIL, ERROR))]
+    missed = [r for r in judged if r.result.startswith(FAIL)]
+    broken = [r for r in judged if r.result.startswith(ERROR)]
+    noisy = [r for r in judged if r.result.endswith("(noisy)")]
+    caveat = f" ({len(noisy)} verdict(s) marked noisy: rerun on a quieter machine)" if noisy else ""
     if not missed and not broken:
-        return f"All {len(judged)} targets met."
+        return f"All {len(judged)} targets met{caveat}."
     parts = []
     if missed:
         parts.append(f"{len(missed)} of {len(judged)} targets MISSED: " + "; ".join(r.figure for r in missed))
     if broken:
         parts.append(f"{len(broken)} figure(s) could not be measured: " + "; ".join(r.figure for r in broken))
-    return "*** " + " *** ".join(parts) + " ***"
+    return "*** " + " *** ".join(parts) + " ***" + caveat

@@ -9,6 +9,8 @@ from passport.guard.revocation import RevocationCache
 from passport.guard.rules import RuleTable, permits
 from passport.guard.verify import InvalidToken, TokenVerifier
 
+_DENIED_MEMO_SIZE = 1024
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -42,6 +44,7 @@ class Guard:
         self._verifier = verifier
         self._revocations = revocations
         self.rules = rules
+        self._denied: dict[tuple[tuple[str, ...], bool], tuple[str, ...]] = {}
 
     def authenticate(self, token: str | None) -> Principal:
         """The principal of a valid, live token; :class:`InvalidToken` for anything else."""
@@ -58,3 +61,15 @@ class Guard:
 
     def permits(self, principal: Principal, rule: RouteRule) -> bool:
         return permits(rule, scopes=principal.scopes, is_user=principal.is_user)
+
+    def denied_routes(self, principal: Principal) -> tuple[str, ...]:
+        """The route keys whose rule refuses this principal. Only its scopes and kind matter, and the same
+        few combinations recur on every call, so the answer is remembered (boundedly)."""
+        key = (principal.scopes, principal.is_user)
+        denied = self._denied.get(key)
+        if denied is None:
+            denied = tuple(route for route, rule in self.rules if not self.permits(principal, rule))
+            if len(self._denied) >= _DENIED_MEMO_SIZE:
+                self._denied.clear()
+            self._denied[key] = denied
+        return denied

@@ -94,11 +94,7 @@ def policy(principal: Principal, guard: Guard, call: AuthorizerCall) -> dict[str
     reuse it anywhere: allow the whole stage, then explicitly deny each route whose rule the token fails
     (an explicit Deny always wins in IAM evaluation)."""
     prefix = _arn_prefix(call.arn)
-    denied = [
-        _route_arn(prefix, *key.split(" ", 1))
-        for key, rule in guard.rules
-        if not guard.permits(principal, rule)
-    ]
+    denied = [_route_arn(prefix, *key.split(" ", 1)) for key in guard.denied_routes(principal)]
     statements: list[dict[str, Any]] = [
         {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [f"{prefix}/*"]}
     ]

@@ -1,0 +1,132 @@
+"""DynamoDB round trips per operation (SPEC section 11), counted on botocore's ``before-send`` event of the
+process's shared client (one event per request sent, retries included). Counts are deterministic, so they are
+asserted here; ``make bench`` prints the same counts beside its timings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from passport.guard import runtime as guard_runtime
+from passport.storage.connection import dynamodb_client
+
+HOOK_ID = "test-round-trips"
+
+
+class DynamoCalls:
+    """Every DynamoDB request the shared client sends while installed, by operation name."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def __call__(self, event_name: str = "", **_: Any) -> None:  # None: the request goes on unchanged
+        self.sent.append(event_name.rsplit(".", 1)[-1])
+
+    @contextmanager
+    def during(self) -> Iterator[list[str]]:
+        """The operations sent inside the block (filled when the block ends)."""
+        start = len(self.sent)
+        seen: list[str] = []
+        try:
+            yield seen
+        finally:
+            seen.extend(self.sent[start:])
+
+
+@pytest.fixture
+def dynamodb(env) -> Iterator[DynamoCalls]:
+    calls = DynamoCalls()
+    events = dynamodb_client().meta.events
+    events.register("before-send.dynamodb", calls, unique_id=HOOK_ID)
+    yield calls
+    events.unregister("before-send.dynamodb", unique_id=HOOK_ID)
+
+
+def issue_token(server, client) -> str:
+    response = server.token(client.client_id, client.secret, scope="orders:read")
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def authorizer_event(server, token: str, method: str = "GET", path: str = "/api/orders") -> dict[str, Any]:
+    """A REST API ``REQUEST`` authorizer event, as API Gateway sends it to the guard."""
+    return {
+        "type": "REQUEST",
+        "methodArn": server.gateway.method_arn(method, path),
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Host": server.url.split("://", 1)[1], "Authorization": f"Bearer {token}"},
+        "queryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {"stage": "local", "httpMethod": method, "resourcePath": path},
+    }
+
+
+def run_guard(server, event: dict[str, Any]) -> dict[str, Any]:
+    """The guard's own handler (functions/guard/handler.py), called as API Gateway calls it."""
+    answer = server.gateway.function("guard").handler(event, None)
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    return answer
+
+
+def test_client_credentials_token_costs_at_most_two_dynamodb_calls(server, client, dynamodb):
+    with dynamodb.during() as sent:
+        issue_token(server, client)
+    assert 0 < len(sent) <= 2, sent
+
+
+def test_every_later_client_credentials_token_costs_at_most_two_dynamodb_calls(server, client, dynamodb):
+    issue_token(server, client)  # the container's first request builds the wiring and reads the keys
+    with dynamodb.during() as sent:
+        issue_token(server, client)
+    assert 0 < len(sent) <= 2, sent
+
+
+def test_guard_decision_on_a_fresh_token_costs_at_most_one_dynamodb_call(server, client, dynamodb):
+    event = authorizer_event(server, issue_token(server, client))
+    with dynamodb.during() as sent:
+        run_guard(server, event)
+    # At most one (the token's and the client's status in one BatchGetItem), and not zero: uncached, the guard
+    # must ask whether the token was revoked.
+    assert len(sent) == 1, sent
+
+
+def test_guard_decision_on_a_fresh_token_of_a_known_client_costs_at_most_one_dynamodb_call(server, client, dynamodb):
+    run_guard(server, authorizer_event(server, issue_token(server, client)))  # caches the client's status
+    event = authorizer_event(server, issue_token(server, client))
+    with dynamodb.during() as sent:
+        run_guard(server, event)
+    assert len(sent) == 1, sent
+
+
+def test_guard_decision_on_a_cached_token_costs_no_dynamodb_call(server, client, dynamodb):
+    event = authorizer_event(server, issue_token(server, client))
+    with dynamodb.during() as first:
+        run_guard(server, event)
+    with dynamodb.during() as again:
+        run_guard(server, event)
+        run_guard(server, event)
+    assert len(first) == 1, first  # the counter sees the guard's lookups
+    assert again == []
+
+
+def test_guards_first_authenticate_costs_no_dynamodb_call_when_token_and_client_status_are_cached(
+    server, client, dynamodb
+):
+    import jwt
+
+    token = issue_token(server, client)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    guard = guard_runtime.guard()  # a new container's guard: keys not yet read, nothing decided yet
+    # Put both statuses in its revocation cache without a decision (the cache is the guard's own state).
+    with dynamodb.during() as seeding:
+        assert guard._revocations.is_live(claims["jti"], claims["client_id"])
+    with dynamodb.during() as sent:
+        principal = guard.authenticate(token)
+    assert len(seeding) == 1, seeding  # the counter sees the guard's lookups
+    assert principal.jti == claims["jti"]
+    assert sent == []
