@@ -80,7 +80,6 @@ def measure_round_trips(d: Deployment) -> RoundTrips:
 @dataclass(frozen=True)
 class GuardTimes:
     raw_decode: Timing
-    header: Timing  # jwt.get_unverified_header, which the guard runs before jwt.decode to pick the key
     decision: Timing
     authorize: Timing
     calls_during: list[str]  # DynamoDB requests sent while timing (must be none: status cached)
@@ -115,12 +114,9 @@ def measure_guard(d: Deployment, token: str, event: dict[str, Any]) -> GuardTime
     if decision() is not True or full()["policyDocument"]["Statement"][0]["Effect"] != "Allow":
         raise RuntimeError("the guard does not admit the bench token to GET /api/orders")
 
-    def header() -> object:
-        return jwt.get_unverified_header(token)
-
     with counting() as calls:
-        best = best_per_call({"raw": raw_decode, "header": header, "decision": decision, "authorize": full})
-    return GuardTimes(best["raw"], best["header"], best["decision"], best["authorize"], list(calls.operations))
+        best = best_per_call({"raw": raw_decode, "decision": decision, "authorize": full})
+    return GuardTimes(best["raw"], best["decision"], best["authorize"], list(calls.operations))
 
 
 # -- 2. token issuance, storage excluded -----------------------------------------------------------------

@@ -206,12 +206,6 @@ class Bench:
                 f"<= {GUARD_RATIO_TARGET}x",
                 verdict(full <= GUARD_RATIO_TARGET, settling.noisy),
             ),
-            Row(
-                "  of which: the guard's own header parse (jwt.get_unverified_header)",
-                f"{us(g.header.best)} = {g.header.best / raw.best:.2f}x of jwt.decode",
-                "-",
-                INFO,
-            ),
         ]
         self._settling("the guard ratios", settling, "x")
         if g.calls_during:
