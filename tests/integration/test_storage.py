@@ -6,7 +6,6 @@ import time
 import uuid
 
 import pytest
-
 from passport.core.models import AccessTokenRecord, User
 from passport.core.users import EmailTaken
 from passport.storage.models import TTL_ATTRIBUTE, TokenModel
