@@ -57,12 +57,17 @@ def request_from_event(event: Mapping[str, Any]) -> Request:
 
 
 def result_from_response(response: Response) -> dict[str, Any]:
-    return {
+    """A REST proxy result (payload 1.0); cookies go in ``multiValueHeaders``, the one place API Gateway
+    accepts several ``Set-Cookie`` headers."""
+    result: dict[str, Any] = {
         "statusCode": response.status,
         "headers": response.headers,
         "body": response.body,
         "isBase64Encoded": False,
     }
+    if response.cookies:
+        result["multiValueHeaders"] = {"Set-Cookie": list(response.cookies)}
+    return result
 
 
 def serve(event: Mapping[str, Any], endpoint: Callable[[Request], Response]) -> dict[str, Any]:

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import time
 from functools import cache
+from typing import TYPE_CHECKING
 
 from passport.config import Settings, load_settings
+from passport.core.grants.authorization_code import AuthorizationCodeGrant
+from passport.core.grants.base import Grant
 from passport.core.grants.client_credentials import ClientCredentialsGrant
+from passport.core.grants.refresh_token import RefreshTokenGrant, RefreshTokens
 from passport.core.scopes import ScopePolicy
 from passport.core.token_endpoint import TokenEndpoint
 from passport.core.tokens import AccessTokenIssuer
+from passport.core.users import StoredUsers, UserProvider
 from passport.keys.keyring import KEYS
+
+if TYPE_CHECKING:
+    from passport.endpoints.authorize import BrowserEndpoints
 
 
 class SystemClock:
@@ -33,7 +41,11 @@ def settings() -> Settings:
 
 def enabled_grant_types(s: Settings) -> tuple[str, ...]:
     """The grants this deployment answers at the token endpoint, in the order metadata lists them."""
-    return (ClientCredentialsGrant.GRANT_TYPE,)
+    return (AuthorizationCodeGrant.GRANT_TYPE, RefreshTokenGrant.GRANT_TYPE, ClientCredentialsGrant.GRANT_TYPE)
+
+
+def response_types(s: Settings) -> tuple[str, ...]:
+    return ("code",)
 
 
 def access_token_issuer(s: Settings) -> AccessTokenIssuer:
@@ -51,18 +63,54 @@ def access_token_issuer(s: Settings) -> AccessTokenIssuer:
 
 @cache
 def token_endpoint() -> TokenEndpoint:
+    from passport.storage.grants import DynamoGrants
     from passport.storage.repositories import DynamoClientStore
 
     s = settings()
     scopes = ScopePolicy(s.scopes, s.default_scopes)
     issuer = access_token_issuer(s)
-    grants = {ClientCredentialsGrant.GRANT_TYPE: ClientCredentialsGrant(issuer, scopes)}
+    store = DynamoGrants()
+    refresh = RefreshTokens(s.lifetimes.refresh)
+    grants: dict[str, Grant] = {
+        AuthorizationCodeGrant.GRANT_TYPE: AuthorizationCodeGrant(issuer, store, refresh),
+        RefreshTokenGrant.GRANT_TYPE: RefreshTokenGrant(issuer, store, refresh),
+        ClientCredentialsGrant.GRANT_TYPE: ClientCredentialsGrant(issuer, scopes),
+    }
     assert tuple(grants) == enabled_grant_types(s)
     return TokenEndpoint(DynamoClientStore(), grants)
+
+
+def user_provider(s: Settings) -> UserProvider:
+    """The users table, or the class named by ``user_provider`` (Passport's findForPassport hook)."""
+    if s.user_provider:
+        import importlib
+
+        module, _, name = s.user_provider.partition(":")
+        return getattr(importlib.import_module(module), name)()
+    from passport.storage.repositories import DynamoUserStore
+
+    return StoredUsers(DynamoUserStore())
+
+
+@cache
+def browser_endpoints() -> BrowserEndpoints:
+    from passport.endpoints.authorize import BrowserContext, BrowserEndpoints
+    from passport.storage.browser import DynamoConsents, DynamoLoginThrottle, DynamoSessions
+    from passport.storage.grants import DynamoGrants
+    from passport.storage.repositories import DynamoClientStore
+
+    s = settings()
+    return BrowserEndpoints(BrowserContext(
+        issuer=s.issuer_url, app_name=s.app_name, clients=DynamoClientStore(), users=user_provider(s),
+        sessions=DynamoSessions(), consents=DynamoConsents(), grants=DynamoGrants(),
+        throttle=DynamoLoginThrottle(), scopes=dict(s.scopes), scope_policy=ScopePolicy(s.scopes, s.default_scopes),
+        response_types=response_types(s), code_lifetime=s.lifetimes.code, session_lifetime=s.lifetimes.session,
+    ))
 
 
 def reset() -> None:
     """Forget everything built (tests that change settings between cases)."""
     settings.cache_clear()
     token_endpoint.cache_clear()
+    browser_endpoints.cache_clear()
     KEYS.clear()

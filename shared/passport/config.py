@@ -63,6 +63,7 @@ class Lifetimes:
     personal_access: int = 365 * 24 * 3600
     code: int = 600
     device: int = 600
+    session: int = 12 * 3600
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ class Settings:
     issuer: str = ""
     audience: str = ""
     data_dir: str = ".passport"
+    app_name: str = "lambda-passport"
+    user_provider: str = ""
     default_scopes: tuple[str, ...] = ()
     scopes: dict[str, str] = field(
         default_factory=lambda: {

@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from passport.core.models import AccessTokenRecord, Client, User
+from passport.core.models import (
+    AccessTokenRecord,
+    AuthorizationCode,
+    Client,
+    RefreshTokenRecord,
+    Session,
+    TokenFamily,
+    User,
+)
 
 
 class Clock(Protocol):
@@ -55,3 +63,68 @@ class Signer(Protocol):
     alg: str
 
     def sign(self, claims: Mapping[str, Any], headers: Mapping[str, str]) -> str: ...
+
+
+class CodeAlreadyUsed(Exception):
+    """The code was redeemed before (or concurrently): nothing was issued."""
+
+
+class RefreshRejected(Exception):
+    """The refresh token was rotated already, revoked, or its family revoked: nothing was issued."""
+
+
+class Grants(Protocol):
+    """Codes, refresh tokens and their families. Each write that issues tokens is one transaction: either the
+    code is spent (or the refresh token rotated) and every new token exists, or nothing changed."""
+
+    def save_code(self, code: AuthorizationCode) -> None: ...
+
+    def get_code(self, code_hash: str) -> AuthorizationCode | None: ...
+
+    def redeem_code(
+        self, code: AuthorizationCode, family: TokenFamily, access: AccessTokenRecord,
+        refresh: RefreshTokenRecord | None,
+    ) -> None:
+        """Spend the code and write the new family and tokens; :class:`CodeAlreadyUsed` if it was spent."""
+        ...
+
+    def get_refresh(self, token_hash: str, family_id: str) -> tuple[RefreshTokenRecord | None, TokenFamily | None]:
+        """The refresh token and its family, in one read."""
+        ...
+
+    def rotate_refresh(
+        self, old: RefreshTokenRecord, family: TokenFamily, access: AccessTokenRecord, refresh: RefreshTokenRecord
+    ) -> None:
+        """Retire ``old`` and write its successors; :class:`RefreshRejected` if it was already rotated or the
+        family was revoked meanwhile."""
+        ...
+
+    def revoke_family(self, family_id: str) -> None:
+        """Revoke the family, its live access tokens and so every refresh token in it."""
+        ...
+
+
+class Sessions(Protocol):
+    def create(self, session: Session) -> None: ...
+
+    def get(self, session_hash: str) -> Session | None: ...
+
+    def delete(self, session_hash: str) -> None: ...
+
+
+class Consents(Protocol):
+    def granted(self, user_id: str, client_id: str) -> tuple[str, ...]:
+        """The scopes the user already granted the client (empty if never asked)."""
+        ...
+
+    def remember(self, user_id: str, client_id: str, scopes: tuple[str, ...]) -> None: ...
+
+
+class LoginThrottle(Protocol):
+    def wait_seconds(self, keys: tuple[str, ...]) -> int:
+        """How long the next attempt for any of these keys (account, address) must wait; 0 to go ahead."""
+        ...
+
+    def failed(self, keys: tuple[str, ...]) -> None: ...
+
+    def succeeded(self, keys: tuple[str, ...]) -> None: ...

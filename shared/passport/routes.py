@@ -34,6 +34,12 @@ def route_table(settings: Settings) -> tuple[Route, ...]:
               "Authorization server metadata (RFC 8414)"),
         Route("GET", "/.well-known/jwks.json", "metadata", "The public signing keys (JWKS)"),
         Route("POST", "/oauth/token", "token", "Token endpoint (RFC 6749 3.2)"),
+        Route("GET", "/oauth/authorize", "authorize", "Authorization endpoint (RFC 6749 3.1): sign-in and consent"),
+        Route("POST", "/oauth/authorize", "authorize", "Approve an authorization request"),
+        Route("DELETE", "/oauth/authorize", "authorize", "Deny an authorization request"),
+        Route("GET", "/login", "authorize", "The sign-in page"),
+        Route("POST", "/login", "authorize", "Sign in"),
+        Route("POST", "/logout", "authorize", "Sign out (ends the server-side session)"),
     ]
     routes += [
         Route(rule.method, rule.path, "api", f"Demo protected API: {rule.path}", rule)

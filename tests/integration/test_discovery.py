@@ -16,18 +16,22 @@ def test_metadata_validates_with_authlib(server):
     assert metadata["issuer"] == server.url
     assert metadata["token_endpoint"] == f"{server.url}/oauth/token"
     assert metadata["jwks_uri"] == f"{server.url}/.well-known/jwks.json"
-    assert metadata["grant_types_supported"] == ["client_credentials"]
+    assert metadata["grant_types_supported"] == ["authorization_code", "refresh_token", "client_credentials"]
+    assert metadata["authorization_endpoint"] == f"{server.url}/oauth/authorize"
+    assert metadata["response_types_supported"] == ["code"]
+    assert metadata["code_challenge_methods_supported"] == ["S256"]
+    assert metadata["authorization_response_iss_parameter_supported"] is True
     assert metadata["token_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post", "none"]
     assert set(metadata["scopes_supported"]) == set(server.env.settings.scopes)
 
 
 def test_metadata_lists_only_what_is_enabled(server):
     metadata = requests.get(f"{server.url}/.well-known/oauth-authorization-server").json()
-    # No authorization endpoint exists yet, so nothing that belongs to one is advertised.
-    for absent in ("authorization_endpoint", "code_challenge_methods_supported", "registration_endpoint",
-                   "revocation_endpoint", "introspection_endpoint", "device_authorization_endpoint"):
+    for absent in ("registration_endpoint", "revocation_endpoint", "introspection_endpoint",
+                   "device_authorization_endpoint"):
         assert absent not in metadata
     assert "password" not in metadata["grant_types_supported"]
+    assert "implicit" not in metadata["grant_types_supported"] and "token" not in metadata["response_types_supported"]
 
 
 def test_jwks_publishes_public_keys_only_with_kid_alg_and_use(server):

@@ -25,6 +25,8 @@ KNOWN_GRANTS = (
 )
 #: Grants that send the user's browser back to a redirect URI.
 REDIRECTING_GRANTS = ("authorization_code", "implicit")
+#: Longest state value accepted (it comes back in a URL; real clients send a few dozen characters).
+MAX_STATE = 2048
 LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "::1", "localhost")
 
 

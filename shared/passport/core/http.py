@@ -78,6 +78,8 @@ class Response:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: str = ""
+    #: Full ``Set-Cookie`` values (several may be set at once, so they cannot live in ``headers``).
+    cookies: list[str] = field(default_factory=list)
 
 
 def json_response(payload: object, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:

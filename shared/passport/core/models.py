@@ -53,3 +53,63 @@ class AccessTokenRecord:
     revoked: bool = False
     name: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuthorizationCode:
+    """A code as stored: bound to its client, redirect URI, scopes and PKCE challenge (RFC 6749 4.1.2, RFC 7636
+    4.4). ``code_hash`` is the SHA-256 of the code; the code itself is never stored."""
+
+    code_hash: str
+    client_id: str
+    user_id: str
+    redirect_uri: str
+    #: Whether the authorization request carried redirect_uri (then the token request must repeat it).
+    redirect_uri_sent: bool
+    scopes: tuple[str, ...]
+    expires_at: int
+    auth_time: int
+    challenge: str | None = None
+    nonce: str | None = None
+    used: bool = False
+    #: The token family the code was exchanged for (set on use, so a replay can revoke it).
+    family_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RefreshTokenRecord:
+    token_hash: str
+    family_id: str
+    client_id: str
+    user_id: str | None
+    scopes: tuple[str, ...]
+    issued_at: int
+    expires_at: int
+    rotated: bool = False
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class TokenFamily:
+    """Every access and refresh token descended from one authorization (fosite's "request id"): reuse of a
+    rotated refresh token or a replayed code revokes the whole family."""
+
+    family_id: str
+    client_id: str
+    user_id: str | None
+    auth_time: int
+    expires_at: int
+    revoked: bool = False
+    #: (jti, exp) of the family's access tokens that may still be alive, to revoke them with the family.
+    live_access: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Session:
+    """A browser session (server-side, revocable). ``session_hash`` is the SHA-256 of the cookie value."""
+
+    session_hash: str
+    user_id: str
+    auth_time: int
+    expires_at: int
+    csrf: str

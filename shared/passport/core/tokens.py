@@ -31,6 +31,7 @@ class AccessTokenIssuer:
     def __init__(
         self, *, signer: Signer, store: AccessTokenStore, clock: Clock, issuer: str, audience: str, lifetime: int
     ) -> None:
+        self.clock = clock
         self._signer = signer
         self._store = store
         self._clock = clock
@@ -49,6 +50,26 @@ class AccessTokenIssuer:
         lifetime: int | None = None,
         name: str | None = None,
     ) -> IssuedToken:
+        """Mint and record a token on its own (grants that write several records mint, then write them all
+        in one transaction)."""
+        issued = self.mint(
+            client_id=client_id, scopes=scopes, grant_type=grant_type, user_id=user_id, lifetime=lifetime, name=name
+        )
+        self._store.save(issued.record)
+        return issued
+
+    def mint(
+        self,
+        *,
+        client_id: str,
+        scopes: Sequence[str],
+        grant_type: str,
+        user_id: str | None = None,
+        lifetime: int | None = None,
+        name: str | None = None,
+    ) -> IssuedToken:
+        """Sign a token and build its record, without writing it: the caller must write the record before it
+        hands the token out."""
         now = self._clock.now()
         ttl = lifetime or self._lifetime
         jti = secrets.token_hex(16)
@@ -71,5 +92,4 @@ class AccessTokenIssuer:
             jti=jti, client_id=client_id, user_id=user_id, scopes=tuple(scope_list),
             issued_at=now, expires_at=now + ttl, grant_type=grant_type, name=name,
         )
-        self._store.save(record)
         return IssuedToken(token, ttl, tuple(scope_list), record)

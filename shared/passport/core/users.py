@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from typing import Protocol
 
 from passport.core.models import User
-from passport.core.passwords import hash_password
+from passport.core.passwords import hash_password, verify_password
 from passport.ports import UserStore
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -37,3 +38,41 @@ def create_user(users: UserStore, *, email: str, name: str, password: str | None
     )
     users.create(user)
     return user
+
+
+class UserProvider(Protocol):
+    """The hook a deployment replaces to sign users in against its own store (Passport's ``findForPassport``
+    and ``validateForPassportPasswordGrant``). Name a class in ``user_provider`` ("module:Class"); it is built
+    with no arguments."""
+
+    def find_for_passport(self, username: str) -> User | None: ...
+
+    def validate_for_passport_password(self, user: User, password: str) -> bool: ...
+
+    def get(self, user_id: str) -> User | None: ...
+
+
+class StoredUsers:
+    """The default provider: the users table, passwords checked with scrypt."""
+
+    def __init__(self, users: UserStore) -> None:
+        self._users = users
+
+    def find_for_passport(self, username: str) -> User | None:
+        return self._users.find_by_email(username)
+
+    def validate_for_passport_password(self, user: User, password: str) -> bool:
+        return verify_password(password, user.password_hash)
+
+    def get(self, user_id: str) -> User | None:
+        return self._users.get(user_id)
+
+
+def check_credentials(provider: UserProvider, username: str, password: str) -> User | None:
+    """The user these credentials prove, or None. An unknown user costs the same password check as a known
+    one, so response time does not tell which emails exist."""
+    user = provider.find_for_passport(username) if username and len(username) <= 254 else None
+    if user is None:
+        verify_password(password, None)
+        return None
+    return user if provider.validate_for_passport_password(user, password) else None

@@ -97,6 +97,66 @@ class AccessTokenModel(TokenModel):
     name = UnicodeAttribute(null=True)
 
 
+class CodeModel(TokenModel):
+    """``code#<sha256(code)>``: an authorization code, spent by a conditional write."""
+
+    client_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    redirect_uri = UnicodeAttribute()
+    redirect_uri_sent = BooleanAttribute(default=True)
+    scopes = ListAttribute(of=UnicodeAttribute, default=list)
+    challenge = UnicodeAttribute(null=True)
+    nonce = UnicodeAttribute(null=True)
+    auth_time = NumberAttribute()
+    used = BooleanAttribute(default=False)
+    family_id = UnicodeAttribute(null=True)
+
+
+class RefreshTokenModel(TokenModel):
+    """``refresh#<sha256(token)>``."""
+
+    family_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    scopes = ListAttribute(of=UnicodeAttribute, default=list)
+    issued_at = NumberAttribute()
+    rotated = BooleanAttribute(default=False)
+    revoked = BooleanAttribute(default=False)
+
+
+class FamilyModel(TokenModel):
+    """``family#<id>``: one authorization's tokens; ``live_access`` lists ``jti:exp`` of access tokens that
+    may still be alive, so revoking the family can revoke them in the same transaction."""
+
+    client_id = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    auth_time = NumberAttribute()
+    revoked = BooleanAttribute(default=False)
+    live_access = ListAttribute(of=UnicodeAttribute, default=list)
+
+
+class SessionModel(TokenModel):
+    """``session#<sha256(cookie)>``: a browser session."""
+
+    user_id = UnicodeAttribute()
+    auth_time = NumberAttribute()
+    csrf = UnicodeAttribute()
+
+
+class ConsentModel(TokenModel):
+    """``consent#<user id>#<client id>``: the scopes a user granted a client."""
+
+    scopes = ListAttribute(of=UnicodeAttribute, default=list)
+    updated_at = NumberAttribute()
+
+
+class ThrottleModel(TokenModel):
+    """``throttle#<account or address>``: recent failed logins and until when the next must wait."""
+
+    failures = NumberAttribute(default=0)
+    blocked_until = NumberAttribute(default=0)
+
+
 #: table setting name -> the model whose schema creates that table
 TABLES: dict[str, type[Model]] = {
     "clients_table": ClientModel,
@@ -107,7 +167,10 @@ TABLES: dict[str, type[Model]] = {
 _MODELS_BY_TABLE: dict[str, tuple[type[Model], ...]] = {
     "clients_table": (ClientModel,),
     "users_table": (UserModel, UserEmailModel),
-    "tokens_table": (TokenModel, AccessTokenModel),
+    "tokens_table": (
+        TokenModel, AccessTokenModel, CodeModel, RefreshTokenModel, FamilyModel, SessionModel, ConsentModel,
+        ThrottleModel,
+    ),
 }
 
 
@@ -131,3 +194,27 @@ def user_key(user_id: str) -> str:
 
 def email_key(email: str) -> str:
     return f"email#{email.strip().lower()}"
+
+
+def code_key(code_hash: str) -> str:
+    return f"code#{code_hash}"
+
+
+def refresh_key(token_hash: str) -> str:
+    return f"refresh#{token_hash}"
+
+
+def family_key(family_id: str) -> str:
+    return f"family#{family_id}"
+
+
+def session_key(session_hash: str) -> str:
+    return f"session#{session_hash}"
+
+
+def consent_key(user_id: str, client_id: str) -> str:
+    return f"consent#{user_id}#{client_id}"
+
+
+def throttle_key(key: str) -> str:
+    return f"throttle#{key}"

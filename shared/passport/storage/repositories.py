@@ -106,15 +106,18 @@ class DynamoUserStore:
             raise EmailTaken(user.email) from None
 
 
+def access_item(record: AccessTokenRecord) -> AccessTokenModel:
+    return AccessTokenModel(
+        access_key(record.jti), ttl=record.expires_at, client_id=record.client_id,
+        user_id=record.user_id, scopes=list(record.scopes), issued_at=record.issued_at,
+        grant_type=record.grant_type, revoked=record.revoked, name=record.name,
+    )
+
+
 class DynamoAccessTokenStore:
     def save(self, record: AccessTokenRecord) -> None:
-        item = AccessTokenModel(
-            access_key(record.jti), ttl=record.expires_at, client_id=record.client_id,
-            user_id=record.user_id, scopes=list(record.scopes), issued_at=record.issued_at,
-            grant_type=record.grant_type, revoked=record.revoked, name=record.name,
-        )
         with storage_call():
-            item.save(condition=AccessTokenModel.pk.does_not_exist())
+            access_item(record).save(condition=AccessTokenModel.pk.does_not_exist())
 
     def get(self, jti: str) -> AccessTokenRecord | None:
         with storage_call():

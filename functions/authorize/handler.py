@@ -1,0 +1,8 @@
+"""GET/POST/DELETE /oauth/authorize, GET/POST /login, POST /logout: the pages a user sees."""
+
+from passport.apigw import serve
+from passport.compose import browser_endpoints
+
+
+def handler(event, context):
+    return serve(event, lambda request: browser_endpoints().handle(request))

@@ -1,0 +1,139 @@
+"""The authorization request (RFC 6749 4.1.1 and 4.2.1), validated the same way when the browser arrives
+(GET) and when the user approves (POST): nothing the consent form carries is trusted without a second check.
+
+Two kinds of failure, as RFC 6749 4.1.2.1 orders them: an unknown client or a redirect URI that is not
+registered gets an HTML page and never a redirect (the URI could be an attacker's); everything else goes
+back to the client's redirect URI with ``error``, ``state`` and ``iss`` (RFC 9207).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from passport.core.clients import MAX_STATE
+from passport.core.errors import OAuthError, invalid_request, unauthorized_client
+from passport.core.http import single
+from passport.core.models import Client
+from passport.core.pkce import validate_challenge
+from passport.core.redirects import find_registered
+from passport.core.scopes import ScopePolicy
+from passport.ports import ClientStore
+
+PROMPTS = {"none", "login", "consent", "select_account"}
+#: The parameters a consent form carries back, verbatim.
+CARRIED = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
+           "code_challenge_method", "nonce")
+
+
+class PageError(Exception):
+    """Shown to the user as an HTML page; never redirected."""
+
+    def __init__(self, title: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.title, self.message, self.status = title, message, status
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    client: Client
+    redirect_uri: str
+    redirect_uri_sent: bool
+    response_type: str
+    scopes: tuple[str, ...]
+    state: str | None
+    challenge: str | None
+    prompt: frozenset[str]
+    nonce: str | None
+    #: The parameters as received, for the consent form to send back.
+    params: dict[str, str]
+
+
+class RedirectError(Exception):
+    """An error the client hears about at its redirect URI."""
+
+    def __init__(self, request: AuthorizationRequest, error: OAuthError) -> None:
+        super().__init__(str(error))
+        self.request, self.error = request, error
+
+
+def redirect_to(uri: str, params: Mapping[str, str | None], *, fragment: bool = False) -> str:
+    """``uri`` with ``params`` added to its query (4.1.2), or as its fragment (4.2.2), keeping its own query."""
+    parts = urlsplit(uri)
+    encoded = urlencode({k: v for k, v in params.items() if v is not None})
+    if fragment:
+        return urlunsplit(parts._replace(fragment=encoded))
+    query = f"{parts.query}&{encoded}" if parts.query else encoded
+    return urlunsplit(parts._replace(query=query))
+
+
+def error_redirect(failure: RedirectError, issuer: str) -> str:
+    request, error = failure.request, failure.error
+    return redirect_to(
+        request.redirect_uri,
+        {"error": error.error, "error_description": error.description, "state": request.state, "iss": issuer},
+        fragment=request.response_type == "token",
+    )
+
+
+def validate(
+    params: Mapping[str, list[str]], *, clients: ClientStore, scopes: ScopePolicy, response_types: tuple[str, ...]
+) -> AuthorizationRequest:
+    def one(name: str) -> str | None:
+        try:
+            return single(params, name)
+        except OAuthError:
+            raise PageError("Invalid request", f"The {name} parameter is repeated.") from None
+
+    client_id = one("client_id")
+    client = clients.get(client_id) if client_id and len(client_id) <= 128 else None
+    if client is None or client.revoked:
+        raise PageError("Unknown application", "The application that sent you here is not registered.")
+    requested_uri = one("redirect_uri")
+    redirect_uri = find_registered(requested_uri, client.redirect_uris)
+    if redirect_uri is None:
+        raise PageError(
+            "Invalid redirect URI",
+            "The application sent you here with a redirect URI that is not registered, so you were not sent back.",
+        )
+    # From here on the client hears of any error at its (now trusted) redirect URI.
+    request = AuthorizationRequest(
+        client=client,
+        redirect_uri=requested_uri or redirect_uri,  # a loopback URI keeps the port the app listens on
+        redirect_uri_sent=requested_uri is not None,
+        response_type=one("response_type") or "",
+        scopes=(), state=one("state"), challenge=None, prompt=frozenset(), nonce=one("nonce"),
+        params={name: value for name in CARRIED if (value := one(name)) is not None},
+    )
+    try:
+        return _validate_parameters(request, one, scopes, response_types)
+    except OAuthError as error:
+        raise RedirectError(request, error) from None
+
+
+def _validate_parameters(
+    request: AuthorizationRequest, one: Callable[[str], str | None], scopes: ScopePolicy,
+    response_types: tuple[str, ...],
+) -> AuthorizationRequest:
+    if request.state is not None and len(request.state) > MAX_STATE:
+        raise invalid_request("The state parameter is too long.")
+    if not request.response_type:
+        raise invalid_request("The response_type parameter is missing.")
+    if request.response_type not in response_types:
+        raise OAuthError("unsupported_response_type", f"The response_type {request.response_type!r} is not supported.")
+    grant = {"code": "authorization_code", "token": "implicit"}[request.response_type]
+    if not request.client.allows_grant(grant):
+        raise unauthorized_client(f"The client may not use the {grant} grant.")
+    prompt = frozenset((one("prompt") or "").split())
+    if prompt - PROMPTS:
+        raise invalid_request("The prompt parameter has an unknown value.")
+    if "none" in prompt and len(prompt) > 1:
+        raise invalid_request("prompt=none cannot be combined with other values.")
+    granted = scopes.resolve(one("scope"), request.client.scopes)
+    challenge = None
+    if request.response_type == "code":
+        challenge = validate_challenge(
+            one("code_challenge"), one("code_challenge_method"), required=request.client.public
+        )
+    return replace(request, scopes=granted, challenge=challenge, prompt=prompt)

@@ -1,0 +1,84 @@
+"""The refresh token grant (RFC 6749 section 6) with rotation on every use and reuse detection
+(RFC 9700 4.14.2): a rotated refresh token presented again revokes its whole family."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from passport.core.errors import invalid_grant, invalid_scope
+from passport.core.grants.base import token_response
+from passport.core.hashing import hash_secret
+from passport.core.http import single
+from passport.core.models import Client, RefreshTokenRecord, TokenFamily
+from passport.core.scopes import parse_scope
+from passport.core.tokens import AccessTokenIssuer
+from passport.ports import Grants, RefreshRejected
+
+GRANT_TYPE = "refresh_token"
+
+
+class RefreshTokens:
+    """Minting refresh tokens: ``<family id>.<256 random bits>``, stored as a SHA-256. The family id in the
+    clear lets one read fetch the token and its family together."""
+
+    def __init__(self, lifetime: int) -> None:
+        self.lifetime = lifetime
+
+    def allowed(self, client: Client) -> bool:
+        return client.allows_grant(GRANT_TYPE)
+
+    def new(self, family: TokenFamily, scopes: tuple[str, ...], now: int) -> tuple[str, RefreshTokenRecord]:
+        token = f"{family.family_id}.{secrets.token_urlsafe(32)}"
+        record = RefreshTokenRecord(
+            token_hash=hash_secret(token), family_id=family.family_id, client_id=family.client_id,
+            user_id=family.user_id, scopes=scopes, issued_at=now, expires_at=now + self.lifetime,
+        )
+        return token, record
+
+
+class RefreshTokenGrant:
+    GRANT_TYPE: ClassVar[str] = GRANT_TYPE
+
+    def __init__(self, issuer: AccessTokenIssuer, grants: Grants, refresh: RefreshTokens) -> None:
+        self._issuer = issuer
+        self._grants = grants
+        self._refresh = refresh
+
+    def respond(self, client: Client, form: Mapping[str, list[str]]) -> dict[str, Any]:
+        presented = single(form, "refresh_token", required=True)
+        family_id, dot, _ = presented.partition(".")
+        if not dot or not family_id:
+            raise invalid_grant("The refresh token is invalid.")
+        old, family = self._grants.get_refresh(hash_secret(presented), family_id)
+        now = self._issuer.clock.now()
+        if old is None or family is None or old.expires_at <= now or old.revoked or family.revoked:
+            raise invalid_grant("The refresh token is invalid, expired or revoked.")
+        # 6: "the authorization server MUST ... ensure that the refresh token was issued to the authenticated
+        # client". Checked before reuse, so another client cannot revoke a family it does not own.
+        if old.client_id != client.client_id:
+            raise invalid_grant("The refresh token was issued to another client.")
+        if old.rotated:
+            self._grants.revoke_family(family.family_id)
+            raise invalid_grant("The refresh token was already used; every token of this grant is now revoked.")
+        scopes = old.scopes
+        requested = parse_scope(single(form, "scope"))
+        if requested:
+            wider = [s for s in requested if s not in old.scopes]
+            if wider:
+                raise invalid_scope(f"A refresh cannot widen the grant: {' '.join(wider)} was not granted.")
+            scopes = requested
+        access = self._issuer.mint(
+            client_id=client.client_id, scopes=scopes, grant_type=self.GRANT_TYPE, user_id=old.user_id
+        )
+        # 6: a new refresh token's scope "MUST be identical to that of the refresh token" presented; only the
+        # access token narrows.
+        token, refresh = self._refresh.new(family, old.scopes, now)
+        try:
+            self._grants.rotate_refresh(old, family, access.record, refresh)
+        except RefreshRejected:
+            # Lost a race with another use of the same token: that is reuse too.
+            self._grants.revoke_family(family.family_id)
+            raise invalid_grant("The refresh token was already used; every token of this grant is now revoked.") from None
+        return token_response(access, token)

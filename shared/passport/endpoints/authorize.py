@@ -1,0 +1,274 @@
+"""The browser side: ``/oauth/authorize`` (GET, POST approve, DELETE deny), ``/login`` and ``/logout``
+(SPEC section 4, RFC 6749 4.1.1-4.1.2, RFC 9207, RFC 9700 4.11 and 4.13).
+
+Sessions are server-side (the cookie holds 256 random bits; the store holds their hash) and revocable.
+Forms carry a CSRF token: the session's for signed-in forms, a double-submit cookie for the login form.
+Every redirect after a form POST is a 303, so the browser never re-sends the form to the client.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import urlencode, urlsplit
+
+from passport.core.authorization import (
+    AuthorizationRequest,
+    PageError,
+    RedirectError,
+    error_redirect,
+    redirect_to,
+    validate,
+)
+from passport.core.errors import OAuthError, StorageUnavailable
+from passport.core.hashing import hash_secret, new_secret
+from passport.core.http import Request, Response, single
+from passport.core.models import AuthorizationCode, Session, User
+from passport.core.users import UserProvider, check_credentials
+from passport.ports import ClientStore, Consents, Grants, LoginThrottle, Sessions
+from passport.web.render import error_page, page
+
+
+@dataclass
+class BrowserContext:
+    """What the pages need, composed once per container."""
+
+    issuer: str
+    app_name: str
+    clients: ClientStore
+    users: UserProvider
+    sessions: Sessions
+    consents: Consents
+    grants: Grants
+    throttle: LoginThrottle
+    scopes: dict[str, str]
+    scope_policy: object
+    response_types: tuple[str, ...]
+    code_lifetime: int
+    session_lifetime: int
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Secure everywhere but plain-http loopback, where browsers would drop a Secure cookie."""
+        return not self.issuer.startswith("http://")
+
+    @property
+    def session_cookie(self) -> str:
+        # __Host-: only over https, host-only, Path=/ (a subdomain cannot plant or shadow it).
+        return "__Host-passport_session" if self.secure_cookies else "passport_session"
+
+    @property
+    def login_csrf_cookie(self) -> str:
+        return "__Host-passport_login" if self.secure_cookies else "passport_login"
+
+
+def _cookies(request: Request) -> dict[str, str]:
+    jar = SimpleCookie()
+    try:
+        jar.load(request.headers.get("cookie", ""))
+    except CookieError:
+        return {}
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def _cookie(ctx: BrowserContext, name: str, value: str, max_age: int) -> str:
+    secure = "; Secure" if ctx.secure_cookies else ""
+    return f"{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+
+
+def _see_other(location: str, cookies: list[str] | None = None) -> Response:
+    return Response(303, {"Location": location, "Cache-Control": "no-store"}, "", list(cookies or []))
+
+
+def _same_equal(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(a.encode(), b.encode())
+
+
+def _local_path(value: str | None) -> str | None:
+    """A path on this server, never another origin (no open redirect through ``next``)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or any(c in value for c in "\r\n"):
+        return None
+    return value
+
+
+class BrowserEndpoints:
+    def __init__(self, ctx: BrowserContext) -> None:
+        self.ctx = ctx
+
+    # -- sessions ------------------------------------------------------------------------------------------
+
+    def current(self, request: Request) -> tuple[Session, User] | None:
+        sid = _cookies(request).get(self.ctx.session_cookie)
+        if not sid or len(sid) > 128:
+            return None
+        session = self.ctx.sessions.get(hash_secret(sid))
+        if session is None:
+            return None
+        user = self.ctx.users.get(session.user_id)
+        return (session, user) if user is not None else None
+
+    # -- /oauth/authorize ----------------------------------------------------------------------------------
+
+    def authorize(self, request: Request) -> Response:
+        try:
+            if request.method == "GET":
+                return self._authorize_get(request)
+            form = request.form()
+            deny = request.method == "DELETE" or single(form, "_method") in ("DELETE", "delete")
+            return self._authorize_decision(request, form, approve=not deny)
+        except PageError as error:
+            return error_page(error.title, error.message, error.status)
+        except RedirectError as failure:
+            return _see_other(error_redirect(failure, self.ctx.issuer))
+        except OAuthError as error:
+            return error_page("Invalid request", error.description, 400)
+
+    def _validate(self, params: dict[str, list[str]]) -> AuthorizationRequest:
+        return validate(
+            params, clients=self.ctx.clients, scopes=self.ctx.scope_policy,  # type: ignore[arg-type]
+            response_types=self.ctx.response_types,
+        )
+
+    def _authorize_get(self, request: Request) -> Response:
+        auth = self._validate(dict(request.query))
+        signed_in = self.current(request)
+        if signed_in is None or "login" in auth.prompt:
+            if "none" in auth.prompt:
+                raise RedirectError(auth, OAuthError("login_required", "The user is not signed in."))
+            # Back to this request after the login, without prompt=login (or it would loop).
+            params = {k: v for k, v in auth.params.items()}
+            resume = "/oauth/authorize?" + urlencode(params)
+            return _see_other("/login?" + urlencode({"next": resume}))
+        session, user = signed_in
+        if self._consent_needed(auth, user):
+            if "none" in auth.prompt:
+                raise RedirectError(auth, OAuthError("consent_required", "The user has not approved this client."))
+            return self._consent_page(auth, session, user)
+        return self._approve(auth, session, user)
+
+    def _consent_needed(self, auth: AuthorizationRequest, user: User) -> bool:
+        if "consent" in auth.prompt:
+            return True
+        if auth.client.first_party:
+            return False
+        granted = set(self.ctx.consents.granted(user.id, auth.client.client_id))
+        return not set(auth.scopes) <= granted
+
+    def _consent_page(self, auth: AuthorizationRequest, session: Session, user: User) -> Response:
+        return page(
+            "consent.html", app_name=self.ctx.app_name, client_name=auth.client.name, user_name=user.name,
+            user_email=user.email, csrf=session.csrf, action="/oauth/authorize", logout_action="/logout",
+            scopes=[{"name": s, "description": self.ctx.scopes.get(s, s)} for s in auth.scopes],
+            params=auth.params,
+        )
+
+    def _authorize_decision(self, request: Request, form: dict[str, list[str]], approve: bool) -> Response:
+        signed_in = self.current(request)
+        if signed_in is None:
+            raise PageError("Signed out", "Your session ended before you answered. Go back to the app and start again.",
+                            401)
+        session, user = signed_in
+        if not _same_equal(single(form, "_token"), session.csrf):
+            raise PageError("Request refused", "The form expired or did not come from this site. Please try again.",
+                            403)
+        auth = self._validate({k: v for k, v in form.items() if k not in ("_token", "_method")})
+        if not approve:
+            raise RedirectError(auth, OAuthError("access_denied", "The user denied the request."))
+        self.ctx.consents.remember(user.id, auth.client.client_id, auth.scopes)
+        return self._approve(auth, session, user)
+
+    def _approve(self, auth: AuthorizationRequest, session: Session, user: User) -> Response:
+        code = secrets.token_urlsafe(32)
+        now = int(time.time())
+        self.ctx.grants.save_code(AuthorizationCode(
+            code_hash=hash_secret(code), client_id=auth.client.client_id, user_id=user.id,
+            redirect_uri=auth.redirect_uri, redirect_uri_sent=auth.redirect_uri_sent, scopes=auth.scopes,
+            expires_at=now + self.ctx.code_lifetime, auth_time=session.auth_time, challenge=auth.challenge,
+            nonce=auth.nonce,
+        ))
+        return _see_other(redirect_to(auth.redirect_uri, {"code": code, "state": auth.state, "iss": self.ctx.issuer}))
+
+    # -- /login and /logout --------------------------------------------------------------------------------
+
+    def login(self, request: Request) -> Response:
+        try:
+            if request.method == "GET":
+                return self._login_form(request, _local_path(single(request.query, "next")))
+            return self._login_submit(request)
+        except OAuthError as error:
+            return error_page("Invalid request", error.description, 400)
+
+    def _login_form(self, request: Request, next_path: str | None, *, email: str = "", error: str | None = None,
+                    status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        signed_in = self.current(request)
+        if signed_in is not None and error is None:
+            if next_path:
+                return _see_other(next_path)
+            _, user = signed_in
+            return error_page("Signed in", f"You are signed in as {user.email}.", 200)
+        token = _cookies(request).get(self.ctx.login_csrf_cookie) or new_secret(24)
+        return page(
+            "login.html", status=status, headers=headers, app_name=self.ctx.app_name, action="/login",
+            next=next_path or "", csrf=token, email=email, error=error,
+            cookies=[_cookie(self.ctx, self.ctx.login_csrf_cookie, token, 3600)],
+        )
+
+    def _login_submit(self, request: Request) -> Response:
+        form = request.form()
+        next_path = _local_path(single(form, "next"))
+        email = (single(form, "email") or "").strip()
+        password = single(form, "password") or ""
+        if not _same_equal(single(form, "_token"), _cookies(request).get(self.ctx.login_csrf_cookie)):
+            return self._login_form(request, next_path, email=email, status=403,
+                                    error="The form expired. Please sign in again.")
+        keys = (f"account:{email.lower()}", f"address:{request.source_ip}")
+        wait = self.ctx.throttle.wait_seconds(keys)
+        if wait > 0:
+            return self._login_form(request, next_path, email=email, status=429, headers={"Retry-After": str(wait)},
+                                    error=f"Too many failed sign-ins. Try again in {wait} seconds.")
+        user = check_credentials(self.ctx.users, email, password)
+        if user is None:
+            self.ctx.throttle.failed(keys)
+            return self._login_form(request, next_path, email=email, status=401,
+                                    error="These credentials do not match our records.")
+        # The address counter is kept: one good password must not reset a spray across many accounts.
+        self.ctx.throttle.succeeded(keys[:1])
+        sid = new_secret()
+        now = int(time.time())
+        self.ctx.sessions.create(Session(hash_secret(sid), user.id, now, now + self.ctx.session_lifetime,
+                                         new_secret(24)))
+        cookies = [_cookie(self.ctx, self.ctx.session_cookie, sid, self.ctx.session_lifetime),
+                   _cookie(self.ctx, self.ctx.login_csrf_cookie, "", 0)]
+        return _see_other(next_path or "/login", cookies)
+
+    def logout(self, request: Request) -> Response:
+        try:
+            form = request.form()
+        except OAuthError as error:
+            return error_page("Invalid request", error.description, 400)
+        signed_in = self.current(request)
+        if signed_in is not None:
+            session, _ = signed_in
+            if not _same_equal(single(form, "_token"), session.csrf):
+                return error_page("Request refused", "The form expired. Please try again.", 403)
+            self.ctx.sessions.delete(session.session_hash)
+        return page("logged_out.html", app_name=self.ctx.app_name, login_url="/login",
+                    cookies=[_cookie(self.ctx, self.ctx.session_cookie, "", 0)])
+
+    def handle(self, request: Request) -> Response:
+        try:
+            if request.path == "/oauth/authorize":
+                return self.authorize(request)
+            if request.path == "/login":
+                return self.login(request)
+            return self.logout(request)
+        except StorageUnavailable:
+            response = error_page("Temporarily unavailable", "Please try again in a moment.", 503)
+            response.headers["Retry-After"] = "1"
+            return response

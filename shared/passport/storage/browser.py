@@ -1,0 +1,97 @@
+"""What the browser pages keep: sessions, remembered consent, and the login throttle."""
+
+from __future__ import annotations
+
+import time
+
+from pynamodb.exceptions import DoesNotExist
+
+from passport.core.models import Session
+from passport.storage.errors import storage_call
+from passport.storage.models import ConsentModel, SessionModel, ThrottleModel, consent_key, session_key, throttle_key
+
+#: Consent is remembered until revoked; DynamoDB's TTL still needs a number, renewed on every use.
+CONSENT_SECONDS = 400 * 24 * 3600
+
+
+class DynamoSessions:
+    def create(self, session: Session) -> None:
+        item = SessionModel(
+            session_key(session.session_hash), ttl=session.expires_at, user_id=session.user_id,
+            auth_time=session.auth_time, csrf=session.csrf,
+        )
+        with storage_call():
+            item.save(condition=SessionModel.pk.does_not_exist())
+
+    def get(self, session_hash: str) -> Session | None:
+        with storage_call():
+            try:
+                item = SessionModel.get(session_key(session_hash))
+            except DoesNotExist:
+                return None
+        if item.ttl <= time.time():
+            return None
+        return Session(session_hash, item.user_id, int(item.auth_time), int(item.ttl), item.csrf)
+
+    def delete(self, session_hash: str) -> None:
+        with storage_call():
+            SessionModel(session_key(session_hash)).delete()
+
+
+class DynamoConsents:
+    def granted(self, user_id: str, client_id: str) -> tuple[str, ...]:
+        with storage_call():
+            try:
+                item = ConsentModel.get(consent_key(user_id, client_id))
+            except DoesNotExist:
+                return ()
+        return tuple(item.scopes or ()) if item.ttl > time.time() else ()
+
+    def remember(self, user_id: str, client_id: str, scopes: tuple[str, ...]) -> None:
+        """Add these scopes to what the user granted the client (a set union, in one update)."""
+        now = int(time.time())
+        granted = tuple(dict.fromkeys(self.granted(user_id, client_id) + tuple(scopes)))
+        with storage_call():
+            ConsentModel(
+                consent_key(user_id, client_id), scopes=list(granted), updated_at=now, ttl=now + CONSENT_SECONDS
+            ).save()
+
+
+class DynamoLoginThrottle:
+    """Failed logins per key: after ``free`` failures each further one doubles the wait (1 s, 2 s, 4 s ... up
+    to ``lock_seconds``); a success clears the account's count. Counters live ``window`` seconds."""
+
+    def __init__(self, free: int = 5, lock_seconds: int = 900, window: int = 900) -> None:
+        self.free = free
+        self.lock_seconds = lock_seconds
+        self.window = window
+
+    def wait_seconds(self, keys: tuple[str, ...]) -> int:
+        now = int(time.time())
+        wait = 0
+        with storage_call():
+            for item in ThrottleModel.batch_get([throttle_key(k) for k in keys]):
+                if item.ttl > now:
+                    wait = max(wait, int(item.blocked_until) - now)
+        return max(wait, 0)
+
+    def failed(self, keys: tuple[str, ...]) -> None:
+        now = int(time.time())
+        for key in keys:
+            item = ThrottleModel(throttle_key(key))
+            with storage_call():
+                # One atomic increment per key: concurrent failures are all counted.
+                item.update(actions=[
+                    ThrottleModel.failures.add(1),
+                    ThrottleModel.ttl.set(now + self.window),
+                ])
+            failures = int(item.failures)
+            if failures > self.free:
+                wait = min(2 ** (failures - self.free - 1), self.lock_seconds)
+                with storage_call():
+                    item.update(actions=[ThrottleModel.blocked_until.set(now + wait)])
+
+    def succeeded(self, keys: tuple[str, ...]) -> None:
+        with storage_call():
+            for key in keys:
+                ThrottleModel(throttle_key(key)).delete()

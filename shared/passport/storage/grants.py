@@ -1,0 +1,179 @@
+"""Codes, refresh tokens and token families on DynamoDB. Every write that issues tokens is one transaction
+named for the rule it enforces: a code is spent once (``redeem_code``), a refresh token rotates once
+(``rotate_refresh``), a family dies whole (``revoke_family``)."""
+
+from __future__ import annotations
+
+import time
+
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.transactions import TransactWrite
+
+from passport.core.errors import StorageUnavailable
+from passport.core.models import AccessTokenRecord, AuthorizationCode, RefreshTokenRecord, TokenFamily
+from passport.ports import CodeAlreadyUsed, RefreshRejected
+from passport.storage.connection import dynamodb_client, shared_connection
+from passport.storage.errors import ConditionFailed, storage_call
+from passport.storage.models import (
+    AccessTokenModel,
+    CodeModel,
+    FamilyModel,
+    RefreshTokenModel,
+    TokenModel,
+    access_key,
+    code_key,
+    family_key,
+    refresh_key,
+)
+from passport.storage.repositories import access_item
+
+#: DynamoDB's limit of items in one transaction.
+_TRANSACTION_LIMIT = 100
+
+
+def _family_item(family: TokenFamily) -> FamilyModel:
+    return FamilyModel(
+        family_key(family.family_id), ttl=family.expires_at, client_id=family.client_id, user_id=family.user_id,
+        auth_time=family.auth_time, revoked=family.revoked, live_access=[f"{j}:{e}" for j, e in family.live_access],
+    )
+
+
+def _family(item: FamilyModel) -> TokenFamily:
+    live = []
+    for entry in item.live_access or ():
+        jti, _, exp = entry.rpartition(":")
+        live.append((jti, int(exp)))
+    return TokenFamily(
+        family_id=item.pk.removeprefix("family#"), client_id=item.client_id, user_id=item.user_id,
+        auth_time=int(item.auth_time), expires_at=int(item.ttl), revoked=bool(item.revoked), live_access=tuple(live),
+    )
+
+
+def _refresh_item(record: RefreshTokenRecord) -> RefreshTokenModel:
+    return RefreshTokenModel(
+        refresh_key(record.token_hash), ttl=record.expires_at, family_id=record.family_id,
+        client_id=record.client_id, user_id=record.user_id, scopes=list(record.scopes), issued_at=record.issued_at,
+        rotated=record.rotated, revoked=record.revoked,
+    )
+
+
+def _refresh(item: RefreshTokenModel) -> RefreshTokenRecord:
+    return RefreshTokenRecord(
+        token_hash=item.pk.removeprefix("refresh#"), family_id=item.family_id, client_id=item.client_id,
+        user_id=item.user_id, scopes=tuple(item.scopes or ()), issued_at=int(item.issued_at),
+        expires_at=int(item.ttl), rotated=bool(item.rotated), revoked=bool(item.revoked),
+    )
+
+
+def _code(item: CodeModel) -> AuthorizationCode:
+    return AuthorizationCode(
+        code_hash=item.pk.removeprefix("code#"), client_id=item.client_id, user_id=item.user_id,
+        redirect_uri=item.redirect_uri, redirect_uri_sent=bool(item.redirect_uri_sent),
+        scopes=tuple(item.scopes or ()), expires_at=int(item.ttl), auth_time=int(item.auth_time),
+        challenge=item.challenge, nonce=item.nonce, used=bool(item.used), family_id=item.family_id,
+    )
+
+
+class DynamoGrants:
+    def save_code(self, code: AuthorizationCode) -> None:
+        item = CodeModel(
+            code_key(code.code_hash), ttl=code.expires_at, client_id=code.client_id, user_id=code.user_id,
+            redirect_uri=code.redirect_uri, redirect_uri_sent=code.redirect_uri_sent, scopes=list(code.scopes),
+            challenge=code.challenge, nonce=code.nonce, auth_time=code.auth_time,
+        )
+        with storage_call():
+            item.save(condition=CodeModel.pk.does_not_exist())
+
+    def get_code(self, code_hash: str) -> AuthorizationCode | None:
+        with storage_call():
+            try:
+                # Strongly consistent: a code spent a moment ago must read as spent.
+                return _code(CodeModel.get(code_key(code_hash), consistent_read=True))
+            except DoesNotExist:
+                return None
+
+    def redeem_code(
+        self, code: AuthorizationCode, family: TokenFamily, access: AccessTokenRecord,
+        refresh: RefreshTokenRecord | None,
+    ) -> None:
+        spent = CodeModel(code_key(code.code_hash))
+        try:
+            with storage_call(), TransactWrite(connection=shared_connection(TokenModel.Meta.region)) as tx:
+                tx.update(
+                    spent, actions=[CodeModel.used.set(True), CodeModel.family_id.set(family.family_id)],
+                    condition=CodeModel.pk.exists() & (CodeModel.used == False),  # noqa: E712 (a DynamoDB condition)
+                )
+                tx.save(_family_item(family), condition=FamilyModel.pk.does_not_exist())
+                tx.save(access_item(access), condition=AccessTokenModel.pk.does_not_exist())
+                if refresh is not None:
+                    tx.save(_refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
+        except ConditionFailed:
+            raise CodeAlreadyUsed() from None
+
+    def get_refresh(self, token_hash: str, family_id: str) -> tuple[RefreshTokenRecord | None, TokenFamily | None]:
+        table = TokenModel.Meta.table_name
+        keys = [{"pk": {"S": refresh_key(token_hash)}}, {"pk": {"S": family_key(family_id)}}]
+        try:
+            answer = dynamodb_client(TokenModel.Meta.region).batch_get_item(
+                RequestItems={table: {"Keys": keys, "ConsistentRead": True}}
+            )
+        except Exception as error:  # throttled, timed out, unreachable
+            raise StorageUnavailable(f"BatchGetItem: {type(error).__name__}") from error
+        if answer.get("UnprocessedKeys"):
+            raise StorageUnavailable("BatchGetItem was throttled")
+        refresh = family = None
+        for raw in answer.get("Responses", {}).get(table, []):
+            key = raw["pk"]["S"]
+            if key.startswith("refresh#"):
+                refresh = _refresh(RefreshTokenModel.from_raw_data(raw))
+            elif key.startswith("family#"):
+                family = _family(FamilyModel.from_raw_data(raw))
+        return refresh, family
+
+    def rotate_refresh(
+        self, old: RefreshTokenRecord, family: TokenFamily, access: AccessTokenRecord, refresh: RefreshTokenRecord
+    ) -> None:
+        now = int(time.time())
+        live = [(j, e) for j, e in family.live_access if e > now][-(_TRANSACTION_LIMIT - 10):]
+        live.append((access.jti, access.expires_at))
+        retired = RefreshTokenModel(refresh_key(old.token_hash))
+        kept = FamilyModel(family_key(family.family_id))
+        try:
+            with storage_call(), TransactWrite(connection=shared_connection(TokenModel.Meta.region)) as tx:
+                tx.update(
+                    retired, actions=[RefreshTokenModel.rotated.set(True)],
+                    condition=RefreshTokenModel.pk.exists() & (RefreshTokenModel.rotated == False)  # noqa: E712
+                    & (RefreshTokenModel.revoked == False),  # noqa: E712
+                )
+                tx.update(
+                    kept,
+                    actions=[
+                        FamilyModel.live_access.set([f"{j}:{e}" for j, e in live]),
+                        FamilyModel.ttl.set(max(family.expires_at, refresh.expires_at)),
+                    ],
+                    condition=FamilyModel.pk.exists() & (FamilyModel.revoked == False),  # noqa: E712
+                )
+                tx.save(access_item(access), condition=AccessTokenModel.pk.does_not_exist())
+                tx.save(_refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
+        except ConditionFailed:
+            raise RefreshRejected() from None
+
+    def revoke_family(self, family_id: str) -> None:
+        """Mark the family revoked (so none of its refresh tokens rotates again) and, in the same transaction,
+        its access tokens that may still be alive (so the guard refuses them)."""
+        with storage_call():
+            try:
+                item = FamilyModel.get(family_key(family_id), consistent_read=True)
+            except DoesNotExist:
+                return
+        now = int(time.time())
+        live = [jti for jti, exp in _family(item).live_access if exp > now]
+        first, rest = live[: _TRANSACTION_LIMIT - 1], live[_TRANSACTION_LIMIT - 1:]
+        with storage_call(), TransactWrite(connection=shared_connection(TokenModel.Meta.region)) as tx:
+            tx.update(FamilyModel(family_key(family_id)), actions=[FamilyModel.revoked.set(True)])
+            for jti in first:
+                tx.update(AccessTokenModel(access_key(jti)), actions=[AccessTokenModel.revoked.set(True)])
+        for start in range(0, len(rest), _TRANSACTION_LIMIT):
+            with storage_call(), TransactWrite(connection=shared_connection(TokenModel.Meta.region)) as tx:
+                for jti in rest[start:start + _TRANSACTION_LIMIT]:
+                    tx.update(AccessTokenModel(access_key(jti)), actions=[AccessTokenModel.revoked.set(True)])

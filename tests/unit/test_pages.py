@@ -1,0 +1,439 @@
+"""The server-rendered pages (SPEC section 4, "Every HTML page"; issue 4 item 7): Jinja2 with autoescaping, no
+JavaScript and no third-party assets, CSRF fields on every form, and the security headers on every response."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import jinja2
+import pytest
+from markupsafe import escape
+from passport.core.http import Response
+from passport.web.render import DEFAULT_APP_NAME, error_page, page, security_headers
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "' onmouseover='x",
+]
+
+
+def login_context(**overrides: object) -> dict[str, object]:
+    context = {
+        "app_name": "Acme ID",
+        "action": "/login",
+        "next": "/oauth/authorize?client_id=abc&state=xyz",
+        "csrf": "csrf-token-123",
+        "email": "",
+        "error": None,
+    }
+    return {**context, **overrides}
+
+
+def consent_context(**overrides: object) -> dict[str, object]:
+    context = {
+        "app_name": "Acme ID",
+        "client_name": "Photo Printer",
+        "user_name": "Ada Lovelace",
+        "user_email": "ada@example.test",
+        "scopes": [
+            {"name": "orders:read", "description": "Read your orders"},
+            {"name": "orders:write", "description": "Create and change your orders"},
+        ],
+        "params": {
+            "response_type": "code",
+            "client_id": "photo-printer",
+            "redirect_uri": "/callback",
+            "scope": "orders:read orders:write",
+            "state": "s-1",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+        },
+        "csrf": "csrf-token-456",
+        "action": "/oauth/authorize",
+        "logout_action": "/logout",
+    }
+    return {**context, **overrides}
+
+
+def error_context(**overrides: object) -> dict[str, object]:
+    return {**{"app_name": "Acme ID", "title": "Unknown client", "message": "No such client."}, **overrides}
+
+
+def logged_out_context(**overrides: object) -> dict[str, object]:
+    return {**{"app_name": "Acme ID", "login_url": "/login"}, **overrides}
+
+
+PAGES = {
+    "login.html": login_context,
+    "consent.html": consent_context,
+    "error.html": error_context,
+    "logged_out.html": logged_out_context,
+}
+
+
+class Element:
+    def __init__(self, tag: str, attrs: dict[str, str | None], form: int | None) -> None:
+        self.tag = tag
+        self.attrs = attrs
+        self.form = form
+        self.text = ""
+
+
+class Parsed(HTMLParser):
+    """Every start tag with its attributes and the index of the form it sits in; the text of buttons and links."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[Element] = []
+        self.forms: list[Element] = []
+        self.styles: list[str] = []
+        self._form: int | None = None
+        self._open: list[Element] = []
+        self._in_style = False
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = Element(tag, dict(attrs), self._form)
+        if tag == "form":
+            self.forms.append(element)
+            self._form = element.form = len(self.forms) - 1
+        self.elements.append(element)
+        if tag in ("button", "a", "label", "h1", "li", "div"):
+            self._open.append(element)
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        if self._open and self._open[-1].tag == tag:
+            self._open.pop()
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        for element in self._open:
+            element.text += data
+        if self._in_style:
+            self.styles.append(data)
+
+    def find(self, tag: str, **attrs: str) -> list[Element]:
+        return [e for e in self.elements if e.tag == tag and all(e.attrs.get(k) == v for k, v in attrs.items())]
+
+    def inputs(self, form: int) -> list[Element]:
+        return [e for e in self.elements if e.tag == "input" and e.form == form]
+
+    def button(self, text: str) -> Element:
+        (found,) = [e for e in self.elements if e.tag == "button" and e.text.strip() == text]
+        return found
+
+
+def render(template: str, **overrides: object) -> Response:
+    return page(template, **PAGES[template](**overrides))
+
+
+def all_pages() -> list[Response]:
+    return [render(name) for name in PAGES] + [
+        render("login.html", error="Those details do not match.", email="ada@example.test"),
+        render("consent.html", scopes=[]),
+        error_page("Invalid request", "The redirect URI is not registered for this client."),
+    ]
+
+
+def nonce_of(response: Response) -> str:
+    match = re.search(r"style-src 'nonce-([^']+)'", response.headers["Content-Security-Policy"])
+    assert match
+    return match.group(1)
+
+
+def assert_not_injected(html: str, payload: str) -> None:
+    assert payload not in html
+    assert str(escape(payload)) in html
+    parsed = Parsed(html)
+    assert not parsed.find("script")
+    assert not parsed.find("img")
+    assert not [(e.tag, name) for e in parsed.elements for name in e.attrs if name.startswith("on")]
+
+
+# --- every template renders ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template", sorted(PAGES))
+def test_every_template_renders_with_its_context(template: str):
+    response = render(template)
+    assert response.status == 200
+    assert response.body.startswith("<!doctype html>")
+    assert '<html lang="en">' in response.body
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in response.body
+    parsed = Parsed(response.body)
+    assert len(parsed.find("main")) == 1
+    assert len(parsed.find("h1")) == 1
+    assert "Acme ID" in response.body
+
+
+def test_login_page_shows_the_app_name_as_its_heading():
+    (heading,) = Parsed(render("login.html").body).find("h1")
+    assert "Acme ID" in heading.text
+
+
+def test_consent_page_shows_the_client_the_scopes_and_the_user():
+    html = render("consent.html").body
+    (heading,) = Parsed(html).find("h1")
+    assert " ".join(heading.text.split()) == "Photo Printer is requesting permission to access your account"
+    items = [" ".join(li.text.split()) for li in Parsed(html).find("li")]
+    assert items == ["Read your orders orders:read", "Create and change your orders orders:write"]
+    assert "Signed in as <strong>Ada Lovelace</strong> (ada@example.test) — not you?" in html
+
+
+def test_consent_page_with_no_scopes_says_the_app_only_asks_who_you_are():
+    html = render("consent.html", scopes=[]).body
+    assert "asks only to know who you are" in html
+    assert not Parsed(html).find("li")
+
+
+def test_error_page_shows_title_and_message():
+    response = error_page("Unknown client", "No client is registered with that id.", 400)
+    assert response.status == 400
+    (heading,) = Parsed(response.body).find("h1")
+    assert heading.text == "Unknown client"
+    assert "No client is registered with that id." in response.body
+    assert DEFAULT_APP_NAME in response.body
+
+
+def test_error_page_takes_any_status():
+    assert error_page("Not found", "Nothing here.", 404).status == 404
+
+
+def test_logged_out_page_links_to_login():
+    (link,) = Parsed(render("logged_out.html").body).find("a")
+    assert link.attrs["href"] == "/login"
+    assert link.text.strip() == "Sign in again"
+
+
+# --- autoescaping ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+@pytest.mark.parametrize(
+    ("template", "field"),
+    [
+        ("consent.html", "client_name"),
+        ("consent.html", "user_name"),
+        ("consent.html", "user_email"),
+        ("consent.html", "app_name"),
+        ("consent.html", "csrf"),
+        ("login.html", "email"),
+        ("login.html", "next"),
+        ("login.html", "error"),
+        ("login.html", "csrf"),
+        ("error.html", "title"),
+        ("error.html", "message"),
+        ("logged_out.html", "app_name"),
+    ],
+)
+def test_hostile_values_appear_only_escaped(template: str, field: str, payload: str):
+    assert_not_injected(render(template, **{field: payload}).body, payload)
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_scope_descriptions_and_names_appear_only_escaped(payload: str):
+    html = render("consent.html", scopes=[{"name": payload, "description": payload}]).body
+    assert_not_injected(html, payload)
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_hidden_param_values_and_names_appear_only_escaped(payload: str):
+    html = render("consent.html", params={"state": payload, payload: "x", "redirect_uri": payload}).body
+    assert_not_injected(html, payload)
+    parsed = Parsed(html)
+    for form in (parsed.button("Approve").form, parsed.button("Deny").form):
+        values = {e.attrs["name"]: e.attrs["value"] for e in parsed.inputs(form)}
+        assert values["state"] == payload
+        assert values[payload] == "x"
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_error_page_arguments_appear_only_escaped(payload: str):
+    assert_not_injected(error_page(payload, payload).body, payload)
+
+
+# --- headers ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "response",
+    [lambda: render("login.html"), lambda: error_page("Bad request", "Try again.")],
+    ids=["page", "error_page"],
+)
+def test_security_headers_are_on_every_page(response):
+    response = response()
+    nonce = nonce_of(response)
+    assert response.headers == {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; "
+        "base-uri 'none'; frame-ancestors 'none'",
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+        "Pragma": "no-cache",
+    }
+
+
+def test_csp_has_no_form_action_which_would_block_the_redirect_to_the_client():
+    assert "form-action" not in security_headers("n")["Content-Security-Policy"]
+
+
+def test_no_cors_headers_ever():
+    for response in all_pages():
+        assert not [name for name in response.headers if name.lower().startswith("access-control-")]
+
+
+def test_style_nonce_matches_the_csp_and_is_fresh_for_every_response():
+    first, second = render("login.html"), render("login.html")
+    for response in (first, second):
+        (style,) = Parsed(response.body).find("style")
+        assert style.attrs["nonce"] == nonce_of(response)
+        assert len(nonce_of(response)) >= 22
+    assert nonce_of(first) != nonce_of(second)
+
+
+def test_csp_nonce_cannot_be_passed_in():
+    with pytest.raises(ValueError):
+        page("login.html", csp_nonce="fixed", **login_context())
+
+
+def test_page_passes_status_extra_headers_and_cookies_through():
+    cookie = "passport_session=abc; Path=/; HttpOnly; SameSite=Lax"
+    response = page("login.html", status=401, headers={"Retry-After": "30"}, cookies=[cookie], **login_context())
+    assert response.status == 401
+    assert response.headers["Retry-After"] == "30"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.cookies == [cookie]
+    assert render("login.html").cookies == []
+
+
+# --- no scripts, no third-party assets ---------------------------------------------------------------------
+
+
+def test_no_script_in_any_output():
+    for response in all_pages():
+        assert "<script" not in response.body.lower()
+        assert " on" not in "".join(f" {name}" for e in Parsed(response.body).elements for name in e.attrs)
+
+
+def test_no_third_party_assets_in_any_output():
+    for response in all_pages():
+        assert "http://" not in response.body
+        assert "https://" not in response.body
+        parsed = Parsed(response.body)
+        for element in parsed.elements:
+            for name in ("src", "href", "action", "srcset", "poster", "data"):
+                value = element.attrs.get(name)
+                if value is not None:
+                    assert value.startswith(("/", "data:")), (element.tag, name, value)
+                    assert not value.startswith("//"), (element.tag, name, value)
+        assert [e.attrs["rel"] for e in parsed.find("link")] == ["icon"]
+        assert len(parsed.find("style")) == 1
+        css = "".join(parsed.styles)
+        assert "url(" not in css
+        assert "@import" not in css
+        assert "@font-face" not in css
+
+
+# --- forms ------------------------------------------------------------------------------------------------
+
+
+def test_login_form_fields_names_and_autocomplete():
+    parsed = Parsed(render("login.html", email="ada@example.test").body)
+    (form,) = parsed.forms
+    assert form.attrs["method"] == "post"
+    assert form.attrs["action"] == "/login"
+    fields = {e.attrs["name"]: e.attrs for e in parsed.inputs(0)}
+    assert set(fields) == {"_token", "next", "email", "password"}
+    assert fields["_token"]["type"] == "hidden"
+    assert fields["_token"]["value"] == "csrf-token-123"
+    assert fields["next"]["type"] == "hidden"
+    assert fields["next"]["value"] == "/oauth/authorize?client_id=abc&state=xyz"
+    assert fields["email"]["type"] == "email"
+    assert fields["email"]["autocomplete"] == "username"
+    assert "required" in fields["email"]
+    assert fields["email"]["value"] == "ada@example.test"
+    assert fields["password"]["type"] == "password"
+    assert fields["password"]["autocomplete"] == "current-password"
+    assert "required" in fields["password"]
+    assert "value" not in fields["password"]
+    button = parsed.button("Sign in")
+    assert button.form == 0
+    assert button.attrs["type"] == "submit"
+
+
+def test_every_visible_field_has_a_label():
+    for response in all_pages():
+        parsed = Parsed(response.body)
+        labelled = {label.attrs.get("for") for label in parsed.find("label")}
+        for field in parsed.find("input"):
+            if field.attrs["type"] != "hidden":
+                assert field.attrs["id"] in labelled
+
+
+def test_login_error_is_shown_in_an_alert_box_only_when_there_is_one():
+    assert 'role="alert"' not in render("login.html").body
+    html = render("login.html", error="Those details do not match.").body
+    (alert,) = [e for e in Parsed(html).elements if e.attrs.get("role") == "alert"]
+    assert alert.text == "Those details do not match."
+
+
+def test_every_form_posts_and_carries_the_csrf_token():
+    for response in [render("login.html"), render("consent.html")]:
+        parsed = Parsed(response.body)
+        assert parsed.forms
+        for index, form in enumerate(parsed.forms):
+            assert form.attrs["method"] == "post"
+            tokens = [e for e in parsed.inputs(index) if e.attrs["name"] == "_token"]
+            assert len(tokens) == 1
+            assert tokens[0].attrs["type"] == "hidden"
+            assert tokens[0].attrs["value"].startswith("csrf-token-")
+
+
+def test_consent_page_has_approve_and_deny_forms_with_method_delete_only_on_deny():
+    parsed = Parsed(render("consent.html").body)
+    approve, deny = parsed.button("Approve"), parsed.button("Deny")
+    assert approve.form != deny.form
+    for button in (approve, deny):
+        assert parsed.forms[button.form].attrs == {"method": "post", "action": "/oauth/authorize"}
+        assert button.attrs["type"] == "submit"
+    approve_fields = {e.attrs["name"]: e.attrs["value"] for e in parsed.inputs(approve.form)}
+    deny_fields = {e.attrs["name"]: e.attrs["value"] for e in parsed.inputs(deny.form)}
+    params = consent_context()["params"]
+    assert approve_fields == {**params, "_token": "csrf-token-456"}
+    assert deny_fields == {**params, "_token": "csrf-token-456", "_method": "DELETE"}
+    assert all(e.attrs["type"] == "hidden" for e in parsed.inputs(approve.form) + parsed.inputs(deny.form))
+
+
+def test_consent_page_has_a_sign_out_form_with_only_the_csrf_token():
+    parsed = Parsed(render("consent.html").body)
+    sign_out = parsed.button("Sign out")
+    assert parsed.forms[sign_out.form].attrs["action"] == "/logout"
+    assert parsed.forms[sign_out.form].attrs["method"] == "post"
+    fields = {e.attrs["name"]: e.attrs["value"] for e in parsed.inputs(sign_out.form)}
+    assert fields == {"_token": "csrf-token-456"}
+    assert len(parsed.forms) == 3
+
+
+# --- StrictUndefined ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template", sorted(PAGES))
+def test_a_missing_context_variable_raises(template: str):
+    context = PAGES[template]()
+    for name in context:
+        partial = {k: v for k, v in context.items() if k != name}
+        with pytest.raises(jinja2.UndefinedError):
+            page(template, **partial)
+
+
+def test_a_missing_scope_field_raises():
+    with pytest.raises(jinja2.UndefinedError):
+        render("consent.html", scopes=[{"name": "orders:read"}])
