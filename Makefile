@@ -32,3 +32,34 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .ruff_cache
+
+# -- AWS: the CDK app (app.py, cdk.json, infra/). `make synth` needs no AWS credentials and, once the layer's
+# wheels are cached in .build/, no network; `make deploy` takes credentials from the usual chain (AWS_PROFILE...).
+# The CDK CLI comes from the npm registry, pinned, into ./node_modules (git-ignored); telemetry and notices off.
+CDK_CLI_VERSION := 2.1148.1
+CDK := node_modules/.bin/cdk
+CDK_STAMP := node_modules/.aws-cdk-$(CDK_CLI_VERSION)
+CDK_ENV := CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+DEPLOY_FLAGS ?=
+
+.PHONY: layer synth deploy bootstrap
+
+$(CDK_STAMP):
+	npm install --prefix "$(CURDIR)" --no-save --no-package-lock --no-audit --no-fund --loglevel=error aws-cdk@$(CDK_CLI_VERSION)
+	@touch $(CDK_STAMP)
+
+# The Lambda layer (dependencies built for Lambda's arm64 Linux and Python, plus passport), cached in .build/.
+layer: $(STAMP)
+	$(BIN)/python -m infra.layer
+
+# No context lookups, and no instance-metadata probe for credentials: synth talks to nothing.
+synth: $(STAMP) $(CDK_STAMP)
+	$(CDK_ENV) AWS_EC2_METADATA_DISABLED=true $(CDK) synth --no-notices --no-lookups --quiet
+	@echo "Synthesized: cdk.out/PassportStack.template.json, checked by cdk-nag (AwsSolutions)"
+
+# Once per account and region: the CDK's asset bucket and deploy roles.
+bootstrap: $(STAMP) $(CDK_STAMP)
+	$(CDK_ENV) $(CDK) bootstrap --no-notices
+
+deploy: $(STAMP) $(CDK_STAMP)
+	$(CDK_ENV) $(CDK) deploy --no-notices $(DEPLOY_FLAGS) PassportStack

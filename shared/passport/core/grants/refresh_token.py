@@ -17,6 +17,7 @@ from passport.core.tokens import AccessTokenIssuer
 from passport.ports import Grants, RefreshRejected
 
 GRANT_TYPE = "refresh_token"
+REUSED = "The refresh token was already used; every token of this grant is now revoked."
 
 
 class RefreshTokens:
@@ -61,7 +62,7 @@ class RefreshTokenGrant:
             raise invalid_grant("The refresh token was issued to another client.")
         if old.rotated:
             self._grants.revoke_family(family.family_id)
-            raise invalid_grant("The refresh token was already used; every token of this grant is now revoked.")
+            raise invalid_grant(REUSED)
         scopes = old.scopes
         requested = parse_scope(single(form, "scope"))
         if requested:
@@ -80,5 +81,5 @@ class RefreshTokenGrant:
         except RefreshRejected:
             # Lost a race with another use of the same token: that is reuse too.
             self._grants.revoke_family(family.family_id)
-            raise invalid_grant("The refresh token was already used; every token of this grant is now revoked.") from None
+            raise invalid_grant(REUSED) from None
         return token_response(access, token)
