@@ -113,8 +113,8 @@ class Sessions(Protocol):
 
 
 class Consents(Protocol):
-    def granted(self, user_id: str, client_id: str) -> tuple[str, ...]:
-        """The scopes the user already granted the client (empty if never asked)."""
+    def granted(self, user_id: str, client_id: str) -> tuple[str, ...] | None:
+        """The scopes the user already granted the client; None if the user never approved it."""
         ...
 
     def remember(self, user_id: str, client_id: str, scopes: tuple[str, ...]) -> None: ...

@@ -48,6 +48,8 @@ class AuthorizationRequest:
     nonce: str | None
     #: The parameters as received, for the consent form to send back.
     params: dict[str, str]
+    #: Whether the answer goes in the fragment (the implicit grant, when it is on) rather than the query.
+    fragment: bool = False
 
 
 class RedirectError(Exception):
@@ -73,7 +75,7 @@ def error_redirect(failure: RedirectError, issuer: str) -> str:
     return redirect_to(
         request.redirect_uri,
         {"error": error.error, "error_description": error.description, "state": request.state, "iss": issuer},
-        fragment=request.response_type == "token",
+        fragment=request.fragment,
     )
 
 
@@ -106,6 +108,7 @@ def validate(
         scopes=(), state=one("state"), challenge=None, prompt=frozenset(), nonce=one("nonce"),
         params={name: value for name in CARRIED if (value := one(name)) is not None},
     )
+    request = replace(request, fragment=request.response_type == "token" and "token" in response_types)
     try:
         return _validate_parameters(request, one, scopes, response_types)
     except OAuthError as error:

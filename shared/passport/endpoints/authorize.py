@@ -157,8 +157,8 @@ class BrowserEndpoints:
             return True
         if auth.client.first_party:
             return False
-        granted = set(self.ctx.consents.granted(user.id, auth.client.client_id))
-        return not set(auth.scopes) <= granted
+        granted = self.ctx.consents.granted(user.id, auth.client.client_id)
+        return granted is None or not set(auth.scopes) <= set(granted)
 
     def _consent_page(self, auth: AuthorizationRequest, session: Session, user: User) -> Response:
         return page(

@@ -283,6 +283,8 @@ class _Handler(BaseHTTPRequestHandler):
 class GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # API Gateway takes bursts; a backlog of 5 (the default) would reset concurrent clients.
+    request_queue_size = 256
 
 
 def make_server(gateway: LocalGateway, host: str, port: int) -> GatewayServer:

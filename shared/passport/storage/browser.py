@@ -39,18 +39,18 @@ class DynamoSessions:
 
 
 class DynamoConsents:
-    def granted(self, user_id: str, client_id: str) -> tuple[str, ...]:
+    def granted(self, user_id: str, client_id: str) -> tuple[str, ...] | None:
         with storage_call():
             try:
                 item = ConsentModel.get(consent_key(user_id, client_id))
             except DoesNotExist:
-                return ()
-        return tuple(item.scopes or ()) if item.ttl > time.time() else ()
+                return None
+        return tuple(item.scopes or ()) if item.ttl > time.time() else None
 
     def remember(self, user_id: str, client_id: str, scopes: tuple[str, ...]) -> None:
         """Add these scopes to what the user granted the client (a set union, in one update)."""
         now = int(time.time())
-        granted = tuple(dict.fromkeys(self.granted(user_id, client_id) + tuple(scopes)))
+        granted = tuple(dict.fromkeys((self.granted(user_id, client_id) or ()) + tuple(scopes)))
         with storage_call():
             ConsentModel(
                 consent_key(user_id, client_id), scopes=list(granted), updated_at=now, ttl=now + CONSENT_SECONDS
