@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 #: Long enough that no cached revocation status expires during the run (the shipped default is 30 s).
 REVOCATION_CACHE_SECONDS = 600
 SCOPE = "orders:read"
+REDIRECT_URI = "https://app.example.com/callback"
 
 
 @dataclass
@@ -37,6 +38,11 @@ class Deployment:
             ("User-Agent", "passport-bench"),
         ]
         return "/oauth/token", headers, urlencode({"grant_type": "client_credentials", "scope": SCOPE}).encode()
+
+    def form_request(self, form: dict[str, str]) -> tuple[str, list[tuple[str, str]], bytes]:
+        """POST /oauth/token with this form, the client authenticated with HTTP Basic."""
+        path, headers, _ = self.token_request()
+        return path, headers, urlencode(form).encode()
 
     def api_request(self, token: str) -> tuple[str, list[tuple[str, str]], bytes]:
         return "/api/orders", [("Host", self.host), ("Authorization", f"Bearer {token}")], b""
@@ -116,7 +122,8 @@ def _deploy(folder: Path) -> Iterator[Deployment]:
         admin.create_keys(settings)
         made = new_client(
             name="bench client",
-            grant_types=("client_credentials",),
+            grant_types=("client_credentials", "authorization_code", "refresh_token"),
+            redirect_uris=(REDIRECT_URI,),
             scopes=(SCOPE,),
             defined_scopes=settings.scopes,
         )

@@ -74,6 +74,47 @@ def measure_round_trips(d: Deployment) -> RoundTrips:
     )
 
 
+@dataclass(frozen=True)
+class CodeFlowTrips:
+    exchange: list[str]  # authorization_code at the token endpoint
+    refresh: list[str]  # refresh_token at the token endpoint
+
+
+def measure_code_flow_round_trips(d: Deployment) -> CodeFlowTrips:
+    """A code as the authorization endpoint stores it (written here directly: the pages are not what is
+    counted), then its exchange and one refresh through the local gateway."""
+    import json
+    import secrets
+    import time
+    import uuid
+
+    from passport.core.hashing import hash_secret
+    from passport.core.models import AuthorizationCode
+    from passport.storage.grants import DynamoGrants
+
+    from bench.deployment import REDIRECT_URI, SCOPE
+
+    code = secrets.token_urlsafe(32)
+    now = int(time.time())
+    DynamoGrants().save_code(AuthorizationCode(
+        code_hash=hash_secret(code), client_id=d.client.client_id, user_id=str(uuid.uuid4()),
+        redirect_uri=REDIRECT_URI, redirect_uri_sent=True, scopes=(SCOPE,), expires_at=now + 600, auth_time=now,
+    ))
+    with counting() as calls:
+        with calls.span() as exchange:
+            reply = d.gateway.dispatch("POST", *d.form_request(
+                {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}))
+        if reply.status != 200:
+            raise RuntimeError(f"the code exchange answered {reply.status}: {reply.body[:200]!r}")
+        refresh_token = json.loads(reply.body)["refresh_token"]
+        with calls.span() as refresh:
+            reply = d.gateway.dispatch("POST", *d.form_request(
+                {"grant_type": "refresh_token", "refresh_token": refresh_token}))
+        if reply.status != 200:
+            raise RuntimeError(f"the refresh answered {reply.status}: {reply.body[:200]!r}")
+    return CodeFlowTrips(exchange, refresh)
+
+
 # -- 1. the guard's warm decision ------------------------------------------------------------------------
 
 

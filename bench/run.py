@@ -26,6 +26,7 @@ ISSUANCE_OVERHEAD_TOLERANCE_US = 10.0
 IMPORT_TARGETS = {"guard": 1.2}
 IMPORT_TARGET_DEFAULT = 1.6
 TOKEN_CALLS_TARGET = 2
+CODE_FLOW_CALLS_TARGET = 3  # issue 4: code exchange and refresh
 GUARD_UNCACHED_CALLS_TARGET = 1
 
 T = TypeVar("T")
@@ -128,7 +129,12 @@ class Bench:
 
     def with_deployment(self) -> None:
         from bench.deployment import local_deployment
-        from bench.figures import measure_guard, measure_issuance, measure_round_trips
+        from bench.figures import (
+            measure_code_flow_round_trips,
+            measure_guard,
+            measure_issuance,
+            measure_round_trips,
+        )
         from bench.imports import count_import_calls
         from bench.timing import settle
 
@@ -136,6 +142,15 @@ class Bench:
         with local_deployment() as d:
             imported = self.attempt("round trips", "DynamoDB calls while importing each handler", count_import_calls)
             trips = self.attempt("round trips", "DynamoDB round trips", lambda: measure_round_trips(d))
+            code_flow = self.attempt("round trips", "DynamoDB round trips of the code flow",
+                                     lambda: measure_code_flow_round_trips(d))
+            if code_flow is not None:
+                self.rows["round trips"] += [
+                    Row("DynamoDB calls: token (authorization_code exchange)", describe(code_flow.exchange),
+                        f"<= {CODE_FLOW_CALLS_TARGET}", verdict(len(code_flow.exchange) <= CODE_FLOW_CALLS_TARGET)),
+                    Row("DynamoDB calls: token (refresh_token, rotation)", describe(code_flow.refresh),
+                        f"<= {CODE_FLOW_CALLS_TARGET}", verdict(len(code_flow.refresh) <= CODE_FLOW_CALLS_TARGET)),
+                ]
             if trips is not None:
                 guard = self.attempt(
                     "guard",

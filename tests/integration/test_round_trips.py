@@ -130,3 +130,62 @@ def test_guards_first_authenticate_costs_no_dynamodb_call_when_token_and_client_
     assert len(seeding) == 1, seeding  # the counter sees the guard's lookups
     assert principal.jti == claims["jti"]
     assert sent == []
+
+
+# -- the code flow ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def code_flow(env, server):
+    import uuid
+
+    from passport.compose import settings
+    from passport.core.users import create_user
+    from passport.storage.repositories import DynamoUserStore
+
+    from tests.conftest import make_client
+    from tests.integration.browser import Browser
+
+    settings()
+    password = "correct horse battery staple"
+    user = create_user(DynamoUserStore(), email=f"rt{uuid.uuid4().hex[:6]}@example.com", name="RT", password=password)
+    app = make_client(env, grant_types=("authorization_code", "refresh_token"), first_party=True,
+                      redirect_uris=("https://app.example.com/cb",))
+    browser = Browser(server.url)
+    browser.login(user.email, password)
+    return app, browser
+
+
+def fresh_code(browser, app) -> str:
+    from tests.integration.browser import query_of
+
+    answer = browser.authorize(response_type="code", client_id=app.client_id,
+                               redirect_uri="https://app.example.com/cb", state="s")
+    return query_of(answer.headers["Location"])["code"]
+
+
+def test_code_exchange_costs_at_most_three_dynamodb_calls(server, code_flow, dynamodb):
+    import requests
+
+    app, browser = code_flow
+    code = fresh_code(browser, app)
+    with dynamodb.during() as sent:
+        response = requests.post(f"{server.url}/oauth/token", auth=(app.client_id, app.secret), data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example.com/cb"})
+    assert response.status_code == 200, response.text
+    assert sent, "the counter saw no call: the hook is not installed"
+    assert len(sent) <= 3, sent
+
+
+def test_refresh_costs_at_most_three_dynamodb_calls(server, code_flow, dynamodb):
+    import requests
+
+    app, browser = code_flow
+    code = fresh_code(browser, app)
+    tokens = requests.post(f"{server.url}/oauth/token", auth=(app.client_id, app.secret), data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example.com/cb"}).json()
+    with dynamodb.during() as sent:
+        response = requests.post(f"{server.url}/oauth/token", auth=(app.client_id, app.secret), data={
+            "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    assert response.status_code == 200, response.text
+    assert sent and len(sent) <= 3, sent
