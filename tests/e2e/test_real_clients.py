@@ -93,7 +93,7 @@ def test_authlib_code_flow_with_s256_and_refresh(env, server):
     import secrets
 
     verifier = secrets.token_urlsafe(48)
-    url, state = session.create_authorization_url(f"{server.url}/oauth/authorize", code_verifier=verifier)
+    url, _state = session.create_authorization_url(f"{server.url}/oauth/authorize", code_verifier=verifier)
     assert "code_challenge=" in url
     location = _consent_and_return(browser, url)
     token = session.fetch_token(f"{server.url}/oauth/token", authorization_response=location, code_verifier=verifier)
