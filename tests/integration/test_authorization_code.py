@@ -436,3 +436,15 @@ def test_no_secret_or_password_is_stored_in_clear(server, browser, app, user):
     assert PASSWORD not in raw and "scrypt$" in raw
     sid = browser.http.cookies.get("passport_session")
     assert sid and not any(sid in str(item.attribute_values) for item in SessionModel.scan())
+
+
+def test_a_deployment_can_plug_in_its_own_user_store(server, env, app):
+    env.reconfigure(PASSPORT_USER_PROVIDER="tests.integration.legacy_users:LegacyUsers")
+    b = Browser(server.url)
+    assert b.login("legacy@example.com", "wrong").status_code == 401
+    assert b.login("legacy@example.com", "from-the-old-system").status_code == 303
+    verifier, challenge = pkce_pair()
+    code = approve(b, app, challenge=challenge)["code"]
+    tokens = exchange(server, app, code, verifier).json()
+    me = api(server, tokens["access_token"]).json()
+    assert me["id"] == "legacy-user-1" and me["email"] == "legacy@example.com"

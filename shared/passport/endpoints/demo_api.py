@@ -12,10 +12,9 @@ from passport.guard.context import TokenContext
 def handle(request: Request, event: dict[str, Any]) -> Response:
     token = TokenContext.from_event(event)
     if request.path == "/api/user":
-        from passport.storage.repositories import DynamoUserStore
+        from passport.compose import user_provider
 
-        settings()  # binds the tables
-        user = DynamoUserStore().get(token.user_id) if token.user_id else None
+        user = user_provider(settings()).get(token.user_id) if token.user_id else None
         if user is None:
             return json_response({"error": "not_found", "message": "The token's user no longer exists."}, 404)
         return json_response({
