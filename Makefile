@@ -20,6 +20,7 @@ serve: $(STAMP)
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/passport serve
 
 test: $(STAMP)
+	scripts/ensure-browser
 	$(BIN)/ruff check shared functions tests bench
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 

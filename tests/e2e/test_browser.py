@@ -1,0 +1,291 @@
+"""The authorization code flow in a real browser: headless Chromium from Debian's package (`chromium`, at
+/usr/bin/chromium), driven by Playwright for Python with `executable_path`, so no browser is ever downloaded.
+
+The browser signs in, approves (or denies) and lands on a tiny HTTP server on loopback standing in for the client's
+redirect URI; the test then redeems the code like a client would. Screenshots of the pages go to
+artifacts/screenshots/ (git-ignored) for CI to keep.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+import requests
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.conftest import REPO, make_client
+from tests.integration.browser import pkce_pair, query_of
+
+# Revocation must show at the guard at once here: no authorizer or revocation cache.
+pytestmark = pytest.mark.passport_config("[guard]\nrevocation_cache_seconds = 0\nauthorizer_cache_seconds = 0\n")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MISSING_CHROMIUM = (
+    f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. Install it with "
+    "`scripts/ensure-browser` (or `sudo apt-get install -y chromium`); never `playwright install`."
+)
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+PASSWORD = "correct horse battery staple"
+TIMEOUT_MS = 15_000
+
+
+# -- the client's redirect URI: a tiny HTTP server on loopback ---------------------------------------------------
+
+
+@dataclass
+class Callback:
+    url: str
+    hits: list[str] = field(default_factory=list)  # request paths with their query, in order
+
+
+@pytest.fixture
+def callback() -> Iterator[Callback]:
+    record = Callback(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            record.hits.append(self.path)
+            body = b"ok"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:  # keep the test output quiet
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    record.url = f"http://127.0.0.1:{httpd.server_address[1]}/callback"
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield record
+    httpd.shutdown()
+    httpd.server_close()
+
+
+# -- the browser --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser | None]:
+    """One headless Chromium for the module; None when Debian's package is missing (each test then fails)."""
+    if not CHROMIUM.exists():
+        yield None
+        return
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Tab:
+    page: Page
+    requests: list[str]
+    console_errors: list[str]
+
+
+@pytest.fixture
+def open_tab(chromium: Browser | None) -> Iterator:
+    """Open a page in a fresh context (its own cookies), recording every request and every console error."""
+    contexts: list[BrowserContext] = []
+
+    def open_(**context_options) -> Tab:
+        if chromium is None:
+            pytest.fail(MISSING_CHROMIUM, pytrace=False)
+        context = chromium.new_context(**context_options)
+        contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        tab = Tab(context.new_page(), [], [])
+        context.on("request", lambda request: tab.requests.append(request.url))
+        tab.page.on("console", lambda msg: tab.console_errors.append(msg.text) if msg.type == "error" else None)
+        tab.page.on("pageerror", lambda error: tab.console_errors.append(str(error)))
+        return tab
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+# -- the deployment's user and client -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def user(env):
+    from passport.compose import settings
+    from passport.core.users import create_user
+    from passport.storage.repositories import DynamoUserStore
+
+    settings()
+    return create_user(
+        DynamoUserStore(), email=f"u{uuid.uuid4().hex[:8]}@example.com", name="Ada Lovelace", password=PASSWORD
+    )
+
+
+@pytest.fixture
+def app(env, callback):
+    return make_client(
+        env,
+        name="Orders App",
+        grant_types=("authorization_code", "refresh_token"),
+        redirect_uris=(callback.url,),
+        scopes=("orders:read", "orders:write"),
+    )
+
+
+def authorize_url(server, app, callback: Callback, state: str, challenge: str) -> str:
+    return f"{server.url}/oauth/authorize?" + urlencode(
+        {
+            "response_type": "code",
+            "client_id": app.client_id,
+            "redirect_uri": callback.url,
+            "scope": "orders:read",
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+
+
+def sign_in_to_consent(page: Page, server, user, *, shots: bool = False) -> None:
+    """From the login page (where /oauth/authorize sent the browser) to the consent page."""
+    page.wait_for_url(f"{server.url}/login?**")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    if shots:
+        screenshot(page, "login.png")
+    page.fill('input[name="email"]', user.email)
+    page.fill('input[name="password"]', PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server.url}/oauth/authorize?**")
+    expect(page.get_by_role("button", name="Approve")).to_be_visible()
+
+
+def landed(page: Page, callback: Callback) -> dict[str, str]:
+    """The query the client received at its redirect URI (the browser shows the callback server's answer)."""
+    page.wait_for_url(f"{callback.url}?**")
+    expect(page.locator("body")).to_have_text("ok")
+    # The browser may also ask the callback server for /favicon.ico; the client got exactly one redirect.
+    redirects = [hit for hit in callback.hits if urlsplit(hit).path == "/callback"]
+    assert len(redirects) == 1, callback.hits
+    hit = redirects[0]
+    assert query_of(hit) == query_of(page.url)
+    return query_of(hit)
+
+
+def assert_stayed_on_loopback(tab: Tab) -> None:
+    away = [url for url in tab.requests if not url.startswith("data:") and urlsplit(url).hostname != "127.0.0.1"]
+    assert not away, f"requests left 127.0.0.1: {away}"
+    assert not tab.console_errors, f"console errors: {tab.console_errors}"
+
+
+# -- the tests ----------------------------------------------------------------------------------------------------
+
+
+def test_sign_in_approve_exchange_and_call_the_api(server, open_tab, callback, app, user):
+    tab = open_tab(viewport={"width": 1280, "height": 800})
+    page = tab.page
+    verifier, challenge = pkce_pair()
+    state = secrets.token_urlsafe(16)
+
+    page.goto(authorize_url(server, app, callback, state, challenge))
+    sign_in_to_consent(page, server, user, shots=True)
+    expect(page.get_by_text("Orders App", exact=True).first).to_be_visible()
+    expect(page.get_by_text("Read your orders", exact=True)).to_be_visible()
+    screenshot(page, "consent.png")
+    page.get_by_role("button", name="Approve").click()
+
+    query = landed(page, callback)
+    assert query["state"] == state
+    assert query["iss"] == server.url
+    assert query["code"] and "error" not in query
+    assert_stayed_on_loopback(tab)
+
+    tokens = requests.post(
+        f"{server.url}/oauth/token",
+        auth=(app.client_id, app.secret),
+        timeout=10,
+        data={
+            "grant_type": "authorization_code",
+            "code": query["code"],
+            "redirect_uri": callback.url,
+            "code_verifier": verifier,
+        },
+    )
+    assert tokens.status_code == 200, tokens.text
+    body = tokens.json()
+    assert body["token_type"] == "Bearer" and body["scope"] == "orders:read" and body["refresh_token"]
+
+    me = requests.get(f"{server.url}/api/user", headers={"Authorization": f"Bearer {body['access_token']}"}, timeout=10)
+    assert me.status_code == 200, me.text
+    assert me.json()["id"] == user.id and me.json()["email"] == user.email
+    assert me.json()["client_id"] == app.client_id and me.json()["scopes"] == ["orders:read"]
+
+
+def test_deny_sends_access_denied_to_the_redirect_uri(server, open_tab, callback, app, user):
+    tab = open_tab(viewport={"width": 1280, "height": 800})
+    page = tab.page
+    _, challenge = pkce_pair()
+    state = secrets.token_urlsafe(16)
+
+    page.goto(authorize_url(server, app, callback, state, challenge))
+    sign_in_to_consent(page, server, user)
+    page.get_by_role("button", name="Deny").click()
+
+    query = landed(page, callback)
+    assert query["error"] == "access_denied"
+    assert query["state"] == state
+    assert query["iss"] == server.url
+    assert "code" not in query
+    assert_stayed_on_loopback(tab)
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        (
+            "login-phone.png",
+            {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
+        ),
+        ("login-desktop.png", {"viewport": {"width": 1280, "height": 800}}),
+    ],
+)
+def test_login_page_on_phone_and_desktop_stays_on_loopback(server, open_tab, callback, app, name, options):
+    tab = open_tab(**options)
+    page = tab.page
+    _, challenge = pkce_pair()
+    page.goto(authorize_url(server, app, callback, secrets.token_urlsafe(16), challenge))
+    page.wait_for_url(f"{server.url}/login?**")
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    for field_name in ("email", "password"):
+        expect(page.locator(f'input[name="{field_name}"]')).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    # Nothing wider than the viewport: no sideways scrolling on a phone.
+    width = options["viewport"]["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(page, name)
+    assert_stayed_on_loopback(tab)
+    assert not [hit for hit in callback.hits if urlsplit(hit).path == "/callback"]
