@@ -437,3 +437,17 @@ def test_a_missing_context_variable_raises(template: str):
 def test_a_missing_scope_field_raises():
     with pytest.raises(jinja2.UndefinedError):
         render("consent.html", scopes=[{"name": "orders:read"}])
+
+
+@pytest.mark.parametrize("issuer, secure", [
+    ("http://127.0.0.1:8000", False), ("http://localhost:8000", False), ("http://[::1]:8000", False),
+    ("https://auth.example.com", True), ("http://auth.example.com", True),
+])
+def test_session_cookies_are_secure_everywhere_but_plain_http_loopback(issuer, secure):
+    from passport.endpoints.authorize import BrowserContext
+
+    ctx = BrowserContext(issuer=issuer, app_name="x", clients=None, users=None, sessions=None, consents=None,
+                         grants=None, throttle=None, scopes={}, scope_policy=None, response_types=("code",),
+                         code_lifetime=600, session_lifetime=3600)
+    assert ctx.secure_cookies is secure
+    assert ctx.session_cookie.startswith("__Host-") is secure

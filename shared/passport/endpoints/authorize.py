@@ -23,6 +23,7 @@ from passport.core.authorization import (
     redirect_to,
     validate,
 )
+from passport.core.clients import LOOPBACK_HOSTS
 from passport.core.errors import OAuthError, StorageUnavailable
 from passport.core.hashing import hash_secret, new_secret
 from passport.core.http import Request, Response, single
@@ -53,7 +54,8 @@ class BrowserContext:
     @property
     def secure_cookies(self) -> bool:
         """Secure everywhere but plain-http loopback, where browsers would drop a Secure cookie."""
-        return not self.issuer.startswith("http://")
+        parts = urlsplit(self.issuer)
+        return not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
 
     @property
     def session_cookie(self) -> str:
