@@ -105,6 +105,7 @@ def browser_endpoints() -> BrowserEndpoints:
         sessions=DynamoSessions(), consents=DynamoConsents(), grants=DynamoGrants(),
         throttle=DynamoLoginThrottle(), scopes=dict(s.scopes), scope_policy=ScopePolicy(s.scopes, s.default_scopes),
         response_types=response_types(s), code_lifetime=s.lifetimes.code, session_lifetime=s.lifetimes.session,
+        inherit=s.inherited_scopes,
     ))
 
 

@@ -116,6 +116,7 @@ class Settings:
     app_name: str = "lambda-passport"
     user_provider: str = ""
     default_scopes: tuple[str, ...] = ()
+    inherited_scopes: bool = False
     scopes: dict[str, str] = field(
         default_factory=lambda: {
             "orders:read": "Read your orders",

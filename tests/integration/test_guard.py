@@ -388,3 +388,22 @@ def test_the_guard_fails_closed_when_storage_is_down(env, server, issued, monkey
         monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", store_endpoint)
         forget_client()
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+
+
+@pytest.mark.parametrize("inherit, verdict", [("false", "deny"), ("true", "allow")])
+def test_inherited_scopes_are_honoured_only_when_enabled(env, server, inherit, verdict):
+    env.reconfigure(
+        PASSPORT_SCOPES=json.dumps({"orders": "All your orders", "orders:read": "Read your orders"}),
+        PASSPORT_INHERITED_SCOPES=inherit,
+    )
+    server.gateway.settings = env.settings
+    parent = make_client(env, scopes=("orders",))
+    token = server.token(parent.client_id, parent.secret, scope="orders").json()["access_token"]
+    handler = server.gateway.function("guard").handler
+    assert decide(handler, "rest_request", token, path="/api/orders")[0] == verdict
+
+
+def test_the_wildcard_scope_is_refused_to_client_credentials(server, env):
+    anything = make_client(env)
+    response = server.token(anything.client_id, anything.secret, scope="*")
+    assert response.status_code == 400 and response.json()["error"] == "invalid_scope"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from passport.config import SCOPE_TOKEN
@@ -31,6 +31,17 @@ def format_scope(scopes: Sequence[str]) -> str:
     return " ".join(scopes)
 
 
+def satisfies(held: Iterable[str], needed: str, *, inherit: bool = False) -> bool:
+    """Whether scopes held grant ``needed``: the same scope, Passport's ``*``, or, with inherited scopes on, a
+    parent (``orders`` grants ``orders:read`` and ``orders:read:archive``)."""
+    for scope in held:
+        if scope == needed or scope == WILDCARD:
+            return True
+        if inherit and needed.startswith(scope + ":"):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class ScopePolicy:
     """The scopes the server defines (Passport's ``tokensCan``) and those it grants when none is asked."""
@@ -38,17 +49,27 @@ class ScopePolicy:
     definitions: Mapping[str, str]
     defaults: tuple[str, ...] = ()
 
-    def resolve(self, requested: str | None, allowed: Sequence[str] = ()) -> tuple[str, ...]:
+    def resolve(
+        self, requested: str | None, allowed: Sequence[str] = (), *, wildcard: bool = False
+    ) -> tuple[str, ...]:
         """The scopes to grant for a request.
 
         Every requested scope must be defined and, when the client has a list, in that list; an empty request
-        gets the default scopes (limited to what the client may have), as RFC 6749 3.3 allows.
+        gets the default scopes (limited to what the client may have), as RFC 6749 3.3 allows. ``*`` (every
+        scope) may be asked only where ``wildcard`` says so: as in Passport, by the password grant and personal
+        access tokens, never by a grant a third party drives.
         """
         if WILDCARD in allowed:
             allowed = ()  # the client may have any defined scope
         scopes = parse_scope(requested)
         if not scopes:
             return tuple(s for s in self.defaults if not allowed or s in allowed)
+        if WILDCARD in scopes:
+            if not wildcard:
+                raise invalid_scope("The scope * may be asked only by the password grant and personal access tokens.")
+            if allowed:
+                raise invalid_scope("The client may not request every scope (*).")
+            return (WILDCARD,)
         unknown = [s for s in scopes if s not in self.definitions]
         if unknown:
             raise invalid_scope(f"The requested scope is invalid, unknown, or malformed: {' '.join(unknown)}.")

@@ -28,6 +28,7 @@ from passport.core.errors import OAuthError, StorageUnavailable
 from passport.core.hashing import hash_secret, new_secret
 from passport.core.http import Request, Response, single
 from passport.core.models import AuthorizationCode, Session, User
+from passport.core.scopes import satisfies
 from passport.core.users import UserProvider, check_credentials
 from passport.ports import ClientStore, Consents, Grants, LoginThrottle, Sessions
 from passport.web.render import error_page, page
@@ -50,6 +51,7 @@ class BrowserContext:
     response_types: tuple[str, ...]
     code_lifetime: int
     session_lifetime: int
+    inherit: bool = False
 
     @property
     def secure_cookies(self) -> bool:
@@ -160,7 +162,7 @@ class BrowserEndpoints:
         if auth.client.first_party:
             return False
         granted = self.ctx.consents.granted(user.id, auth.client.client_id)
-        return granted is None or not set(auth.scopes) <= set(granted)
+        return granted is None or not all(satisfies(granted, s, inherit=self.ctx.inherit) for s in auth.scopes)
 
     def _consent_page(self, auth: AuthorizationRequest, session: Session, user: User) -> Response:
         return page(

@@ -39,8 +39,9 @@ class TokenContext:
             jti=str(authorizer.get("jti", "")),
         )
 
-    def token_can(self, scope: str) -> bool:
-        return token_can(self.scopes, scope)
+    def token_can(self, scope: str, *, inherit: bool = False) -> bool:
+        """Passport's ``tokenCan``; pass ``inherit=True`` where the deployment turns inherited scopes on."""
+        return token_can(self.scopes, scope, inherit=inherit)
 
     @property
     def is_user(self) -> bool:

@@ -40,7 +40,10 @@ class Principal:
 
 
 class Guard:
-    def __init__(self, verifier: TokenVerifier, revocations: RevocationCache, rules: RuleTable) -> None:
+    def __init__(
+        self, verifier: TokenVerifier, revocations: RevocationCache, rules: RuleTable, *, inherit: bool = False
+    ) -> None:
+        self._inherit = inherit
         self._verifier = verifier
         self._revocations = revocations
         self.rules = rules
@@ -60,7 +63,7 @@ class Guard:
         return principal
 
     def permits(self, principal: Principal, rule: RouteRule) -> bool:
-        return permits(rule, scopes=principal.scopes, is_user=principal.is_user)
+        return permits(rule, scopes=principal.scopes, is_user=principal.is_user, inherit=self._inherit)
 
     def denied_routes(self, principal: Principal) -> tuple[str, ...]:
         """The route keys whose rule refuses this principal. Only its scopes and kind matter, and the same

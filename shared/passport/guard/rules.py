@@ -7,28 +7,26 @@ import json
 from collections.abc import Iterable, Mapping
 
 from passport.config import ConfigError, RouteRule, validate_route_rule
-from passport.core.scopes import WILDCARD
+from passport.core.scopes import WILDCARD, satisfies
 from passport.routes import Route, path_pattern
 
 ANY_TOKEN = RouteRule("*", "*")
 
 
-def token_can(scopes: Iterable[str], scope: str) -> bool:
-    held = set(scopes)
-    return WILDCARD in held or scope in held
+def token_can(scopes: Iterable[str], scope: str, *, inherit: bool = False) -> bool:
+    return satisfies(scopes, scope, inherit=inherit)
 
 
-def permits(rule: RouteRule, *, scopes: tuple[str, ...], is_user: bool) -> bool:
+def permits(rule: RouteRule, *, scopes: tuple[str, ...], is_user: bool, inherit: bool = False) -> bool:
     if rule.subject == "user" and not is_user:
         return False
     if rule.subject == "client" and is_user:
         return False
-    held = set(scopes)
-    if WILDCARD in held:
+    if WILDCARD in scopes:
         return True
-    if rule.scopes and not held.issuperset(rule.scopes):
+    if not all(satisfies(scopes, needed, inherit=inherit) for needed in rule.scopes):
         return False
-    return not rule.any_scopes or not held.isdisjoint(rule.any_scopes)
+    return not rule.any_scopes or any(satisfies(scopes, s, inherit=inherit) for s in rule.any_scopes)
 
 
 class RuleTable:

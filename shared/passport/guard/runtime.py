@@ -36,4 +36,4 @@ def guard() -> Guard:
     rules_json = os.environ.get("PASSPORT_GUARD_RULES")
     rules = RuleTable.from_json(rules_json) if rules_json else RuleTable.from_routes(route_table(settings))
     revocations = RevocationCache(lambda: _dynamo_lookup(settings), settings.guard.revocation_cache_seconds)
-    return Guard(verifier, revocations, rules)
+    return Guard(verifier, revocations, rules, inherit=settings.inherited_scopes)
