@@ -35,7 +35,7 @@ def satisfies(held: Iterable[str], needed: str, *, inherit: bool = False) -> boo
     """Whether scopes held grant ``needed``: the same scope, Passport's ``*``, or, with inherited scopes on, a
     parent (``orders`` grants ``orders:read`` and ``orders:read:archive``)."""
     for scope in held:
-        if scope == needed or scope == WILDCARD:
+        if scope in (needed, WILDCARD):
             return True
         if inherit and needed.startswith(scope + ":"):
             return True
