@@ -14,6 +14,7 @@ from passport.config import Settings, load_settings
 from passport.core.grants.authorization_code import AuthorizationCodeGrant
 from passport.core.grants.base import Grant
 from passport.core.grants.client_credentials import ClientCredentialsGrant
+from passport.core.grants.password import PasswordGrant
 from passport.core.grants.refresh_token import RefreshTokenGrant, RefreshTokens
 from passport.core.scopes import ScopePolicy
 from passport.core.token_endpoint import TokenEndpoint
@@ -41,11 +42,20 @@ def settings() -> Settings:
 
 def enabled_grant_types(s: Settings) -> tuple[str, ...]:
     """The grants this deployment answers at the token endpoint, in the order metadata lists them."""
-    return (AuthorizationCodeGrant.GRANT_TYPE, RefreshTokenGrant.GRANT_TYPE, ClientCredentialsGrant.GRANT_TYPE)
+    grants = [AuthorizationCodeGrant.GRANT_TYPE, RefreshTokenGrant.GRANT_TYPE, ClientCredentialsGrant.GRANT_TYPE]
+    if s.grants.password:
+        grants.append(PasswordGrant.GRANT_TYPE)
+    return tuple(grants)
 
 
 def response_types(s: Settings) -> tuple[str, ...]:
-    return ("code",)
+    """What the authorization endpoint answers: codes, and tokens in the fragment when implicit is on."""
+    return ("code", "token") if s.grants.implicit else ("code",)
+
+
+def advertised_grant_types(s: Settings) -> tuple[str, ...]:
+    """grant_types_supported (RFC 8414): the token endpoint's grants plus implicit, when it is on."""
+    return enabled_grant_types(s) + (("implicit",) if s.grants.implicit else ())
 
 
 def access_token_issuer(s: Settings) -> AccessTokenIssuer:
@@ -76,6 +86,12 @@ def token_endpoint() -> TokenEndpoint:
         RefreshTokenGrant.GRANT_TYPE: RefreshTokenGrant(issuer, store, refresh),
         ClientCredentialsGrant.GRANT_TYPE: ClientCredentialsGrant(issuer, scopes),
     }
+    if s.grants.password:
+        from passport.storage.browser import DynamoLoginThrottle
+
+        grants[PasswordGrant.GRANT_TYPE] = PasswordGrant(
+            issuer, store, refresh, user_provider(s), DynamoLoginThrottle(), scopes
+        )
     assert tuple(grants) == enabled_grant_types(s)
     return TokenEndpoint(DynamoClientStore(), grants)
 
@@ -105,7 +121,7 @@ def browser_endpoints() -> BrowserEndpoints:
         sessions=DynamoSessions(), consents=DynamoConsents(), grants=DynamoGrants(),
         throttle=DynamoLoginThrottle(), scopes=dict(s.scopes), scope_policy=ScopePolicy(s.scopes, s.default_scopes),
         response_types=response_types(s), code_lifetime=s.lifetimes.code, session_lifetime=s.lifetimes.session,
-        inherit=s.inherited_scopes,
+        inherit=s.inherited_scopes, implicit_issuer=access_token_issuer(s) if s.grants.implicit else None,
     ))
 
 

@@ -88,6 +88,10 @@ class Grants(Protocol):
         """Spend the code and write the new family and tokens; :class:`CodeAlreadyUsed` if it was spent."""
         ...
 
+    def start_family(self, family: TokenFamily, access: AccessTokenRecord, refresh: RefreshTokenRecord | None) -> None:
+        """Write a new family with its first tokens (grants without a code: password)."""
+        ...
+
     def get_refresh(self, token_hash: str, family_id: str) -> tuple[RefreshTokenRecord | None, TokenFamily | None]:
         """The refresh token and its family, in one read."""
         ...

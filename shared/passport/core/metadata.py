@@ -25,7 +25,7 @@ def authorization_server_metadata(
         # REQUIRED and non-empty (RFC 8414 2) even when no grant uses the authorization endpoint: "none"
         # (OAuth 2.0 Multiple Response Type Encoding Practices 4) is then the truthful answer.
         "response_types_supported": response_types or ["none"],
-        "grant_types_supported": [g for g in grants if g != "implicit"],
+        "grant_types_supported": grants,
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
     })
     if response_types:

@@ -30,7 +30,7 @@ class TokenEndpoint:
             client = authenticate_client(extract_credentials(request.headers, form), self._clients)
             if not client.allows_grant(grant_type):
                 raise unauthorized_client(f"The client is not allowed to use the {grant_type!r} grant.")
-            return json_response(grant.respond(client, form), headers=NO_STORE)
+            return json_response(grant.respond(client, form, source_ip=request.source_ip), headers=NO_STORE)
         except OAuthError as error:
             return json_response(error.body(), error.status, {**NO_STORE, **error.headers})
 

@@ -29,6 +29,7 @@ from passport.core.hashing import hash_secret, new_secret
 from passport.core.http import Request, Response, single
 from passport.core.models import AuthorizationCode, Session, User
 from passport.core.scopes import satisfies
+from passport.core.tokens import AccessTokenIssuer
 from passport.core.users import UserProvider, check_credentials
 from passport.ports import ClientStore, Consents, Grants, LoginThrottle, Sessions
 from passport.web.render import error_page, page
@@ -52,6 +53,8 @@ class BrowserContext:
     code_lifetime: int
     session_lifetime: int
     inherit: bool = False
+    #: The access token issuer, when the implicit grant is on (else None: no token leaves this function).
+    implicit_issuer: AccessTokenIssuer | None = None
 
     @property
     def secure_cookies(self) -> bool:
@@ -188,6 +191,8 @@ class BrowserEndpoints:
         return self._approve(auth, session, user)
 
     def _approve(self, auth: AuthorizationRequest, session: Session, user: User) -> Response:
+        if auth.response_type == "token":
+            return self._implicit(auth, user)
         code = secrets.token_urlsafe(32)
         now = int(time.time())
         self.ctx.grants.save_code(AuthorizationCode(
@@ -197,6 +202,18 @@ class BrowserEndpoints:
             nonce=auth.nonce,
         ))
         return _see_other(redirect_to(auth.redirect_uri, {"code": code, "state": auth.state, "iss": self.ctx.issuer}))
+
+    def _implicit(self, auth: AuthorizationRequest, user: User) -> Response:
+        """RFC 6749 4.2.2: the token in the fragment, never a refresh token. Off unless configured: RFC 9700
+        2.1.2 says clients SHOULD NOT use it (the token sits in browser history and leaks to scripts)."""
+        assert self.ctx.implicit_issuer is not None  # response_types offers "token" only when it is set
+        issued = self.ctx.implicit_issuer.issue(
+            client_id=auth.client.client_id, scopes=auth.scopes, grant_type="implicit", user_id=user.id
+        )
+        return _see_other(redirect_to(auth.redirect_uri, {
+            "access_token": issued.access_token, "token_type": "Bearer", "expires_in": str(issued.expires_in),
+            "scope": " ".join(issued.scopes), "state": auth.state, "iss": self.ctx.issuer,
+        }, fragment=True))
 
     # -- /login and /logout --------------------------------------------------------------------------------
 

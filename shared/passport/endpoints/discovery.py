@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from passport.compose import enabled_grant_types, settings
+from passport.compose import advertised_grant_types, settings
 from passport.core.http import Request, Response, json_response
 from passport.core.metadata import authorization_server_metadata
 from passport.keys.keyring import KEYS
@@ -16,6 +16,6 @@ def handle(request: Request) -> Response:
     if request.path == "/.well-known/jwks.json":
         return json_response(KEYS.get(s).jwks(), headers=_CACHE)
     metadata = authorization_server_metadata(
-        issuer=s.issuer_url, scopes=s.scopes, grant_types=enabled_grant_types(s)
+        issuer=s.issuer_url, scopes=s.scopes, grant_types=advertised_grant_types(s)
     )
     return json_response(metadata, headers=_CACHE)

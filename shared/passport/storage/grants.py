@@ -110,6 +110,13 @@ class DynamoGrants:
         except ConditionFailed:
             raise CodeAlreadyUsed() from None
 
+    def start_family(self, family: TokenFamily, access: AccessTokenRecord, refresh: RefreshTokenRecord | None) -> None:
+        with storage_call(), TransactWrite(connection=shared_connection(TokenModel.Meta.region)) as tx:
+            tx.save(_family_item(family), condition=FamilyModel.pk.does_not_exist())
+            tx.save(access_item(access), condition=AccessTokenModel.pk.does_not_exist())
+            if refresh is not None:
+                tx.save(_refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
+
     def get_refresh(self, token_hash: str, family_id: str) -> tuple[RefreshTokenRecord | None, TokenFamily | None]:
         table = TokenModel.Meta.table_name
         keys = [{"pk": {"S": refresh_key(token_hash)}}, {"pk": {"S": family_key(family_id)}}]

@@ -27,7 +27,7 @@ class AuthorizationCodeGrant:
         self._grants = grants
         self._refresh = refresh
 
-    def respond(self, client: Client, form: Mapping[str, list[str]]) -> dict[str, Any]:
+    def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
         code_value = single(form, "code", required=True)
         redirect_uri = single(form, "redirect_uri")
         verifier = single(form, "code_verifier")

@@ -12,8 +12,9 @@ from passport.core.tokens import IssuedToken
 class Grant(Protocol):
     GRANT_TYPE: ClassVar[str]
 
-    def respond(self, client: Client, form: Mapping[str, list[str]]) -> dict[str, Any]:
-        """Validate the grant's parameters for this client and answer with the token response."""
+    def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
+        """Validate the grant's parameters for this client and answer with the token response
+        (``source_ip`` for grants that throttle by address)."""
         ...
 
 

@@ -20,7 +20,7 @@ class ClientCredentialsGrant:
         self._issuer = issuer
         self._scopes = scopes
 
-    def respond(self, client: Client, form: Mapping[str, list[str]]) -> dict[str, Any]:
+    def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
         # 4.4: "The client credentials grant type MUST only be used by confidential clients."
         if client.public:
             raise unauthorized_client("A public client cannot use the client credentials grant.")

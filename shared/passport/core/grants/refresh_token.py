@@ -47,7 +47,7 @@ class RefreshTokenGrant:
         self._grants = grants
         self._refresh = refresh
 
-    def respond(self, client: Client, form: Mapping[str, list[str]]) -> dict[str, Any]:
+    def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
         presented = single(form, "refresh_token", required=True)
         family_id, dot, _ = presented.partition(".")
         if not dot or not family_id:
