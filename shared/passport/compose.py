@@ -14,6 +14,7 @@ from passport.config import Settings, load_settings
 from passport.core.grants.authorization_code import AuthorizationCodeGrant
 from passport.core.grants.base import Grant
 from passport.core.grants.client_credentials import ClientCredentialsGrant
+from passport.core.grants.device_code import DeviceCodeGrant
 from passport.core.grants.password import PasswordGrant
 from passport.core.grants.refresh_token import RefreshTokenGrant, RefreshTokens
 from passport.core.scopes import ScopePolicy
@@ -23,6 +24,7 @@ from passport.core.users import StoredUsers, UserProvider
 from passport.keys.keyring import KEYS
 
 if TYPE_CHECKING:
+    from passport.core.device import DeviceAuthorizationEndpoint
     from passport.endpoints.authorize import BrowserEndpoints
 
 
@@ -42,7 +44,10 @@ def settings() -> Settings:
 
 def enabled_grant_types(s: Settings) -> tuple[str, ...]:
     """The grants this deployment answers at the token endpoint, in the order metadata lists them."""
-    grants = [AuthorizationCodeGrant.GRANT_TYPE, RefreshTokenGrant.GRANT_TYPE, ClientCredentialsGrant.GRANT_TYPE]
+    grants = [
+        AuthorizationCodeGrant.GRANT_TYPE, RefreshTokenGrant.GRANT_TYPE, ClientCredentialsGrant.GRANT_TYPE,
+        DeviceCodeGrant.GRANT_TYPE,
+    ]
     if s.grants.password:
         grants.append(PasswordGrant.GRANT_TYPE)
     return tuple(grants)
@@ -73,6 +78,7 @@ def access_token_issuer(s: Settings) -> AccessTokenIssuer:
 
 @cache
 def token_endpoint() -> TokenEndpoint:
+    from passport.storage.devices import DynamoDevices
     from passport.storage.grants import DynamoGrants
     from passport.storage.repositories import DynamoClientStore
 
@@ -85,6 +91,7 @@ def token_endpoint() -> TokenEndpoint:
         AuthorizationCodeGrant.GRANT_TYPE: AuthorizationCodeGrant(issuer, store, refresh),
         RefreshTokenGrant.GRANT_TYPE: RefreshTokenGrant(issuer, store, refresh),
         ClientCredentialsGrant.GRANT_TYPE: ClientCredentialsGrant(issuer, scopes),
+        DeviceCodeGrant.GRANT_TYPE: DeviceCodeGrant(issuer, DynamoDevices(), refresh),
     }
     if s.grants.password:
         from passport.storage.browser import DynamoLoginThrottle
@@ -109,9 +116,22 @@ def user_provider(s: Settings) -> UserProvider:
 
 
 @cache
+def device_endpoint() -> DeviceAuthorizationEndpoint:
+    from passport.core.device import DeviceAuthorizationEndpoint
+    from passport.storage.devices import DynamoDevices
+    from passport.storage.repositories import DynamoClientStore
+
+    s = settings()
+    return DeviceAuthorizationEndpoint(
+        DynamoClientStore(), DynamoDevices(), ScopePolicy(s.scopes, s.default_scopes), s.issuer_url, s.lifetimes.device
+    )
+
+
+@cache
 def browser_endpoints() -> BrowserEndpoints:
     from passport.endpoints.authorize import BrowserContext, BrowserEndpoints
     from passport.storage.browser import DynamoConsents, DynamoLoginThrottle, DynamoSessions
+    from passport.storage.devices import DynamoDevices
     from passport.storage.grants import DynamoGrants
     from passport.storage.repositories import DynamoClientStore
 
@@ -122,6 +142,7 @@ def browser_endpoints() -> BrowserEndpoints:
         throttle=DynamoLoginThrottle(), scopes=dict(s.scopes), scope_policy=ScopePolicy(s.scopes, s.default_scopes),
         response_types=response_types(s), code_lifetime=s.lifetimes.code, session_lifetime=s.lifetimes.session,
         inherit=s.inherited_scopes, implicit_issuer=access_token_issuer(s) if s.grants.implicit else None,
+        devices=DynamoDevices(),
     ))
 
 
@@ -130,4 +151,5 @@ def reset() -> None:
     settings.cache_clear()
     token_endpoint.cache_clear()
     browser_endpoints.cache_clear()
+    device_endpoint.cache_clear()
     KEYS.clear()

@@ -6,13 +6,14 @@ Adapters raise :class:`passport.core.errors.StorageUnavailable` when the store i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from passport.core.models import (
     AccessTokenRecord,
     AuthorizationCode,
     Client,
+    DeviceAuthorization,
     RefreshTokenRecord,
     Session,
     TokenFamily,
@@ -132,3 +133,30 @@ class LoginThrottle(Protocol):
     def failed(self, keys: tuple[str, ...]) -> None: ...
 
     def succeeded(self, keys: tuple[str, ...]) -> None: ...
+
+
+class Devices(Protocol):
+    """Device authorizations (RFC 8628), by device code hash and by user code."""
+
+    def create(self, make: Callable[[], DeviceAuthorization]) -> DeviceAuthorization:
+        """Store a new authorization; ``make`` is called again when its user code clashes with a live one."""
+        ...
+
+    def poll(self, device_hash: str, now: int) -> DeviceAuthorization | None:
+        """Note a poll (one write that returns the record with the previous poll time)."""
+        ...
+
+    def slow_down(self, device_hash: str, step: int) -> None: ...
+
+    def find_by_user_code(self, user_code: str) -> DeviceAuthorization | None: ...
+
+    def decide(self, device_hash: str, *, approve: bool, user_id: str, auth_time: int) -> bool:
+        """Approve or deny a pending authorization; False when it is no longer pending."""
+        ...
+
+    def redeem(
+        self, device: DeviceAuthorization, family: TokenFamily, access: AccessTokenRecord,
+        refresh: RefreshTokenRecord | None,
+    ) -> None:
+        """Mark the approved authorization redeemed and write the tokens, once (:class:`CodeAlreadyUsed`)."""
+        ...

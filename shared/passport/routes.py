@@ -40,6 +40,11 @@ def route_table(settings: Settings) -> tuple[Route, ...]:
         Route("GET", "/login", "authorize", "The sign-in page"),
         Route("POST", "/login", "authorize", "Sign in"),
         Route("POST", "/logout", "authorize", "Sign out (ends the server-side session)"),
+        Route("POST", "/oauth/device/code", "device", "Device authorization endpoint (RFC 8628 3.1)"),
+        Route("GET", "/oauth/device", "authorize", "Enter the code a device shows (RFC 8628 3.3)"),
+        Route("GET", "/oauth/device/authorize", "authorize", "Confirm a device's request"),
+        Route("POST", "/oauth/device/authorize", "authorize", "Approve a device"),
+        Route("DELETE", "/oauth/device/authorize", "authorize", "Deny a device"),
     ]
     routes += [
         Route(rule.method, rule.path, "api", f"Demo protected API: {rule.path}", rule)

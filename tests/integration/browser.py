@@ -71,7 +71,10 @@ class Browser:
         return self.get("/oauth/authorize?" + urlencode(params))
 
     def consent_forms(self, response: requests.Response) -> tuple[Form, Form]:
-        found = [f for f in forms(response.text) if f.action == "/oauth/authorize"]
+        return self.consent_forms_at(response, "/oauth/authorize")
+
+    def consent_forms_at(self, response: requests.Response, action: str) -> tuple[Form, Form]:
+        found = [f for f in forms(response.text) if f.action == action]
         approve = next(f for f in found if "_method" not in f.fields)
         deny = next(f for f in found if f.fields.get("_method") == "DELETE")
         return approve, deny

@@ -16,7 +16,10 @@ def test_metadata_validates_with_authlib(server):
     assert metadata["issuer"] == server.url
     assert metadata["token_endpoint"] == f"{server.url}/oauth/token"
     assert metadata["jwks_uri"] == f"{server.url}/.well-known/jwks.json"
-    assert metadata["grant_types_supported"] == ["authorization_code", "refresh_token", "client_credentials"]
+    assert metadata["grant_types_supported"] == [
+        "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code",
+    ]
+    assert metadata["device_authorization_endpoint"] == f"{server.url}/oauth/device/code"
     assert metadata["authorization_endpoint"] == f"{server.url}/oauth/authorize"
     assert metadata["response_types_supported"] == ["code"]
     assert metadata["code_challenge_methods_supported"] == ["S256"]
@@ -27,8 +30,7 @@ def test_metadata_validates_with_authlib(server):
 
 def test_metadata_lists_only_what_is_enabled(server):
     metadata = requests.get(f"{server.url}/.well-known/oauth-authorization-server").json()
-    for absent in ("registration_endpoint", "revocation_endpoint", "introspection_endpoint",
-                   "device_authorization_endpoint"):
+    for absent in ("registration_endpoint", "revocation_endpoint", "introspection_endpoint"):
         assert absent not in metadata
     assert "password" not in metadata["grant_types_supported"]
     assert "implicit" not in metadata["grant_types_supported"] and "token" not in metadata["response_types_supported"]

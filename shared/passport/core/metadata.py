@@ -28,6 +28,8 @@ def authorization_server_metadata(
         "grant_types_supported": grants,
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
     })
+    if "urn:ietf:params:oauth:grant-type:device_code" in grants:
+        metadata["device_authorization_endpoint"] = f"{issuer}/oauth/device/code"  # RFC 8628 4
     if response_types:
         metadata["code_challenge_methods_supported"] = ["S256"]
         metadata["authorization_response_iss_parameter_supported"] = True  # RFC 9207

@@ -113,3 +113,22 @@ class Session:
     auth_time: int
     expires_at: int
     csrf: str
+
+
+DEVICE_PENDING, DEVICE_APPROVED, DEVICE_DENIED, DEVICE_REDEEMED = "pending", "approved", "denied", "redeemed"
+
+
+@dataclass(frozen=True)
+class DeviceAuthorization:
+    device_hash: str
+    user_code: str
+    client_id: str
+    scopes: tuple[str, ...]
+    expires_at: int
+    interval: int
+    status: str = DEVICE_PENDING
+    user_id: str | None = None
+    auth_time: int = 0
+    #: When the device last polled before this poll (0: never).
+    previous_poll: int = 0
+    family_id: str | None = None

@@ -27,12 +27,21 @@ from passport.core.clients import LOOPBACK_HOSTS
 from passport.core.errors import OAuthError, StorageUnavailable
 from passport.core.hashing import hash_secret, new_secret
 from passport.core.http import Request, Response, single
-from passport.core.models import AuthorizationCode, Session, User
+from passport.core.device import display_user_code, normalize_user_code
+from passport.core.models import DEVICE_PENDING, AuthorizationCode, DeviceAuthorization, Session, User
 from passport.core.scopes import satisfies
 from passport.core.tokens import AccessTokenIssuer
 from passport.core.users import UserProvider, check_credentials
-from passport.ports import ClientStore, Consents, Grants, LoginThrottle, Sessions
+from passport.ports import ClientStore, Consents, Devices, Grants, LoginThrottle, Sessions
 from passport.web.render import error_page, page
+
+
+class _DeviceRetry(Exception):
+    """A typed user code that does not lead anywhere: the form again, with a message."""
+
+    def __init__(self, message: str, status: int, wait: int) -> None:
+        super().__init__(message)
+        self.message, self.status, self.wait = message, status, wait
 
 
 @dataclass
@@ -55,6 +64,7 @@ class BrowserContext:
     inherit: bool = False
     #: The access token issuer, when the implicit grant is on (else None: no token leaves this function).
     implicit_issuer: AccessTokenIssuer | None = None
+    devices: Devices | None = None
 
     @property
     def secure_cookies(self) -> bool:
@@ -215,6 +225,71 @@ class BrowserEndpoints:
             "scope": " ".join(issued.scopes), "state": auth.state, "iss": self.ctx.issuer,
         }, fragment=True))
 
+    # -- /oauth/device: the user confirms a device (RFC 8628 3.3) -----------------------------------------------
+
+    def device(self, request: Request) -> Response:
+        signed_in = self.current(request)
+        if signed_in is None:
+            query = urlencode({k: v[0] for k, v in request.query.items() if v})
+            here = request.path + (f"?{query}" if query else "")
+            return _see_other("/login?" + urlencode({"next": here}))
+        session, user = signed_in
+        if request.path == "/oauth/device":
+            code = single(request.query, "user_code")
+            if code:
+                return _see_other("/oauth/device/authorize?" + urlencode({"user_code": code}))
+            return self._device_form()
+        if request.method == "GET":
+            return self._device_confirm(request, single(request.query, "user_code"), session, user)
+        form = request.form()
+        if not _same_equal(single(form, "_token"), session.csrf):
+            raise PageError("Request refused", "The form expired. Please enter the code again.", 403)
+        deny = request.method == "DELETE" or single(form, "_method") in ("DELETE", "delete")
+        device = self._device_for(request, single(form, "user_code"), user)
+        assert self.ctx.devices is not None
+        if not self.ctx.devices.decide(device.device_hash, approve=not deny, user_id=user.id,
+                                       auth_time=session.auth_time):
+            raise PageError("Code already used", "This code was already answered. Start again on your device.")
+        if deny:
+            return error_page("Request denied", "The device was not connected. You can close this page.", 200)
+        return error_page("Device connected", "You are all set: return to your device. You can close this page.", 200)
+
+    def _device_form(self, *, user_code: str = "", error: str | None = None, status: int = 200,
+                     headers: dict[str, str] | None = None) -> Response:
+        return page("device.html", status=status, headers=headers, app_name=self.ctx.app_name,
+                    action="/oauth/device/authorize", user_code=user_code, error=error)
+
+    def _device_for(self, request: Request, typed: str | None, user: User) -> DeviceAuthorization:
+        """The pending authorization for a typed code; guessing is throttled per address and per user."""
+        assert self.ctx.devices is not None
+        keys = (f"usercode:{request.source_ip}", f"usercode-user:{user.id}")
+        wait = self.ctx.throttle.wait_seconds(keys)
+        if wait > 0:
+            raise _DeviceRetry(f"Too many wrong codes. Try again in {wait} seconds.", 429, wait)
+        code = normalize_user_code(typed)
+        device = self.ctx.devices.find_by_user_code(code) if code else None
+        if device is None or device.status != DEVICE_PENDING:
+            self.ctx.throttle.failed(keys)
+            raise _DeviceRetry("That code is not valid or has expired. Check your device and try again.", 400, 0)
+        return device
+
+    def _device_confirm(self, request: Request, typed: str | None, session: Session, user: User) -> Response:
+        try:
+            device = self._device_for(request, typed, user)
+        except _DeviceRetry as retry:
+            headers = {"Retry-After": str(retry.wait)} if retry.wait else None
+            return self._device_form(user_code=typed or "", error=retry.message, status=retry.status,
+                                     headers=headers)
+        client = self.ctx.clients.get(device.client_id)
+        if client is None or client.revoked:
+            raise PageError("Unknown application", "The device's application is no longer registered.")
+        return page(
+            "consent.html", app_name=self.ctx.app_name, client_name=client.name, user_name=user.name,
+            user_email=user.email, csrf=session.csrf, action="/oauth/device/authorize", logout_action="/logout",
+            scopes=[{"name": s, "description": self.ctx.scopes.get(s, s)} for s in device.scopes],
+            params={"user_code": display_user_code(device.user_code)},
+        )
+
     # -- /login and /logout --------------------------------------------------------------------------------
 
     def login(self, request: Request) -> Response:
@@ -284,6 +359,15 @@ class BrowserEndpoints:
 
     def handle(self, request: Request) -> Response:
         try:
+            if request.path.startswith("/oauth/device"):
+                try:
+                    return self.device(request)
+                except PageError as error:
+                    return error_page(error.title, error.message, error.status)
+                except _DeviceRetry as retry:
+                    return self._device_form(error=retry.message, status=retry.status)
+                except OAuthError as error:
+                    return error_page("Invalid request", error.description, 400)
             if request.path == "/oauth/authorize":
                 return self.authorize(request)
             if request.path == "/login":

@@ -157,6 +157,27 @@ class ThrottleModel(TokenModel):
     blocked_until = NumberAttribute(default=0)
 
 
+class DeviceModel(TokenModel):
+    """``device#<sha256(device code)>``: a device authorization (RFC 8628)."""
+
+    user_code = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    scopes = ListAttribute(of=UnicodeAttribute, default=list)
+    interval = NumberAttribute()
+    status = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    auth_time = NumberAttribute(default=0)
+    last_poll = NumberAttribute(default=0)
+    previous_poll = NumberAttribute(default=0)
+    family_id = UnicodeAttribute(null=True)
+
+
+class UserCodeModel(TokenModel):
+    """``usercode#<code>`` -> the device authorization: makes user codes unique among live ones."""
+
+    device_hash = UnicodeAttribute()
+
+
 #: table setting name -> the model whose schema creates that table
 TABLES: dict[str, type[Model]] = {
     "clients_table": ClientModel,
@@ -169,7 +190,7 @@ _MODELS_BY_TABLE: dict[str, tuple[type[Model], ...]] = {
     "users_table": (UserModel, UserEmailModel),
     "tokens_table": (
         TokenModel, AccessTokenModel, CodeModel, RefreshTokenModel, FamilyModel, SessionModel, ConsentModel,
-        ThrottleModel,
+        ThrottleModel, DeviceModel, UserCodeModel,
     ),
 }
 
@@ -218,3 +239,11 @@ def consent_key(user_id: str, client_id: str) -> str:
 
 def throttle_key(key: str) -> str:
     return f"throttle#{key}"
+
+
+def device_key(device_hash: str) -> str:
+    return f"device#{device_hash}"
+
+
+def user_code_key(user_code: str) -> str:
+    return f"usercode#{user_code}"

@@ -1,0 +1,8 @@
+"""POST /oauth/device/code: the device authorization endpoint (RFC 8628 3.1)."""
+
+from passport.apigw import serve
+from passport.compose import device_endpoint
+
+
+def handler(event, context):
+    return serve(event, lambda request: device_endpoint().handle(request))
