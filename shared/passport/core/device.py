@@ -10,8 +10,8 @@ from passport.core.client_auth import authenticate_client, extract_credentials
 from passport.core.clients import DEVICE_CODE
 from passport.core.errors import OAuthError, unauthorized_client
 from passport.core.hashing import hash_secret
-from passport.core.models import DeviceAuthorization
 from passport.core.http import NO_STORE, Request, Response, json_response, single
+from passport.core.models import DeviceAuthorization
 from passport.core.scopes import ScopePolicy
 from passport.ports import ClientStore, Devices
 

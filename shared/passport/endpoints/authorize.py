@@ -24,10 +24,10 @@ from passport.core.authorization import (
     validate,
 )
 from passport.core.clients import LOOPBACK_HOSTS
+from passport.core.device import display_user_code, normalize_user_code
 from passport.core.errors import OAuthError, StorageUnavailable
 from passport.core.hashing import hash_secret, new_secret
 from passport.core.http import Request, Response, single
-from passport.core.device import display_user_code, normalize_user_code
 from passport.core.models import DEVICE_PENDING, AuthorizationCode, DeviceAuthorization, Session, User
 from passport.core.scopes import satisfies
 from passport.core.tokens import AccessTokenIssuer
