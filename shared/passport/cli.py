@@ -176,6 +176,24 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings, out: Output) -
     out.emit({"id": user.id, "email": user.email, "name": user.name}, f"User {user.email} created ({user.id}).")
 
 
+def cmd_token_create(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    from passport import compose
+    from passport.core.errors import OAuthError
+    from passport.core.personal_access import NoPersonalAccessClient
+    from passport.storage.repositories import DynamoUserStore
+
+    user = DynamoUserStore().find_by_email(args.user)
+    if user is None:
+        raise CommandError(f"no user with the email {args.user}")
+    try:
+        issued = compose.personal_access_tokens().create(user.id, args.name, args.scope or [])
+    except (OAuthError, NoPersonalAccessClient) as error:
+        raise CommandError(getattr(error, "description", None) or str(error)) from None
+    payload = {"access_token": issued.access_token, "token_id": issued.record.jti, "name": issued.record.name,
+               "scopes": list(issued.scopes), "expires_at": issued.record.expires_at}
+    out.emit(payload, f"Personal access token '{args.name}' for {user.email} (shown once):\n{issued.access_token}")
+
+
 def cmd_scopes(args: argparse.Namespace, settings: Settings, out: Output) -> None:
     payload = [{"name": name, "description": text, "default": name in settings.default_scopes}
                for name, text in settings.scopes.items()]
@@ -187,7 +205,10 @@ def cmd_scopes(args: argparse.Namespace, settings: Settings, out: Output) -> Non
 
 Command = Callable[[argparse.Namespace, Settings, Output], None]
 #: Commands that need the store (the rest need only settings, or run their own).
-NEEDS_STORE = {cmd_install, cmd_client_create, cmd_client_list, cmd_client_show, cmd_client_revoke, cmd_user_create}
+NEEDS_STORE = {
+    cmd_install, cmd_client_create, cmd_client_list, cmd_client_show, cmd_client_revoke, cmd_user_create,
+    cmd_token_create,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -242,6 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
     user_create.add_argument("--name", required=True)
     user_create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     user_create.set_defaults(func=cmd_user_create)
+
+    token = commands.add_parser("token", parents=[common], help="personal access tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    token_create = token_commands.add_parser("create", parents=[common], help="issue a personal access token")
+    token_create.add_argument("--user", required=True, metavar="EMAIL")
+    token_create.add_argument("--name", required=True)
+    token_create.add_argument("--scope", action="append", metavar="SCOPE")
+    token_create.set_defaults(func=cmd_token_create)
 
     scopes = commands.add_parser("scopes", parents=[common], help="list the defined scopes")
     scopes.set_defaults(func=cmd_scopes)

@@ -25,6 +25,9 @@ from passport.keys.keyring import KEYS
 
 if TYPE_CHECKING:
     from passport.core.device import DeviceAuthorizationEndpoint
+    from passport.core.models import Client
+    from passport.core.personal_access import PersonalAccessTokens
+    from passport.endpoints.account_api import AccountApi
     from passport.endpoints.authorize import BrowserEndpoints
 
 
@@ -103,6 +106,37 @@ def token_endpoint() -> TokenEndpoint:
     return TokenEndpoint(DynamoClientStore(), grants)
 
 
+@cache
+def personal_access_tokens() -> PersonalAccessTokens:
+    from passport.core.personal_access import PersonalAccessTokens, find_personal_access_client
+    from passport.storage.repositories import DynamoAccessTokenStore, DynamoClientStore
+
+    s = settings()
+    found: list[Client] = []
+
+    def client() -> Client | None:
+        # Looked up once per container (a scan of the clients table), then kept.
+        if not found:
+            match = find_personal_access_client(DynamoClientStore().all(), s.personal_access_client)
+            if match is None:
+                return None
+            found.append(match)
+        return found[0]
+
+    return PersonalAccessTokens(
+        issuer=access_token_issuer(s), store=DynamoAccessTokenStore(), client=client,
+        scopes=ScopePolicy(s.scopes, s.default_scopes), lifetime=s.lifetimes.personal_access,
+    )
+
+
+@cache
+def account_api() -> AccountApi:
+    from passport.endpoints.account_api import AccountApi
+
+    return AccountApi(current=browser_endpoints().current, scopes=dict(settings().scopes),
+                      personal=personal_access_tokens)
+
+
 def user_provider(s: Settings) -> UserProvider:
     """The users table, or the class named by ``user_provider`` (Passport's findForPassport hook)."""
     if s.user_provider:
@@ -152,4 +186,6 @@ def reset() -> None:
     token_endpoint.cache_clear()
     browser_endpoints.cache_clear()
     device_endpoint.cache_clear()
+    personal_access_tokens.cache_clear()
+    account_api.cache_clear()
     KEYS.clear()

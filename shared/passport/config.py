@@ -115,6 +115,7 @@ class Settings:
     data_dir: str = ".passport"
     app_name: str = "lambda-passport"
     user_provider: str = ""
+    personal_access_client: str = ""
     default_scopes: tuple[str, ...] = ()
     inherited_scopes: bool = False
     scopes: dict[str, str] = field(

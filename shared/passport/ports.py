@@ -56,6 +56,10 @@ class AccessTokenStore(Protocol):
 
     def revoke(self, jti: str) -> None: ...
 
+    def personal(self, user_id: str) -> list[AccessTokenRecord]:
+        """The user's live personal access tokens."""
+        ...
+
 
 class Signer(Protocol):
     """The current signing key: signs a JWT with its ``kid`` and ``alg``."""

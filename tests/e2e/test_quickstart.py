@@ -111,6 +111,13 @@ def test_serve_then_cli_then_curl_then_restart(fresh_folder: Path):
                    "--json", stdin="correct horse battery\n")
         assert user.returncode == 0, user.stderr
         assert set(json.loads(user.stdout)) >= {"id", "email", "name"}
+        pat = cli(fresh_folder, "token", "create", "--user", "ada@example.com", "--name", "laptop", "--scope",
+                  "orders:read", "--json")
+        assert pat.returncode == 0, pat.stderr
+        personal = json.loads(pat.stdout)
+        assert set(personal) >= {"access_token", "token_id", "name", "scopes", "expires_at"}
+        me = requests.get(f"{server.url}/api/user", headers={"Authorization": f"Bearer {personal['access_token']}"})
+        assert me.status_code == 200 and me.json()["email"] == "ada@example.com"
         duplicate = cli(fresh_folder, "user", "create", "--email", "ADA@example.com", "--name", "Ada",
                         "--password-stdin", stdin="another password\n")
         assert duplicate.returncode == 1 and duplicate.stderr.count("\n") == 1 and "Traceback" not in duplicate.stderr

@@ -91,9 +91,13 @@ def _cookies(request: Request) -> dict[str, str]:
     return {name: morsel.value for name, morsel in jar.items()}
 
 
-def _cookie(ctx: BrowserContext, name: str, value: str, max_age: int) -> str:
+XSRF_COOKIE = "XSRF-TOKEN"
+
+
+def _cookie(ctx: BrowserContext, name: str, value: str, max_age: int, *, http_only: bool = True) -> str:
     secure = "; Secure" if ctx.secure_cookies else ""
-    return f"{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    http = "; HttpOnly" if http_only else ""
+    return f"{name}={value}; Path=/; Max-Age={max_age}{http}; SameSite=Lax{secure}"
 
 
 def _see_other(location: str, cookies: list[str] | None = None) -> Response:
@@ -337,10 +341,12 @@ class BrowserEndpoints:
         self.ctx.throttle.succeeded(keys[:1])
         sid = new_secret()
         now = int(time.time())
-        self.ctx.sessions.create(Session(hash_secret(sid), user.id, now, now + self.ctx.session_lifetime,
-                                         new_secret(24)))
+        csrf = new_secret(24)
+        self.ctx.sessions.create(Session(hash_secret(sid), user.id, now, now + self.ctx.session_lifetime, csrf))
         cookies = [_cookie(self.ctx, self.ctx.session_cookie, sid, self.ctx.session_lifetime),
-                   _cookie(self.ctx, self.ctx.login_csrf_cookie, "", 0)]
+                   _cookie(self.ctx, self.ctx.login_csrf_cookie, "", 0),
+                   # Laravel's convention for the JSON API: scripts read it and echo it as X-XSRF-TOKEN.
+                   _cookie(self.ctx, XSRF_COOKIE, csrf, self.ctx.session_lifetime, http_only=False)]
         return _see_other(next_path or "/login", cookies)
 
     def logout(self, request: Request) -> Response:
@@ -355,7 +361,8 @@ class BrowserEndpoints:
                 return error_page("Request refused", "The form expired. Please try again.", 403)
             self.ctx.sessions.delete(session.session_hash)
         return page("logged_out.html", app_name=self.ctx.app_name, login_url="/login",
-                    cookies=[_cookie(self.ctx, self.ctx.session_cookie, "", 0)])
+                    cookies=[_cookie(self.ctx, self.ctx.session_cookie, "", 0),
+                             _cookie(self.ctx, XSRF_COOKIE, "", 0, http_only=False)])
 
     def handle(self, request: Request) -> Response:
         try:

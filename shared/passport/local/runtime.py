@@ -81,6 +81,9 @@ def local_store(settings: Settings, patience: float = 30.0) -> Iterator[str]:
 
             activate(running["store"])
             bind(settings.storage)
+            if not settings.issuer and running.get("url"):
+                # Tokens the CLI mints (personal access tokens) carry the running server's issuer.
+                os.environ["PASSPORT_ISSUER"] = running["url"]
             yield running["store"]
             return
         try:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import TableConnection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from passport.storage.connection import CONNECT_TIMEOUT, READ_TIMEOUT, RETRIES, dynamodb_client, share_client
@@ -75,6 +76,18 @@ class UserEmailModel(_Base):
     user_id = UnicodeAttribute()
 
 
+class OwnerIndex(GlobalSecondaryIndex):
+    """What a user owns, newest last: ``pat#<user id>`` (personal access tokens) and ``app#<user id>`` (the
+    authorizations the user gave apps). Sparse: only items with an ``owner`` are in it."""
+
+    class Meta:
+        index_name = "owner-index"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    issued_at = NumberAttribute(range_key=True)
+
+
 class TokenModel(_Base):
     """The tokens table's key schema; each kind of token is a model over it."""
 
@@ -83,6 +96,9 @@ class TokenModel(_Base):
 
     pk = UnicodeAttribute(hash_key=True)
     ttl = NumberAttribute()
+    owner = UnicodeAttribute(null=True)
+    issued_at = NumberAttribute(null=True)
+    owner_index = OwnerIndex()
 
 
 class AccessTokenModel(TokenModel):
@@ -91,7 +107,6 @@ class AccessTokenModel(TokenModel):
     client_id = UnicodeAttribute()
     user_id = UnicodeAttribute(null=True)
     scopes = ListAttribute(of=UnicodeAttribute, default=list)
-    issued_at = NumberAttribute()
     grant_type = UnicodeAttribute()
     revoked = BooleanAttribute(default=False)
     name = UnicodeAttribute(null=True)
@@ -119,7 +134,6 @@ class RefreshTokenModel(TokenModel):
     client_id = UnicodeAttribute()
     user_id = UnicodeAttribute(null=True)
     scopes = ListAttribute(of=UnicodeAttribute, default=list)
-    issued_at = NumberAttribute()
     rotated = BooleanAttribute(default=False)
     revoked = BooleanAttribute(default=False)
 
@@ -247,3 +261,7 @@ def device_key(device_hash: str) -> str:
 
 def user_code_key(user_code: str) -> str:
     return f"usercode#{user_code}"
+
+
+def pat_owner(user_id: str) -> str:
+    return f"pat#{user_id}"

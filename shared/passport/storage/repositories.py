@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
+from passport.core.clients import PERSONAL_ACCESS
 from passport.core.models import AccessTokenRecord, Client, User
 from passport.core.users import EmailTaken
 from passport.storage.connection import shared_connection
@@ -20,6 +21,7 @@ from passport.storage.models import (
     UserModel,
     access_key,
     email_key,
+    pat_owner,
     user_key,
 )
 
@@ -107,10 +109,20 @@ class DynamoUserStore:
 
 
 def access_item(record: AccessTokenRecord) -> AccessTokenModel:
+    # Personal access tokens are listed per user, through the owner index.
+    owner = pat_owner(record.user_id) if record.grant_type == PERSONAL_ACCESS and record.user_id else None
     return AccessTokenModel(
         access_key(record.jti), ttl=record.expires_at, client_id=record.client_id,
         user_id=record.user_id, scopes=list(record.scopes), issued_at=record.issued_at,
-        grant_type=record.grant_type, revoked=record.revoked, name=record.name,
+        grant_type=record.grant_type, revoked=record.revoked, name=record.name, owner=owner,
+    )
+
+
+def _access_record(item: AccessTokenModel) -> AccessTokenRecord:
+    return AccessTokenRecord(
+        jti=item.pk.removeprefix("access#"), client_id=item.client_id, user_id=item.user_id,
+        scopes=tuple(item.scopes or ()), issued_at=int(item.issued_at or 0), expires_at=int(item.ttl),
+        grant_type=item.grant_type, revoked=bool(item.revoked), name=item.name,
     )
 
 
@@ -127,11 +139,14 @@ class DynamoAccessTokenStore:
                 return None
         if item.ttl <= _now():  # TTL deletion lags by up to days: expiry is checked on every read
             return None
-        return AccessTokenRecord(
-            jti=jti, client_id=item.client_id, user_id=item.user_id, scopes=tuple(item.scopes or ()),
-            issued_at=int(item.issued_at), expires_at=int(item.ttl), grant_type=item.grant_type,
-            revoked=bool(item.revoked), name=item.name,
-        )
+        return _access_record(item)
+
+    def personal(self, user_id: str) -> list[AccessTokenRecord]:
+        """The user's live personal access tokens, oldest first."""
+        now = _now()
+        with storage_call():
+            items = list(AccessTokenModel.owner_index.query(pat_owner(user_id)))
+        return [_access_record(i) for i in items if i.ttl > now and not i.revoked]
 
     def revoke(self, jti: str) -> None:
         try:

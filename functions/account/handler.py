@@ -1,0 +1,8 @@
+"""The signed-in user's JSON API: /oauth/scopes and /oauth/personal-access-tokens."""
+
+from passport.apigw import serve
+from passport.compose import account_api
+
+
+def handler(event, context):
+    return serve(event, lambda request: account_api().handle(request))

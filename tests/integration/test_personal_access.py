@@ -1,0 +1,112 @@
+"""Personal access tokens through the signed-in user's JSON API (Laravel Passport's), with the XSRF check."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.integration.browser import Browser
+
+pytestmark = pytest.mark.passport_config("[guard]\nrevocation_cache_seconds = 0\nauthorizer_cache_seconds = 0\n")
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def installed(env):
+    from passport import admin
+    from passport.compose import settings
+    from passport.storage.repositories import DynamoClientStore
+
+    settings()
+    admin.install(env.settings, DynamoClientStore())
+
+
+def signed_in(server):
+    from passport.core.users import create_user
+    from passport.storage.repositories import DynamoUserStore
+
+    user = create_user(DynamoUserStore(), email=f"pat{uuid.uuid4().hex[:8]}@example.com", name="Pat",
+                       password=PASSWORD)
+    browser = Browser(server.url)
+    assert browser.login(user.email, PASSWORD).status_code == 303
+    return user, browser
+
+
+def xsrf(browser: Browser) -> dict[str, str]:
+    return {"X-XSRF-TOKEN": browser.http.cookies["XSRF-TOKEN"]}
+
+
+def create(server, browser, **body):
+    return browser.http.post(f"{server.url}/oauth/personal-access-tokens", json=body, headers=xsrf(browser))
+
+
+def test_a_user_creates_lists_uses_and_revokes_a_personal_access_token(server, installed):
+    user, browser = signed_in(server)
+    made = create(server, browser, name="deploy script", scopes=["orders:read"])
+    assert made.status_code == 201, made.text
+    token = made.json()
+    assert token["name"] == "deploy script" and token["scopes"] == ["orders:read"]
+    assert token["expires_at"] - time.time() > 364 * 24 * 3600  # its own, long lifetime
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    me = requests.get(f"{server.url}/api/user", headers=bearer)
+    assert me.status_code == 200 and me.json()["id"] == user.id
+    listed = browser.http.get(f"{server.url}/oauth/personal-access-tokens").json()
+    assert [t["token_id"] for t in listed] == [token["token_id"]] and "access_token" not in listed[0]
+    gone = browser.http.delete(f"{server.url}/oauth/personal-access-tokens/{token['token_id']}", headers=xsrf(browser))
+    assert gone.status_code == 204
+    assert browser.http.get(f"{server.url}/oauth/personal-access-tokens").json() == []
+    assert requests.get(f"{server.url}/api/user", headers=bearer).status_code == 401
+
+
+def test_state_changing_calls_without_the_xsrf_header_are_refused(server, installed):
+    _, browser = signed_in(server)
+    refused = browser.http.post(f"{server.url}/oauth/personal-access-tokens", json={"name": "x"})
+    assert refused.status_code == 403 and refused.json()["error"] == "xsrf_token_mismatch"
+    wrong = browser.http.post(f"{server.url}/oauth/personal-access-tokens", json={"name": "x"},
+                              headers={"X-XSRF-TOKEN": "guess"})
+    assert wrong.status_code == 403
+    assert create(server, browser, name="x").status_code == 201
+
+
+def test_the_api_needs_a_session(server, installed):
+    for method, path in (("GET", "/oauth/personal-access-tokens"), ("GET", "/oauth/scopes"),
+                         ("POST", "/oauth/personal-access-tokens")):
+        response = requests.request(method, f"{server.url}{path}", json={"name": "x"})
+        assert response.status_code == 401 and response.json()["error"] == "unauthenticated"
+
+
+def test_nobody_revokes_another_users_token(server, installed):
+    _, owner = signed_in(server)
+    token = create(server, owner, name="mine").json()
+    _, other = signed_in(server)
+    attempt = other.http.delete(f"{server.url}/oauth/personal-access-tokens/{token['token_id']}", headers=xsrf(other))
+    assert attempt.status_code == 404
+    assert requests.get(f"{server.url}/api/ping",
+                        headers={"Authorization": f"Bearer {token['access_token']}"}).status_code == 200
+
+
+def test_bad_input_is_a_clear_422(server, installed):
+    _, browser = signed_in(server)
+    assert create(server, browser, name="").status_code == 422
+    assert create(server, browser, name="x", scopes=["nope"]).json()["error"] == "invalid_scope"
+    assert create(server, browser, name="x", scopes="orders:read").status_code == 422
+    raw = browser.http.post(f"{server.url}/oauth/personal-access-tokens", data=b"{not json",
+                            headers={**xsrf(browser), "Content-Type": "application/json"})
+    assert raw.status_code == 422
+
+
+def test_every_scope_may_be_given_to_a_personal_access_token(server, installed):
+    _, browser = signed_in(server)
+    token = create(server, browser, name="all", scopes=["*"]).json()
+    assert token["scopes"] == ["*"]
+    assert requests.get(f"{server.url}/api/orders",
+                        headers={"Authorization": f"Bearer {token['access_token']}"}).status_code == 200
+
+
+def test_scopes_lists_the_definitions(server, installed):
+    _, browser = signed_in(server)
+    scopes = browser.http.get(f"{server.url}/oauth/scopes").json()
+    assert {"id": "orders:read", "description": "Read your orders"} in scopes
