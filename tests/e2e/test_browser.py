@@ -289,3 +289,37 @@ def test_login_page_on_phone_and_desktop_stays_on_loopback(server, open_tab, cal
     screenshot(page, name)
     assert_stayed_on_loopback(tab)
     assert not [hit for hit in callback.hits if urlsplit(hit).path == "/callback"]
+
+
+# -- the device flow's user-code page (RFC 8628 3.3) --------------------------------------------------------------
+
+
+def test_a_user_types_a_device_code_in_the_browser_and_the_device_gets_tokens(server, env, user, open_tab):
+    device_grant = "urn:ietf:params:oauth:grant-type:device_code"
+    tv = make_client(env, name="Living-room TV", grant_types=(device_grant,), public=True)
+    grant = requests.post(f"{server.url}/oauth/device/code",
+                          data={"client_id": tv.client_id, "scope": "orders:read"}).json()
+    tab = open_tab()
+    page = tab.page
+    page.goto(grant["verification_uri"])
+    page.wait_for_url(f"{server.url}/login?**")
+    page.fill('input[name="email"]', user.email)
+    page.fill('input[name="password"]', PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server.url}/oauth/device")
+    screenshot(page, "device-code.png")
+    # Typed as people type it: lower case, no dash.
+    page.fill('input[name="user_code"]', grant["user_code"].replace("-", "").lower())
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("Living-room TV").first).to_be_visible()
+    expect(page.get_by_text(grant["user_code"]).first).to_be_visible()
+    screenshot(page, "device-confirm.png")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("heading", name="Device connected")).to_be_visible()
+    assert not tab.console_errors
+    assert_stayed_on_loopback(tab)
+    tokens = requests.post(f"{server.url}/oauth/token", data={
+        "grant_type": device_grant, "device_code": grant["device_code"], "client_id": tv.client_id})
+    assert tokens.status_code == 200, tokens.text
+    me = requests.get(f"{server.url}/api/user", headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
+    assert me.json()["id"] == user.id
