@@ -39,9 +39,11 @@ class Deployment:
         ]
         return "/oauth/token", headers, urlencode({"grant_type": "client_credentials", "scope": SCOPE}).encode()
 
-    def form_request(self, form: dict[str, str]) -> tuple[str, list[tuple[str, str]], bytes]:
-        """POST /oauth/token with this form, the client authenticated with HTTP Basic."""
-        path, headers, _ = self.token_request()
+    def form_request(
+        self, form: dict[str, str], path: str = "/oauth/token"
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
+        """POST this form (to the token endpoint unless told), the client authenticated with HTTP Basic."""
+        _, headers, _ = self.token_request()
         return path, headers, urlencode(form).encode()
 
     def api_request(self, token: str) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -76,6 +78,8 @@ def _write_config(path: Path, issuer: str) -> Path:
         'data_dir = "data"\n'
         "[guard]\n"
         f"revocation_cache_seconds = {REVOCATION_CACHE_SECONDS}\n"
+        "[grants]\n"
+        "password = true\n"  # its DynamoDB calls are counted too
         "[storage]\n"
         f'clients_table = "{prefix}-clients"\n'
         f'users_table = "{prefix}-users"\n'
@@ -122,7 +126,10 @@ def _deploy(folder: Path) -> Iterator[Deployment]:
         admin.create_keys(settings)
         made = new_client(
             name="bench client",
-            grant_types=("client_credentials", "authorization_code", "refresh_token"),
+            grant_types=(
+                "client_credentials", "authorization_code", "refresh_token", "password",
+                "urn:ietf:params:oauth:grant-type:device_code",
+            ),
             redirect_uris=(REDIRECT_URI,),
             scopes=(SCOPE,),
             defined_scopes=settings.scopes,

@@ -78,6 +78,8 @@ def measure_round_trips(d: Deployment) -> RoundTrips:
 class CodeFlowTrips:
     exchange: list[str]  # authorization_code at the token endpoint
     refresh: list[str]  # refresh_token at the token endpoint
+    device_pending: list[str]  # a device poll while the user has not answered
+    password: list[str]  # the password grant
 
 
 def measure_code_flow_round_trips(d: Deployment) -> CodeFlowTrips:
@@ -112,7 +114,26 @@ def measure_code_flow_round_trips(d: Deployment) -> CodeFlowTrips:
                 {"grant_type": "refresh_token", "refresh_token": refresh_token}))
         if reply.status != 200:
             raise RuntimeError(f"the refresh answered {reply.status}: {reply.body[:200]!r}")
-    return CodeFlowTrips(exchange, refresh)
+    device = d.gateway.dispatch("POST", *d.form_request({"scope": SCOPE}, path="/oauth/device/code"))
+    device_code = json.loads(device.body)["device_code"]
+    password = "bench password 123"
+    from passport.core.users import create_user
+    from passport.storage.repositories import DynamoUserStore
+
+    user = create_user(DynamoUserStore(), email=f"bench{uuid.uuid4().hex[:6]}@example.com", name="Bench",
+                       password=password)
+    with counting() as calls:
+        with calls.span() as device_pending:
+            reply = d.gateway.dispatch("POST", *d.form_request(
+                {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": device_code}))
+        if json.loads(reply.body).get("error") != "authorization_pending":
+            raise RuntimeError(f"the device poll answered {reply.status}: {reply.body[:200]!r}")
+        with calls.span() as password_grant:
+            reply = d.gateway.dispatch("POST", *d.form_request(
+                {"grant_type": "password", "username": user.email, "password": password, "scope": SCOPE}))
+        if reply.status != 200:
+            raise RuntimeError(f"the password grant answered {reply.status}: {reply.body[:200]!r}")
+    return CodeFlowTrips(exchange, refresh, device_pending, password_grant)
 
 
 # -- 1. the guard's warm decision ------------------------------------------------------------------------

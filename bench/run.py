@@ -150,6 +150,9 @@ class Bench:
                         f"<= {CODE_FLOW_CALLS_TARGET}", verdict(len(code_flow.exchange) <= CODE_FLOW_CALLS_TARGET)),
                     Row("DynamoDB calls: token (refresh_token, rotation)", describe(code_flow.refresh),
                         f"<= {CODE_FLOW_CALLS_TARGET}", verdict(len(code_flow.refresh) <= CODE_FLOW_CALLS_TARGET)),
+                    Row("DynamoDB calls: token (device_code poll, pending)", describe(code_flow.device_pending),
+                        "-", INFO),
+                    Row("DynamoDB calls: token (password grant)", describe(code_flow.password), "-", INFO),
                 ]
             if trips is not None:
                 guard = self.attempt(

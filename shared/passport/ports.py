@@ -130,8 +130,9 @@ class Consents(Protocol):
 
 
 class LoginThrottle(Protocol):
-    def wait_seconds(self, keys: tuple[str, ...]) -> int:
-        """How long the next attempt for any of these keys (account, address) must wait; 0 to go ahead."""
+    def check(self, keys: tuple[str, ...]) -> tuple[int, frozenset[str]]:
+        """How long the next attempt for any of these keys (account, address) must wait (0: go ahead), and
+        which keys have failures on record (only those need clearing after a success)."""
         ...
 
     def failed(self, keys: tuple[str, ...]) -> None: ...

@@ -448,3 +448,11 @@ def test_a_deployment_can_plug_in_its_own_user_store(server, env, app):
     tokens = exchange(server, app, code, verifier).json()
     me = api(server, tokens["access_token"]).json()
     assert me["id"] == "legacy-user-1" and me["email"] == "legacy@example.com"
+
+
+def test_a_successful_sign_in_clears_the_accounts_failures(server, user):
+    b = Browser(server.url)
+    assert [b.login(user.email, "wrong").status_code for _ in range(4)] == [401] * 4
+    assert b.login(user.email, PASSWORD).status_code == 303
+    fresh = Browser(server.url)
+    assert [fresh.login(user.email, "wrong").status_code for _ in range(4)] == [401] * 4

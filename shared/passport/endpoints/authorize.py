@@ -267,7 +267,7 @@ class BrowserEndpoints:
         """The pending authorization for a typed code; guessing is throttled per address and per user."""
         assert self.ctx.devices is not None
         keys = (f"usercode:{request.source_ip}", f"usercode-user:{user.id}")
-        wait = self.ctx.throttle.wait_seconds(keys)
+        wait, _ = self.ctx.throttle.check(keys)
         if wait > 0:
             raise _DeviceRetry(f"Too many wrong codes. Try again in {wait} seconds.", 429, wait)
         code = normalize_user_code(typed)
@@ -328,7 +328,7 @@ class BrowserEndpoints:
             return self._login_form(request, next_path, email=email, status=403,
                                     error="The form expired. Please sign in again.")
         keys = (f"account:{email.lower()}", f"address:{request.source_ip}")
-        wait = self.ctx.throttle.wait_seconds(keys)
+        wait, recorded = self.ctx.throttle.check(keys)
         if wait > 0:
             return self._login_form(request, next_path, email=email, status=429, headers={"Retry-After": str(wait)},
                                     error=f"Too many failed sign-ins. Try again in {wait} seconds.")
@@ -338,7 +338,8 @@ class BrowserEndpoints:
             return self._login_form(request, next_path, email=email, status=401,
                                     error="These credentials do not match our records.")
         # The address counter is kept: one good password must not reset a spray across many accounts.
-        self.ctx.throttle.succeeded(keys[:1])
+        if keys[0] in recorded:
+            self.ctx.throttle.succeeded(keys[:1])
         sid = new_secret()
         now = int(time.time())
         csrf = new_secret(24)

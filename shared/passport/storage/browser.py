@@ -66,14 +66,16 @@ class DynamoLoginThrottle:
         self.lock_seconds = lock_seconds
         self.window = window
 
-    def wait_seconds(self, keys: tuple[str, ...]) -> int:
+    def check(self, keys: tuple[str, ...]) -> tuple[int, frozenset[str]]:
         now = int(time.time())
         wait = 0
+        recorded = set()
         with storage_call():
             for item in ThrottleModel.batch_get([throttle_key(k) for k in keys]):
                 if item.ttl > now:
                     wait = max(wait, int(item.blocked_until) - now)
-        return max(wait, 0)
+                    recorded.add(item.pk.removeprefix("throttle#"))
+        return max(wait, 0), frozenset(recorded)
 
     def failed(self, keys: tuple[str, ...]) -> None:
         now = int(time.time())

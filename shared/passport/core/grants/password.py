@@ -39,7 +39,7 @@ class PasswordGrant:
         # Passport allows "*" here: a first-party app acting fully for its user.
         scopes = self._scopes.resolve(single(form, "scope"), client.scopes, wildcard=True)
         keys = (f"account:{username.strip().lower()}", f"address:{source_ip}")
-        wait = self._throttle.wait_seconds(keys)
+        wait, recorded = self._throttle.check(keys)
         if wait > 0:
             raise OAuthError("invalid_grant", f"Too many failed attempts; try again in {wait} seconds.",
                              headers={"Retry-After": str(wait)})
@@ -47,7 +47,8 @@ class PasswordGrant:
         if user is None:
             self._throttle.failed(keys)
             raise invalid_grant("The user credentials were incorrect.")
-        self._throttle.succeeded(keys[:1])
+        if keys[0] in recorded:
+            self._throttle.succeeded(keys[:1])
         now = self._issuer.clock.now()
         access = self._issuer.mint(client_id=client.client_id, scopes=scopes, grant_type=self.GRANT_TYPE,
                                    user_id=user.id)
