@@ -10,6 +10,8 @@ from passport.core.models import Session
 from passport.storage.errors import storage_call
 from passport.storage.models import ConsentModel, SessionModel, ThrottleModel, consent_key, session_key, throttle_key
 
+#: The wait after the first failure past the free ones; each further failure doubles it.
+FIRST_WAIT = 15
 #: Consent is remembered until revoked; DynamoDB's TTL still needs a number, renewed on every use.
 CONSENT_SECONDS = 400 * 24 * 3600
 
@@ -58,13 +60,20 @@ class DynamoConsents:
 
 
 class DynamoLoginThrottle:
-    """Failed logins per key: after ``free`` failures each further one doubles the wait (1 s, 2 s, 4 s ... up
-    to ``lock_seconds``); a success clears the account's count. Counters live ``window`` seconds."""
+    """Failed attempts per key: after the key's free failures each further one doubles the wait (15 s, 30 s,
+    60 s ... up to ``lock_seconds``, the lock). An account gets 5 free failures; an address 20, since many people may share
+    one (an office behind NAT), and its count is never cleared by a success, so one good password cannot
+    launder a spray across accounts. Counters live ``window`` seconds after the last failure."""
 
-    def __init__(self, free: int = 5, lock_seconds: int = 900, window: int = 900) -> None:
-        self.free = free
+    FREE = {"account": 5, "address": 20}
+    DEFAULT_FREE = 5
+
+    def __init__(self, lock_seconds: int = 900, window: int = 900) -> None:
         self.lock_seconds = lock_seconds
         self.window = window
+
+    def free(self, key: str) -> int:
+        return self.FREE.get(key.partition(":")[0], self.DEFAULT_FREE)
 
     def check(self, keys: tuple[str, ...]) -> tuple[int, frozenset[str]]:
         now = int(time.time())
@@ -87,9 +96,9 @@ class DynamoLoginThrottle:
                     ThrottleModel.failures.add(1),
                     ThrottleModel.ttl.set(now + self.window),
                 ])
-            failures = int(item.failures)
-            if failures > self.free:
-                wait = min(2 ** (failures - self.free - 1), self.lock_seconds)
+            failures, free = int(item.failures), self.free(key)
+            if failures > free:
+                wait = min(FIRST_WAIT * 2 ** (failures - free - 1), self.lock_seconds)
                 with storage_call():
                     item.update(actions=[ThrottleModel.blocked_until.set(now + wait)])
 
