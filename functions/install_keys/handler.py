@@ -1,0 +1,51 @@
+"""The install-keys custom resource (SPEC section 8), called by the CDK Provider framework for CloudFormation.
+
+- Create: the signing keys into the secret and the default clients, as ``passport install``. What exists is
+  kept, so a repeated Create (a retry, a replacement) changes nothing.
+- Update: the same: creates what is missing (the password grant client once that grant is on), never replaces
+  a key. New keys come only from ``passport keys rotate``.
+- Delete: nothing. The secret and the tables follow their own removal policy (retained by default), and a
+  replacement deletes the old resource after creating the new one: it must not take the keys with it.
+
+The answer is ``{"PhysicalResourceId", "Data": {"Kid", "CreatedClients"}}``; no secret is ever in it or in a log.
+A failure raises, and the framework reports it to CloudFormation (the deploy fails with the message).
+"""
+
+import json
+import logging
+
+from passport import admin
+from passport.config import load_settings
+from passport.keys.secret import read_secret
+from passport.storage.models import bind
+from passport.storage.repositories import DynamoClientStore
+
+log = logging.getLogger("passport.install_keys")
+log.setLevel(logging.INFO)
+
+REQUEST_TYPES = ("Create", "Update", "Delete")
+
+
+def handler(event, context):
+    request = event.get("RequestType")
+    if request not in REQUEST_TYPES:
+        raise ValueError(f"unknown RequestType {request!r}; CloudFormation sends {', '.join(REQUEST_TYPES)}")
+    settings = load_settings()
+    secret_name = settings.keys.secret_name
+    if not secret_name:
+        raise RuntimeError("PASSPORT_KEYS_SECRET_NAME is not set: the keys have nowhere to go")
+    physical_id = event.get("PhysicalResourceId") or f"passport-install-keys:{secret_name}"
+    if request == "Delete":
+        log.info(json.dumps({"request": request, "action": "kept the keys and the clients"}))
+        return {"PhysicalResourceId": physical_id}
+    bind(settings.storage)
+    result = admin.install(settings, DynamoClientStore())
+    document = read_secret(secret_name) or {}
+    kid = (document.get("current") or {}).get("kid")
+    if not kid:
+        raise RuntimeError(f"the secret {secret_name} holds no current key after install")
+    created = [made.client.client_id for made in result.clients]
+    log.info(
+        json.dumps({"request": request, "kid": kid, "key_created": result.kid is not None, "created_clients": created})
+    )
+    return {"PhysicalResourceId": physical_id, "Data": {"Kid": kid, "CreatedClients": ",".join(created)}}

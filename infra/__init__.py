@@ -1,0 +1,2 @@
+"""The AWS deployment: the CDK app (``app``), ``PassportStack`` (``stack``), its constructs, and the build of the
+Lambda layer (``layer``)."""

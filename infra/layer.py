@@ -1,0 +1,249 @@
+"""Build the Lambda layer without Docker: the runtime dependencies, as wheels for the Lambda platform, plus the
+``passport`` package and the settings file.
+
+    python -m infra.layer [--arch arm64|x86_64] [--python 3.14]    # prints the layer folder
+
+``pip install --platform ... --only-binary=:all: --python-version ... --implementation cp --target`` picks the
+wheels Lambda's Linux (Amazon Linux 2023, glibc 2.34) and Python need, whatever this machine is. The layer
+ships every dependency that ``pyproject.toml`` declares, the AWS SDK included: one consistent, tested set, never
+half the SDK from the layer and half (urllib3, dateutil, jmespath) from the runtime's own copy.
+
+Layout, as Lambda mounts a layer at ``/opt``::
+
+    python/             on sys.path: the dependencies and passport/
+    passport.toml       PASSPORT_CONFIG=/opt/passport.toml
+
+Builds are cached in ``.build/`` (git-ignored) by a hash of what goes in: the dependencies by requirement set,
+platform and Python version (pip runs only when those change); the layer by that plus the package sources and
+the settings file. A lock makes concurrent builds (parallel test workers, two shells) wait for each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "shared" / "passport"
+SETTINGS_FILE = REPO / "passport.toml"
+BUILD_DIR = REPO / ".build"
+
+#: Bump when the layout or the build steps change: every cached build is then redone.
+FORMAT = 1
+#: Lambda architecture name -> the machine name in wheel platform tags.
+MACHINES = {"arm64": "aarch64", "x86_64": "x86_64"}
+#: Wheel platforms Lambda's Amazon Linux 2023 (glibc 2.34) runs, most specific first.
+MANYLINUX = ("manylinux_2_34", "manylinux_2_28", "manylinux2014")
+#: Folders of the package that never run in Lambda: the local gateway and embedded store (they load moto).
+EXCLUDED_FROM_PACKAGE = ("local",)
+#: Dropped from the installed dependencies: console scripts and bytecode of this machine's Python.
+_JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+
+LAYER_CONFIG = "passport.toml"
+
+#: What the functions run on. ARM_64 (Graviton): about 20 % cheaper per GB-second than x86_64 for the same work,
+#: and every dependency ships aarch64 wheels. Python 3.14: the newest Lambda runtime (Amazon Linux 2023).
+LAMBDA_ARCH = "arm64"
+LAMBDA_PYTHON = "3.14"
+
+
+class LayerBuildError(RuntimeError):
+    """pip could not install the dependencies for the Lambda platform."""
+
+
+def runtime_requirements(pyproject: Path = REPO / "pyproject.toml") -> list[str]:
+    """The project's own dependencies (``[project].dependencies``): what the functions import."""
+    return list(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"])
+
+
+def pip_platform_args(arch: str, python: str) -> list[str]:
+    if arch not in MACHINES:
+        raise ValueError(f"unknown architecture {arch!r}; use one of {', '.join(MACHINES)}")
+    args = []
+    for tag in MANYLINUX:
+        args += ["--platform", f"{tag}_{MACHINES[arch]}"]
+    return [*args, "--only-binary=:all:", "--python-version", python, "--implementation", "cp"]
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _tree_digest(root: Path, skip: Sequence[str] = ()) -> str:
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_dir() or "__pycache__" in rel.parts or path.suffix == ".pyc" or rel.parts[0] in skip:
+            continue
+        h.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def _locked(build_dir: Path) -> Iterator[None]:
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def is_built(target: Path) -> bool:
+    """A finished build (the marker sits beside the folder, so the folder is exactly what ships)."""
+    return target.with_name(target.name + ".complete").exists()
+
+
+def _cached(target: Path) -> bool:
+    if not is_built(target):
+        return False
+    os.utime(target)  # most recently used: pruned last
+    return True
+
+
+def _publish(staging: Path, target: Path) -> Path:
+    if target.exists():
+        shutil.rmtree(target)
+    staging.rename(target)
+    target.with_name(target.name + ".complete").write_text("ok\n")
+    return target
+
+
+#: Builds of one kind kept in .build/: each is tens of megabytes, and a build still in use by another synth
+#: (another settings file, a test) must not vanish under it.
+KEEP = 2
+
+
+def _prune(build_dir: Path, prefix: str, keep: Path) -> None:
+    """Drop the oldest builds of the same kind beyond the newest ``KEEP``."""
+    builds = sorted(
+        (p for p in build_dir.glob(f"{prefix}*") if p.is_dir() and p != keep),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in builds[KEEP - 1 :]:
+        old.with_name(old.name + ".complete").unlink(missing_ok=True)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_dependencies(
+    arch: str, python: str, *, requirements: Sequence[str] | None = None, build_dir: Path = BUILD_DIR
+) -> Path:
+    """The dependencies for the Lambda platform in ``<folder>/python``, pip-installed once per requirement set."""
+    requirements = sorted(requirements if requirements is not None else runtime_requirements())
+    platform = pip_platform_args(arch, python)
+    prefix = f"deps-{arch}-py{python.replace('.', '')}-"
+    target = build_dir / f"{prefix}{_digest(FORMAT, requirements, platform)}"
+    if _cached(target):
+        return target
+    with _locked(build_dir):
+        if _cached(target):
+            return target
+        staging = build_dir / f".staging-{uuid.uuid4().hex}"
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--target",
+            str(staging / "python"),
+            *platform,
+            *requirements,
+        ]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise LayerBuildError(f"pip could not install the layer's dependencies:\n{result.stderr.strip()}")
+        site = staging / "python"
+        shutil.rmtree(site / "bin", ignore_errors=True)
+        for cache in list(site.rglob("__pycache__")):
+            shutil.rmtree(cache, ignore_errors=True)
+        published = _publish(staging, target)
+        _prune(build_dir, prefix, published)
+        return published
+
+
+def _precompile(site: Path, python: str) -> bool:
+    """Compile the layer's modules when this machine has the runtime's Python: Lambda mounts layers read-only,
+    so without bytecode in the layer every cold start compiles every module it imports. Hash-based, unchecked
+    bytecode stays valid whatever timestamps the asset zip gives the sources."""
+    interpreter = shutil.which(f"python{python}")
+    if interpreter is None:
+        return False
+    subprocess.run(
+        [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(site)],
+        check=True,
+        capture_output=True,
+    )
+    return True
+
+
+def build_layer(
+    arch: str = LAMBDA_ARCH,
+    python: str = LAMBDA_PYTHON,
+    *,
+    settings_file: Path | None = None,
+    requirements: Sequence[str] | None = None,
+    build_dir: Path = BUILD_DIR,
+) -> Path:
+    """The layer folder (``python/`` + ``passport.toml``), built unless an identical build is cached."""
+    settings_file = Path(settings_file or SETTINGS_FILE)
+    deps = build_dependencies(arch, python, requirements=requirements, build_dir=build_dir)
+    prefix = f"layer-{arch}-py{python.replace('.', '')}-"
+    key = _digest(
+        FORMAT,
+        deps.name,
+        _tree_digest(PACKAGE, EXCLUDED_FROM_PACKAGE),
+        hashlib.sha256(settings_file.read_bytes()).hexdigest(),
+        shutil.which(f"python{python}") is not None,
+    )
+    target = build_dir / f"{prefix}{key}"
+    if _cached(target):
+        return target
+    with _locked(build_dir):
+        if _cached(target):
+            return target
+        staging = build_dir / f".staging-{uuid.uuid4().hex}"
+        shutil.copytree(deps / "python", staging / "python", ignore=_JUNK)
+        shutil.copytree(
+            PACKAGE,
+            staging / "python" / "passport",
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *EXCLUDED_FROM_PACKAGE),
+        )
+        shutil.copy2(settings_file, staging / LAYER_CONFIG)
+        _precompile(staging / "python", python)
+        published = _publish(staging, target)
+        _prune(build_dir, prefix, published)
+        return published
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.layer", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--arch", default=LAMBDA_ARCH, choices=sorted(MACHINES))
+    parser.add_argument("--python", default=LAMBDA_PYTHON, help="the Python version to build for")
+    args = parser.parse_args(argv)
+    try:
+        print(build_layer(args.arch, args.python))
+    except LayerBuildError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""What each Lambda function reaches when deployed: the tables, the DynamoDB actions on each, and the key secret.
+
+The CDK stack grants exactly this and nothing more (least privilege), and gives each function the names of only
+these tables. ``tests/infra`` checks both directions: the template grants no more than this manifest, and each
+function's real calls (made against the embedded store) need exactly that. A function that starts making a new call
+must say so here, or it fails on AWS with AccessDenied and in the tests before that.
+
+Tables are named by their setting in ``[storage]`` (``clients_table``...); actions are IAM actions without the
+``dynamodb:`` prefix (a TransactWriteItems call needs PutItem/UpdateItem/... for each item it holds).
+Standard library only: the layer carries it, and the CDK app imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The authorizer and the CloudFormation custom resource: functions that serve no route of the route table.
+GUARD = "guard"
+INSTALL_KEYS = "install_keys"
+
+#: What a secret access level allows (without the ``secretsmanager:`` prefix).
+SECRET_ACTIONS: dict[str, tuple[str, ...]] = {
+    "": (),
+    # Read the key document (keys.keyring.load_from_secret).
+    "read": ("GetSecretValue",),
+    # Read it and put a new version (keys.secret.create_keys_in_secret): never create, delete or re-policy it.
+    "write": ("GetSecretValue", "PutSecretValue"),
+}
+
+
+@dataclass(frozen=True)
+class FunctionNeeds:
+    description: str
+    #: table setting -> DynamoDB actions on that table
+    tables: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: "" (none), "read" or "write": access to the key secret
+    secret: str = ""
+
+    @property
+    def secret_actions(self) -> tuple[str, ...]:
+        return SECRET_ACTIONS[self.secret]
+
+    def merged(self, extra: FunctionNeeds) -> FunctionNeeds:
+        tables = {setting: tuple(actions) for setting, actions in self.tables.items()}
+        for setting, actions in extra.tables.items():
+            tables[setting] = tuple(dict.fromkeys((*tables.get(setting, ()), *actions)))
+        secret = max(self.secret, extra.secret, key=list(SECRET_ACTIONS).index)
+        return FunctionNeeds(f"{self.description} {extra.description}", tables, secret)
+
+
+FUNCTIONS: dict[str, FunctionNeeds] = {
+    "metadata": FunctionNeeds(
+        "Discovery (RFC 8414) and the JWKS: reads the published keys, no table.",
+        secret="read",
+    ),
+    "token": FunctionNeeds(
+        "The token endpoint: reads the client; spends codes, rotates refresh tokens and records access tokens "
+        "(transactions of puts and conditional updates); signs with the private key.",
+        {"clients_table": ("GetItem",), "tokens_table": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem")},
+        secret="read",
+    ),
+    "authorize": FunctionNeeds(
+        "The browser pages: the client, the user signing in; sessions, consent, the login throttle and "
+        "authorization codes in the tokens table. Never a key.",
+        {
+            "clients_table": ("GetItem",),
+            "users_table": ("GetItem",),
+            "tokens_table": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"),
+        },
+    ),
+    "device": FunctionNeeds(
+        "The device authorization endpoint (RFC 8628): reads the client, stores the device and user codes.",
+        {"clients_table": ("GetItem",), "tokens_table": ("PutItem",)},
+    ),
+    "account": FunctionNeeds(
+        "The signed-in user's JSON API: the session and its user; personal access tokens issued through the "
+        "personal access client (found by a scan, once per container), listed through the owner index, revoked; "
+        "signs with the private key.",
+        {
+            "clients_table": ("Scan",),
+            "users_table": ("GetItem",),
+            "tokens_table": ("GetItem", "PutItem", "UpdateItem", "Query"),
+        },
+        secret="read",
+    ),
+    "api": FunctionNeeds(
+        "The demo protected API: reads the token's user for /api/user.",
+        {"users_table": ("GetItem",)},
+    ),
+    GUARD: FunctionNeeds(
+        "The guard: one BatchGetItem reads the token record and its client (storage.revocation).",
+        {"tokens_table": ("BatchGetItem",), "clients_table": ("BatchGetItem",)},
+        secret="read",
+    ),
+    INSTALL_KEYS: FunctionNeeds(
+        "The install-keys custom resource: the keys into the secret, the default clients (admin.install).",
+        {"clients_table": ("Scan", "PutItem")},
+        secret="write",
+    ),
+}
+
+
+#: What an optional grant adds to a function when ``[grants]`` turns it on: (grant, function) -> the extra.
+WHEN_ENABLED: dict[tuple[str, str], FunctionNeeds] = {
+    ("password", "token"): FunctionNeeds(
+        "With the password grant: the user's password, throttled as the sign-in page is.",
+        {"users_table": ("GetItem",), "tokens_table": ("BatchGetItem", "UpdateItem", "DeleteItem")},
+    ),
+    ("implicit", "authorize"): FunctionNeeds(
+        "With the implicit grant: it signs access tokens and records them.",
+        {"tokens_table": ("PutItem",)},
+        secret="read",
+    ),
+}
+
+
+def needs(function: str, settings: Any = None) -> FunctionNeeds:
+    """What ``function`` needs; with ``settings``, including what the optional grants it turns on add."""
+    try:
+        found = FUNCTIONS[function]
+    except KeyError:
+        raise KeyError(
+            f"passport.deploy.FUNCTIONS has no entry for the function {function!r}: say which tables, actions "
+            "and secret access it needs"
+        ) from None
+    grants = getattr(settings, "grants", None)
+    for (grant, name), extra in WHEN_ENABLED.items():
+        if name == function and getattr(grants, grant, False):
+            found = found.merged(extra)
+    return found

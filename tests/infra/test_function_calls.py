@@ -1,0 +1,401 @@
+"""The other half of least privilege: each function's real calls, made against the embedded store through a
+recording proxy on loopback, need exactly what ``passport.deploy`` grants it (the template tests check that the
+stack grants no more). A function that starts making a new AWS call fails here before it fails on AWS."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import importlib.util
+import json
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import botocore.session
+import pytest
+from passport import deploy
+from passport.core.clients import DEVICE_CODE
+from passport.core.models import User
+from passport.storage.connection import forget_client
+
+from tests.conftest import REPO, make_client, reset_caches
+
+ARN_PREFIX = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod"
+
+
+class Recorder(ThreadingHTTPServer):
+    """Forwards every request to the embedded store and notes its action and the tables it names."""
+
+    daemon_threads = True
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__(("127.0.0.1", 0), _Forward)
+        self.upstream = urlsplit(upstream)
+        self.calls: list[tuple[str, str | None]] = []
+        self.lock = threading.Lock()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Forward(BaseHTTPRequestHandler):
+    server: Recorder
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        target = self.headers.get("X-Amz-Target", "")
+        service, _, operation = target.partition(".")
+        with self.server.lock:
+            self.server.calls.extend(iam_actions(service, operation, json.loads(body or b"{}")))
+        upstream = http.client.HTTPConnection(self.server.upstream.hostname, self.server.upstream.port, timeout=10)
+        upstream.request("POST", self.path, body, dict(self.headers.items()))
+        answer = upstream.getresponse()
+        payload = answer.read()
+        self.send_response(answer.status)
+        for name, value in answer.getheaders():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        upstream.close()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+#: A transaction's items, by the IAM action each needs.
+_TRANSACT_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+
+
+def iam_actions(service: str, operation: str, request: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """The IAM actions (and tables) an API call needs: a transaction needs the action of each of its items."""
+    if not service.startswith("DynamoDB"):
+        return [(f"{service}:{operation}", None)]
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        return [
+            (f"dynamodb:{_TRANSACT_ITEM_ACTIONS[kind]}", spec["TableName"])
+            for item in request["TransactItems"]
+            for kind, spec in item.items()
+        ]
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return [(f"dynamodb:{operation}", table) for table in request["RequestItems"]]
+    return [(f"dynamodb:{operation}", request.get("TableName"))]
+
+
+@pytest.fixture
+def recorder(store_endpoint: str) -> Iterator[Recorder]:
+    server = Recorder(store_endpoint)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def load(function: str) -> ModuleType:
+    path = REPO / "functions" / function / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"calls_{function}_{uuid.uuid4().hex}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Calls:
+    def __init__(self, env, recorder: Recorder) -> None:
+        self.env = env
+        self.recorder = recorder
+        self.by_function: dict[str, set[tuple[str, str]]] = {}
+
+    @contextmanager
+    def cold(self, function: str) -> Iterator[ModuleType]:
+        """Run a function as a fresh Lambda container would, its AWS calls going through the recorder."""
+        reset_caches()
+        forget_client()
+        start = len(self.recorder.calls)
+        self.env.monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", self.recorder.endpoint)
+        self.env.monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", self.recorder.endpoint)
+        try:
+            yield load(function)
+        finally:
+            self.env.monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", self.upstream)
+            self.env.monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", self.upstream)
+            forget_client()
+            reset_caches()
+        settings = {getattr(self.env.settings.storage, s): s for s in ("clients_table", "users_table", "tokens_table")}
+        made = self.by_function.setdefault(function, set())
+        for action, table in self.recorder.calls[start:]:
+            made.add((action, "secret" if action.startswith("secretsmanager:") else settings[table]))
+
+    @property
+    def upstream(self) -> str:
+        return f"http://{self.recorder.upstream.hostname}:{self.recorder.upstream.port}"
+
+
+def granted(function: str, settings: Any) -> set[tuple[str, str]]:
+    needs = deploy.needs(function, settings)
+    calls = {(f"dynamodb:{action}", setting) for setting, actions in needs.tables.items() for action in actions}
+    return calls | {(f"secretsmanager:{action}", "secret") for action in needs.secret_actions}
+
+
+def proxy_event(
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+    authorizer: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    headers = headers or {}
+    context: dict[str, Any] = {
+        "resourcePath": path,
+        "httpMethod": method,
+        "stage": "prod",
+        "path": f"/prod{path}",
+        "requestId": str(uuid.uuid4()),
+        "identity": {"sourceIp": "198.51.100.7"},
+    }
+    if authorizer:
+        context["authorizer"] = authorizer
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": context,
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+class Browser:
+    """The browser side through the local gateway (API Gateway's twin): cookies kept, forms posted."""
+
+    def __init__(self, gateway: Any) -> None:
+        self.gateway = gateway
+        self.cookies: dict[str, str] = {}
+
+    def send(
+        self, method: str, target: str, form: dict[str, str] | None = None, extra: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], str]:
+        headers = [("Host", "127.0.0.1"), ("User-Agent", "infra-test"), *(extra or {}).items()]
+        if self.cookies:
+            headers.append(("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items())))
+        body = urlencode(form or {}).encode()
+        if form is not None:
+            headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+        reply = self.gateway.dispatch(method, target, headers, body)
+        for name, value in reply.headers:
+            if name.lower() == "set-cookie":
+                cookie, _, attributes = value.partition(";")
+                key, _, val = cookie.partition("=")
+                if "Max-Age=0" in attributes:
+                    self.cookies.pop(key, None)
+                else:
+                    self.cookies[key] = val
+        return reply.status, {k.lower(): v for k, v in reply.headers}, reply.body.decode()
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="_token" value="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
+    from passport.core.passwords import hash_password
+    from passport.local.gateway import LocalGateway
+    from passport.storage.repositories import DynamoUserStore
+
+    secrets = botocore.session.get_session().create_client("secretsmanager")
+    secret = secrets.create_secret(Name=f"PassportKeys-{uuid.uuid4().hex[:8]}")["ARN"]  # empty, as the stack's
+    # Every path on: the optional grants too (the password grant reads users, the implicit grant signs).
+    env.reconfigure(PASSPORT_KEYS_SECRET_NAME=secret, PASSPORT_GRANTS_PASSWORD="true", PASSPORT_GRANTS_IMPLICIT="true")
+    calls = Calls(env, recorder)
+
+    with calls.cold(deploy.INSTALL_KEYS) as install_keys:
+        install_keys.handler(
+            {"RequestType": "Create", "LogicalResourceId": "InstallKeys", "ResourceProperties": {}}, None
+        )
+
+    service = make_client(env, scopes=("orders:read",))
+    first_party = make_client(
+        env,
+        name="first-party app",
+        grant_types=("password", "refresh_token"),
+        scopes=("orders:read",),
+        first_party=True,
+    )
+    app = make_client(
+        env,
+        name="orders app",
+        grant_types=("authorization_code", "refresh_token", "implicit"),
+        redirect_uris=("https://app.example.com/callback",),
+        scopes=("orders:read",),
+    )
+    user = User(id=str(uuid.uuid4()), email="ada@example.com", name="Ada", password_hash=hash_password("s3cret-pw"))
+    DynamoUserStore().create(user)
+
+    # The browser: sign in (once wrongly: the throttle), consent, get a code, sign out.
+    verifier = "v" * 64
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    authorize = "/oauth/authorize?" + urlencode(
+        {
+            "response_type": "code",
+            "client_id": app.client_id,
+            "redirect_uri": "https://app.example.com/callback",
+            "scope": "orders:read",
+            "state": "st4te",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    with calls.cold("authorize"):
+        browser = Browser(LocalGateway(env.settings))
+        status, headers, _ = browser.send("GET", authorize)
+        assert status == 303 and headers["location"].startswith("/login?")
+        status, _, html = browser.send("GET", headers["location"])
+        assert status == 200
+        login = {"_token": _csrf(html), "next": authorize, "email": user.email}
+        assert browser.send("POST", "/login", {**login, "password": "wrong"})[0] == 401
+        status, headers, _ = browser.send("POST", "/login", {**login, "password": "s3cret-pw"})
+        assert status == 303 and headers["location"] == authorize
+        status, _, html = browser.send("GET", authorize)
+        assert status == 200 and "orders app" in html  # the consent page
+        approve = {**parse_qs_single(authorize.split("?", 1)[1]), "_token": _csrf(html)}
+        status, headers, _ = browser.send("POST", "/oauth/authorize", approve)
+        assert status == 303 and headers["location"].startswith("https://app.example.com/callback?")
+        code = parse_qs_single(headers["location"].split("?", 1)[1])["code"]
+        implicit = authorize.replace("response_type=code", "response_type=token")
+        status, headers, _ = browser.send("GET", implicit)  # consent given above: the token, in the fragment
+        assert status == 303 and "#access_token=" in headers["location"], headers
+        assert browser.send("POST", "/logout", {"_token": approve["_token"]})[0] == 200
+
+    # The token endpoint: client credentials, the code (PKCE), a refresh.
+    def basic(client) -> dict[str, str]:
+        credentials = base64.b64encode(f"{client.client_id}:{client.secret}".encode()).decode()
+        return {"Authorization": f"Basic {credentials}", "Content-Type": "application/x-www-form-urlencoded"}
+
+    with calls.cold("token") as token:
+
+        def post(client, status: int = 200, **form: str) -> dict[str, Any]:
+            answer = token.handler(
+                proxy_event("POST", "/oauth/token", body=urlencode(form), headers=basic(client)), None
+            )
+            assert answer["statusCode"] == status, answer
+            return json.loads(answer["body"])
+
+        access_token = post(service, grant_type="client_credentials", scope="orders:read")["access_token"]
+        tokens = post(
+            app,
+            grant_type="authorization_code",
+            code=code,
+            code_verifier=verifier,
+            redirect_uri="https://app.example.com/callback",
+        )
+        post(app, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+        password = {"grant_type": "password", "username": user.email, "scope": "orders:read"}
+        post(first_party, 400, **password, password="wrong")  # counted by the throttle
+        post(first_party, **password, password="s3cret-pw")
+
+    devices = make_client(env, name="tv", grant_types=(DEVICE_CODE, "refresh_token"), scopes=("orders:read",))
+    with calls.cold("device") as device:
+        answer = device.handler(
+            proxy_event("POST", "/oauth/device/code", body="scope=orders%3Aread", headers=basic(devices)), None
+        )
+    assert answer["statusCode"] == 200 and json.loads(answer["body"])["user_code"], answer
+    user_code = json.loads(answer["body"])["user_code"]
+
+    # The pages again: sign in, confirm the device's code.
+    with calls.cold("authorize"):
+        browser = Browser(LocalGateway(env.settings))
+        status, _, html = browser.send("GET", "/login")
+        signed_in = {"_token": _csrf(html), "next": "", "email": user.email, "password": "s3cret-pw"}
+        assert browser.send("POST", "/login", signed_in)[0] == 303
+        status, _, html = browser.send("GET", f"/oauth/device/authorize?user_code={user_code}")
+        assert status == 200 and "tv" in html
+        confirmed = browser.send("POST", "/oauth/device/authorize", {"user_code": user_code, "_token": _csrf(html)})
+        assert confirmed[0] == 200 and "Device connected" in confirmed[2]
+
+    # The signed-in user's JSON API: a personal access token made, listed and revoked.
+    with calls.cold("account"):
+        xsrf = {"X-XSRF-TOKEN": browser.cookies["XSRF-TOKEN"]}
+        status, _, body = browser.send("POST", "/oauth/personal-access-tokens", {"name": "cli"}, xsrf)
+        assert status == 201, body
+        token_id = json.loads(body)["token_id"]
+        assert browser.send("GET", "/oauth/personal-access-tokens")[0] == 200
+        assert browser.send("DELETE", f"/oauth/personal-access-tokens/{token_id}", None, xsrf)[0] == 204
+
+    with calls.cold("metadata") as metadata:
+        for path in ("/.well-known/jwks.json", "/.well-known/oauth-authorization-server"):
+            assert metadata.handler(proxy_event("GET", path), None)["statusCode"] == 200
+
+    with calls.cold(deploy.GUARD) as guard:
+        policy = guard.handler(
+            {
+                **proxy_event("GET", "/api/orders", headers={"Authorization": f"Bearer {access_token}"}),
+                "type": "REQUEST",
+                "methodArn": f"{ARN_PREFIX}/GET/api/orders",
+            },
+            None,
+        )
+    assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+
+    with calls.cold("api") as api:
+        answer = api.handler(
+            proxy_event(
+                "GET",
+                "/api/user",
+                authorizer={
+                    "sub": user.id,
+                    "user_id": user.id,
+                    "client_id": app.client_id,
+                    "scopes": "",
+                    "jti": "j1",
+                    "principalId": user.id,
+                },
+            ),
+            None,
+        )
+    assert answer["statusCode"] == 200 and json.loads(answer["body"])["email"] == "ada@example.com"
+
+    assert set(calls.by_function) == set(deploy.FUNCTIONS)
+    for function, made in calls.by_function.items():
+        allowed = granted(function, env.settings)
+        assert made <= allowed, (function, "needs more than its role allows", sorted(made - allowed))
+        # Every path of each function ran above: the manifest grants nothing that goes unused.
+        assert made == allowed, (function, "is granted but never uses", sorted(allowed - made))
+
+
+def test_without_the_optional_grants_the_token_function_never_reads_users_and_the_pages_never_sign():
+    from passport.config import Settings
+
+    plain = Settings()
+    assert not plain.grants.password and not plain.grants.implicit
+    assert "users_table" not in deploy.needs("token", plain).tables
+    assert deploy.needs("authorize", plain).secret == ""
+
+
+def parse_qs_single(query: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(query).items()}

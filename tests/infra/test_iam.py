@@ -1,0 +1,156 @@
+"""Least privilege, read from the synthesized template: every policy of every role, parsed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from passport import deploy
+
+from tests.infra.conftest import Synthesized, dump, resolve_ref
+
+#: DynamoDB actions that change data (or could, as PartiQL statements).
+DYNAMODB_WRITES = {
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:TransactWriteItems",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:ExecuteStatement",
+    "dynamodb:BatchExecuteStatement",
+    "dynamodb:ExecuteTransaction",
+    "dynamodb:DeleteTable",
+    "dynamodb:UpdateTable",
+    "dynamodb:RestoreTableToPointInTime",
+}
+SECRET_WRITES = {
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:CreateSecret",
+    "secretsmanager:UpdateSecret",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:RestoreSecret",
+    "secretsmanager:RotateSecret",
+    "secretsmanager:UpdateSecretVersionStage",
+    "secretsmanager:PutResourcePolicy",
+    "secretsmanager:DeleteResourcePolicy",
+    "secretsmanager:CancelRotateSecret",
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    action: str
+    resource: str  # a logical id (Ref/GetAtt), or the literal
+    role: str
+    raw: Any
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _resource(value: Any) -> str:
+    ref = resolve_ref(value)
+    if ref is not None:
+        return ref
+    if isinstance(value, dict) and "Fn::Join" in value:
+        refs = [resolve_ref(part) for part in value["Fn::Join"][1] if resolve_ref(part)]
+        return "+".join(refs) if refs else dump(value)
+    return value if isinstance(value, str) else dump(value)
+
+
+def grants(template: dict) -> Iterator[Grant]:
+    """Every (action, resource) any role is allowed, from inline and attached policies."""
+    resources = template["Resources"]
+    documents: list[tuple[str, dict]] = []
+    for name, resource in resources.items():
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in resource["Properties"].get("Policies", []):
+                documents.append((name, policy["PolicyDocument"]))
+        elif resource["Type"] == "AWS::IAM::Policy":
+            for role in resource["Properties"]["Roles"]:
+                documents.append((resolve_ref(role), resource["Properties"]["PolicyDocument"]))
+    for role, document in documents:
+        for statement in document["Statement"]:
+            assert statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
+            for action in _as_list(statement["Action"]):
+                for resource in _as_list(statement["Resource"]):
+                    yield Grant(action, _resource(resource), role, resource)
+
+
+def role_of(synthesized: Synthesized, function: Any) -> str:
+    props = synthesized.resources[synthesized.logical_id(function)]["Properties"]
+    return resolve_ref(props["Role"])
+
+
+@pytest.fixture(scope="module")
+def all_grants(synthesized) -> list[Grant]:
+    return list(grants(synthesized.template))
+
+
+def grants_of(synthesized: Synthesized, all_grants: list[Grant], name: str) -> list[Grant]:
+    role = role_of(synthesized, synthesized.stack.functions[name].function)
+    return [g for g in all_grants if g.role == role]
+
+
+@pytest.mark.parametrize("name", list(deploy.FUNCTIONS))
+def test_each_function_is_granted_exactly_what_the_manifest_lists(synthesized, all_grants, name):
+    function = synthesized.stack.functions[name]
+    needs = deploy.needs(name, synthesized.stack.settings)
+    assert function.needs == needs
+    expected = {
+        ("logs:CreateLogStream", synthesized.logical_id(function.log_group)),
+        ("logs:PutLogEvents", synthesized.logical_id(function.log_group)),
+    }
+    for setting, actions in needs.tables.items():
+        table = synthesized.logical_id(synthesized.stack.tables[setting])
+        expected |= {(f"dynamodb:{action}", table) for action in actions}
+    secret = synthesized.logical_id(synthesized.stack.keys.secret)
+    expected |= {(f"secretsmanager:{action}", secret) for action in needs.secret_actions}
+    assert {(g.action, g.resource) for g in grants_of(synthesized, all_grants, name)} == expected
+
+
+def test_no_passport_function_has_a_managed_policy_or_a_wildcard(synthesized, all_grants):
+    for name, function in synthesized.stack.functions.items():
+        role = synthesized.resources[role_of(synthesized, function.function)]
+        assert "ManagedPolicyArns" not in role["Properties"], name
+        for grant in grants_of(synthesized, all_grants, name):
+            assert "*" not in grant.action and grant.resource != "*" and "*" not in grant.resource, (name, grant)
+
+
+def test_the_guard_cannot_write_any_table(synthesized, all_grants):
+    guard = grants_of(synthesized, all_grants, deploy.GUARD)
+    writes = [g for g in guard if g.action in DYNAMODB_WRITES or "Write" in g.action.removeprefix("dynamodb:")]
+    assert writes == []
+    tables = {synthesized.logical_id(t): s for s, t in synthesized.stack.tables.tables.items()}
+    dynamodb = {(g.action, tables[g.resource]) for g in guard if g.action.startswith("dynamodb:")}
+    assert dynamodb == {("dynamodb:BatchGetItem", "tokens_table"), ("dynamodb:BatchGetItem", "clients_table")}
+    assert not [g for g in guard if g.action in SECRET_WRITES]
+
+
+def test_the_token_function_cannot_touch_the_users_table(synthesized, all_grants):
+    users = synthesized.logical_id(synthesized.stack.tables["users_table"])
+    token = grants_of(synthesized, all_grants, "token")
+    assert token and not [g for g in token if g.resource == users]
+
+
+def test_only_install_keys_can_write_the_key_secret(synthesized, all_grants):
+    install_keys = role_of(synthesized, synthesized.stack.install_keys.handler.function)
+    writers = {g.role for g in all_grants if g.action in SECRET_WRITES or g.action == "secretsmanager:*"}
+    assert writers == {install_keys}
+    assert {g.action for g in all_grants if g.role == install_keys and g.action in SECRET_WRITES} == {
+        "secretsmanager:PutSecretValue"
+    }
+
+
+def test_no_role_outside_the_functions_reaches_the_data(synthesized, all_grants):
+    """The Provider framework and API Gateway's CloudWatch role touch neither the tables nor the secret."""
+    passport_roles = {role_of(synthesized, f.function) for f in synthesized.stack.functions.values()}
+    for grant in all_grants:
+        if grant.role not in passport_roles:
+            assert not grant.action.startswith(("dynamodb:", "secretsmanager:")), grant

@@ -1,0 +1,160 @@
+"""The layer as Lambda gets it: every third-party package the functions import, built for Lambda's platform, and
+each handler importing from nothing but the packaged assets."""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from infra.layer import (
+    EXCLUDED_FROM_PACKAGE,
+    LAMBDA_ARCH,
+    LAMBDA_PYTHON,
+    MACHINES,
+    _tree_digest,
+    build_layer,
+    runtime_requirements,
+)
+from tests.conftest import REPO
+
+FUNCTIONS = sorted(p.parent.name for p in (REPO / "functions").glob("*/handler.py"))
+ELF_MACHINES = {183: "aarch64", 62: "x86_64"}  # e_machine: EM_AARCH64, EM_X86_64
+
+
+@pytest.fixture(scope="module")
+def layer(synthesized) -> Path:
+    """The layer folder the synthesized stack ships."""
+    return Path(synthesized.stack.layer.directory)
+
+
+def third_party_imports(paths: list[Path]) -> set[str]:
+    """Top-level modules imported anywhere in these files (lazy imports inside functions included), less the
+    standard library and passport itself."""
+    names: set[str] = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return {n for n in names if n not in sys.stdlib_module_names and n not in ("passport", "__future__")}
+
+
+def test_the_layer_is_the_passport_package_its_settings_and_the_declared_dependencies(layer):
+    site = layer / "python"
+    assert (layer / "passport.toml").read_bytes() == (REPO / "passport.toml").read_bytes()
+
+    def files(root: Path) -> set[Path]:
+        return {
+            p.relative_to(root)
+            for p in root.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        }
+
+    source = {p for p in files(REPO / "shared" / "passport") if p.parts[0] not in EXCLUDED_FROM_PACKAGE}
+    assert files(site / "passport") == source  # the modules and their data (the page templates) alike
+    assert not (site / "passport" / "local").exists()  # the local gateway and embedded store stay home
+    distributions = {p.name.split("-")[0].lower().replace("_", "-") for p in site.glob("*.dist-info")}
+    for requirement in runtime_requirements():
+        name = requirement.split("[")[0].split(">")[0].split("<")[0].split("=")[0].strip().lower()
+        assert name.replace("_", "-") in distributions, requirement
+
+
+def test_every_third_party_package_the_functions_import_is_in_the_layer(layer):
+    site = layer / "python"
+    sources = [*(site / "passport").rglob("*.py"), *(REPO / "functions").glob("*/handler.py")]
+    imported = third_party_imports(sources)
+    assert {"jwt", "cryptography", "pynamodb", "botocore"} <= imported
+    missing = [name for name in sorted(imported) if not (site / name).is_dir() and not (site / f"{name}.py").is_file()]
+    assert missing == []
+
+
+def _elf_machine(path: Path) -> str:
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF", path
+    return ELF_MACHINES.get(int.from_bytes(header[18:20], "little"), "unknown")
+
+
+def test_the_layer_is_built_for_the_lambda_platform(layer):
+    site = layer / "python"
+    machine = MACHINES[LAMBDA_ARCH]
+    extensions = list(site.rglob("*.so"))
+    assert extensions, "cryptography and cffi ship compiled extensions"
+    assert {_elf_machine(p) for p in extensions} == {machine}
+    version = "cp" + LAMBDA_PYTHON.replace(".", "")
+    for so in extensions:
+        if ".cpython-" in so.name:
+            assert f"cpython-{version[2:]}-{machine}-linux-gnu" in so.name, so
+    for wheel in site.glob("*.dist-info/WHEEL"):
+        tags = [line.split(":", 1)[1].strip() for line in wheel.read_text().splitlines() if line.startswith("Tag:")]
+        for tag in tags:
+            python, abi, platform = tag.split("-")
+            assert platform == "any" or (platform.endswith(machine) and "manylinux" in platform), (wheel, tag)
+            if platform != "any":
+                assert python == version or (abi == "abi3" and int(python[3:]) <= int(version[3:])), (wheel, tag)
+
+
+@pytest.fixture(scope="module")
+def host_layer() -> Path:
+    """The same requirements and package built for this machine and its Python: compiled extensions for Lambda's
+    platform cannot load here, so the import test runs on this twin of the layer."""
+    machine = {"x86_64": "x86_64", "aarch64": "arm64"}.get(__import__("platform").machine())
+    if machine is None:
+        pytest.skip("no manylinux wheels for this machine")
+    return build_layer(machine, f"{sys.version_info.major}.{sys.version_info.minor}")
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_handler_imports_in_an_isolated_interpreter_that_sees_only_the_packaged_assets(
+    host_layer, function, tmp_path
+):
+    """As Lambda loads it: the function's folder (/var/task) and the layer (/opt/python) on sys.path, and nothing
+    else of this machine (no site-packages, no PYTHON* variables, no current directory)."""
+    task = tmp_path / "task"
+    shutil.copytree(REPO / "functions" / function, task, ignore=shutil.ignore_patterns("__pycache__"))
+    script = (
+        "import json, sys\n"
+        f"sys.path[:0] = [{str(task)!r}, {str(host_layer / 'python')!r}]\n"
+        "import handler\n"
+        "assert callable(handler.handler)\n"
+        "import cryptography.hazmat.bindings._rust  # the compiled extension loads\n"
+        "print(json.dumps({n: getattr(m, '__file__', None) for n, m in list(sys.modules.items())}))\n"
+    )
+    result = subprocess.run(
+        [sys._base_executable, "-I", "-S", "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        env={"PASSPORT_CONFIG": str(host_layer / "passport.toml"), "AWS_DEFAULT_REGION": "us-east-1"},
+    )
+    assert result.returncode == 0, result.stderr
+    modules = json.loads(result.stdout)
+    allowed = (host_layer.resolve(), task.resolve(), Path(sysconfig.get_path("stdlib")).resolve())
+    for name, file in modules.items():
+        if file:
+            assert any(Path(file).resolve().is_relative_to(root) for root in allowed), (name, file)
+    assert modules["handler"] == str(task / "handler.py")
+    assert Path(modules["passport"]).is_relative_to(host_layer)
+
+
+def test_the_layer_build_is_keyed_by_its_content(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    before = _tree_digest(tmp_path / "pkg")
+    (tmp_path / "pkg" / "__pycache__").mkdir()
+    (tmp_path / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"junk")
+    assert _tree_digest(tmp_path / "pkg") == before  # bytecode of this machine does not count
+    (tmp_path / "pkg" / "a.py").write_text("x = 2\n")
+    assert _tree_digest(tmp_path / "pkg") != before
+
+
+def test_a_cached_layer_build_is_reused(layer):
+    assert build_layer() == layer  # same sources, same requirements: the same folder, no pip run
