@@ -21,14 +21,14 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	scripts/ensure-browser
-	$(BIN)/ruff check shared functions tests bench
+	$(BIN)/ruff check shared functions tests bench infra app.py
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared functions tests bench
+	$(BIN)/ruff check shared functions tests bench infra app.py
 	$(BIN)/ruff format --check shared functions tests bench
 
 clean:

@@ -12,8 +12,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
-from passport.storage.models import TABLES
 from passport import deploy
+from passport.storage.models import TABLES
 
 from infra.constructs.common import ARCHITECTURE, FUNCTIONS_DIR, LAYER_SETTINGS, RUNTIME, removal_policy, retention
 
