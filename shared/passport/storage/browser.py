@@ -61,9 +61,9 @@ class DynamoConsents:
 
 class DynamoLoginThrottle:
     """Failed attempts per key: after the key's free failures each further one doubles the wait (15 s, 30 s,
-    60 s ... up to ``lock_seconds``, the lock). An account gets 5 free failures; an address 20, since many people may share
-    one (an office behind NAT), and its count is never cleared by a success, so one good password cannot
-    launder a spray across accounts. Counters live ``window`` seconds after the last failure."""
+    60 s ... up to ``lock_seconds``, the lock). An account gets 5 free failures; an address 20, since many
+    people may share one (an office behind NAT), and its count is never cleared by a success, so one good
+    password cannot launder a spray across accounts. Counters live ``window`` seconds after the last failure."""
 
     FREE = {"account": 5, "address": 20}
     DEFAULT_FREE = 5
