@@ -456,3 +456,21 @@ def test_a_successful_sign_in_clears_the_accounts_failures(server, user):
     assert b.login(user.email, PASSWORD).status_code == 303
     fresh = Browser(server.url)
     assert [fresh.login(user.email, "wrong").status_code for _ in range(4)] == [401] * 4
+
+
+def test_behind_a_stage_path_the_pages_link_and_redirect_within_it(env, app):
+    """On API Gateway's default URL the issuer is https://<api>.execute-api.<region>.amazonaws.com/prod and the
+    event's path has no /prod: every link and redirect the pages make must put it back."""
+    from urllib.parse import parse_qs
+
+    from passport import compose
+    from passport.core.http import Headers, Request
+
+    env.reconfigure(PASSPORT_ISSUER="https://abc123.execute-api.eu-west-1.amazonaws.com/prod")
+    query = {"response_type": ["code"], "client_id": [app.client_id], "redirect_uri": [REDIRECT], "state": ["s"]}
+    answer = compose.browser_endpoints().handle(Request("GET", "/oauth/authorize", Headers(), query))
+    location = answer.headers["Location"]
+    assert location.startswith("/prod/login?next=")
+    assert parse_qs(location.split("?", 1)[1])["next"][0].startswith("/prod/oauth/authorize?")
+    login = compose.browser_endpoints().handle(Request("GET", "/login", Headers(), {}))
+    assert 'action="/prod/login"' in login.body

@@ -73,6 +73,15 @@ class BrowserContext:
         return not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
 
     @property
+    def base_path(self) -> str:
+        """The issuer's path: ``/prod`` on API Gateway's default URL, empty on a custom domain or locally. Links
+        and redirects the pages make carry it, since the event's ``path`` does not."""
+        return urlsplit(self.issuer).path.rstrip("/")
+
+    def url(self, path: str) -> str:
+        return self.base_path + path
+
+    @property
     def session_cookie(self) -> str:
         # __Host-: only over https, host-only, Path=/ (a subdomain cannot plant or shadow it).
         return "__Host-passport_session" if self.secure_cookies else "passport_session"
@@ -164,8 +173,8 @@ class BrowserEndpoints:
                 raise RedirectError(auth, OAuthError("login_required", "The user is not signed in."))
             # Back to this request after the login, without prompt=login (or it would loop).
             params = {k: v for k, v in auth.params.items()}
-            resume = "/oauth/authorize?" + urlencode(params)
-            return _see_other("/login?" + urlencode({"next": resume}))
+            resume = self.ctx.url("/oauth/authorize?" + urlencode(params))
+            return _see_other(self.ctx.url("/login?" + urlencode({"next": resume})))
         session, user = signed_in
         if self._consent_needed(auth, user):
             if "none" in auth.prompt:
@@ -184,7 +193,8 @@ class BrowserEndpoints:
     def _consent_page(self, auth: AuthorizationRequest, session: Session, user: User) -> Response:
         return page(
             "consent.html", app_name=self.ctx.app_name, client_name=auth.client.name, user_name=user.name,
-            user_email=user.email, csrf=session.csrf, action="/oauth/authorize", logout_action="/logout",
+            user_email=user.email, csrf=session.csrf, action=self.ctx.url("/oauth/authorize"),
+            logout_action=self.ctx.url("/logout"),
             scopes=[{"name": s, "description": self.ctx.scopes.get(s, s)} for s in auth.scopes],
             params=auth.params,
         )
@@ -235,13 +245,13 @@ class BrowserEndpoints:
         signed_in = self.current(request)
         if signed_in is None:
             query = urlencode({k: v[0] for k, v in request.query.items() if v})
-            here = request.path + (f"?{query}" if query else "")
-            return _see_other("/login?" + urlencode({"next": here}))
+            here = self.ctx.url(request.path + (f"?{query}" if query else ""))
+            return _see_other(self.ctx.url("/login?" + urlencode({"next": here})))
         session, user = signed_in
         if request.path == "/oauth/device":
             code = single(request.query, "user_code")
             if code:
-                return _see_other("/oauth/device/authorize?" + urlencode({"user_code": code}))
+                return _see_other(self.ctx.url("/oauth/device/authorize?" + urlencode({"user_code": code})))
             return self._device_form()
         if request.method == "GET":
             return self._device_confirm(request, single(request.query, "user_code"), session, user)
@@ -261,7 +271,7 @@ class BrowserEndpoints:
     def _device_form(self, *, user_code: str = "", error: str | None = None, status: int = 200,
                      headers: dict[str, str] | None = None) -> Response:
         return page("device.html", status=status, headers=headers, app_name=self.ctx.app_name,
-                    action="/oauth/device/authorize", user_code=user_code, error=error)
+                    action=self.ctx.url("/oauth/device/authorize"), user_code=user_code, error=error)
 
     def _device_for(self, request: Request, typed: str | None, user: User) -> DeviceAuthorization:
         """The pending authorization for a typed code; guessing is throttled per address and per user."""
@@ -289,7 +299,8 @@ class BrowserEndpoints:
             raise PageError("Unknown application", "The device's application is no longer registered.")
         return page(
             "consent.html", app_name=self.ctx.app_name, client_name=client.name, user_name=user.name,
-            user_email=user.email, csrf=session.csrf, action="/oauth/device/authorize", logout_action="/logout",
+            user_email=user.email, csrf=session.csrf, action=self.ctx.url("/oauth/device/authorize"),
+            logout_action=self.ctx.url("/logout"),
             scopes=[{"name": s, "description": self.ctx.scopes.get(s, s)} for s in device.scopes],
             params={"user_code": display_user_code(device.user_code)},
         )
@@ -314,7 +325,7 @@ class BrowserEndpoints:
             return error_page("Signed in", f"You are signed in as {user.email}.", 200)
         token = _cookies(request).get(self.ctx.login_csrf_cookie) or new_secret(24)
         return page(
-            "login.html", status=status, headers=headers, app_name=self.ctx.app_name, action="/login",
+            "login.html", status=status, headers=headers, app_name=self.ctx.app_name, action=self.ctx.url("/login"),
             next=next_path or "", csrf=token, email=email, error=error,
             cookies=[_cookie(self.ctx, self.ctx.login_csrf_cookie, token, 3600)],
         )
@@ -348,7 +359,7 @@ class BrowserEndpoints:
                    _cookie(self.ctx, self.ctx.login_csrf_cookie, "", 0),
                    # Laravel's convention for the JSON API: scripts read it and echo it as X-XSRF-TOKEN.
                    _cookie(self.ctx, XSRF_COOKIE, csrf, self.ctx.session_lifetime, http_only=False)]
-        return _see_other(next_path or "/login", cookies)
+        return _see_other(next_path or self.ctx.url("/login"), cookies)
 
     def logout(self, request: Request) -> Response:
         try:
@@ -361,7 +372,7 @@ class BrowserEndpoints:
             if not _same_equal(single(form, "_token"), session.csrf):
                 return error_page("Request refused", "The form expired. Please try again.", 403)
             self.ctx.sessions.delete(session.session_hash)
-        return page("logged_out.html", app_name=self.ctx.app_name, login_url="/login",
+        return page("logged_out.html", app_name=self.ctx.app_name, login_url=self.ctx.url("/login"),
                     cookies=[_cookie(self.ctx, self.ctx.session_cookie, "", 0),
                              _cookie(self.ctx, XSRF_COOKIE, "", 0, http_only=False)])
 
