@@ -19,6 +19,7 @@ from typing import Any
 from passport.config import ALGORITHMS, ConfigError, Settings, load_settings
 from passport.core.clients import DEVICE_CODE, PERSONAL_ACCESS, InvalidClientMetadata, new_client
 from passport.core.models import Client
+from passport.remote import StackNotFound
 
 GRANT_SHORTCUTS = {
     "client": ("client_credentials",),
@@ -212,9 +213,15 @@ NEEDS_STORE = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print one JSON document")
+    # The common options are accepted before or after the command. SUPPRESS keeps a subcommand's parser from
+    # resetting what was given before it (argparse applies subparser defaults over the parent's values).
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON document")
     common.add_argument("--config", help="settings file (default: $PASSPORT_CONFIG or ./passport.toml)")
+    common.add_argument("--stack", metavar="NAME",
+                        help="work on a deployed stack (its tables and key secret; AWS credentials as usual)")
+    common.add_argument("--aws", action="store_true", default=argparse.SUPPRESS,
+                        help="work on AWS with the table and secret names of the settings (PASSPORT_STORAGE_*...)")
 
     parser = argparse.ArgumentParser(prog="passport", description="lambda-passport: an OAuth 2.0 server",
                                      parents=[common])
@@ -277,8 +284,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+#: The common options' values when not given (set after parsing: see build_parser).
+COMMON_DEFAULTS = {"json": False, "config": None, "stack": None, "aws": False}
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = build_parser().parse_args(argv)
+    for name, value in COMMON_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, value)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
     out = Output(args.json)
     try:
         config = args.config or os.environ.get("PASSPORT_CONFIG")
@@ -286,9 +305,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ["PASSPORT_CONFIG"] = str(Path(config).resolve())
         elif Path("passport.toml").is_file():
             os.environ["PASSPORT_CONFIG"] = str(Path("passport.toml").resolve())
+        remote = bool(args.stack or args.aws)
+        if args.stack:
+            from passport.remote import target_stack
+
+            target_stack(args.stack)
         settings = load_settings()
         store: AbstractContextManager[Any] = nullcontext()
-        if args.func in NEEDS_STORE or (args.func is cmd_keys and settings.keys.secret_name):
+        if remote:
+            if not settings.keys.secret_name and args.func in (cmd_keys, cmd_install):
+                raise CommandError("on AWS the keys live in a secret: set keys.secret_name or use --stack")
+            from passport.storage.models import bind
+
+            bind(settings.storage)
+        elif args.func in NEEDS_STORE or (args.func is cmd_keys and settings.keys.secret_name):
             from passport.local.runtime import local_store
 
             store = local_store(settings)
@@ -296,7 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.func(args, settings, out)
     except KeyboardInterrupt:
         return 130
-    except (CommandError, ConfigError) as error:
+    except (CommandError, ConfigError, StackNotFound) as error:
         print(f"passport: {error}", file=sys.stderr)
         return 1
     except Exception as error:  # one clear line, never a traceback
