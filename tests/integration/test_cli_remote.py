@@ -12,7 +12,6 @@ import uuid
 from pathlib import Path
 
 import botocore.session
-
 from passport import admin
 
 PASSPORT = str(Path(sys.executable).with_name("passport"))
