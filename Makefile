@@ -29,7 +29,6 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check shared functions tests bench infra app.py
-	$(BIN)/ruff format --check shared functions tests bench
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .ruff_cache
