@@ -172,3 +172,20 @@ def test_scopes_and_keys_commands(fresh_folder: Path):
     assert json.loads(kept.stdout)["created"] is False
     rotated = cli(fresh_folder, "keys", "rotate", "--json")
     assert rotated.returncode == 0 and json.loads(rotated.stdout)["rotated"] is True
+
+
+def test_client_create_shortcuts_set_the_grants(fresh_folder: Path):
+    expected = {
+        "--device": ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
+        "--client": ["client_credentials"],
+        "--personal": ["personal_access"],
+        "--password": ["password", "refresh_token"],
+    }
+    for flag, grants in expected.items():
+        extra = ["--public"] if flag == "--device" else []
+        made = cli(fresh_folder, "client", "create", "--name", flag.strip("-"), flag, *extra, "--json")
+        assert made.returncode == 0, made.stderr
+        client = json.loads(made.stdout)
+        assert client["grant_types"] == grants
+    device = json.loads(cli(fresh_folder, "client", "list", "--json").stdout)
+    assert any(c["public"] and "client_secret" not in c for c in device)
