@@ -14,11 +14,7 @@ A failure raises, and the framework reports it to CloudFormation (the deploy fai
 import json
 import logging
 
-from passport import admin
 from passport.config import load_settings
-from passport.keys.secret import read_secret
-from passport.storage.models import bind
-from passport.storage.repositories import DynamoClientStore
 
 log = logging.getLogger("passport.install_keys")
 log.setLevel(logging.INFO)
@@ -38,6 +34,12 @@ def handler(event, context):
     if request == "Delete":
         log.info(json.dumps({"request": request, "action": "kept the keys and the clients"}))
         return {"PhysicalResourceId": physical_id}
+    # Imported here, not at cold start: key generation and storage serve Create and Update only, once a deploy.
+    from passport import admin
+    from passport.keys.secret import read_secret
+    from passport.storage.models import bind
+    from passport.storage.repositories import DynamoClientStore
+
     bind(settings.storage)
     result = admin.install(settings, DynamoClientStore())
     document = read_secret(secret_name) or {}
