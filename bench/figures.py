@@ -136,6 +136,27 @@ def measure_code_flow_round_trips(d: Deployment) -> CodeFlowTrips:
     return CodeFlowTrips(exchange, refresh, device_pending, password_grant)
 
 
+@dataclass(frozen=True)
+class LifecycleTrips:
+    introspect: list[str]
+    revoke: list[str]
+
+
+def measure_lifecycle_round_trips(d: Deployment) -> LifecycleTrips:
+    """Introspection, then revocation, of a fresh client-credentials access token."""
+    token = _token_of(d.gateway.dispatch("POST", *d.token_request()))
+    with counting() as calls:
+        with calls.span() as introspect:
+            reply = d.gateway.dispatch("POST", *d.form_request({"token": token}, path="/oauth/introspect"))
+        if reply.status != 200 or b'"active":true' not in reply.body:
+            raise RuntimeError(f"introspection answered {reply.status}: {reply.body[:200]!r}")
+        with calls.span() as revoke:
+            reply = d.gateway.dispatch("POST", *d.form_request({"token": token}, path="/oauth/revoke"))
+        if reply.status != 200:
+            raise RuntimeError(f"revocation answered {reply.status}: {reply.body[:200]!r}")
+    return LifecycleTrips(introspect, revoke)
+
+
 # -- 1. the guard's warm decision ------------------------------------------------------------------------
 
 

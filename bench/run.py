@@ -9,7 +9,7 @@ import time
 import traceback
 from collections.abc import Callable
 from importlib import metadata
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from bench.counting import describe
 from bench.report import ERROR, INFO, Row, render, summary, verdict
@@ -27,6 +27,7 @@ IMPORT_TARGETS = {"guard": 1.2}
 IMPORT_TARGET_DEFAULT = 1.6
 TOKEN_CALLS_TARGET = 2
 CODE_FLOW_CALLS_TARGET = 3  # issue 4: code exchange and refresh
+LIFECYCLE_CALLS_TARGET = 2  # issue 8: revoke 2, introspect 2 (1 for the caller's client)
 GUARD_UNCACHED_CALLS_TARGET = 1
 
 T = TypeVar("T")
@@ -133,6 +134,7 @@ class Bench:
             measure_code_flow_round_trips,
             measure_guard,
             measure_issuance,
+            measure_lifecycle_round_trips,
             measure_round_trips,
         )
         from bench.imports import count_import_calls
@@ -183,17 +185,15 @@ class Bench:
                         verdict(total == 0),
                     )
                 )
-            self.rows["round trips"].append(self._not_measured(d.settings))
-
-    def _not_measured(self, settings: Any) -> Row:
-        """SPEC section 11 also counts revoke and introspect: say so until the bench measures them."""
-        from passport.routes import route_table
-
-        paths = {route.path for route in route_table(settings)}
-        built = [p for p in ("/oauth/revoke", "/oauth/introspect") if p in paths]
-        if built:
-            return Row("DynamoDB calls: revoke, introspect", f"not measured yet: {', '.join(built)} exist", "-", INFO)
-        return Row("DynamoDB calls: revoke, introspect", "not measured: no such endpoint yet", "-", INFO)
+            lifecycle = self.attempt("round trips", "DynamoDB round trips of revoke and introspect",
+                                     lambda: measure_lifecycle_round_trips(d))
+            if lifecycle is not None:
+                self.rows["round trips"] += [
+                    Row("DynamoDB calls: introspect (access token)", describe(lifecycle.introspect),
+                        f"<= {LIFECYCLE_CALLS_TARGET}", verdict(len(lifecycle.introspect) <= LIFECYCLE_CALLS_TARGET)),
+                    Row("DynamoDB calls: revoke (access token)", describe(lifecycle.revoke),
+                        f"<= {LIFECYCLE_CALLS_TARGET}", verdict(len(lifecycle.revoke) <= LIFECYCLE_CALLS_TARGET)),
+                ]
 
     def _settling(self, figure: str, settling: Settling, unit: str) -> None:
         if settling.noisy:

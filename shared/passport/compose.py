@@ -25,6 +25,7 @@ from passport.keys.keyring import KEYS
 
 if TYPE_CHECKING:
     from passport.core.device import DeviceAuthorizationEndpoint
+    from passport.core.lifecycle import TokenLifecycle
     from passport.core.models import Client
     from passport.core.personal_access import PersonalAccessTokens
     from passport.endpoints.account_api import AccountApi
@@ -130,6 +131,20 @@ def personal_access_tokens() -> PersonalAccessTokens:
 
 
 @cache
+def token_lifecycle() -> TokenLifecycle:
+    from passport.core.lifecycle import TokenLifecycle
+    from passport.storage.grants import DynamoGrants
+    from passport.storage.repositories import DynamoAccessTokenStore, DynamoClientStore
+    from passport.storage.revocation import DynamoRevocationLookup
+
+    s = settings()
+    return TokenLifecycle(
+        clients=DynamoClientStore(), access=DynamoAccessTokenStore(), grants=DynamoGrants(), clock=SystemClock(),
+        issuer=s.issuer_url, keys=lambda: KEYS.get(s).verification, liveness=DynamoRevocationLookup().lookup,
+    )
+
+
+@cache
 def account_api() -> AccountApi:
     from passport.endpoints.account_api import AccountApi
 
@@ -188,4 +203,5 @@ def reset() -> None:
     device_endpoint.cache_clear()
     personal_access_tokens.cache_clear()
     account_api.cache_clear()
+    token_lifecycle.cache_clear()
     KEYS.clear()

@@ -85,6 +85,18 @@ FUNCTIONS: dict[str, FunctionNeeds] = {
         },
         secret="read",
     ),
+    "revoke": FunctionNeeds(
+        "Token revocation (RFC 7009): the calling client; the access token's record, or the refresh token and its "
+        "family, revoked together with the family's access tokens (a transaction); reads the published keys.",
+        {"clients_table": ("GetItem",), "tokens_table": ("BatchGetItem", "UpdateItem")},
+        secret="read",
+    ),
+    "introspect": FunctionNeeds(
+        "Token introspection (RFC 7662): the calling client; the token's record and its client in one read, or "
+        "the refresh token and its family; reads the published keys.",
+        {"clients_table": ("GetItem", "BatchGetItem"), "tokens_table": ("BatchGetItem",)},
+        secret="read",
+    ),
     "api": FunctionNeeds(
         "The demo protected API: reads the token's user for /api/user.",
         {"users_table": ("GetItem",)},

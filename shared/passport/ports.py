@@ -108,8 +108,9 @@ class Grants(Protocol):
         family was revoked meanwhile."""
         ...
 
-    def revoke_family(self, family_id: str) -> None:
-        """Revoke the family, its live access tokens and so every refresh token in it."""
+    def revoke_family(self, family_id: str, known: TokenFamily | None = None) -> None:
+        """Revoke the family, its live access tokens and so every refresh token in it (``known``: the family
+        as just read, to spare a read)."""
         ...
 
 

@@ -34,6 +34,8 @@ def route_table(settings: Settings) -> tuple[Route, ...]:
               "Authorization server metadata (RFC 8414)"),
         Route("GET", "/.well-known/jwks.json", "metadata", "The public signing keys (JWKS)"),
         Route("POST", "/oauth/token", "token", "Token endpoint (RFC 6749 3.2)"),
+        Route("POST", "/oauth/revoke", "revoke", "Token revocation (RFC 7009)"),
+        Route("POST", "/oauth/introspect", "introspect", "Token introspection (RFC 7662)"),
         Route("GET", "/oauth/authorize", "authorize", "Authorization endpoint (RFC 6749 3.1): sign-in and consent"),
         Route("POST", "/oauth/authorize", "authorize", "Approve an authorization request"),
         Route("DELETE", "/oauth/authorize", "authorize", "Deny an authorization request"),

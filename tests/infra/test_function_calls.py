@@ -314,7 +314,7 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
             code_verifier=verifier,
             redirect_uri="https://app.example.com/callback",
         )
-        post(app, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+        token_answers = [post(app, grant_type="refresh_token", refresh_token=tokens["refresh_token"])]
         password = {"grant_type": "password", "username": user.email, "scope": "orders:read"}
         post(first_party, 400, **password, password="wrong")  # counted by the throttle
         post(first_party, **password, password="s3cret-pw")
@@ -379,6 +379,23 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
             None,
         )
     assert answer["statusCode"] == 200 and json.loads(answer["body"])["email"] == "ada@example.com"
+
+    # Introspection, then revocation: of the refreshed family's refresh token (the family and its access tokens
+    # go) and of the client-credentials access token.
+    with calls.cold("introspect") as introspect:
+        for token in (access_token, tokens["refresh_token"]):
+            answer = introspect.handler(
+                proxy_event("POST", "/oauth/introspect", body=urlencode({"token": token}), headers=basic(service)),
+                None,
+            )
+            assert answer["statusCode"] == 200, answer
+    with calls.cold("revoke") as revoke:
+        latest = token_answers[-1]["refresh_token"]
+        for client, token in ((app, latest), (service, access_token)):
+            answer = revoke.handler(
+                proxy_event("POST", "/oauth/revoke", body=urlencode({"token": token}), headers=basic(client)), None
+            )
+            assert answer["statusCode"] == 200, answer
 
     assert set(calls.by_function) == set(deploy.FUNCTIONS)
     for function, made in calls.by_function.items():

@@ -30,7 +30,10 @@ def test_metadata_validates_with_authlib(server):
 
 def test_metadata_lists_only_what_is_enabled(server):
     metadata = requests.get(f"{server.url}/.well-known/oauth-authorization-server").json()
-    for absent in ("registration_endpoint", "revocation_endpoint", "introspection_endpoint"):
+    assert metadata["revocation_endpoint"] == f"{server.url}/oauth/revoke"
+    assert metadata["introspection_endpoint"] == f"{server.url}/oauth/introspect"
+    assert "none" not in metadata["introspection_endpoint_auth_methods_supported"]
+    for absent in ("registration_endpoint",):
         assert absent not in metadata
     assert "password" not in metadata["grant_types_supported"]
     assert "implicit" not in metadata["grant_types_supported"] and "token" not in metadata["response_types_supported"]

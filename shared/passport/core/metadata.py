@@ -27,6 +27,11 @@ def authorization_server_metadata(
         "response_types_supported": response_types or ["none"],
         "grant_types_supported": grants,
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "revocation_endpoint": f"{issuer}/oauth/revoke",
+        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "introspection_endpoint": f"{issuer}/oauth/introspect",
+        # RFC 7662 2.1: the caller must authenticate; public clients ("none") cannot introspect.
+        "introspection_endpoint_auth_methods_supported": [m for m in AUTH_METHODS if m != "none"],
     })
     if "urn:ietf:params:oauth:grant-type:device_code" in grants:
         metadata["device_authorization_endpoint"] = f"{issuer}/oauth/device/code"  # RFC 8628 4

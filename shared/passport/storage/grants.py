@@ -165,16 +165,18 @@ class DynamoGrants:
         except ConditionFailed:
             raise RefreshRejected() from None
 
-    def revoke_family(self, family_id: str) -> None:
+    def revoke_family(self, family_id: str, known: TokenFamily | None = None) -> None:
         """Mark the family revoked (so none of its refresh tokens rotates again) and, in the same transaction,
-        its access tokens that may still be alive (so the guard refuses them)."""
-        with storage_call():
-            try:
-                item = FamilyModel.get(family_key(family_id), consistent_read=True)
-            except DoesNotExist:
-                return
+        its access tokens that may still be alive (so the guard refuses them). ``known``: the family as just
+        read, to spare a read."""
+        if known is None:
+            with storage_call():
+                try:
+                    known = _family(FamilyModel.get(family_key(family_id), consistent_read=True))
+                except DoesNotExist:
+                    return
         now = int(time.time())
-        live = [jti for jti, exp in _family(item).live_access if exp > now]
+        live = [jti for jti, exp in known.live_access if exp > now]
         first, rest = live[: _TRANSACTION_LIMIT - 1], live[_TRANSACTION_LIMIT - 1:]
         with storage_call(), TransactWrite(connection=shared_connection(TokenModel.Meta.region)) as tx:
             tx.update(FamilyModel(family_key(family_id)), actions=[FamilyModel.revoked.set(True)])

@@ -1,0 +1,8 @@
+"""POST /oauth/introspect (RFC 7662)."""
+
+from passport.apigw import serve
+from passport.compose import token_lifecycle
+
+
+def handler(event, context):
+    return serve(event, lambda request: token_lifecycle().introspect(request))

@@ -1,0 +1,8 @@
+"""POST /oauth/revoke (RFC 7009)."""
+
+from passport.apigw import serve
+from passport.compose import token_lifecycle
+
+
+def handler(event, context):
+    return serve(event, lambda request: token_lifecycle().revoke(request))
