@@ -147,9 +147,13 @@ def token_lifecycle() -> TokenLifecycle:
 @cache
 def account_api() -> AccountApi:
     from passport.endpoints.account_api import AccountApi
+    from passport.storage.browser import DynamoConsents
+    from passport.storage.grants import DynamoGrants
+    from passport.storage.repositories import DynamoClientStore
 
     return AccountApi(current=browser_endpoints().current, scopes=dict(settings().scopes),
-                      personal=personal_access_tokens)
+                      personal=personal_access_tokens, clients=DynamoClientStore(), grants=DynamoGrants(),
+                      consents=DynamoConsents())
 
 
 def user_provider(s: Settings) -> UserProvider:

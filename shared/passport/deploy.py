@@ -77,11 +77,12 @@ FUNCTIONS: dict[str, FunctionNeeds] = {
     "account": FunctionNeeds(
         "The signed-in user's JSON API: the session and its user; personal access tokens issued through the "
         "personal access client (found by a scan, once per container), listed through the owner index, revoked; "
-        "signs with the private key.",
+        "the apps the user authorized (families, through the owner index) revoked with their consent; the user's "
+        "own clients (the user index) made, changed, revoked; signs with the private key.",
         {
-            "clients_table": ("Scan",),
+            "clients_table": ("Scan", "Query", "GetItem", "PutItem", "UpdateItem"),
             "users_table": ("GetItem",),
-            "tokens_table": ("GetItem", "PutItem", "UpdateItem", "Query"),
+            "tokens_table": ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"),
         },
         secret="read",
     ),

@@ -38,6 +38,12 @@ class ClientStore(Protocol):
         """Mark the client revoked; False when it does not exist."""
         ...
 
+    def owned_by(self, user_id: str) -> list[Client]:
+        """The clients a user made (through the JSON API)."""
+        ...
+
+    def update(self, client_id: str, owner: str, *, name: str, redirect_uris: tuple[str, ...]) -> bool: ...
+
 
 class UserStore(Protocol):
     def get(self, user_id: str) -> User | None: ...
@@ -108,6 +114,12 @@ class Grants(Protocol):
         family was revoked meanwhile."""
         ...
 
+    def get_family(self, family_id: str) -> TokenFamily | None: ...
+
+    def families_of(self, user_id: str) -> list[TokenFamily]:
+        """The live authorizations a user gave apps (owner index)."""
+        ...
+
     def revoke_family(self, family_id: str, known: TokenFamily | None = None) -> None:
         """Revoke the family, its live access tokens and so every refresh token in it (``known``: the family
         as just read, to spare a read)."""
@@ -128,6 +140,10 @@ class Consents(Protocol):
         ...
 
     def remember(self, user_id: str, client_id: str, scopes: tuple[str, ...]) -> None: ...
+
+    def forget(self, user_id: str, client_id: str) -> None:
+        """The user revoked the app: ask again next time."""
+        ...
 
 
 class LoginThrottle(Protocol):

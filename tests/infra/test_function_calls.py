@@ -346,6 +346,16 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
         token_id = json.loads(body)["token_id"]
         assert browser.send("GET", "/oauth/personal-access-tokens")[0] == 200
         assert browser.send("DELETE", f"/oauth/personal-access-tokens/{token_id}", None, xsrf)[0] == 204
+        status, _, body = browser.send("GET", "/oauth/tokens")  # the code flow above authorized the orders app
+        families = json.loads(body)
+        assert status == 200 and families, body
+        assert browser.send("DELETE", f"/oauth/tokens/{families[0]['id']}", None, xsrf)[0] == 204
+        made = browser.send("POST", "/oauth/clients", {"name": "mine", "redirect": "https://mine.example/cb"}, xsrf)
+        assert made[0] == 201, made
+        mine = json.loads(made[2])["id"]
+        assert browser.send("GET", "/oauth/clients")[0] == 200
+        assert browser.send("PUT", f"/oauth/clients/{mine}", {"name": "renamed"}, xsrf)[0] == 200
+        assert browser.send("DELETE", f"/oauth/clients/{mine}", None, xsrf)[0] == 204
 
     with calls.cold("metadata") as metadata:
         for path in ("/.well-known/jwks.json", "/.well-known/oauth-authorization-server"):

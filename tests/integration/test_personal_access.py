@@ -110,3 +110,73 @@ def test_scopes_lists_the_definitions(server, installed):
     _, browser = signed_in(server)
     scopes = browser.http.get(f"{server.url}/oauth/scopes").json()
     assert {"id": "orders:read", "description": "Read your orders"} in scopes
+
+
+# -- the apps I authorized, my clients ----------------------------------------------------------------------------
+
+
+def authorize_app(server, env, browser: Browser, *, first_party: bool = True):
+    from tests.conftest import make_client
+    from tests.integration.browser import query_of
+
+    redirect = "https://app.example.com/cb"
+    app = make_client(env, name="Orders <App>", grant_types=("authorization_code", "refresh_token"),
+                      redirect_uris=(redirect,), first_party=first_party)
+    answer = browser.authorize(response_type="code", client_id=app.client_id, redirect_uri=redirect, state="s",
+                               scope="orders:read")
+    code = query_of(answer.headers["Location"])["code"]
+    tokens = requests.post(f"{server.url}/oauth/token", auth=(app.client_id, app.secret), data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect}).json()
+    return app, tokens
+
+
+def test_a_user_sees_and_revokes_the_apps_they_authorized(server, env, installed):
+    _, browser = signed_in(server)
+    app, tokens = authorize_app(server, env, browser)
+    listed = browser.http.get(f"{server.url}/oauth/tokens").json()
+    assert len(listed) == 1
+    entry = listed[0]
+    assert entry["client"] == {"id": app.client_id, "name": "Orders <App>"} and entry["scopes"] == ["orders:read"]
+    without_xsrf = browser.http.delete(f"{server.url}/oauth/tokens/{entry['id']}")
+    assert without_xsrf.status_code == 403
+    gone = browser.http.delete(f"{server.url}/oauth/tokens/{entry['id']}", headers=xsrf(browser))
+    assert gone.status_code == 204
+    assert browser.http.get(f"{server.url}/oauth/tokens").json() == []
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert requests.get(f"{server.url}/api/user", headers=bearer).status_code == 401
+    refreshed = requests.post(f"{server.url}/oauth/token", auth=(app.client_id, app.secret),
+                              data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    assert refreshed.json()["error"] == "invalid_grant"
+
+
+def test_nobody_revokes_another_users_authorization(server, env, installed):
+    _, owner = signed_in(server)
+    authorize_app(server, env, owner)
+    family = owner.http.get(f"{server.url}/oauth/tokens").json()[0]["id"]
+    _, other = signed_in(server)
+    assert other.http.delete(f"{server.url}/oauth/tokens/{family}", headers=xsrf(other)).status_code == 404
+    assert len(owner.http.get(f"{server.url}/oauth/tokens").json()) == 1
+
+
+def test_a_user_manages_their_own_clients(server, installed):
+    _, browser = signed_in(server)
+    made = browser.http.post(f"{server.url}/oauth/clients", headers=xsrf(browser),
+                             json={"name": "My app", "redirect": "https://mine.example.com/cb"})
+    assert made.status_code == 201, made.text
+    client = made.json()
+    assert client["client_secret"] and client["redirect_uris"] == ["https://mine.example.com/cb"]
+    listed = browser.http.get(f"{server.url}/oauth/clients").json()
+    assert [c["id"] for c in listed] == [client["id"]] and "client_secret" not in listed[0]
+    changed = browser.http.put(f"{server.url}/oauth/clients/{client['id']}", headers=xsrf(browser),
+                               json={"name": "Renamed", "redirect_uris": ["https://mine.example.com/other"]})
+    assert changed.status_code == 200 and changed.json()["name"] == "Renamed"
+    bad = browser.http.put(f"{server.url}/oauth/clients/{client['id']}", headers=xsrf(browser),
+                           json={"redirect_uris": ["http://evil.example/cb"]})
+    assert bad.status_code == 422
+    _, other = signed_in(server)
+    assert other.http.delete(f"{server.url}/oauth/clients/{client['id']}", headers=xsrf(other)).status_code == 404
+    assert browser.http.delete(f"{server.url}/oauth/clients/{client['id']}", headers=xsrf(browser)).status_code == 204
+    assert browser.http.get(f"{server.url}/oauth/clients").json() == []
+    refused = requests.post(f"{server.url}/oauth/token", auth=(client["id"], client["client_secret"]),
+                            data={"grant_type": "client_credentials"})
+    assert refused.status_code == 401

@@ -102,6 +102,8 @@ class TokenFamily:
     revoked: bool = False
     #: (jti, exp) of the family's access tokens that may still be alive, to revoke them with the family.
     live_access: tuple[tuple[str, int], ...] = ()
+    #: The scopes the user granted: what "apps I authorized" shows.
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,15 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+from passport.core.clients import InvalidClientMetadata, new_client, validate_redirect_uri
 from passport.core.errors import OAuthError, StorageUnavailable
 from passport.core.http import NO_STORE, Request, Response, json_response
-from passport.core.models import AccessTokenRecord, Session, User
+from passport.core.models import AccessTokenRecord, Client, Session, User
 from passport.core.personal_access import NoPersonalAccessClient, PersonalAccessTokens
+from passport.ports import ClientStore, Consents, Grants
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -30,11 +33,14 @@ def _token_json(record: AccessTokenRecord) -> dict[str, Any]:
 class AccountApi:
     def __init__(
         self, *, current: Callable[[Request], tuple[Session, User] | None], scopes: dict[str, str],
-        personal: Callable[[], PersonalAccessTokens],
+        personal: Callable[[], PersonalAccessTokens], clients: ClientStore, grants: Grants, consents: Consents,
     ) -> None:
         self._current = current
         self._scopes = scopes
         self._personal = personal
+        self._clients = clients
+        self._grants = grants
+        self._consents = consents
 
     def handle(self, request: Request) -> Response:
         try:
@@ -48,6 +54,10 @@ class AccountApi:
                     return _error(403, "xsrf_token_mismatch", "Send the XSRF-TOKEN cookie's value as X-XSRF-TOKEN.")
             if request.path == "/oauth/scopes":
                 return json_response([{"id": k, "description": v} for k, v in self._scopes.items()], headers=NO_STORE)
+            if request.path.startswith("/oauth/tokens"):
+                return self._authorized_apps(request, user)
+            if request.path.startswith("/oauth/clients"):
+                return self._my_clients(request, user)
             return self._personal_tokens(request, user)
         except OAuthError as error:
             return _error(422 if error.error in ("invalid_request", "invalid_scope") else error.status,
@@ -58,6 +68,65 @@ class AccountApi:
             response = _error(503, "temporarily_unavailable", "Try again in a moment.")
             response.headers["Retry-After"] = "1"
             return response
+
+    # -- the apps the user authorized (a token family each) ---------------------------------------------------
+
+    def _authorized_apps(self, request: Request, user: User) -> Response:
+        if request.method == "DELETE":
+            family = self._grants.get_family(request.path_params.get("token_id", "")[:64])
+            if family is None or family.user_id != user.id:
+                return _error(404, "not_found", "No such authorization.")
+            self._grants.revoke_family(family.family_id, family)
+            self._consents.forget(user.id, family.client_id)  # the app must ask again
+            return Response(204, dict(NO_STORE))
+        listed = []
+        names: dict[str, str] = {}
+        for family in self._grants.families_of(user.id):
+            if family.client_id not in names:
+                client = self._clients.get(family.client_id)
+                names[family.client_id] = client.name if client and not client.revoked else ""
+            if names[family.client_id]:
+                listed.append({
+                    "id": family.family_id, "client_id": family.client_id,
+                    "client": {"id": family.client_id, "name": names[family.client_id]},
+                    "scopes": list(family.scopes), "created_at": family.auth_time, "expires_at": family.expires_at,
+                })
+        return json_response(listed, headers=NO_STORE)
+
+    # -- the clients the user made ------------------------------------------------------------------------------
+
+    def _my_clients(self, request: Request, user: User) -> Response:
+        client_id = request.path_params.get("client_id", "")
+        if request.method == "GET":
+            return json_response([_client_json(c) for c in self._clients.owned_by(user.id) if not c.revoked],
+                                 headers=NO_STORE)
+        if request.method == "POST":
+            body = _body(request)
+            try:
+                made = new_client(
+                    name=str(body.get("name") or ""), grant_types=("authorization_code", "refresh_token"),
+                    redirect_uris=_uris(body), public=body.get("confidential") is False, user_id=user.id,
+                    defined_scopes=self._scopes,
+                )
+            except InvalidClientMetadata as error:
+                return _error(422, "invalid_client_metadata", str(error))
+            self._clients.create(made.client)
+            return json_response({**_client_json(made.client), "client_secret": made.secret}, 201, NO_STORE)
+        current = self._clients.get(client_id[:128]) if client_id else None
+        if current is None or current.user_id != user.id or current.revoked:
+            return _error(404, "not_found", "No such client.")
+        if request.method == "DELETE":
+            self._clients.revoke(client_id)
+            return Response(204, dict(NO_STORE))
+        body = _body(request)
+        try:
+            uris = tuple(validate_redirect_uri(u) for u in _uris(body)) or current.redirect_uris
+        except InvalidClientMetadata as error:
+            return _error(422, "invalid_redirect_uri", str(error))
+        name = str(body.get("name") or current.name).strip()[:255]
+        if not self._clients.update(client_id, user.id, name=name, redirect_uris=uris):
+            return _error(404, "not_found", "No such client.")
+        return json_response(_client_json(replace(current, name=name, redirect_uris=uris)), headers=NO_STORE)
 
     def _personal_tokens(self, request: Request, user: User) -> Response:
         tokens = self._personal()
@@ -79,6 +148,22 @@ class AccountApi:
         }, 201, NO_STORE)
 
 
+def _client_json(client: Client) -> dict[str, Any]:
+    return {"id": client.client_id, "client_id": client.client_id, "name": client.name,
+            "redirect_uris": list(client.redirect_uris), "public": client.public, "revoked": client.revoked,
+            "created_at": client.created_at}
+
+
+def _uris(body: dict[str, Any]) -> tuple[str, ...]:
+    """Passport's ``redirect`` (comma-separated) or a ``redirect_uris`` list."""
+    value = body.get("redirect_uris", body.get("redirect", []))
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise OAuthError("invalid_request", "redirect_uris must be a list of URIs.")
+    return tuple(value)
+
+
 def _body(request: Request) -> dict[str, Any]:
     """JSON (as Passport's Vue components send) or a form."""
     if request.media_type == "application/json":
@@ -90,4 +175,8 @@ def _body(request: Request) -> dict[str, Any]:
             raise OAuthError("invalid_request", "The body must be a JSON object.")
         return body
     form = request.form()
-    return {"name": (form.get("name") or [""])[0], "scopes": form.get("scopes[]") or form.get("scopes") or []}
+    body: dict[str, Any] = {k: v[0] for k, v in form.items() if v and not k.endswith("[]")}
+    body["scopes"] = form.get("scopes[]") or form.get("scopes") or []
+    if "redirect_uris[]" in form:
+        body["redirect_uris"] = form["redirect_uris[]"]
+    return body

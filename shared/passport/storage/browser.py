@@ -59,6 +59,11 @@ class DynamoConsents:
             ).save()
 
 
+    def forget(self, user_id: str, client_id: str) -> None:
+        with storage_call():
+            ConsentModel(consent_key(user_id, client_id)).delete()
+
+
 class DynamoLoginThrottle:
     """Failed attempts per key: after the key's free failures each further one doubles the wait (15 s, 30 s,
     60 s ... up to ``lock_seconds``, the lock). An account gets 5 free failures; an address 20, since many

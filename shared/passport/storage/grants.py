@@ -21,6 +21,7 @@ from passport.storage.models import (
     RefreshTokenModel,
     TokenModel,
     access_key,
+    app_owner,
     code_key,
     family_key,
     refresh_key,
@@ -35,6 +36,9 @@ def _family_item(family: TokenFamily) -> FamilyModel:
     return FamilyModel(
         family_key(family.family_id), ttl=family.expires_at, client_id=family.client_id, user_id=family.user_id,
         auth_time=family.auth_time, revoked=family.revoked, live_access=[f"{j}:{e}" for j, e in family.live_access],
+        scopes=list(family.scopes),
+        # Listed among the apps the user authorized (the owner index), newest last.
+        owner=app_owner(family.user_id) if family.user_id else None, issued_at=family.auth_time,
     )
 
 
@@ -46,6 +50,7 @@ def _family(item: FamilyModel) -> TokenFamily:
     return TokenFamily(
         family_id=item.pk.removeprefix("family#"), client_id=item.client_id, user_id=item.user_id,
         auth_time=int(item.auth_time), expires_at=int(item.ttl), revoked=bool(item.revoked), live_access=tuple(live),
+        scopes=tuple(item.scopes or ()),
     )
 
 
@@ -165,16 +170,28 @@ class DynamoGrants:
         except ConditionFailed:
             raise RefreshRejected() from None
 
+    def get_family(self, family_id: str) -> TokenFamily | None:
+        with storage_call():
+            try:
+                return _family(FamilyModel.get(family_key(family_id), consistent_read=True))
+            except DoesNotExist:
+                return None
+
+    def families_of(self, user_id: str) -> list[TokenFamily]:
+        """The live authorizations a user gave apps."""
+        now = int(time.time())
+        with storage_call():
+            items = list(FamilyModel.owner_index.query(app_owner(user_id)))
+        return [f for f in map(_family, items) if not f.revoked and f.expires_at > now]
+
     def revoke_family(self, family_id: str, known: TokenFamily | None = None) -> None:
         """Mark the family revoked (so none of its refresh tokens rotates again) and, in the same transaction,
         its access tokens that may still be alive (so the guard refuses them). ``known``: the family as just
         read, to spare a read."""
         if known is None:
-            with storage_call():
-                try:
-                    known = _family(FamilyModel.get(family_key(family_id), consistent_read=True))
-                except DoesNotExist:
-                    return
+            known = self.get_family(family_id)
+            if known is None:
+                return
         now = int(time.time())
         live = [jti for jti, exp in known.live_access if exp > now]
         first, rest = live[: _TRANSACTION_LIMIT - 1], live[_TRANSACTION_LIMIT - 1:]

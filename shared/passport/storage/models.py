@@ -37,9 +37,22 @@ class _Base(Model):
         return table
 
 
+class UserClientsIndex(GlobalSecondaryIndex):
+    """The clients a user made (Passport's "my clients"). Sparse: clients without an owner are not in it."""
+
+    class Meta:
+        index_name = "user-index"
+        projection = AllProjection()
+
+    user_id = UnicodeAttribute(hash_key=True)
+    created_at = NumberAttribute(range_key=True)
+
+
 class ClientModel(_Base):
     class Meta(_Base.Meta):
         table_name = "passport-clients"
+
+    user_index = UserClientsIndex()
 
     client_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
@@ -147,6 +160,7 @@ class FamilyModel(TokenModel):
     auth_time = NumberAttribute()
     revoked = BooleanAttribute(default=False)
     live_access = ListAttribute(of=UnicodeAttribute, default=list)
+    scopes = ListAttribute(of=UnicodeAttribute, default=list)
 
 
 class SessionModel(TokenModel):
@@ -265,3 +279,8 @@ def user_code_key(user_code: str) -> str:
 
 def pat_owner(user_id: str) -> str:
     return f"pat#{user_id}"
+
+
+def app_owner(user_id: str) -> str:
+    """The owner index key of the authorizations a user gave apps."""
+    return f"app#{user_id}"

@@ -55,6 +55,24 @@ class DynamoClientStore:
             clients = [_client(item) for item in ClientModel.scan()]
         return iter(sorted(clients, key=lambda c: (c.created_at, c.client_id)))
 
+    def owned_by(self, user_id: str) -> list[Client]:
+        with storage_call():
+            return [_client(item) for item in ClientModel.user_index.query(user_id)]
+
+    def update(self, client_id: str, owner: str, *, name: str, redirect_uris: tuple[str, ...]) -> bool:
+        """Change the owner's own live client; False when it is not theirs, revoked or gone."""
+        try:
+            with storage_call():
+                ClientModel(client_id).update(
+                    actions=[ClientModel.name.set(name), ClientModel.redirect_uris.set(list(redirect_uris)),
+                             ClientModel.updated_at.set(_now())],
+                    condition=ClientModel.client_id.exists() & (ClientModel.user_id == owner)
+                    & (ClientModel.revoked == False),  # noqa: E712 (a DynamoDB condition)
+                )
+        except ConditionFailed:
+            return False
+        return True
+
     def revoke(self, client_id: str) -> bool:
         try:
             with storage_call():

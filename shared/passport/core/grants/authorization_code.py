@@ -54,7 +54,7 @@ class AuthorizationCodeGrant:
 
         family = TokenFamily(
             family_id=secrets.token_hex(16), client_id=client.client_id, user_id=code.user_id,
-            auth_time=code.auth_time, expires_at=now + self._refresh.lifetime,
+            auth_time=code.auth_time, expires_at=now + self._refresh.lifetime, scopes=code.scopes,
         )
         access = self._issuer.mint(
             client_id=client.client_id, scopes=code.scopes, grant_type=self.GRANT_TYPE, user_id=code.user_id

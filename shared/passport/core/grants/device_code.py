@@ -55,7 +55,7 @@ class DeviceCodeGrant:
         family = TokenFamily(
             family_id=secrets.token_hex(16), client_id=client.client_id, user_id=device.user_id,
             auth_time=device.auth_time, expires_at=now + self._refresh.lifetime,
-            live_access=((access.record.jti, access.record.expires_at),),
+            live_access=((access.record.jti, access.record.expires_at),), scopes=device.scopes,
         )
         refresh_token, refresh = (None, None)
         if self._refresh.allowed(client):

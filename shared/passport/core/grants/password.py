@@ -55,6 +55,7 @@ class PasswordGrant:
         family = TokenFamily(
             family_id=secrets.token_hex(16), client_id=client.client_id, user_id=user.id, auth_time=now,
             expires_at=now + self._refresh.lifetime, live_access=((access.record.jti, access.record.expires_at),),
+            scopes=scopes,
         )
         refresh_token, refresh = (None, None)
         if self._refresh.allowed(client):
