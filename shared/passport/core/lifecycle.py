@@ -14,6 +14,7 @@ from typing import Any
 
 import jwt
 
+from passport.core.audit import audit
 from passport.core.client_auth import authenticate_client, extract_credentials
 from passport.core.errors import OAuthError, invalid_client, unauthorized_client
 from passport.core.hashing import hash_secret
@@ -71,6 +72,7 @@ class TokenLifecycle:
                     if claims["client_id"] != client.client_id:
                         raise unauthorized_client("The token was not issued to this client.")
                     self._access.revoke(claims["jti"])
+                    audit("token_revoked", client_id=client.client_id, jti=claims["jti"], token_type="access_token")
                     return Response(200, dict(NO_STORE))
             family_id, dot, _ = token.partition(".")
             if dot and not looks_like_jwt:
@@ -79,6 +81,8 @@ class TokenLifecycle:
                     if refresh.client_id != client.client_id:
                         raise unauthorized_client("The token was not issued to this client.")
                     self._grants.revoke_family(family_id, family)
+                    audit("token_revoked", client_id=client.client_id, family_id=family_id,
+                          token_type="refresh_token")
             # 2.2: "invalid tokens do not cause an error response": unknown tokens get 200 too.
             return Response(200, dict(NO_STORE))
         except OAuthError as error:

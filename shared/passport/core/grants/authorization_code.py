@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
 
+from passport.core.audit import audit
 from passport.core.errors import invalid_grant, invalid_request
 from passport.core.grants.base import token_response
 from passport.core.grants.refresh_token import RefreshTokens
@@ -39,6 +40,8 @@ class AuthorizationCodeGrant:
             # 4.1.2: "If an authorization code is used more than once, the authorization server MUST deny the
             # request and SHOULD revoke (when possible) all tokens previously issued based on that code."
             if code.family_id:
+                audit("code_replay", client_id=client.client_id, family_id=code.family_id,
+                      reason="a spent authorization code was presented again: its tokens are revoked")
                 self._grants.revoke_family(code.family_id)
             raise invalid_grant("The authorization code was already used; the tokens it gave are revoked.")
         if code.client_id != client.client_id:

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from passport.core.audit import audit
 from passport.core.errors import invalid_grant, invalid_scope
 from passport.core.grants.base import token_response
 from passport.core.hashing import hash_secret
@@ -61,6 +62,8 @@ class RefreshTokenGrant:
         if old.client_id != client.client_id:
             raise invalid_grant("The refresh token was issued to another client.")
         if old.rotated:
+            audit("refresh_reuse", client_id=client.client_id, family_id=family.family_id,
+                  reason="a rotated refresh token was presented again: the family is revoked")
             self._grants.revoke_family(family.family_id)
             raise invalid_grant(REUSED)
         scopes = old.scopes
