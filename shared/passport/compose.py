@@ -153,7 +153,8 @@ def account_api() -> AccountApi:
 
     return AccountApi(current=browser_endpoints().current, scopes=dict(settings().scopes),
                       personal=personal_access_tokens, clients=DynamoClientStore(), grants=DynamoGrants(),
-                      consents=DynamoConsents())
+                      consents=DynamoConsents(), app_name=settings().app_name,
+                      base_path=browser_endpoints().ctx.base_path)
 
 
 def user_provider(s: Settings) -> UserProvider:

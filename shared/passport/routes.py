@@ -43,6 +43,8 @@ def route_table(settings: Settings) -> tuple[Route, ...]:
         Route("POST", "/login", "authorize", "Sign in"),
         Route("POST", "/logout", "authorize", "Sign out (ends the server-side session)"),
         Route("GET", "/oauth/scopes", "account", "The defined scopes (signed-in user's JSON API)"),
+        Route("GET", "/account", "account", "My account: authorized apps, personal access tokens, my clients"),
+        Route("POST", "/account", "account", "An action on the account page"),
         Route("GET", "/oauth/tokens", "account", "The apps I authorized"),
         Route("DELETE", "/oauth/tokens/{token_id}", "account", "Revoke an app I authorized"),
         Route("GET", "/oauth/clients", "account", "My clients"),

@@ -323,3 +323,36 @@ def test_a_user_types_a_device_code_in_the_browser_and_the_device_gets_tokens(se
     assert tokens.status_code == 200, tokens.text
     me = requests.get(f"{server.url}/api/user", headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
     assert me.json()["id"] == user.id
+
+
+# -- /account: the apps a user authorized, revoked from the page ---------------------------------------------------
+
+
+def test_a_user_revokes_an_app_on_the_account_page_and_its_token_stops_working(server, env, user, open_tab, callback):
+    first_party = make_client(env, name="Orders App", grant_types=("authorization_code", "refresh_token"),
+                              redirect_uris=(callback.url,), first_party=True)
+    verifier, challenge = pkce_pair()
+    tab = open_tab()
+    page = tab.page
+    page.goto(authorize_url(server, first_party, callback, "st", challenge))
+    page.wait_for_url(f"{server.url}/login?**")
+    page.fill('input[name="email"]', user.email)
+    page.fill('input[name="password"]', PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    code = landed(page, callback)["code"]  # first-party: no consent page
+    tokens = requests.post(f"{server.url}/oauth/token", auth=(first_party.client_id, first_party.secret), data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": callback.url, "code_verifier": verifier,
+    }).json()
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert requests.get(f"{server.url}/api/user", headers=bearer).status_code == 200
+
+    page.goto(f"{server.url}/account")
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+    expect(page.get_by_text("Orders App").first).to_be_visible()
+    screenshot(page, "account.png")
+    page.get_by_role("button", name="Revoke Orders App").click()
+    page.wait_for_url(f"{server.url}/account")
+    expect(page.get_by_text("No app has access to your account.")).to_be_visible()
+    assert requests.get(f"{server.url}/api/user", headers=bearer).status_code == 401
+    assert not tab.console_errors
+    assert_stayed_on_loopback(tab)

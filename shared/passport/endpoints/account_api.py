@@ -10,10 +10,11 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote
 
 from passport.core.clients import InvalidClientMetadata, new_client, validate_redirect_uri
 from passport.core.errors import OAuthError, StorageUnavailable
-from passport.core.http import NO_STORE, Request, Response, json_response
+from passport.core.http import NO_STORE, Headers, Request, Response, json_response
 from passport.core.models import AccessTokenRecord, Client, Session, User
 from passport.core.personal_access import NoPersonalAccessClient, PersonalAccessTokens
 from passport.ports import ClientStore, Consents, Grants
@@ -34,6 +35,7 @@ class AccountApi:
     def __init__(
         self, *, current: Callable[[Request], tuple[Session, User] | None], scopes: dict[str, str],
         personal: Callable[[], PersonalAccessTokens], clients: ClientStore, grants: Grants, consents: Consents,
+        app_name: str = "lambda-passport", base_path: str = "",
     ) -> None:
         self._current = current
         self._scopes = scopes
@@ -41,8 +43,12 @@ class AccountApi:
         self._clients = clients
         self._grants = grants
         self._consents = consents
+        self._app_name = app_name
+        self._base_path = base_path
 
     def handle(self, request: Request) -> Response:
+        if request.path == "/account":
+            return self._page(request)
         try:
             signed_in = self._current(request)
             if signed_in is None:
@@ -68,6 +74,82 @@ class AccountApi:
             response = _error(503, "temporarily_unavailable", "Try again in a moment.")
             response.headers["Retry-After"] = "1"
             return response
+
+    # -- /account: the HTML page over this API (no script: forms, each with the session's CSRF token) ------------
+
+    def _page(self, request: Request) -> Response:
+        from passport.web.render import error_page, page
+
+        try:
+            signed_in = self._current(request)
+            if signed_in is None:
+                return Response(303, {"Location": self._url("/login?next=" + quote(self._url("/account"), safe="")),
+                                      "Cache-Control": "no-store"})
+            session, user = signed_in
+            shown: dict[str, str] = {}
+            if request.method == "POST":
+                form = request.form()
+                if not hmac.compare_digest(((form.get("_token") or [""])[0]).encode(), session.csrf.encode()):
+                    return error_page("Request refused", "The form expired. Please try again.", 403)
+                answer = self._page_action(form, user)
+                if answer.status >= 400:
+                    return error_page("Could not do that", json.loads(answer.body).get("error_description", ""),
+                                      answer.status)
+                if answer.status != 201:
+                    return Response(303, {"Location": self._url("/account"), "Cache-Control": "no-store"})
+                made = json.loads(answer.body)
+                shown = ({"label": "Your new personal access token", "value": made["access_token"]}
+                         if "access_token" in made else
+                         {"label": f"The secret of {made['name']}", "value": made.get("client_secret") or ""})
+
+            def listed(handler: Callable[[Request, User], Response], path: str) -> list[dict[str, Any]]:
+                return json.loads(handler(Request("GET", path), user).body)
+
+            return page(
+                "account.html", app_name=self._app_name, user_name=user.name, user_email=user.email,
+                csrf=session.csrf, action=self._url("/account"), logout_action=self._url("/logout"),
+                apps=listed(self._authorized_apps, "/oauth/tokens"),
+                tokens=listed(self._personal_tokens, "/oauth/personal-access-tokens"),
+                clients=listed(self._my_clients, "/oauth/clients"),
+                scopes=[{"name": k, "description": v} for k, v in self._scopes.items()], shown=shown,
+            )
+        except OAuthError as error:
+            return error_page("Invalid request", error.description, 400)
+        except NoPersonalAccessClient as error:
+            return error_page("Not set up", str(error), 500)
+        except StorageUnavailable:
+            response = error_page("Temporarily unavailable", "Please try again in a moment.", 503)
+            response.headers["Retry-After"] = "1"
+            return response
+
+    def _page_action(self, form: dict[str, list[str]], user: User) -> Response:
+        """A form's action, carried out by the JSON API's own handler."""
+        action = (form.get("action") or [""])[0]
+        target = (form.get("id") or [""])[0]
+        body = json.dumps({
+            "name": (form.get("name") or [""])[0], "scopes": form.get("scopes") or [],
+            "redirect": (form.get("redirect") or [""])[0],
+        }).encode()
+        json_headers = Headers({"content-type": "application/json"})
+        if action == "revoke_app":
+            return self._authorized_apps(Request("DELETE", "/oauth/tokens", path_params={"token_id": target}), user)
+        if action == "revoke_token":
+            return self._personal_tokens(
+                Request("DELETE", "/oauth/personal-access-tokens", path_params={"token_id": target}), user)
+        if action == "create_token":
+            return self._personal_tokens(Request("POST", "/oauth/personal-access-tokens", json_headers, body=body),
+                                         user)
+        if action == "create_client":
+            return self._my_clients(Request("POST", "/oauth/clients", json_headers, body=body), user)
+        if action == "delete_client":
+            return self._my_clients(Request("DELETE", "/oauth/clients", path_params={"client_id": target}), user)
+        if action == "update_client":
+            return self._my_clients(
+                Request("PUT", "/oauth/clients", json_headers, body=body, path_params={"client_id": target}), user)
+        return _error(400, "invalid_request", "Unknown action.")
+
+    def _url(self, path: str) -> str:
+        return self._base_path + path
 
     # -- the apps the user authorized (a token family each) ---------------------------------------------------
 
