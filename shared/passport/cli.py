@@ -202,13 +202,46 @@ def cmd_scopes(args: argparse.Namespace, settings: Settings, out: Output) -> Non
     out.emit(payload, "\n".join(f"{n.ljust(width)}  {t}" for n, t in settings.scopes.items()) or "No scopes defined.")
 
 
+def cmd_purge(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    """Thin: the work is passport.storage.purge. Progress on stderr (only on a TTY), then a summary line."""
+    import time
+
+    from passport.storage import models
+    from passport.storage.connection import dynamodb_client
+    from passport.storage.purge import PurgeProgress, purge
+
+    if args.hours < 0:
+        raise CommandError("--hours must not be negative")
+    both = not (args.revoked or args.expired)
+    tty = sys.stderr.isatty()
+
+    def show(progress: PurgeProgress) -> None:
+        if tty:
+            print(f"\rscanned {progress.scanned:,} items, purged {progress.purged:,}", end="", file=sys.stderr,
+                  flush=True)
+
+    tokens = models.TokenModel.Meta
+    counts = purge(
+        dynamodb_client(getattr(tokens, "region", None)), tokens.table_name, now=time.time(), window=args.hours * 3600,
+        revoked=both or args.revoked, expired=both or args.expired,
+        checkpoint=settings.data_path / "purge.checkpoint.json", restart=args.restart, progress=show,
+    )
+    if tty:
+        print(file=sys.stderr)
+    line = (f"scanned {counts.scanned:,} items, purged {counts.purged:,} "
+            f"({counts.revoked:,} revoked, {counts.expired:,} expired)")
+    if args.json:
+        out.note(line)  # stderr: stdout stays one JSON document
+    out.emit(counts.summary(), line)
+
+
 # -- parser ------------------------------------------------------------------------------------------------
 
 Command = Callable[[argparse.Namespace, Settings, Output], None]
 #: Commands that need the store (the rest need only settings, or run their own).
 NEEDS_STORE = {
     cmd_install, cmd_client_create, cmd_client_list, cmd_client_show, cmd_client_revoke, cmd_user_create,
-    cmd_token_create,
+    cmd_token_create, cmd_purge,
 }
 
 
@@ -278,6 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("--name", required=True)
     token_create.add_argument("--scope", action="append", metavar="SCOPE")
     token_create.set_defaults(func=cmd_token_create)
+
+    purge = commands.add_parser("purge", parents=[common], help="delete revoked and expired tokens")
+    purge.add_argument("--revoked", action="store_true", help="only revoked tokens")
+    purge.add_argument("--expired", action="store_true", help="only expired tokens")
+    purge.add_argument("--hours", type=float, default=168, help="keep what ended within this many hours")
+    purge.add_argument("--restart", action="store_true", help="ignore the checkpoint of an interrupted purge")
+    purge.set_defaults(func=cmd_purge)
 
     scopes = commands.add_parser("scopes", parents=[common], help="list the defined scopes")
     scopes.set_defaults(func=cmd_scopes)
