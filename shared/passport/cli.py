@@ -159,6 +159,18 @@ def cmd_client_revoke(args: argparse.Namespace, settings: Settings, out: Output)
     out.emit(client_json(client), f"Client {client.client_id} revoked: its tokens stop working at the guard.")
 
 
+def cmd_client_rotate_secret(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    from passport.core.hashing import hash_secret, new_secret
+
+    client = _get_client(args.client_id)
+    if client.public:
+        raise CommandError("a public client has no secret")
+    secret = new_secret()
+    if not _client_store().set_secret(client.client_id, hash_secret(secret)):
+        raise CommandError(f"the client {client.client_id} is revoked or gone")
+    out.emit(client_json(client, secret), f"New secret for {client.client_id} (shown once): {secret}")
+
+
 def cmd_user_create(args: argparse.Namespace, settings: Settings, out: Output) -> None:
     from passport.core.users import EmailTaken, create_user
     from passport.storage.repositories import DynamoUserStore
@@ -240,7 +252,8 @@ def cmd_purge(args: argparse.Namespace, settings: Settings, out: Output) -> None
 Command = Callable[[argparse.Namespace, Settings, Output], None]
 #: Commands that need the store (the rest need only settings, or run their own).
 NEEDS_STORE = {
-    cmd_install, cmd_client_create, cmd_client_list, cmd_client_show, cmd_client_revoke, cmd_user_create,
+    cmd_install, cmd_client_create, cmd_client_list, cmd_client_show, cmd_client_revoke, cmd_client_rotate_secret,
+    cmd_user_create,
     cmd_token_create, cmd_purge,
 }
 
@@ -291,7 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     client_list = client_commands.add_parser("list", parents=[common], help="list clients")
     client_list.set_defaults(func=cmd_client_list)
     for name, func, text in (("show", cmd_client_show, "show a client"),
-                             ("revoke", cmd_client_revoke, "revoke a client and so all its tokens")):
+                             ("revoke", cmd_client_revoke, "revoke a client and so all its tokens"),
+                             ("rotate-secret", cmd_client_rotate_secret, "a new secret (the old one stops working)")):
         sub = client_commands.add_parser(name, parents=[common], help=text)
         sub.add_argument("client_id")
         sub.set_defaults(func=func)

@@ -44,6 +44,10 @@ class ClientStore(Protocol):
 
     def update(self, client_id: str, owner: str, *, name: str, redirect_uris: tuple[str, ...]) -> bool: ...
 
+    def set_secret(self, client_id: str, secret_hash: str, owner: str | None = None) -> bool:
+        """Replace a confidential client's secret (the hash of it)."""
+        ...
+
 
 class UserStore(Protocol):
     def get(self, user_id: str) -> User | None: ...

@@ -51,6 +51,7 @@ def route_table(settings: Settings) -> tuple[Route, ...]:
         Route("POST", "/oauth/clients", "account", "Create a client (its secret shown once)"),
         Route("PUT", "/oauth/clients/{client_id}", "account", "Change my client's name or redirect URIs"),
         Route("DELETE", "/oauth/clients/{client_id}", "account", "Delete (revoke) my client"),
+        Route("POST", "/oauth/clients/{client_id}/secret", "account", "A new secret for my client (shown once)"),
         Route("GET", "/oauth/personal-access-tokens", "account", "My personal access tokens"),
         Route("POST", "/oauth/personal-access-tokens", "account", "Create a personal access token (shown once)"),
         Route("DELETE", "/oauth/personal-access-tokens/{token_id}", "account", "Revoke a personal access token"),

@@ -189,3 +189,9 @@ def test_client_create_shortcuts_set_the_grants(fresh_folder: Path):
         assert client["grant_types"] == grants
     device = json.loads(cli(fresh_folder, "client", "list", "--json").stdout)
     assert any(c["public"] and "client_secret" not in c for c in device)
+    confidential = next(c for c in device if not c["public"])
+    rotated = cli(fresh_folder, "client", "rotate-secret", confidential["client_id"], "--json")
+    assert rotated.returncode == 0 and json.loads(rotated.stdout)["client_secret"]
+    public = next(c for c in device if c["public"])
+    refused = cli(fresh_folder, "client", "rotate-secret", public["client_id"])
+    assert refused.returncode == 1 and "public" in refused.stderr

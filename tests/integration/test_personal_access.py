@@ -180,3 +180,24 @@ def test_a_user_manages_their_own_clients(server, installed):
     refused = requests.post(f"{server.url}/oauth/token", auth=(client["id"], client["client_secret"]),
                             data={"grant_type": "client_credentials"})
     assert refused.status_code == 401
+
+
+def test_a_user_rotates_their_clients_secret_and_the_old_one_stops_working(server, installed):
+    _, browser = signed_in(server)
+    client = browser.http.post(f"{server.url}/oauth/clients", headers=xsrf(browser),
+                               json={"name": "Rotating", "redirect": "https://mine.example.com/cb"}).json()
+    old = client["client_secret"]
+    rotated = browser.http.post(f"{server.url}/oauth/clients/{client['id']}/secret", headers=xsrf(browser))
+    assert rotated.status_code == 201 and rotated.json()["client_secret"] not in (None, old)
+    assert browser.http.post(f"{server.url}/oauth/clients/{client['id']}/secret").status_code == 403  # no XSRF
+    _, other = signed_in(server)
+    assert other.http.post(f"{server.url}/oauth/clients/{client['id']}/secret",
+                           headers=xsrf(other)).status_code == 404
+
+    def authenticates(secret: str) -> int:
+        # The client is an authorization-code client: a wrong secret is 401, a right one reaches the grant (400).
+        return requests.post(f"{server.url}/oauth/token", auth=(client["id"], secret),
+                             data={"grant_type": "authorization_code", "code": "x"}).status_code
+
+    assert authenticates(old) == 401
+    assert authenticates(rotated.json()["client_secret"]) == 400

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from passport.core.clients import InvalidClientMetadata, new_client, validate_redirect_uri
 from passport.core.errors import OAuthError, StorageUnavailable
+from passport.core.hashing import hash_secret, new_secret
 from passport.core.http import NO_STORE, Headers, Request, Response, json_response
 from passport.core.models import AccessTokenRecord, Client, Session, User
 from passport.core.personal_access import NoPersonalAccessClient, PersonalAccessTokens
@@ -143,6 +144,9 @@ class AccountApi:
             return self._my_clients(Request("POST", "/oauth/clients", json_headers, body=body), user)
         if action == "delete_client":
             return self._my_clients(Request("DELETE", "/oauth/clients", path_params={"client_id": target}), user)
+        if action == "rotate_secret":
+            return self._my_clients(
+                Request("POST", "/oauth/clients/secret", path_params={"client_id": target}), user)
         if action == "update_client":
             return self._my_clients(
                 Request("PUT", "/oauth/clients", json_headers, body=body, path_params={"client_id": target}), user)
@@ -182,7 +186,7 @@ class AccountApi:
         if request.method == "GET":
             return json_response([_client_json(c) for c in self._clients.owned_by(user.id) if not c.revoked],
                                  headers=NO_STORE)
-        if request.method == "POST":
+        if request.method == "POST" and not client_id:
             body = _body(request)
             try:
                 made = new_client(
@@ -200,6 +204,13 @@ class AccountApi:
         if request.method == "DELETE":
             self._clients.revoke(client_id)
             return Response(204, dict(NO_STORE))
+        if request.path.endswith("/secret"):
+            if current.public:
+                return _error(422, "invalid_request", "A public client has no secret.")
+            secret = new_secret()
+            if not self._clients.set_secret(client_id, hash_secret(secret), owner=user.id):
+                return _error(404, "not_found", "No such client.")
+            return json_response({**_client_json(current), "client_secret": secret}, 201, NO_STORE)
         body = _body(request)
         try:
             uris = tuple(validate_redirect_uri(u) for u in _uris(body)) or current.redirect_uris

@@ -73,6 +73,23 @@ class DynamoClientStore:
             return False
         return True
 
+    def set_secret(self, client_id: str, secret_hash: str, owner: str | None = None) -> bool:
+        """Replace a live confidential client's secret (only its owner's, when ``owner`` is given); False when
+        there is no such client. The old secret stops working at once."""
+        condition = ClientModel.client_id.exists() & (ClientModel.revoked == False)  # noqa: E712
+        condition &= ClientModel.secret_hash.exists()
+        if owner is not None:
+            condition &= ClientModel.user_id == owner
+        try:
+            with storage_call():
+                ClientModel(client_id).update(
+                    actions=[ClientModel.secret_hash.set(secret_hash), ClientModel.updated_at.set(_now())],
+                    condition=condition,
+                )
+        except ConditionFailed:
+            return False
+        return True
+
     def revoke(self, client_id: str) -> bool:
         try:
             with storage_call():
