@@ -33,6 +33,7 @@ def route_table(settings: Settings) -> tuple[Route, ...]:
         Route("GET", "/.well-known/oauth-authorization-server", "metadata",
               "Authorization server metadata (RFC 8414)"),
         Route("GET", "/.well-known/jwks.json", "metadata", "The public signing keys (JWKS)"),
+        Route("GET", "/openapi.json", "metadata", "This HTTP interface as an OpenAPI 3.1 document"),
         Route("POST", "/oauth/token", "token", "Token endpoint (RFC 6749 3.2)"),
         Route("POST", "/oauth/revoke", "revoke", "Token revocation (RFC 7009)"),
         Route("POST", "/oauth/introspect", "introspect", "Token introspection (RFC 7662)"),

@@ -15,6 +15,10 @@ def handle(request: Request) -> Response:
     s = settings()
     if request.path == "/.well-known/jwks.json":
         return json_response(KEYS.get(s).jwks(), headers=_CACHE)
+    if request.path == "/openapi.json":
+        from passport.openapi import openapi_document
+
+        return json_response(openapi_document(s), headers=_CACHE)
     metadata = authorization_server_metadata(
         issuer=s.issuer_url, scopes=s.scopes, grant_types=advertised_grant_types(s)
     )
