@@ -47,7 +47,14 @@ def bearer_token(value: str | None) -> str | None:
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
-    for key, value in (headers or {}).items():
+    """A header by its lower-case name. REST events keep the client's spelling, HTTP API events lower-case
+    it: the two usual spellings are tried before a scan."""
+    if not headers:
+        return None
+    value = headers.get(name) or headers.get(name.title())
+    if value is not None:
+        return value
+    for key, value in headers.items():
         if key.lower() == name:
             return value
     return None
@@ -89,22 +96,32 @@ def _route_arn(prefix: str, method: str, path: str) -> str:
     return f"{prefix}/{'*' if method == 'ANY' else method}/{'/'.join(segments)}"
 
 
-def policy(principal: Principal, guard: Guard, call: AuthorizerCall) -> dict[str, Any]:
+def policy_document(prefix: str, denied_routes: tuple[str, ...]) -> dict[str, Any]:
     """One policy valid for every route of the API, so API Gateway's authorizer cache (keyed by token) can
     reuse it anywhere: allow the whole stage, then explicitly deny each route whose rule the token fails
     (an explicit Deny always wins in IAM evaluation)."""
-    prefix = _arn_prefix(call.arn)
-    denied = [_route_arn(prefix, *key.split(" ", 1)) for key in guard.denied_routes(principal)]
+    denied = [_route_arn(prefix, *key.split(" ", 1)) for key in denied_routes]
     statements: list[dict[str, Any]] = [
         {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [f"{prefix}/*"]}
     ]
     if denied:
         statements.append({"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": denied})
-    return {
-        "principalId": principal.sub,
-        "policyDocument": {"Version": "2012-10-17", "Statement": statements},
-        "context": principal.context(),
-    }
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+#: Policy documents by (stage ARN, denied routes): one API and a few scope sets give the same few documents.
+_POLICIES: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+_POLICY_MEMO_SIZE = 256
+
+
+def policy(principal: Principal, guard: Guard, call: AuthorizerCall) -> dict[str, Any]:
+    key = (_arn_prefix(call.arn), guard.denied_routes(principal))
+    document = _POLICIES.get(key)
+    if document is None:
+        if len(_POLICIES) >= _POLICY_MEMO_SIZE:
+            _POLICIES.clear()
+        document = _POLICIES[key] = policy_document(*key)
+    return {"principalId": principal.sub, "policyDocument": document, "context": principal.context()}
 
 
 def authorize(event: Mapping[str, Any], guard: Guard) -> dict[str, Any]:

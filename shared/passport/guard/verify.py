@@ -18,16 +18,17 @@ _REQUIRED = ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"]
 #: but at most this often, so a stream of made-up kids cannot turn into a stream of key reads.
 RELOAD_INTERVAL_SECONDS = 10.0
 _TYPES = {"at+jwt", "application/at+jwt"}
+#: Every token signed with one key has the same header segment, so its parse is remembered (boundedly).
+_HEADER_MEMO_SIZE = 64
 
 
 class InvalidToken(Exception):
     """The token cannot be accepted; the message says why (for logs, never for the caller)."""
 
 
-def _header(token: str) -> dict[str, Any]:
+def _header(segment: str) -> dict[str, Any]:
     """The JOSE header, read only to choose the key: ``jwt.decode`` validates it fully afterwards. (PyJWT's
     ``get_unverified_header`` scans the whole token character by character, as much work again as a decode.)"""
-    segment = token.partition(".")[0]
     try:
         header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
     except (ValueError, TypeError):
@@ -54,9 +55,10 @@ class TokenVerifier:
         self._leeway = leeway
         self._options = {"require": _REQUIRED}
         self._last_reload = -RELOAD_INTERVAL_SECONDS
+        self._headers: dict[str, dict[str, Any]] = {}
 
     def verify(self, token: str) -> dict[str, Any]:
-        header = _header(token)
+        header = self._header(token.partition(".")[0])
         # RFC 9068 4: "verify that the typ header value is at+jwt or application/at+jwt and reject tokens
         # carrying any other value"
         typ = header.get("typ")
@@ -78,6 +80,15 @@ class TokenVerifier:
         if not isinstance(claims.get("jti"), str):
             raise InvalidToken("jti must be a string")
         return claims
+
+    def _header(self, segment: str) -> dict[str, Any]:
+        header = self._headers.get(segment)
+        if header is None:
+            header = _header(segment)  # raises for a malformed one, which is never remembered
+            if len(self._headers) >= _HEADER_MEMO_SIZE:
+                self._headers.clear()  # made-up headers cannot grow the memo, only churn it
+            self._headers[segment] = header
+        return header
 
     def _key_for(self, kid: object) -> VerificationKey:
         if not isinstance(kid, str):
