@@ -1,12 +1,13 @@
-"""Deployment choices that are not OAuth settings: what happens to data when the stack goes, log retention and
-throttling.
+"""Deployment choices that are not OAuth settings: what happens to data when the stack goes, log retention,
+throttling and where alarms go.
 
-They come from a ``[deploy]`` section of the settings file once ``passport.config`` knows one (each key below,
-same name); until then, and for any key it leaves out, the defaults here apply.
+They come from the ``[deploy]`` section of the settings file, each key below by the same name, for the keys
+``passport.config`` knows there (``alarm_topic_arn`` so far); for the others the defaults here apply.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -36,6 +37,9 @@ RETENTION_DAYS = (
     3288,
     3653,
 )
+#: arn:<partition>:sns:<region>:<account>:<topic>, a standard topic (a FIFO topic takes only messages with a
+#: message group id, which alarm notifications do not have).
+SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class DeployOptions:
     #: The API stage's steady-state requests per second and burst, for every method.
     throttle_rate: int = 500
     throttle_burst: int = 1000
+    #: The SNS topic the CloudWatch alarms notify. Empty: the stack makes one and outputs its ARN (AlarmTopicArn).
+    alarm_topic_arn: str = ""
 
     def __post_init__(self) -> None:
         if self.removal_policy not in REMOVAL_POLICIES:
@@ -59,6 +65,11 @@ class DeployOptions:
         for name in ("throttle_rate", "throttle_burst"):
             if int(getattr(self, name)) <= 0:
                 raise ValueError(f"deploy.{name} must be positive")
+        if self.alarm_topic_arn and not SNS_TOPIC_ARN.fullmatch(self.alarm_topic_arn):
+            raise ValueError(
+                f"deploy.alarm_topic_arn must be the ARN of a standard SNS topic "
+                f"(arn:aws:sns:<region>:<account>:<name>), not {self.alarm_topic_arn!r}"
+            )
 
     @property
     def retain(self) -> bool:

@@ -1,8 +1,9 @@
 """``PassportStack``: the whole authorization server, built from the route table and the settings file.
 
 One function per function named in the route table, plus the guard and install-keys; the tables, the key
-secret, the layer, the REST API. No lookups and no account or region in the template: ``cdk synth`` needs no
-AWS credentials, and the template deploys to any account and region.
+secret, the layer, the REST API; the alarms, their SNS topic and the dashboard. No lookups and no account or
+region in the template: ``cdk synth`` needs no AWS credentials, and the template deploys to any account and
+region.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 from passport import deploy
 from passport.config import Settings
@@ -22,6 +24,7 @@ from infra.constructs.guard import PassportGuard, PassportResources
 from infra.constructs.install_keys import InstallKeys
 from infra.constructs.keys import KeysSecret
 from infra.constructs.layer import PassportLayer
+from infra.constructs.monitoring import PassportMonitoring
 from infra.constructs.tables import PassportTables
 from infra.options import DeployOptions
 
@@ -98,6 +101,19 @@ class PassportStack(Stack):
         # The API opens only once the keys and default clients exist.
         self.api.api.deployment_stage.node.add_dependency(self.install_keys.resource)
 
+        # The alarms go to the topic [deploy] alarm_topic_arn names, else to a topic of the stack's own.
+        topic = (
+            sns.Topic.from_topic_arn(self, "AlarmTopic", options.alarm_topic_arn) if options.alarm_topic_arn else None
+        )
+        self.monitoring = PassportMonitoring(
+            self,
+            "Monitoring",
+            functions={n: f.function for n, f in self.functions.items()},
+            api=self.api.api,
+            tables=self.tables.tables,
+            topic=topic,
+        )
+
         self._outputs()
 
     def _outputs(self) -> None:
@@ -109,6 +125,8 @@ class PassportStack(Stack):
             "GuardFunctionArn": (self.guard.function.function_arn, "The guard, for PassportGuard(function_arn=...)"),
             "LayerVersionArn": (self.layer.layer.layer_version_arn, "The passport layer, for PassportResources"),
             "KeysSecretArn": (self.keys.secret.secret_arn, "The signing keys (passport keys rotate)"),
+            "AlarmTopicArn": (self.monitoring.topic.topic_arn, "The alarms' SNS topic: subscribe to it"),
+            "DashboardUrl": (self.monitoring.dashboard_url, "The CloudWatch dashboard"),
         }
         for setting, table in self.tables.tables.items():
             outputs[f"{_construct_id(setting.removesuffix('_table'))}TableName"] = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
-from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import Aws, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -55,6 +55,9 @@ class PassportApi(Construct):
         self.api = apigateway.RestApi(
             self,
             "Api",
+            # API Gateway's metrics are keyed by the API's name (ApiName): the stack's, unique in the account and
+            # region, so the alarms and the dashboard watch this API alone.
+            rest_api_name=Stack.of(self).stack_name,
             description="lambda-passport: the OAuth 2.0 authorization server and its demo protected API",
             # Regional: no CloudFront distribution of API Gateway's own in front (put yours, or a custom domain).
             endpoint_types=[apigateway.EndpointType.REGIONAL],
@@ -68,6 +71,8 @@ class PassportApi(Construct):
                 throttling_burst_limit=options.throttle_burst,
                 access_log_destination=apigateway.LogGroupLogDestination(self.access_logs),
                 access_log_format=apigateway.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT)),
+                # X-Ray: sampled requests are traced through the guard and the function they reach.
+                tracing_enabled=True,
             ),
         )
         # The stack outputs the issuer (the same URL without the trailing slash) in its place.

@@ -15,7 +15,23 @@ from constructs import Construct
 from passport import deploy
 from passport.storage.models import TABLES
 
-from infra.constructs.common import ARCHITECTURE, FUNCTIONS_DIR, LAYER_SETTINGS, RUNTIME, removal_policy, retention
+from infra.constructs.common import (
+    ARCHITECTURE,
+    FUNCTIONS_DIR,
+    LAYER_SETTINGS,
+    RUNTIME,
+    acknowledge,
+    removal_policy,
+    retention,
+)
+
+#: The CloudWatch namespace of the metrics the handlers emit (Powertools Metrics reads it from the environment).
+METRICS_NAMESPACE = "LambdaPassport"
+
+
+def service_name(name: str) -> str:
+    """``install_keys`` -> ``passport-install-keys``: the service of its logs, metrics and traces (Powertools)."""
+    return "passport-" + name.replace("_", "-")
 
 
 def storage_variable(setting: str) -> str:
@@ -28,7 +44,8 @@ class PassportFunction(Construct):
 
     Its role has one inline policy: write its own log group, the DynamoDB actions ``passport.deploy`` lists on
     the tables it lists, and read (or, for install-keys, write) the key secret if listed. Its environment names
-    only those tables and that secret. No managed policy, no ``Resource: *``.
+    only those tables and that secret. No managed policy. X-Ray tracing is active, for which CDK adds the role's
+    one ``Resource: *`` grant: the two X-Ray actions that take no resource (PutTraceSegments, PutTelemetryRecords).
     """
 
     def __init__(
@@ -61,7 +78,11 @@ class PassportFunction(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         ]
-        env = {"PASSPORT_CONFIG": LAYER_SETTINGS}
+        env = {
+            "PASSPORT_CONFIG": LAYER_SETTINGS,
+            "POWERTOOLS_SERVICE_NAME": service_name(name),
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        }
         for setting, actions in needs.tables.items():
             if setting not in tables:
                 raise KeyError(f"the function {name} needs the table {setting}, which was not given")
@@ -114,6 +135,17 @@ class PassportFunction(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            # Active: Lambda traces a sample of invocations, and follows the sampling decision of a traced caller
+            # (the API stage).
+            tracing=lambda_.Tracing.ACTIVE,
+        )
+        # Tracing made the Function add X-Ray's statement to the role's default policy (the inline policy holds
+        # every other grant): the acknowledgement covers that policy alone.
+        acknowledge(
+            self.role.node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5[Resource::*]",
+            "Active X-Ray tracing grants xray:PutTraceSegments and xray:PutTelemetryRecords, which take no resource "
+            "(AWS defines no resource type for them), so Resource: * is the only form; nothing else is a wildcard.",
         )
 
 

@@ -20,7 +20,7 @@ from infra.app import cdk_context
 from infra.constructs import PassportGuard, PassportResources
 from tests.infra.conftest import resolve_ref
 from tests.infra.test_compliance import cfn_lint, not_ignored
-from tests.infra.test_iam import grants
+from tests.infra.test_iam import XRAY, grants
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 OUTPUTS = {  # what `make deploy` printed for the passport stack
@@ -152,6 +152,7 @@ def test_the_guard_of_its_own_only_reads_the_passport_deployment(orders):
         "logs:PutLogEvents",
         "dynamodb:BatchGetItem",
         "secretsmanager:GetSecretValue",
+        *XRAY,  # its traces (Resource: *, the only form of these two)
     }
     secret = [r for a, r in allowed if a == "secretsmanager:GetSecretValue"]
     assert secret == [json.dumps(OUTPUTS["keys_secret_arn"])]

@@ -297,7 +297,7 @@ def test_outputs_name_the_issuer_token_endpoint_jwks_and_the_exported_guard(synt
     guard = synthesized.logical_id(synthesized.stack.guard.function)
     assert outputs["GuardFunctionArn"]["Value"] == {"Fn::GetAtt": [guard, "Arn"]}
     assert outputs["GuardFunctionArn"]["Export"] == {"Name": "PassportStack-GuardFunctionArn"}
-    # What the CLI and a guard in another app need to find the deployment; nothing else.
+    # What the CLI and a guard in another app need to find the deployment, and where to watch it; nothing else.
     assert set(outputs) == {
         "IssuerUrl",
         "TokenEndpoint",
@@ -309,6 +309,8 @@ def test_outputs_name_the_issuer_token_endpoint_jwks_and_the_exported_guard(synt
         "ClientsTableName",
         "UsersTableName",
         "TokensTableName",
+        "AlarmTopicArn",
+        "DashboardUrl",
     }
 
 
@@ -351,7 +353,7 @@ def test_deploy_options_come_from_a_deploy_section_of_the_settings(monkeypatch):
 
     from infra.options import DeployOptions
 
-    assert DeployOptions.from_settings(SETTINGS) == DeployOptions()  # no [deploy] section yet: the defaults
+    assert DeployOptions.from_settings(SETTINGS) == DeployOptions()  # the shipped [deploy] section: the defaults
     assert DeployOptions().retain
     section = SimpleNamespace(removal_policy="destroy", log_retention_days=30)
     options = DeployOptions.from_settings(SimpleNamespace(deploy=section))
