@@ -16,6 +16,7 @@ from bench.report import ERROR, INFO, Row, render, summary, verdict
 
 if TYPE_CHECKING:
     from bench.figures import GuardTimes, IssuanceTimes, RoundTrips
+    from bench.load import LoadRun
     from bench.timing import Settling
 
 GUARD_RATIO_TARGET = 1.2
@@ -90,9 +91,12 @@ def issuance_spread(i: IssuanceTimes) -> float:
 
 class Bench:
     def __init__(self) -> None:
-        self.rows: dict[str, list[Row]] = {"guard": [], "issuance": [], "imports": [], "round trips": []}
+        self.rows: dict[str, list[Row]] = {
+            "guard": [], "issuance": [], "imports": [], "round trips": [], "load": [],
+        }
         self.notes: list[str] = []
         self.broken = False
+        self.load_run: LoadRun | None = None
 
     def attempt(self, section: str, what: str, measure: Callable[[], T]) -> T | None:
         note(f"measuring {what}")
@@ -194,6 +198,100 @@ class Bench:
                     Row("DynamoDB calls: revoke (access token)", describe(lifecycle.revoke),
                         f"<= {LIFECYCLE_CALLS_TARGET}", verdict(len(lifecycle.revoke) <= LIFECYCLE_CALLS_TARGET)),
                 ]
+
+    def load(self, *counts: int) -> None:
+        from bench.load import run_load
+
+        run = self.attempt("load", "bounded load run (local server, then the authlib baseline)",
+                           lambda: run_load(*counts))
+        if run is not None:
+            self.load_run = run
+            self._load_rows(run)
+
+    def _load_rows(self, run: LoadRun) -> None:
+        from bench.load import RSS_FLAT_FRACTION
+
+        mb = 2**20
+        phases = [p for p in (run.tokens, run.guard) if p is not None]
+        done, errors = sum(p.done for p in phases), sum(p.errors for p in phases)
+        planned = run.tokens.planned + run.decisions
+        rows = self.rows["load"]
+        for phase, what in ((run.tokens, "token requests (client_credentials)"),
+                            (run.guard, "guard decisions (GET /api/orders, guard on every call)")):
+            if phase is not None:
+                first, last = phase.quarter_rates()
+                rows.append(Row(
+                    f"load: {what}, {len(phase.ends)} answers",
+                    f"{phase.rate:.0f}/s in {phase.seconds:.1f} s (first/last quarter {first:.0f}/{last:.0f}/s); "
+                    f"{phase.latency_text()}",
+                    "-", INFO,
+                ))
+        rows.append(Row(
+            "load: errors (answers other than 200, requests without an answer)",
+            f"{errors} of {done}" + (f" ({'; '.join(p.name + ': ' + p.error_text() for p in phases)})"
+                                     if errors else ""),
+            "0", verdict(errors == 0 and done > 0),
+        ))
+        cut = f" (cut short: {run.cut})" if run.cut else ""
+        rows.append(Row(
+            "load: requests done before the deadline",
+            f"{done} of {planned}{cut}; load part {run.seconds:.0f} s",
+            f"all, < {run.deadline:.0f} s",
+            verdict(run.cut is None and done == planned),
+        ))
+        rows.append(Row(
+            "load: issued tokens without their record in the store",
+            "not checked" if run.missing is None else f"{run.missing} of {run.issued}",
+            "0", verdict(run.missing == 0),
+        ))
+        m = run.memory
+        everything = [rss for _, _, rss in m.samples]
+        if everything:
+            warm = m.of("warm-up") or everything
+            tokens = m.of("tokens")
+            grew = f"; +{(tokens[-1] - tokens[0]) / mb:.0f} MB while issuing {run.tokens.done} tokens" if tokens else ""
+            rows.append(Row(
+                "load: server RSS: start / after warm-up / peak / end",
+                f"{everything[0] / mb:.0f} / {warm[-1] / mb:.0f} / {max(everything) / mb:.0f} / "
+                f"{everything[-1] / mb:.0f} MB{grew}",
+                "-", INFO,
+            ))
+        try:
+            first, last = m.quarters("guard")
+        except RuntimeError as exc:
+            rows.append(Row("load: server RSS growth over the guard phase", str(exc), "-", ERROR))
+            self.broken = True
+        else:
+            growth = (last - first) / first
+            rows.append(Row(
+                "load: server RSS growth over the guard phase (first -> last quarter, medians)",
+                f"{first / mb:.1f} -> {last / mb:.1f} MB ({growth:+.1%}, {(last - first) / mb:+.1f} MB)",
+                f"< +{RSS_FLAT_FRACTION:.0%}", verdict(growth < RSS_FLAT_FRACTION),
+            ))
+        b = run.baseline
+        if b is not None and b.rate:
+            trouble = f"; authlib: {b.errors} errors ({b.error_text()})" if b.errors else ""
+            rows.append(Row(
+                "throughput: token endpoint, ours / minimal authlib server (same load, same run)",
+                f"{run.tokens.rate / b.rate:.2f}x ({run.tokens.rate:.0f}/s vs {b.rate:.0f}/s; p50 "
+                f"{run.tokens.percentile(50) * 1e3:.0f} ms vs {b.percentile(50) * 1e3:.0f} ms){trouble}",
+                "(no target)", INFO,
+            ))
+            if b.errors:
+                self.notes.append(f"WARNING: the authlib baseline answered {b.errors} requests with errors "
+                                  f"({b.error_text()}): its throughput is not comparable.")
+        if run.baseline_checked:
+            self.notes.append(f"{run.baseline_checked} of the authlib baseline's tokens (first, last) verified as RFC "
+                              "9068 JWTs: typ at+jwt, RS256, iss, aud, exp, iat, jti, sub, client_id, scope")
+        out = run.server
+        common = "; ".join(f"{n}x {line!r}" for line, n in out.unusual.most_common(3))
+        self.notes.append(
+            f"the local server printed {out.access_lines} access lines, {out.audit_lines} audit lines and "
+            f"{sum(out.unusual.values())} others" + (f": {common}" if common else "")
+        )
+        if any(line.startswith("Connection pool is full") for line in out.unusual):
+            self.notes.append("(\"Connection pool is full\" is urllib3's: more store requests at once than the "
+                              "server's DynamoDB client pools connections (20); it opens another and closes it after)")
 
     def _settling(self, figure: str, settling: Settling, unit: str) -> None:
         if settling.noisy:
@@ -307,21 +405,39 @@ method:
 - nothing leaves 127.0.0.1; PASSPORT_* variables of the calling shell are ignored (shipped settings)."""
 
 
-def main() -> int:
+USAGE = """usage: python -m bench [load [TOKENS [DECISIONS]]]
+  load: only the bounded load run and the authlib comparison, optionally with other counts
+  (the issue's example, 5000 20000, takes several minutes on a 2-core machine)"""
+
+
+def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
+    args = sys.argv[1:] if argv is None else argv
+    only_load = args[:1] == ["load"]
+    try:
+        counts = [int(a) for a in args[1:]] if only_load else []
+    except ValueError:
+        counts = [0]
+    if (args and not only_load) or len(counts) > 2 or any(n < 1 for n in counts):
+        print(USAGE, file=sys.stderr)
+        return 2
     from bench.deployment import REVOCATION_CACHE_SECONDS
     from bench.imports import RUNS
+    from bench.load import method as load_method
     from bench.timing import ATTEMPTS, REPEAT_SECONDS, REPEATS
 
     bench = Bench()
     facts = machine_facts()
-    bench.imports()  # first: before this process has started the store and its threads
-    try:
-        bench.with_deployment()
-    except Exception as exc:
-        traceback.print_exc()
-        bench.rows["round trips"].append(Row("local deployment", f"{type(exc).__name__}: {exc}"[:100], "-", ERROR))
-        bench.broken = True
+    if not only_load:
+        bench.imports()  # first: before this process has started the store and its threads
+        try:
+            bench.with_deployment()
+        except Exception as exc:
+            traceback.print_exc()
+            bench.rows["round trips"].append(
+                Row("local deployment", f"{type(exc).__name__}: {exc}"[:100], "-", ERROR))
+            bench.broken = True
+    bench.load(*counts)  # last: the local server and the baseline get the machine to themselves
 
     rows = [row for section in bench.rows.values() for row in section]
     print(facts)
@@ -329,17 +445,21 @@ def main() -> int:
     print(render(rows))
     print(summary(rows))
     print()
-    print(
-        METHOD.format(
-            cache=REVOCATION_CACHE_SECONDS,
-            runs=RUNS,
-            repeats=REPEATS,
-            loop_ms=REPEAT_SECONDS * 1e3,
-            guard_tol=GUARD_RATIO_TOLERANCE,
-            issuance_tol=ISSUANCE_OVERHEAD_TOLERANCE_US,
-            attempts=ATTEMPTS,
+    if only_load:
+        print("method:")
+    else:
+        print(
+            METHOD.format(
+                cache=REVOCATION_CACHE_SECONDS,
+                runs=RUNS,
+                repeats=REPEATS,
+                loop_ms=REPEAT_SECONDS * 1e3,
+                guard_tol=GUARD_RATIO_TOLERANCE,
+                issuance_tol=ISSUANCE_OVERHEAD_TOLERANCE_US,
+                attempts=ATTEMPTS,
+            )
         )
-    )
+    print(load_method(bench.load_run))
     for line in bench.notes:
         print(f"- {line}")
     print(f"- this run took {time.perf_counter() - started:.1f} s")

@@ -248,6 +248,9 @@ def policy_allows(document: Mapping[str, Any], resource: str) -> bool:
 class _Handler(BaseHTTPRequestHandler):
     gateway: LocalGateway
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: the headers and the body go out in two writes; with Nagle on, the body waits for the
+    # client's delayed ACK of the headers, which cost every keep-alive request 40 ms.
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         started = time.perf_counter()
