@@ -93,6 +93,11 @@ class Storage:
     users_table: str = "passport-users"
     tokens_table: str = "passport-tokens"
     region: str = ""
+    # A DynamoDB (or key secret) call that gets no answer in this many seconds is retried, then fails as a 503;
+    # (retries + 1) * timeout_seconds, plus backoff, must fit the function's timeout.
+    timeout_seconds: int = 4
+    # Retries (with backoff) of a throttled, failed or timed-out call before it fails.
+    retries: int = 2
 
 
 def _default_demo_routes() -> tuple[RouteRule, ...]:
@@ -106,6 +111,14 @@ def _default_demo_routes() -> tuple[RouteRule, ...]:
 @dataclass(frozen=True)
 class DemoApi:
     routes: tuple[RouteRule, ...] = field(default_factory=_default_demo_routes)
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """Choices of the CDK app alone (``infra.options.DeployOptions``): the functions never read them."""
+
+    # The SNS topic (ARN) the CloudWatch alarms notify. Empty: the stack makes one (its output AlarmTopicArn).
+    alarm_topic_arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,6 +143,7 @@ class Settings:
     guard: Guard = field(default_factory=Guard)
     storage: Storage = field(default_factory=Storage)
     demo_api: DemoApi = field(default_factory=DemoApi)
+    deploy: Deploy = field(default_factory=Deploy)
     # Where relative paths in the file are anchored (the file's folder).
     base_dir: str = "."
 
@@ -260,6 +274,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"guard.leeway_seconds must be between 0 and {MAX_LEEWAY_SECONDS}")
     if s.guard.revocation_cache_seconds < 0 or not 0 <= s.guard.authorizer_cache_seconds <= 3600:
         raise ConfigError("guard cache times must be between 0 and 3600 seconds")
+    if not 1 <= s.storage.timeout_seconds <= 60 or not 0 <= s.storage.retries <= 10:
+        raise ConfigError("storage.timeout_seconds must be between 1 and 60, storage.retries between 0 and 10")
     for name, seconds in dataclasses.asdict(s.lifetimes).items():
         if seconds <= 0:
             raise ConfigError(f"lifetimes.{name} must be positive")

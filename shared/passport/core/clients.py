@@ -43,6 +43,9 @@ def validate_redirect_uri(uri: str) -> str:
         raise InvalidClientMetadata(f"redirect URI {uri!r} is not a URI") from None
     if not parts.scheme or any(c in uri for c in " \r\n\t<>\"'"):
         raise InvalidClientMetadata(f"redirect URI {uri!r} must be absolute")
+    # A URI is printable ASCII (RFC 3986 2): it goes out in a Location header, which must be (RFC 9110 5.5).
+    if any(not "\x21" <= c <= "\x7e" for c in uri):
+        raise InvalidClientMetadata(f"redirect URI {uri!r} must be ASCII: percent-encode other characters")
     if parts.fragment or "#" in uri:
         raise InvalidClientMetadata(f"redirect URI {uri!r} must not contain a fragment")
     scheme = parts.scheme.lower()

@@ -114,6 +114,8 @@ class Session:
     user_id: str
     auth_time: int
     expires_at: int
+    #: The session's CSRF token as BrowserEndpoints.current() returns it (derived from the cookie); the stored
+    #: record keeps only its hash.
     csrf: str
 
 

@@ -17,8 +17,9 @@ def _without_port(uri: str) -> str | None:
         port = parts.port
     except ValueError:
         return None
-    host = parts.netloc.rsplit("@", 1)[-1]
+    host = parts.netloc
     host = host[: host.rfind(":")] if port is not None else host
+    # Only the port may vary (RFC 8252 7.3): userinfo ("http://x@127.0.0.1:9/cb") leaves host != the IP literal.
     if parts.scheme != "http" or host not in LOOPBACK_IPS:
         return None
     return parts._replace(netloc=host).geturl()

@@ -8,10 +8,12 @@ Every redirect after a form POST is a 303, so the browser never re-sends the for
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
@@ -117,12 +119,25 @@ def _same_equal(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(a.encode(), b.encode())
 
 
+def _session_csrf(sid: str) -> str:
+    """The session's CSRF token, derived from the cookie value rather than kept in the store: the session record
+    (and any DEBUG log of what is sent to DynamoDB) then holds only hashes, and the token, which pages show,
+    cannot be turned back into the cookie."""
+    digest = hmac.new(sid.encode("utf-8"), b"passport session csrf", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
 def _local_path(value: str | None) -> str | None:
     """A path on this server, never another origin (no open redirect through ``next``)."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return None
+    # Printable ASCII only, as this server writes its own URLs: it becomes a Location header, where CR/LF would
+    # inject headers, and a space, control or non-ASCII character makes the header invalid (browsers drop tabs
+    # and newlines from URLs, so "/\t/evil.example" would be "//evil.example" to them).
+    if any(not "\x21" <= c <= "\x7e" for c in value):
+        return None
     parts = urlsplit(value)
-    if parts.scheme or parts.netloc or any(c in value for c in "\r\n"):
+    if parts.scheme or parts.netloc:
         return None
     return value
 
@@ -141,7 +156,7 @@ class BrowserEndpoints:
         if session is None:
             return None
         user = self.ctx.users.get(session.user_id)
-        return (session, user) if user is not None else None
+        return (replace(session, csrf=_session_csrf(sid)), user) if user is not None else None
 
     # -- /oauth/authorize ----------------------------------------------------------------------------------
 
@@ -302,7 +317,8 @@ class BrowserEndpoints:
             user_email=user.email, csrf=session.csrf, action=self.ctx.url("/oauth/device/authorize"),
             logout_action=self.ctx.url("/logout"),
             scopes=[{"name": s, "description": self.ctx.scopes.get(s, s)} for s in device.scopes],
-            params={"user_code": display_user_code(device.user_code)},
+            # The code as typed (it found the record): the store keeps only its hash.
+            params={"user_code": display_user_code(normalize_user_code(typed) or "")},
         )
 
     # -- /login and /logout --------------------------------------------------------------------------------
@@ -353,8 +369,10 @@ class BrowserEndpoints:
             self.ctx.throttle.succeeded(keys[:1])
         sid = new_secret()
         now = int(time.time())
-        csrf = new_secret(24)
-        self.ctx.sessions.create(Session(hash_secret(sid), user.id, now, now + self.ctx.session_lifetime, csrf))
+        csrf = _session_csrf(sid)
+        # The store keeps the token's hash only (current() derives the token again from the cookie).
+        self.ctx.sessions.create(Session(hash_secret(sid), user.id, now, now + self.ctx.session_lifetime,
+                                         hash_secret(csrf)))
         cookies = [_cookie(self.ctx, self.ctx.session_cookie, sid, self.ctx.session_lifetime),
                    _cookie(self.ctx, self.ctx.login_csrf_cookie, "", 0),
                    # Laravel's convention for the JSON API: scripts read it and echo it as X-XSRF-TOKEN.

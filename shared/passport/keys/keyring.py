@@ -108,13 +108,22 @@ def load_from_files(path: Path, need_private: bool) -> KeySet:
     return _build(private, publics, need_private, str(path))
 
 
-def load_from_secret(secret_name: str, need_private: bool) -> KeySet:
+def load_from_secret(secret_name: str, need_private: bool, *, timeout_seconds: int = 4, retries: int = 2) -> KeySet:
     """The secret holds ``{"current": {"private_key": PEM}, "previous": [{"public_key": PEM}, ...]}``."""
-    import botocore.session  # lazily: only deployments that use a secret pay for it
+    import botocore.config  # lazily: only deployments that use a secret pay for it
+    import botocore.session
 
     from passport.core.errors import StorageUnavailable
+    from passport.keys.redaction import redact_private_keys_in_botocore_logs
 
-    client = botocore.session.get_session().create_client("secretsmanager")
+    redact_private_keys_in_botocore_logs()  # the answer holds the private key: never in a DEBUG line
+    # Bounded as DynamoDB calls are ([storage] timeout_seconds, retries): botocore's defaults (60 s, 5 attempts)
+    # would outlast API Gateway's 29 s on a cold start while Secrets Manager is down.
+    config = botocore.config.Config(
+        connect_timeout=min(2, timeout_seconds), read_timeout=timeout_seconds,
+        retries={"total_max_attempts": 1 + retries, "mode": "standard"},
+    )
+    client = botocore.session.get_session().create_client("secretsmanager", config=config)
     try:
         value = client.get_secret_value(SecretId=secret_name)["SecretString"]
     except client.exceptions.ResourceNotFoundException:
@@ -147,7 +156,8 @@ def load_keyset(settings: Any, need_private: bool, environ: Mapping[str, str] | 
     if private or public:
         return _build(private, [public] if public else [], need_private, "PASSPORT_PRIVATE_KEY/PUBLIC_KEY")
     if settings.keys.secret_name:
-        return load_from_secret(settings.keys.secret_name, need_private)
+        return load_from_secret(settings.keys.secret_name, need_private,
+                                timeout_seconds=settings.storage.timeout_seconds, retries=settings.storage.retries)
     return load_from_files(settings.keys_path, need_private)
 
 

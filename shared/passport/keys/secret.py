@@ -18,6 +18,9 @@ from passport.keys.material import algorithm_for as _alg
 def _client() -> Any:
     import botocore.session
 
+    from passport.keys.redaction import redact_private_keys_in_botocore_logs
+
+    redact_private_keys_in_botocore_logs()  # these calls carry private keys: never in a DEBUG line
     return botocore.session.get_session().create_client("secretsmanager")
 
 

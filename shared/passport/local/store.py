@@ -49,17 +49,26 @@ def activate(endpoint: str) -> None:
 
 
 class _WriteWatcher:
-    """WSGI middleware that notes writes, so snapshots happen only when something changed."""
+    """WSGI middleware that runs one request at a time and notes writes, so snapshots happen only when something
+    changed.
+
+    One at a time: DynamoDB applies each conditional write and transaction atomically, moto does not. Its
+    transaction checks and writes item by item, and a cancelled one puts back a copy of the table taken when it
+    began, undoing what other requests wrote meanwhile; concurrent requests could then both spend one code or
+    rotate one refresh token. Serialized, every request is atomic, as on DynamoDB.
+    """
 
     def __init__(self, app: Callable[..., Any], on_write: Callable[[], None]) -> None:
         self._app = app
         self._on_write = on_write
+        self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.rpartition(".")[2] in _WRITE_ACTIONS:
             self._on_write()
-        return self._app(environ, start_response)
+        with self._lock:
+            return self._app(environ, start_response)
 
 
 class EmbeddedStore:
@@ -80,6 +89,7 @@ class EmbeddedStore:
         self._snapshot_lock = threading.Lock()
         self.endpoint = ""
         self._clients: dict[str, Any] = {}
+        self._watcher: _WriteWatcher
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -95,7 +105,7 @@ class EmbeddedStore:
         from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        app = _WriteWatcher(DomainDispatcherApplication(create_backend_app), self._dirty.set)
+        app = self._watcher = _WriteWatcher(DomainDispatcherApplication(create_backend_app), self._dirty.set)
         self._server = make_server(self._host, self._port, app, threaded=True, request_handler=MotoRequestHandler)
         host, port = self._server.server_address[:2]
         self.endpoint = f"http://{host}:{port}"
@@ -182,9 +192,26 @@ class EmbeddedStore:
                     for i in description.get("GlobalSecondaryIndexes", [])
                 ],
                 "TimeToLive": ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") == "ENABLED" else None,
-                "Items": list(_paginate(dynamodb, "scan", "Items", TableName=name)),
+                "Items": self._items(name, dynamodb.meta.region_name),
             }
         return tables
+
+    def _items(self, table: str, region: str) -> list[dict[str, Any]]:
+        """The table's items in DynamoDB JSON, as a Scan returns them, read from moto's tables in this process
+        while no request runs. A Scan over HTTP held the store for seconds (moto serializes an answer at
+        milliseconds per item): with a thousand tokens, requests queued behind a snapshot waited seconds, some
+        timed out (the guard answered 503), and under steady writes snapshots ran back to back."""
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.iam.models import get_account_id_from
+
+        # The account moto files this store's requests under (they all carry the local credentials).
+        account = os.environ.get("MOTO_ACCOUNT_ID") or get_account_id_from(LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"])
+        with self._watcher._lock:  # the one-request-at-a-time lock: no write is half done
+            backend = dynamodb_backends.get(account, {}).get(region)
+            found = backend.tables.get(table) if backend is not None else None
+            if found is not None:
+                return [item.to_json()["Attributes"] for item in found.all_items()]
+        return list(_paginate(self._client("dynamodb"), "scan", "Items", TableName=table))
 
     def _dump_secrets(self) -> list[dict[str, str]]:
         secrets = self._client("secretsmanager")

@@ -6,14 +6,28 @@ import time
 
 from pynamodb.exceptions import DoesNotExist
 
+from passport.core.errors import StorageUnavailable
+from passport.core.hashing import hash_secret
 from passport.core.models import Session
-from passport.storage.errors import storage_call
+from passport.storage.connection import dynamodb_client
+from passport.storage.errors import fresh_item, storage_call
 from passport.storage.models import ConsentModel, SessionModel, ThrottleModel, consent_key, session_key, throttle_key
 
 #: The wait after the first failure past the free ones; each further failure doubles it.
 FIRST_WAIT = 15
 #: Consent is remembered until revoked; DynamoDB's TTL still needs a number, renewed on every use.
 CONSENT_SECONDS = 400 * 24 * 3600
+#: DynamoDB refuses partition keys over 2048 bytes, and a throttle key holds whatever was typed as the username.
+MAX_KEY_BYTES = 256
+
+
+def _throttle_pk(key: str) -> str:
+    """The item key of a throttle key; an overlong one is kept as its hash (it counts all the same), so a
+    100 KB username is refused as wrong credentials instead of failing in DynamoDB."""
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        kind, _, rest = key.partition(":")
+        key = f"{kind}:{hash_secret(rest)}"
+    return throttle_key(key)
 
 
 class DynamoSessions:
@@ -22,7 +36,7 @@ class DynamoSessions:
             session_key(session.session_hash), ttl=session.expires_at, user_id=session.user_id,
             auth_time=session.auth_time, csrf=session.csrf,
         )
-        with storage_call():
+        with fresh_item():
             item.save(condition=SessionModel.pk.does_not_exist())
 
     def get(self, session_hash: str) -> Session | None:
@@ -84,17 +98,29 @@ class DynamoLoginThrottle:
         now = int(time.time())
         wait = 0
         recorded = set()
-        with storage_call():
-            for item in ThrottleModel.batch_get([throttle_key(k) for k in keys]):
-                if item.ttl > now:
-                    wait = max(wait, int(item.blocked_until) - now)
-                    recorded.add(item.pk.removeprefix("throttle#"))
+        pks = {_throttle_pk(k): k for k in keys}
+        table = ThrottleModel.Meta.table_name
+        try:
+            answer = dynamodb_client(ThrottleModel.Meta.region).batch_get_item(
+                RequestItems={table: {"Keys": [{"pk": {"S": pk}} for pk in pks]}}
+            )
+        except Exception as error:  # throttled, timed out, unreachable
+            raise StorageUnavailable(f"BatchGetItem: {type(error).__name__}") from error
+        if answer.get("UnprocessedKeys"):
+            # Part of the batch was throttled. (pynamodb's batch_get asks again at once, with no backoff and no
+            # end, for as long as DynamoDB throttles: a login would spin until the function times out.)
+            raise StorageUnavailable("BatchGetItem was throttled")
+        for raw in answer.get("Responses", {}).get(table, []):
+            item = ThrottleModel.from_raw_data(raw)
+            if item.ttl > now:
+                wait = max(wait, int(item.blocked_until) - now)
+                recorded.add(pks.get(item.pk, item.pk.removeprefix("throttle#")))
         return max(wait, 0), frozenset(recorded)
 
     def failed(self, keys: tuple[str, ...]) -> None:
         now = int(time.time())
         for key in keys:
-            item = ThrottleModel(throttle_key(key))
+            item = ThrottleModel(_throttle_pk(key))
             with storage_call():
                 # One atomic increment per key: concurrent failures are all counted.
                 item.update(actions=[
@@ -110,4 +136,4 @@ class DynamoLoginThrottle:
     def succeeded(self, keys: tuple[str, ...]) -> None:
         with storage_call():
             for key in keys:
-                ThrottleModel(throttle_key(key)).delete()
+                ThrottleModel(_throttle_pk(key)).delete()

@@ -16,8 +16,20 @@ _lock = threading.Lock()
 _client: Any = None
 
 CONNECT_TIMEOUT = 2
+#: The defaults of ``[storage] timeout_seconds`` and ``retries``; :func:`configure` applies the settings.
 READ_TIMEOUT = 4
 RETRIES = 2
+_limits = (READ_TIMEOUT, RETRIES)
+
+
+def configure(timeout_seconds: int, retries: int) -> None:
+    """Use these limits for DynamoDB calls (``[storage] timeout_seconds`` and ``retries``); the client is
+    rebuilt when they change."""
+    global _client, _limits
+    with _lock:
+        if (timeout_seconds, retries) != _limits:
+            _limits = (timeout_seconds, retries)
+            _client = None
 
 
 def dynamodb_client(region: str | None = None) -> Any:
@@ -28,14 +40,15 @@ def dynamodb_client(region: str | None = None) -> Any:
                 import botocore.config
                 import botocore.session
 
+                read_timeout, retries = _limits
                 _client = botocore.session.get_session().create_client(
                     "dynamodb",
                     region_name=region or None,
                     config=botocore.config.Config(
                         parameter_validation=False,  # pynamodb's own choice: its requests are well-formed
-                        connect_timeout=CONNECT_TIMEOUT,
-                        read_timeout=READ_TIMEOUT,
-                        retries={"total_max_attempts": 1 + RETRIES, "mode": "standard"},
+                        connect_timeout=min(CONNECT_TIMEOUT, read_timeout),
+                        read_timeout=read_timeout,
+                        retries={"total_max_attempts": 1 + retries, "mode": "standard"},
                         max_pool_connections=20,
                     ),
                 )

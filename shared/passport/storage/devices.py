@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
+from passport.core.hashing import hash_secret
 from passport.core.models import (
     DEVICE_APPROVED,
     DEVICE_DENIED,
@@ -54,12 +55,15 @@ class DynamoDevices:
         now = int(time.time())
         for _ in range(_USER_CODE_ATTEMPTS):
             device = make()
+            # The user code is stored (and looked up) as its hash, like every other code: a DEBUG log of what
+            # is sent to DynamoDB must not show a code a reader could type in.
+            user_code_hash = hash_secret(device.user_code)
             item = DeviceModel(
-                device_key(device.device_hash), ttl=device.expires_at, user_code=device.user_code,
+                device_key(device.device_hash), ttl=device.expires_at, user_code=user_code_hash,
                 client_id=device.client_id, scopes=list(device.scopes), interval=device.interval,
                 status=DEVICE_PENDING,
             )
-            pointer = UserCodeModel(user_code_key(device.user_code), ttl=device.expires_at,
+            pointer = UserCodeModel(user_code_key(user_code_hash), ttl=device.expires_at,
                                     device_hash=device.device_hash)
             try:
                 with storage_call(), TransactWrite(connection=shared_connection(TokenModel.Meta.region)) as tx:
@@ -91,7 +95,9 @@ class DynamoDevices:
             )
 
     def find_by_user_code(self, user_code: str) -> DeviceAuthorization | None:
+        """The live authorization for a (normalized) user code; its ``user_code`` is the stored hash."""
         now = time.time()
+        user_code = hash_secret(user_code)
         with storage_call():
             try:
                 pointer = UserCodeModel.get(user_code_key(user_code))

@@ -14,8 +14,15 @@ class ConditionFailed(Exception):
     """A conditional write lost: the rule it guards held, and nothing was written."""
 
 
+def _response_code(error: PynamoDBException) -> str | None:
+    """The AWS error code behind ``error``. (pynamodb's ``cause_response_code`` raises AttributeError when the
+    cause is a timeout: botocore's ReadTimeoutError carries ``response=None``.)"""
+    response = getattr(error.cause, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
 def _lost_condition(error: PynamoDBException) -> bool:
-    if error.cause_response_code == "ConditionalCheckFailedException":
+    if _response_code(error) == "ConditionalCheckFailedException":
         return True
     if isinstance(error, TransactWriteError) and error.cancellation_reasons:
         return any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons)
@@ -31,4 +38,30 @@ def storage_call() -> Iterator[None]:
     except PynamoDBException as error:
         if _lost_condition(error):
             raise ConditionFailed(str(error)) from error
-        raise StorageUnavailable(f"{type(error).__name__}: {error.cause_response_code or error.msg}") from error
+        raise StorageUnavailable(f"{type(error).__name__}: {_response_code(error) or error.msg}") from error
+
+
+@contextmanager
+def fresh_item() -> Iterator[None]:
+    """Put an item under a new random key (128 or 256 random bits) on condition that the key is free.
+
+    The condition lost on a retried attempt was lost to this very put: an earlier attempt was written but its
+    answer was lost (a dropped connection, a timeout) and botocore sent it again. The item is there, as
+    asked. Lost on the first attempt, it is a real clash, and raises :class:`ConditionFailed`."""
+    try:
+        with storage_call():
+            yield
+    except ConditionFailed as error:
+        if not _retried(error.__cause__):
+            raise
+
+
+def _retried(error: BaseException | None) -> bool:
+    """Whether botocore sent the call behind ``error`` more than once. (pynamodb's own ClientError keeps only
+    the error code; botocore's, with the retry count, is its ``__cause__``.)"""
+    cause = getattr(error, "cause", None)
+    for candidate in (cause, getattr(cause, "__cause__", None)):
+        response = getattr(candidate, "response", None)
+        if isinstance(response, dict) and response.get("ResponseMetadata", {}).get("RetryAttempts"):
+            return True
+    return False

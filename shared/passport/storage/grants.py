@@ -13,7 +13,7 @@ from passport.core.errors import StorageUnavailable
 from passport.core.models import AccessTokenRecord, AuthorizationCode, RefreshTokenRecord, TokenFamily
 from passport.ports import CodeAlreadyUsed, RefreshRejected
 from passport.storage.connection import dynamodb_client, shared_connection
-from passport.storage.errors import ConditionFailed, storage_call
+from passport.storage.errors import ConditionFailed, fresh_item, storage_call
 from passport.storage.models import (
     AccessTokenModel,
     CodeModel,
@@ -86,7 +86,7 @@ class DynamoGrants:
             redirect_uri=code.redirect_uri, redirect_uri_sent=code.redirect_uri_sent, scopes=list(code.scopes),
             challenge=code.challenge, nonce=code.nonce, auth_time=code.auth_time,
         )
-        with storage_call():
+        with fresh_item():
             item.save(condition=CodeModel.pk.does_not_exist())
 
     def get_code(self, code_hash: str) -> AuthorizationCode | None:

@@ -17,7 +17,14 @@ from pynamodb.connection import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from passport.storage.connection import CONNECT_TIMEOUT, READ_TIMEOUT, RETRIES, dynamodb_client, share_client
+from passport.storage.connection import (
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    RETRIES,
+    configure,
+    dynamodb_client,
+    share_client,
+)
 
 TTL_ATTRIBUTE = "ttl"
 
@@ -201,7 +208,7 @@ class DeviceModel(TokenModel):
 
 
 class UserCodeModel(TokenModel):
-    """``usercode#<code>`` -> the device authorization: makes user codes unique among live ones."""
+    """``usercode#<sha256(user code)>`` -> the device authorization: makes user codes unique among live ones."""
 
     device_hash = UnicodeAttribute()
 
@@ -224,7 +231,9 @@ _MODELS_BY_TABLE: dict[str, tuple[type[Model], ...]] = {
 
 
 def bind(storage: Any) -> None:
-    """Point every model at the configured tables (and region); safe to call again with new settings."""
+    """Point every model at the configured tables (and region), with the configured call limits; safe to call
+    again with new settings."""
+    configure(storage.timeout_seconds, storage.retries)
     for setting, models in _MODELS_BY_TABLE.items():
         for model in models:
             model.Meta.table_name = getattr(storage, setting)

@@ -13,7 +13,7 @@ from passport.core.clients import PERSONAL_ACCESS
 from passport.core.models import AccessTokenRecord, Client, User
 from passport.core.users import EmailTaken
 from passport.storage.connection import shared_connection
-from passport.storage.errors import ConditionFailed, storage_call
+from passport.storage.errors import ConditionFailed, fresh_item, storage_call
 from passport.storage.models import (
     AccessTokenModel,
     ClientModel,
@@ -111,6 +111,10 @@ def _client(item: ClientModel) -> Client:
     )
 
 
+#: A user id no user has (ids are UUIDs): the read an unknown email pays for.
+_NO_USER = "-"
+
+
 class DynamoUserStore:
     def get(self, user_id: str) -> User | None:
         with storage_call():
@@ -123,10 +127,12 @@ class DynamoUserStore:
     def find_by_email(self, email: str) -> User | None:
         with storage_call():
             try:
-                marker = UserEmailModel.get(email_key(email), consistent_read=True)
+                user_id = UserEmailModel.get(email_key(email), consistent_read=True).user_id
             except DoesNotExist:
-                return None
-        return self.get(marker.user_id)
+                # An unknown email costs the same two reads as a known one (the second finds nothing), so the
+                # time a sign-in takes does not tell which emails have accounts (as the dummy password hash).
+                user_id = _NO_USER
+        return self.get(user_id)
 
     def create(self, user: User) -> None:
         """Write the user and claim its email in one transaction: two users can never share an email."""
@@ -163,7 +169,7 @@ def _access_record(item: AccessTokenModel) -> AccessTokenRecord:
 
 class DynamoAccessTokenStore:
     def save(self, record: AccessTokenRecord) -> None:
-        with storage_call():
+        with fresh_item():
             access_item(record).save(condition=AccessTokenModel.pk.does_not_exist())
 
     def get(self, jti: str) -> AccessTokenRecord | None:
