@@ -149,3 +149,70 @@ def test_approval_without_the_csrf_token_is_refused(env, server):
     approve_form, _ = browser.consent_forms_at(confirm, "/oauth/device/authorize")
     assert browser.submit(approve_form, _token="forged").status_code == 403
     assert poll(server, client, grant["device_code"]).json()["error"] == "authorization_pending"
+
+
+# -- polls answered from the device record (one DynamoDB call while pending) ------------------------------
+
+
+def confidential_tv(env):
+    return make_client(env, name="Set-top box", grant_types=(DEVICE_GRANT,))
+
+
+def start_confidential(server, client) -> dict:
+    response = requests.post(f"{server.url}/oauth/device/code", auth=(client.client_id, client.secret),
+                             data={"scope": "orders:read"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def poll_with(server, client_id: str, secret: str, device_code: str) -> requests.Response:
+    return requests.post(f"{server.url}/oauth/token", auth=(client_id, secret),
+                         data={"grant_type": DEVICE_GRANT, "device_code": device_code})
+
+
+def test_a_pending_poll_with_a_wrong_secret_is_invalid_client(env, server):
+    client = confidential_tv(env)
+    grant = start_confidential(server, client)
+    assert poll_with(server, client.client_id, client.secret, grant["device_code"]).json()["error"] == \
+        "authorization_pending"
+    wrong = poll_with(server, client.client_id, "not-the-secret", grant["device_code"])
+    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+    assert wrong.headers["WWW-Authenticate"].startswith("Basic")
+
+
+def test_a_public_clients_poll_sending_a_secret_is_invalid_client(env, server):
+    client = tv(env)
+    grant = start(server, client)
+    response = poll_with(server, client.client_id, "made-up", grant["device_code"])
+    assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+
+
+def test_after_a_secret_rotation_only_the_new_secret_gets_the_tokens(env, server):
+    """Pending polls are checked against the client as the device record saw it; a secret it does not know is
+    checked against the client itself, and tokens are only ever issued to the client as it is now."""
+    from passport.core.hashing import hash_secret, new_secret
+    from passport.storage.repositories import DynamoClientStore
+
+    client, user = confidential_tv(env), make_user()
+    grant = start_confidential(server, client)
+    new = new_secret()
+    assert DynamoClientStore().set_secret(client.client_id, hash_secret(new))
+    pending = poll_with(server, client.client_id, new, grant["device_code"])
+    assert pending.status_code == 400 and pending.json()["error"] == "authorization_pending"
+    assert answer(signed_in(server, user), grant["user_code"]).status_code == 200
+    time.sleep(grant["interval"])
+    old = poll_with(server, client.client_id, client.secret, grant["device_code"])
+    assert old.status_code == 401 and old.json()["error"] == "invalid_client"
+    issued = poll_with(server, client.client_id, new, grant["device_code"])
+    assert issued.status_code == 200, issued.text
+
+
+def test_a_client_revoked_after_the_user_approved_gets_no_tokens(env, server):
+    from passport.storage.repositories import DynamoClientStore
+
+    client, user = tv(env), make_user()
+    grant = start(server, client)
+    assert answer(signed_in(server, user), grant["user_code"]).status_code == 200
+    assert DynamoClientStore().revoke(client.client_id)
+    refused = poll(server, client, grant["device_code"])
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"

@@ -37,3 +37,39 @@ def test_the_guard_imports_neither_the_powertools_event_handler_nor_pydantic_nor
 def test_http_handlers_do_not_import_the_powertools_event_handler_or_pydantic(function):
     modules = imported_by(function)
     assert not [m for m in modules if m.startswith(("aws_lambda_powertools.event_handler", "pydantic", "moto"))]
+
+
+#: Every handler's third-party imports at cold start, pinned: anything more is paid on every cold start of that
+#: function (the bench prints the time). The AWS SDK and pynamodb come on the first request that needs storage,
+#: so no handler can make an AWS call while it is imported.
+THIRD_PARTY_AT_IMPORT = {
+    "account": {"cryptography", "jwt"},
+    "api": {"cryptography", "jwt"},
+    "authorize": {"cryptography", "jwt"},
+    "device": {"cryptography", "jwt"},
+    "guard": {"cryptography", "jwt"},
+    "install_keys": set(),
+    "introspect": {"cryptography", "jwt"},
+    "metadata": {"cryptography", "jwt"},
+    "revoke": {"cryptography", "jwt"},
+    "token": {"cryptography", "jwt"},
+}
+#: Not packages of their own: cryptography's compiled parts, and setuptools' shim that site installs.
+_NOT_PACKAGES = {"_cffi_backend", "_openssl", "_rust", "_distutils_hack", "passport", "handler", "__main__"}
+
+
+def third_party(modules: set[str]) -> set[str]:
+    tops = {name.split(".")[0] for name in modules}
+    return tops - set(sys.stdlib_module_names) - _NOT_PACKAGES
+
+
+def test_every_handler_has_a_pinned_import_set():
+    functions = sorted(p.name for p in (REPO / "functions").iterdir() if (p / "handler.py").is_file())
+    assert functions == sorted(THIRD_PARTY_AT_IMPORT)
+
+
+@pytest.mark.parametrize("function", sorted(THIRD_PARTY_AT_IMPORT))
+def test_each_handler_imports_exactly_its_pinned_packages_and_no_aws_sdk(function):
+    modules = imported_by(function)
+    assert third_party(modules) == THIRD_PARTY_AT_IMPORT[function]
+    assert not {"boto3", "botocore", "pynamodb"} & {m.split(".")[0] for m in modules}

@@ -189,3 +189,25 @@ def test_refresh_costs_at_most_three_dynamodb_calls(server, code_flow, dynamodb)
             "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
     assert response.status_code == 200, response.text
     assert sent and len(sent) <= 3, sent
+
+
+def test_a_pending_device_poll_costs_one_dynamodb_call(server, env, dynamodb):
+    """RFC 8628 3.4: a device polls every few seconds until the user answers; each such poll is one write that
+    notes the poll and returns the record, which also authenticates the client."""
+    import requests
+
+    from tests.conftest import make_client
+
+    device_grant = "urn:ietf:params:oauth:grant-type:device_code"
+    for public in (False, True):
+        tv = make_client(env, grant_types=(device_grant,), public=public)
+        auth = None if public else (tv.client_id, tv.secret)
+        form = {"client_id": tv.client_id} if public else {"scope": "orders:read"}
+        started = requests.post(f"{server.url}/oauth/device/code", auth=auth, data=form)
+        assert started.status_code == 200, started.text
+        code = started.json()["device_code"]
+        with dynamodb.during() as sent:
+            response = requests.post(f"{server.url}/oauth/token", auth=auth,
+                                     data={**form, "grant_type": device_grant, "device_code": code})
+        assert response.json()["error"] == "authorization_pending", response.text
+        assert sent == ["UpdateItem"], (public, sent)

@@ -65,6 +65,7 @@ class DeviceAuthorizationEndpoint:
                 lambda: DeviceAuthorization(
                     device_hash=hash_secret(device_code), user_code=new_user_code(), client_id=client.client_id,
                     scopes=scopes, expires_at=now + self._lifetime, interval=DEFAULT_INTERVAL,
+                    client_auth=client.secret_hash or "none",
                 )
             )
         except OAuthError as error:

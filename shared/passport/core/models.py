@@ -136,3 +136,7 @@ class DeviceAuthorization:
     #: When the device last polled before this poll (0: never).
     previous_poll: int = 0
     family_id: str | None = None
+    #: How the client authenticated when the device code was issued: its secret hash, or "none" for a public
+    #: client (None: not known). A poll that can issue nothing is authenticated against it, without reading the
+    #: client again.
+    client_auth: str | None = None

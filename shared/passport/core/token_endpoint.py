@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from passport.core.audit import audit
-from passport.core.client_auth import authenticate_client, extract_credentials
+from passport.core.client_auth import ClientCredentials, authenticate_client, extract_credentials
 from passport.core.errors import OAuthError, unauthorized_client, unsupported_grant_type
 from passport.core.grants.base import Grant
 from passport.core.http import NO_STORE, Request, Response, json_response, single
+from passport.core.models import Client
 from passport.ports import ClientStore
 
 
@@ -21,6 +22,13 @@ class TokenEndpoint:
     def grant_types(self) -> tuple[str, ...]:
         return tuple(self._grants)
 
+    def _authenticate(self, credentials: ClientCredentials, grant_type: str) -> Client:
+        """RFC 6749 3.2.1: the client, authenticated and allowed this grant."""
+        client = authenticate_client(credentials, self._clients)
+        if not client.allows_grant(grant_type):
+            raise unauthorized_client(f"The client is not allowed to use the {grant_type!r} grant.")
+        return client
+
     def handle(self, request: Request) -> Response:
         grant_type = client_id = None
         try:
@@ -29,11 +37,17 @@ class TokenEndpoint:
             grant = self._grants.get(grant_type)
             if grant is None:
                 raise unsupported_grant_type(grant_type)
-            client = authenticate_client(extract_credentials(request.headers, form), self._clients)
-            client_id = client.client_id
-            if not client.allows_grant(grant_type):
-                raise unauthorized_client(f"The client is not allowed to use the {grant_type!r} grant.")
-            body = grant.respond(client, form, source_ip=request.source_ip)
+            credentials = extract_credentials(request.headers, form)
+            poll = getattr(grant, "poll", None)
+            if poll is not None:
+                # The device grant authenticates its polls itself, from the device record when it can.
+                client, answer = poll(credentials, lambda: self._authenticate(credentials, grant_type), form)
+                client_id = client.client_id
+                body = answer()
+            else:
+                client = self._authenticate(credentials, grant_type)
+                client_id = client.client_id
+                body = grant.respond(client, form, source_ip=request.source_ip)
         except OAuthError as error:
             audit("token_refused", client_id=client_id, grant_type=grant_type if grant_type in self._grants else None,
                   error=error.error, reason=error.description, source_ip=request.source_ip)

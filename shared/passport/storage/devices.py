@@ -46,7 +46,7 @@ def _device(item: DeviceModel) -> DeviceAuthorization:
         device_hash=item.pk.removeprefix("device#"), user_code=item.user_code, client_id=item.client_id,
         scopes=tuple(item.scopes or ()), expires_at=int(item.ttl), interval=int(item.interval), status=item.status,
         user_id=item.user_id, auth_time=int(item.auth_time or 0), previous_poll=int(item.previous_poll or 0),
-        family_id=item.family_id,
+        family_id=item.family_id, client_auth=item.client_auth,
     )
 
 
@@ -61,7 +61,7 @@ class DynamoDevices:
             item = DeviceModel(
                 device_key(device.device_hash), ttl=device.expires_at, user_code=user_code_hash,
                 client_id=device.client_id, scopes=list(device.scopes), interval=device.interval,
-                status=DEVICE_PENDING,
+                status=DEVICE_PENDING, client_auth=device.client_auth,
             )
             pointer = UserCodeModel(user_code_key(user_code_hash), ttl=device.expires_at,
                                     device_hash=device.device_hash)

@@ -205,6 +205,7 @@ class DeviceModel(TokenModel):
     last_poll = NumberAttribute(default=0)
     previous_poll = NumberAttribute(default=0)
     family_id = UnicodeAttribute(null=True)
+    client_auth = UnicodeAttribute(null=True)
 
 
 class UserCodeModel(TokenModel):

@@ -4,9 +4,10 @@ or denies, no faster than its interval; the approved authorization gives tokens 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+from passport.core.client_auth import ClientCredentials, authenticate_client
 from passport.core.clients import DEVICE_CODE
 from passport.core.device import SLOW_DOWN_STEP
 from passport.core.errors import OAuthError, invalid_grant
@@ -14,13 +15,42 @@ from passport.core.grants.base import token_response
 from passport.core.grants.refresh_token import RefreshTokens
 from passport.core.hashing import hash_secret
 from passport.core.http import single
-from passport.core.models import DEVICE_DENIED, DEVICE_PENDING, DEVICE_REDEEMED, Client, TokenFamily
+from passport.core.models import (
+    DEVICE_APPROVED,
+    DEVICE_DENIED,
+    DEVICE_PENDING,
+    DEVICE_REDEEMED,
+    Client,
+    DeviceAuthorization,
+    TokenFamily,
+)
 from passport.core.tokens import AccessTokenIssuer
 from passport.ports import CodeAlreadyUsed, Devices
 
 
 def _device_error(error: str, description: str) -> OAuthError:
     return OAuthError(error, description)  # 3.5: all 400, in the usual JSON
+
+
+class _IssuedTo:
+    """A one-client store holding the client as the device record saw it when the code was issued."""
+
+    def __init__(self, device: DeviceAuthorization) -> None:
+        assert device.client_auth is not None
+        secret_hash = None if device.client_auth == "none" else device.client_auth
+        self._client = Client(device.client_id, "", secret_hash=secret_hash, grant_types=(DEVICE_CODE,))
+
+    def get(self, client_id: str) -> Client | None:
+        return self._client if client_id == self._client.client_id else None
+
+
+def _authenticated_by_record(credentials: ClientCredentials, device: DeviceAuthorization) -> Client | None:
+    if device.client_auth is None:
+        return None
+    try:
+        return authenticate_client(credentials, _IssuedTo(device))  # type: ignore[arg-type]
+    except OAuthError:
+        return None  # perhaps a secret rotated since: the client itself decides
 
 
 class DeviceCodeGrant:
@@ -34,7 +64,30 @@ class DeviceCodeGrant:
     def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
         code = single(form, "device_code", required=True)
         now = self._issuer.clock.now()
+        return self._answer(client, self._devices.poll(hash_secret(code), now), now)
+
+    def poll(
+        self, credentials: ClientCredentials, authenticate: Callable[[], Client], form: Mapping[str, list[str]],
+    ) -> tuple[Client, Callable[[], dict[str, Any]]]:
+        """A poll in one DynamoDB call while the user has not answered (a device polls every few seconds for
+        minutes). The poll is noted first, and a poll that can issue nothing (pending, slow_down, denied, expired,
+        used) authenticates the client against the record's copy of it, with the same checks as
+        ``authenticate_client``. An approved poll, and credentials the copy refuses (a rotated secret), are
+        authenticated by ``authenticate``, against the client as it is now: nothing is issued on a copy.
+        Only the holder of the device code (256 random bits) can touch its record.
+
+        Returns the authenticated client and the answer to give it (which raises the RFC 8628 3.5 errors)."""
+        code = single(form, "device_code", required=True)
+        now = self._issuer.clock.now()
         device = self._devices.poll(hash_secret(code), now)
+        client = None
+        if device is not None and device.status != DEVICE_APPROVED:
+            client = _authenticated_by_record(credentials, device)
+        if client is None:
+            client = authenticate()
+        return client, lambda: self._answer(client, device, now)
+
+    def _answer(self, client: Client, device: DeviceAuthorization | None, now: int) -> dict[str, Any]:
         if device is None or device.client_id != client.client_id:
             raise invalid_grant("The device code is invalid.")
         if device.expires_at <= now:
