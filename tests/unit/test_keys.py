@@ -388,3 +388,25 @@ def test_clear_forgets_every_set(tmp_path, clean_environment):
     first = cache.get(settings_for(tmp_path))
     cache.clear()
     assert cache.get(settings_for(tmp_path)) is not first
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256", "EdDSA"])
+def test_the_signer_writes_exactly_what_pyjwt_writes(alg):
+    """JwtSigner builds the compact JWS itself (its header once per kind); the result must be PyJWT's, byte for
+    byte where the algorithm is deterministic, and verify with PyJWT in every case."""
+    import jwt
+    from passport.keys.keyring import JwtSigner
+    from passport.keys.material import generate
+
+    key = generate(alg)
+    signer = JwtSigner(key)
+    claims = {"iss": "https://as.example", "sub": "ü", "scopes": ["a", "b"], "iat": 1, "exp": 2, "aud": "api"}
+    headers = {"kid": signer.kid, "typ": "at+jwt"}
+    token = signer.sign(claims, headers)
+    reference = jwt.encode(claims, key, algorithm=alg, headers=headers)
+    assert token.rsplit(".", 1)[0] == reference.rsplit(".", 1)[0]
+    if alg != "ES256":  # ECDSA signatures are randomized
+        assert token == reference
+    assert jwt.get_unverified_header(token) == {"alg": alg, "kid": signer.kid, "typ": "at+jwt"}
+    assert jwt.decode(token, key.public_key(), algorithms=[alg], audience="api",
+                      options={"verify_exp": False}) == claims
