@@ -407,3 +407,16 @@ def test_the_wildcard_scope_is_refused_to_client_credentials(server, env):
     anything = make_client(env)
     response = server.token(anything.client_id, anything.secret, scope="*")
     assert response.status_code == 400 and response.json()["error"] == "invalid_scope"
+
+
+def test_the_local_gateways_authorizer_cache_is_bounded(env, server, monkeypatch):
+    """API Gateway bounds its authorizer cache; a long-running `passport serve` must not grow with every token."""
+    import requests
+    from passport.local import gateway as local_gateway
+
+    monkeypatch.setattr(local_gateway, "AUTHORIZER_CACHE_ENTRIES", 2)
+    client = make_client(env, scopes=("orders:read",))
+    for _ in range(5):
+        token = server.token(client.client_id, client.secret).json()["access_token"]
+        assert requests.get(f"{server.url}/api/ping", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert 1 <= len(server.gateway._authorizer_cache) <= 2

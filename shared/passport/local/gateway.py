@@ -32,6 +32,8 @@ from passport.gateway_responses import GATEWAY_RESPONSES, METHOD_NOT_ALLOWED, Ga
 from passport.routes import Route, path_pattern, route_table
 
 log = logging.getLogger("passport.gateway")
+#: Authorizer answers kept at once (expired ones are dropped first when full).
+AUTHORIZER_CACHE_ENTRIES = 10_000
 
 #: API Gateway's payload limit.
 MAX_PAYLOAD = 10 * 1024 * 1024
@@ -72,7 +74,7 @@ class LocalGateway:
         self._routes = [(route, path_pattern(route.path)) for route in route_table(settings)]
         self._modules: dict[str, ModuleType] = {}
         self._modules_lock = threading.Lock()
-        self._authorizer_cache: dict[str, tuple[dict[str, Any], float]] = {}
+        self._authorizer_cache: dict[str, tuple[dict[str, Any], float]] = {}  # by identity, bounded
 
     # -- functions -------------------------------------------------------------------------------------
 
@@ -192,6 +194,11 @@ class LocalGateway:
                 return self._gateway_reply(GATEWAY_RESPONSES["AUTHORIZER_FAILURE"])
             ttl = self.settings.guard.authorizer_cache_seconds
             if ttl > 0:
+                if len(self._authorizer_cache) >= AUTHORIZER_CACHE_ENTRIES:
+                    # API Gateway's cache is bounded too; a long-running local server must not grow without end.
+                    now = time.monotonic()
+                    live = {k: v for k, v in self._authorizer_cache.items() if v[1] > now}
+                    self._authorizer_cache = live if len(live) < AUTHORIZER_CACHE_ENTRIES else {}
                 self._authorizer_cache[identity] = (answer, time.monotonic() + ttl)
         if not policy_allows(answer.get("policyDocument", {}), method_arn):
             return self._gateway_reply(GATEWAY_RESPONSES["ACCESS_DENIED"])
