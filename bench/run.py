@@ -400,7 +400,8 @@ method:
   AccessTokenStore, against jwt.encode of the same claims with the same private key object and headers kid+typ.
 - imports: wall time of a fresh `python -c` per module (`import importlib.util`, the import, os._exit(0)),
   minimum of {runs} after one warm-up, minus the same child without the import; children run one after another,
-  all reading bytecode from a temporary PYTHONPYCACHEPREFIX filled by the warm-up.
+  all reading bytecode from a temporary PYTHONPYCACHEPREFIX filled by the warm-up; with
+  AWS_LAMBDA_FUNCTION_NAME set, so each handler wraps itself in Powertools' Logger and metrics as on Lambda.
 - round trips: requests counted on botocore's before-send.dynamodb event of the process's shared client
   (passport.storage.connection.dynamodb_client()), retries included; events and handlers as the local gateway
   runs them against the embedded store on 127.0.0.1 (in memory, dropped at exit).

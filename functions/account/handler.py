@@ -2,7 +2,9 @@
 
 from passport.apigw import serve
 from passport.compose import account_api
+from passport.observability import instrumented
 
 
+@instrumented
 def handler(event, context):
     return serve(event, lambda request: account_api().handle(request))

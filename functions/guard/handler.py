@@ -2,7 +2,9 @@
 
 from passport.guard.events import authorize
 from passport.guard.runtime import guard
+from passport.observability import instrumented_guard
 
 
+@instrumented_guard
 def handler(event, context):
     return authorize(event, guard())

@@ -15,6 +15,7 @@ import json
 import logging
 
 from passport.config import load_settings
+from passport.observability import instrumented
 
 log = logging.getLogger("passport.install_keys")
 log.setLevel(logging.INFO)
@@ -22,6 +23,7 @@ log.setLevel(logging.INFO)
 REQUEST_TYPES = ("Create", "Update", "Delete")
 
 
+@instrumented
 def handler(event, context):
     request = event.get("RequestType")
     if request not in REQUEST_TYPES:

@@ -2,7 +2,9 @@
 
 from passport.apigw import serve
 from passport.endpoints.discovery import handle
+from passport.observability import instrumented
 
 
+@instrumented
 def handler(event, context):
     return serve(event, handle)

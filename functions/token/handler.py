@@ -2,7 +2,9 @@
 
 from passport.apigw import serve
 from passport.compose import token_endpoint
+from passport.observability import instrumented
 
 
+@instrumented
 def handler(event, context):
     return serve(event, lambda request: token_endpoint().handle(request))

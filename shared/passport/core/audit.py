@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger("passport.audit")
@@ -20,7 +21,18 @@ ALLOWED = {"client_id", "user_id", "grant_type", "error", "jti", "family_id", "s
            "reason", "expires_at"}
 
 
+#: Called with every audit event and its (filtered) record: on Lambda, the metrics (passport.observability).
+_observers: list[Callable[[str, dict[str, Any]], None]] = []
+
+
+def observe(observer: Callable[[str, dict[str, Any]], None]) -> None:
+    if observer not in _observers:
+        _observers.append(observer)
+
+
 def audit(event: str, **fields: Any) -> None:
     record = {"audit": event, "at": int(time.time())}
     record.update({k: v for k, v in fields.items() if k in ALLOWED and v not in (None, "")})
     log.info(json.dumps(record, sort_keys=True, default=str))
+    for observer in _observers:
+        observer(event, record)

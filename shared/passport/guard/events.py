@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from passport.guard.decision import Guard, Principal
+from passport.guard.tally import TALLY
 from passport.guard.verify import InvalidToken
 
 
@@ -129,8 +130,10 @@ def authorize(event: Mapping[str, Any], guard: Guard) -> dict[str, Any]:
     try:
         principal = guard.authenticate(call.token)
     except InvalidToken:
+        TALLY.decision("unauthorized")
         raise Unauthorized() from None
+    allowed = guard.permits(principal, guard.rules.for_route(call.method, call.path))
+    TALLY.decision("allow" if allowed else "deny")
     if call.kind == "HTTP":
-        allowed = guard.permits(principal, guard.rules.for_route(call.method, call.path))
         return {"isAuthorized": allowed, "context": principal.context()}
     return policy(principal, guard, call)

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from passport.guard.tally import TALLY
+
 
 class RevocationLookup(Protocol):
     def lookup(self, jti: str | None, client_id: str | None) -> tuple[bool | None, bool | None]:
@@ -39,8 +41,11 @@ class RevocationCache:
         token_live = self._cached(self._tokens, jti, now)
         client_live = self._cached(self._clients, client_id, now)
         if token_live is False or client_live is False:
+            TALLY.cache_hit()
             return False
-        if token_live is None or client_live is None:
+        if token_live is not None and client_live is not None:
+            TALLY.cache_hit()
+        else:
             if self._lookup is None:
                 self._lookup = self._lookup_factory()
             fetched_token, fetched_client = self._lookup.lookup(

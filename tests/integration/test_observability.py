@@ -1,0 +1,117 @@
+"""On Lambda every function logs JSON through Powertools' Logger with the request's correlation id, and the token
+endpoint and the guard emit CloudWatch metrics in the embedded metric format (SPEC section 10). Off Lambda the
+handlers run bare. The Lambda case runs the real handlers in a child interpreter with Lambda's environment
+(AWS_LAMBDA_FUNCTION_NAME), behind the local gateway, and reads what they print."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from urllib.parse import quote
+
+import pytest
+
+from tests.conftest import REPO
+
+CHILD = textwrap.dedent("""
+    import json, sys
+    from passport.config import load_settings
+    from passport.local.gateway import LocalGateway
+
+    gateway = LocalGateway(load_settings())
+    basic, host = sys.argv[1], sys.argv[2]
+    headers = [("Host", host), ("Authorization", "Basic " + basic),
+               ("Content-Type", "application/x-www-form-urlencoded")]
+    ok = gateway.dispatch("POST", "/oauth/token", headers, b"grant_type=client_credentials&scope=orders:read")
+    bad = gateway.dispatch("POST", "/oauth/token", headers, b"grant_type=password")
+    token = json.loads(ok.body)["access_token"]
+    api = gateway.dispatch("GET", "/api/orders", [("Host", host), ("Authorization", "Bearer " + token)], b"")
+    print("STATUSES", ok.status, bad.status, api.status, flush=True)
+""")
+
+
+def lambda_lines(env, client, function: str = "token") -> list[dict]:
+    basic = base64.b64encode(f"{quote(client.client_id)}:{quote(client.secret)}".encode()).decode()
+    child_env = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": f"passport-{function}",
+                 "POWERTOOLS_SERVICE_NAME": "passport-token", "POWERTOOLS_METRICS_NAMESPACE": "LambdaPassport"}
+    out = subprocess.run([sys.executable, "-c", CHILD, basic, env.settings.issuer_url.split("://", 1)[1]],
+                         env=child_env, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert "STATUSES 200 400 200" in out.stdout, out.stdout + out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+
+
+@pytest.mark.slow
+def test_on_lambda_logs_are_powertools_json_with_the_correlation_id_and_tokens_are_counted(env, client):
+    lines = lambda_lines(env, client)
+    audit = [line for line in lines if "token_issued" in str(line.get("message"))]
+    assert len(audit) == 1
+    entry = audit[0]
+    assert entry["service"] == "passport-token" and entry["level"] == "INFO"
+    assert entry["correlation_id"] and entry["cold_start"] in (True, False)
+    assert entry["function_request_id"]
+    emf = [line for line in lines if "_aws" in line]
+    issued = [m for m in emf if "TokensIssued" in m]
+    failed = [m for m in emf if "GrantFailures" in m]
+    assert issued and issued[0]["grant_type"] == "client_credentials" and issued[0]["TokensIssued"] == [1.0]
+    assert failed and failed[0]["error"] in ("unsupported_grant_type", "unauthorized_client")
+    namespaces = {d["Namespace"] for m in emf for d in m["_aws"]["CloudWatchMetrics"]}
+    assert namespaces == {"LambdaPassport"}
+    # no line carries a secret, the token or the Basic credentials
+    text = json.dumps(lines)
+    assert client.secret not in text and "Basic " not in text and "eyJ" not in text
+
+
+def test_off_lambda_the_handlers_run_bare(env):
+    from passport.observability import instrumented, instrumented_guard
+
+    def handler(event, context):
+        return "answer"
+
+    assert "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
+    assert instrumented(handler) is handler and instrumented_guard(handler) is handler
+
+
+def test_guard_counts_are_sent_at_most_once_a_minute(capsys):
+    from passport.guard.tally import TALLY
+    from passport.observability import GuardMetrics
+
+    now = [0.0]
+    flusher = GuardMetrics(clock=lambda: now[0])
+    TALLY.take()
+    for outcome in ("allow", "allow", "deny", "unauthorized"):
+        TALLY.decision(outcome)
+    TALLY.cache_hit()
+    now[0] = 30.0
+    flusher.maybe_flush()
+    assert capsys.readouterr().out == ""
+    now[0] = 61.0
+    flusher.maybe_flush()
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    counts = {(m.get("decision"), name): m[name][0] for m in emf
+              for name in ("GuardDecisions", "GuardCacheHits") if name in m}
+    assert counts == {("allow", "GuardDecisions"): 2, ("deny", "GuardDecisions"): 1,
+                      ("unauthorized", "GuardDecisions"): 1, (None, "GuardCacheHits"): 1}
+    assert TALLY.take() == ({}, 0)
+
+
+def test_the_guard_counts_every_decision_and_cache_hit(env, server):
+    import requests
+    from passport.guard.tally import TALLY
+
+    from tests.conftest import make_client
+
+    client = make_client(env, scopes=("orders:read",))
+    env.reconfigure(PASSPORT_GUARD_AUTHORIZER_CACHE_SECONDS="0")
+    server.gateway.settings = env.settings
+    token = server.token(client.client_id, client.secret, scope="orders:read").json()["access_token"]
+    TALLY.take()
+    for path in ("/api/orders", "/api/orders", "/api/user"):
+        requests.get(f"{server.url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    requests.get(f"{server.url}/api/orders", headers={"Authorization": "Bearer nope"}, timeout=10)
+    decisions, hits = TALLY.take()
+    assert decisions == {"allow": 2, "deny": 1, "unauthorized": 1}
+    assert hits == 2  # the first decision read the store, the next two were answered from the cache
