@@ -159,6 +159,23 @@ def cmd_client_revoke(args: argparse.Namespace, settings: Settings, out: Output)
     out.emit(client_json(client), f"Client {client.client_id} revoked: its tokens stop working at the guard.")
 
 
+def cmd_client_update(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    from passport.core.clients import changed_client
+
+    current = _get_client(args.client_id)
+    try:
+        client = changed_client(
+            current, name=args.name, redirect_uris=args.redirect_uri, scopes=args.scope,
+            first_party=args.first_party, defined_scopes=settings.scopes,
+        )
+    except InvalidClientMetadata as error:
+        raise CommandError(str(error)) from None
+    if not _client_store().update(client.client_id, None, name=client.name, redirect_uris=client.redirect_uris,
+                                  scopes=client.scopes, first_party=client.first_party):
+        raise CommandError(f"the client {client.client_id} is revoked or gone")
+    out.emit(client_json(client), "Client updated.\n" + describe_client(client))
+
+
 def cmd_client_rotate_secret(args: argparse.Namespace, settings: Settings, out: Output) -> None:
     from passport.core.hashing import hash_secret, new_secret
 
@@ -253,6 +270,7 @@ Command = Callable[[argparse.Namespace, Settings, Output], None]
 #: Commands that need the store (the rest need only settings, or run their own).
 NEEDS_STORE = {
     cmd_install, cmd_client_create, cmd_client_list, cmd_client_show, cmd_client_revoke, cmd_client_rotate_secret,
+    cmd_client_update,
     cmd_user_create,
     cmd_token_create, cmd_purge,
 }
@@ -309,6 +327,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub = client_commands.add_parser(name, parents=[common], help=text)
         sub.add_argument("client_id")
         sub.set_defaults(func=func)
+    update = client_commands.add_parser("update", parents=[common], help="change a client's name, redirect URIs, "
+                                        "scopes or first-party flag (what is not given is kept)")
+    update.add_argument("client_id")
+    update.add_argument("--name")
+    update.add_argument("--redirect-uri", action="append", metavar="URI", help="replaces the list (repeat for several)")
+    update.add_argument("--scope", action="append", metavar="SCOPE", help="replaces the list (repeat for several)")
+    update.add_argument("--first-party", action=argparse.BooleanOptionalAction, default=None,
+                        help="skip (or, with --no-first-party, show) the consent screen")
+    update.set_defaults(func=cmd_client_update)
 
     user = commands.add_parser("user", parents=[common], help="manage users")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")

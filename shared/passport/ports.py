@@ -42,7 +42,10 @@ class ClientStore(Protocol):
         """The clients a user made (through the JSON API)."""
         ...
 
-    def update(self, client_id: str, owner: str, *, name: str, redirect_uris: tuple[str, ...]) -> bool: ...
+    def update(
+        self, client_id: str, owner: str | None, *, name: str, redirect_uris: tuple[str, ...],
+        scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
+    ) -> bool: ...
 
     def set_secret(self, client_id: str, secret_hash: str, owner: str | None = None) -> bool:
         """Replace a confidential client's secret (the hash of it)."""

@@ -195,3 +195,21 @@ def test_client_create_shortcuts_set_the_grants(fresh_folder: Path):
     public = next(c for c in device if c["public"])
     refused = cli(fresh_folder, "client", "rotate-secret", public["client_id"])
     assert refused.returncode == 1 and "public" in refused.stderr
+
+
+def test_client_update_changes_only_what_it_is_given(fresh_folder: Path):
+    made = json.loads(cli(fresh_folder, "client", "create", "--name", "web", "--redirect-uri",
+                          "https://app.example/cb", "--scope", "orders:read", "--json").stdout)
+    changed = cli(fresh_folder, "client", "update", made["client_id"], "--name", "web app", "--first-party",
+                  "--redirect-uri", "https://app.example/cb", "--redirect-uri", "http://127.0.0.1/cb", "--json")
+    assert changed.returncode == 0, changed.stderr
+    shown = json.loads(cli(fresh_folder, "client", "show", made["client_id"], "--json").stdout)
+    assert shown["name"] == "web app" and shown["first_party"] is True
+    assert shown["redirect_uris"] == ["https://app.example/cb", "http://127.0.0.1/cb"]
+    assert shown["scopes"] == ["orders:read"] and shown["grant_types"] == made["grant_types"]
+    bad = cli(fresh_folder, "client", "update", made["client_id"], "--redirect-uri", "http://evil.example/cb")
+    assert bad.returncode == 1 and "redirect URI" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    undefined = cli(fresh_folder, "client", "update", made["client_id"], "--scope", "nope")
+    assert undefined.returncode == 1 and "undefined scope" in undefined.stderr
+    gone = cli(fresh_folder, "client", "update", "00000000-0000-0000-0000-000000000000", "--name", "x")
+    assert gone.returncode == 1 and "no client" in gone.stderr

@@ -195,3 +195,17 @@ def test_the_other_attributes_are_kept():
     assert made.client.name == "Orders app"
     assert made.client.first_party is True and made.client.user_id == "user-1"
     assert made.client.revoked is False and made.client.created_at > 0
+
+
+def test_a_change_keeps_what_it_is_not_given_and_keeps_the_rules():
+    from passport.core.clients import InvalidClientMetadata, changed_client
+
+    made = new_client(name="web", grant_types=("authorization_code",), redirect_uris=("https://a.example/cb",),
+                      scopes=("orders:read",), defined_scopes=DEFINED).client
+    renamed = changed_client(made, name=" web app ", defined_scopes=DEFINED)
+    assert renamed.name == "web app" and renamed.redirect_uris == made.redirect_uris and renamed.scopes == made.scopes
+    assert changed_client(made, first_party=True, defined_scopes=DEFINED).first_party is True
+    for bad in ({"redirect_uris": ()}, {"redirect_uris": ("http://evil.example/cb",)}, {"scopes": ("nope",)},
+                {"name": "  "}):
+        with pytest.raises(InvalidClientMetadata):
+            changed_client(made, defined_scopes=DEFINED, **bad)

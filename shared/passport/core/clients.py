@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from passport.core.hashing import hash_secret, new_secret
@@ -103,3 +103,31 @@ def new_client(
         user_id=user_id, created_at=int(time.time()),
     )
     return NewClient(client, secret)
+
+
+def changed_client(
+    current: Client,
+    *,
+    name: str | None = None,
+    redirect_uris: Sequence[str] | None = None,
+    scopes: Sequence[str] | None = None,
+    first_party: bool | None = None,
+    defined_scopes: Mapping[str, str],
+) -> Client:
+    """The client with these changes (None keeps a field), held to the rules of :func:`new_client`."""
+    new_name = current.name if name is None else name.strip()
+    if not new_name:
+        raise InvalidClientMetadata("a client needs a name")
+    uris = current.redirect_uris if redirect_uris is None else tuple(
+        validate_redirect_uri(u) for u in dict.fromkeys(redirect_uris)
+    )
+    if any(g in REDIRECTING_GRANTS for g in current.grant_types) and not uris:
+        raise InvalidClientMetadata("a client using authorization_code or implicit needs a --redirect-uri")
+    new_scopes = current.scopes if scopes is None else tuple(dict.fromkeys(scopes))
+    undefined = [s for s in new_scopes if s not in defined_scopes and s != "*"]
+    if undefined:
+        raise InvalidClientMetadata(f"undefined scope(s): {', '.join(undefined)}")
+    return replace(
+        current, name=new_name[:255], redirect_uris=uris, scopes=new_scopes,
+        first_party=current.first_party if first_party is None else first_party,
+    )

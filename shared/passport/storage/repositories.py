@@ -59,16 +59,24 @@ class DynamoClientStore:
         with storage_call():
             return [_client(item) for item in ClientModel.user_index.query(user_id)]
 
-    def update(self, client_id: str, owner: str, *, name: str, redirect_uris: tuple[str, ...]) -> bool:
-        """Change the owner's own live client; False when it is not theirs, revoked or gone."""
+    def update(
+        self, client_id: str, owner: str | None, *, name: str, redirect_uris: tuple[str, ...],
+        scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
+    ) -> bool:
+        """Change a live client (only the owner's own, when ``owner`` is given; any, for the administrator's
+        CLI); scopes and first_party change only when given. False when it is not theirs, revoked or gone."""
+        actions = [ClientModel.name.set(name), ClientModel.redirect_uris.set(list(redirect_uris)),
+                   ClientModel.updated_at.set(_now())]
+        if scopes is not None:
+            actions.append(ClientModel.scopes.set(list(scopes)))
+        if first_party is not None:
+            actions.append(ClientModel.first_party.set(first_party))
+        condition = ClientModel.client_id.exists() & (ClientModel.revoked == False)  # noqa: E712 (DynamoDB)
+        if owner is not None:
+            condition &= ClientModel.user_id == owner
         try:
             with storage_call():
-                ClientModel(client_id).update(
-                    actions=[ClientModel.name.set(name), ClientModel.redirect_uris.set(list(redirect_uris)),
-                             ClientModel.updated_at.set(_now())],
-                    condition=ClientModel.client_id.exists() & (ClientModel.user_id == owner)
-                    & (ClientModel.revoked == False),  # noqa: E712 (a DynamoDB condition)
-                )
+                ClientModel(client_id).update(actions=actions, condition=condition)
         except ConditionFailed:
             return False
         return True
