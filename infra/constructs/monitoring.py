@@ -296,28 +296,19 @@ class PassportMonitoring(Construct):
         # Every other function, one line each.
         others = {n: f for n, f in functions.items() if n not in ("token", deploy.GUARD)}
         if others:
-            board.add_widgets(
+            board.add_widgets(*(
                 _graph(
-                    "Other functions: invocations",
-                    [f.metric_invocations(period=PERIOD, statistic="Sum", label=n) for n, f in others.items()],
+                    f"Other functions: {title}",
+                    [getattr(f, metric)(period=PERIOD, statistic=statistic, label=n) for n, f in others.items()],
                     width=6,
-                ),
-                _graph(
-                    "Other functions: errors",
-                    [f.metric_errors(period=PERIOD, statistic="Sum", label=n) for n, f in others.items()],
-                    width=6,
-                ),
-                _graph(
-                    "Other functions: duration p99 (ms)",
-                    [f.metric_duration(period=PERIOD, statistic="p99", label=n) for n, f in others.items()],
-                    width=6,
-                ),
-                _graph(
-                    "Other functions: throttles",
-                    [f.metric_throttles(period=PERIOD, statistic="Sum", label=n) for n, f in others.items()],
-                    width=6,
-                ),
-            )
+                )
+                for title, metric, statistic in (
+                    ("invocations", "metric_invocations", "Sum"),
+                    ("errors", "metric_errors", "Sum"),
+                    ("duration p99 (ms)", "metric_duration", "p99"),
+                    ("throttles", "metric_throttles", "Sum"),
+                )
+            ))
         # The tables.
         board.add_widgets(
             _graph(

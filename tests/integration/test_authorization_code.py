@@ -13,14 +13,12 @@ import requests
 
 from tests.conftest import make_client
 from tests.integration.browser import Browser, forms, pkce_pair, query_of
+from tests.integration.conftest import PASSWORD, REDIRECT
 
 # Revocation must show at the guard at once here: no authorizer or revocation cache.
 pytestmark = pytest.mark.passport_config(
     "[guard]\nrevocation_cache_seconds = 0\nauthorizer_cache_seconds = 0\n"
 )
-
-REDIRECT = "https://app.example.com/callback"
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -44,13 +42,6 @@ def app(env):
 def public_app(env):
     return make_client(env, name="CLI", grant_types=("authorization_code", "refresh_token"),
                        redirect_uris=("http://127.0.0.1/callback",), public=True)
-
-
-@pytest.fixture
-def browser(server, user):
-    b = Browser(server.url)
-    assert b.login(user.email, PASSWORD).status_code == 303
-    return b
 
 
 def start(browser: Browser, client, *, scope: str = "orders:read", state: str = "xyz", challenge: str | None = None,

@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import free_port, make_client, reset_caches
+from tests.conftest import free_port, reset_caches
 from tests.faults import FaultProxy, StoreView, routed_through, routed_to, serving
 from tests.integration.browser import Browser, forms, query_of
+from tests.integration.conftest import PASSWORD
 from tests.integration.test_authorization_code import REDIRECT, api, approve, exchange, refresh, start
 from tests.integration.test_device_flow import poll, tv
 from tests.integration.test_guard import http_api_event, rest_request_event
@@ -35,7 +36,6 @@ pytestmark = [
     pytest.mark.slow,
 ]
 
-PASSWORD = "correct horse battery staple"
 #: The items that are tokens or lead to tokens: a refused request must leave every one of them as it was.
 TOKEN_ITEMS = ("access#", "refresh#", "family#", "code#")
 
@@ -58,30 +58,6 @@ def tokens(env, store_endpoint) -> Callable[[], dict[str, Any]]:
     """The token items of this test's store, read directly (not through the proxy)."""
     view = StoreView(store_endpoint)
     return lambda: {k: v for k, v in view.items(env.settings.storage.tokens_table).items() if k.startswith(TOKEN_ITEMS)}
-
-
-@pytest.fixture
-def user(env):
-    from passport.compose import settings
-    from passport.core.users import create_user
-    from passport.storage.repositories import DynamoUserStore
-
-    settings()
-    return create_user(DynamoUserStore(), email=f"f{uuid.uuid4().hex[:8]}@example.com", name="Faulty",
-                       password=PASSWORD)
-
-
-@pytest.fixture
-def browser(server, user) -> Browser:
-    b = Browser(server.url)
-    assert b.login(user.email, PASSWORD).status_code == 303
-    return b
-
-
-@pytest.fixture
-def app(env):
-    return make_client(env, name="Orders", grant_types=("authorization_code", "refresh_token"),
-                       redirect_uris=(REDIRECT,), scopes=("orders:read",))
 
 
 def unavailable_json(response: requests.Response) -> None:

@@ -9,7 +9,6 @@ Each race is bounded: ``RACERS`` threads, each request with a timeout, every thr
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -19,6 +18,7 @@ import requests
 from tests.conftest import make_client
 from tests.faults import StoreView
 from tests.integration.browser import Browser
+from tests.integration.conftest import PASSWORD
 from tests.integration.test_authorization_code import REDIRECT, api, approve, exchange, refresh
 from tests.integration.test_device_flow import answer, poll, start, tv
 
@@ -29,7 +29,6 @@ pytestmark = [
 ]
 
 RACERS = 20
-PASSWORD = "correct horse battery staple"
 T = TypeVar("T")
 
 
@@ -58,30 +57,6 @@ def race(attempt: Callable[[int], T], racers: int = RACERS) -> list[T]:
 
 def errors(responses: list[requests.Response]) -> list[str]:
     return sorted(r.json()["error"] for r in responses if r.status_code != 200)
-
-
-@pytest.fixture
-def user(env):
-    from passport.compose import settings
-    from passport.core.users import create_user
-    from passport.storage.repositories import DynamoUserStore
-
-    settings()
-    return create_user(DynamoUserStore(), email=f"r{uuid.uuid4().hex[:8]}@example.com", name="Racer",
-                       password=PASSWORD)
-
-
-@pytest.fixture
-def browser(server, user) -> Browser:
-    b = Browser(server.url)
-    assert b.login(user.email, PASSWORD).status_code == 303
-    return b
-
-
-@pytest.fixture
-def app(env):
-    return make_client(env, name="Orders", grant_types=("authorization_code", "refresh_token"),
-                       redirect_uris=(REDIRECT,), scopes=("orders:read",))
 
 
 @pytest.fixture

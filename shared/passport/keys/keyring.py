@@ -132,22 +132,28 @@ def load_from_files(path: Path, need_private: bool) -> KeySet:
     return _build(private, publics, need_private, str(path))
 
 
-def load_from_secret(secret_name: str, need_private: bool, *, timeout_seconds: int = 4, retries: int = 2) -> KeySet:
-    """The secret holds ``{"current": {"private_key": PEM}, "previous": [{"public_key": PEM}, ...]}``."""
+def secrets_manager_client(timeout_seconds: int = 4, retries: int = 2) -> Any:
+    """A Secrets Manager client for the key secret: bounded as DynamoDB calls are ([storage] timeout_seconds,
+    retries; botocore's defaults, 60 s and 5 attempts, would outlast API Gateway's 29 s on a cold start while
+    Secrets Manager is down), and with private keys kept out of botocore's DEBUG lines."""
     import botocore.config  # lazily: only deployments that use a secret pay for it
     import botocore.session
 
-    from passport.core.errors import StorageUnavailable
     from passport.keys.redaction import redact_private_keys_in_botocore_logs
 
-    redact_private_keys_in_botocore_logs()  # the answer holds the private key: never in a DEBUG line
-    # Bounded as DynamoDB calls are ([storage] timeout_seconds, retries): botocore's defaults (60 s, 5 attempts)
-    # would outlast API Gateway's 29 s on a cold start while Secrets Manager is down.
+    redact_private_keys_in_botocore_logs()
     config = botocore.config.Config(
         connect_timeout=min(2, timeout_seconds), read_timeout=timeout_seconds,
         retries={"total_max_attempts": 1 + retries, "mode": "standard"},
     )
-    client = botocore.session.get_session().create_client("secretsmanager", config=config)
+    return botocore.session.get_session().create_client("secretsmanager", config=config)
+
+
+def load_from_secret(secret_name: str, need_private: bool, *, timeout_seconds: int = 4, retries: int = 2) -> KeySet:
+    """The secret holds ``{"current": {"private_key": PEM}, "previous": [{"public_key": PEM}, ...]}``."""
+    from passport.core.errors import StorageUnavailable
+
+    client = secrets_manager_client(timeout_seconds, retries)
     try:
         value = client.get_secret_value(SecretId=secret_name)["SecretString"]
     except client.exceptions.ResourceNotFoundException:

@@ -10,18 +10,9 @@ import json
 import time
 from typing import Any
 
-from passport.keys.keyring import KeysMissing, parse_secret
+from passport.keys.keyring import KeysMissing, parse_secret, secrets_manager_client
 from passport.keys.material import PrivateKey, generate, private_pem, public_pem, thumbprint
 from passport.keys.material import algorithm_for as _alg
-
-
-def _client() -> Any:
-    import botocore.session
-
-    from passport.keys.redaction import redact_private_keys_in_botocore_logs
-
-    redact_private_keys_in_botocore_logs()  # these calls carry private keys: never in a DEBUG line
-    return botocore.session.get_session().create_client("secretsmanager")
 
 
 def _entry(key: PrivateKey) -> dict[str, str]:
@@ -31,7 +22,7 @@ def _entry(key: PrivateKey) -> dict[str, str]:
 
 
 def read_secret(secret_name: str) -> dict[str, Any] | None:
-    client = _client()
+    client = secrets_manager_client()
     try:
         value = client.get_secret_value(SecretId=secret_name)
     except client.exceptions.ResourceNotFoundException:
@@ -44,7 +35,7 @@ def read_secret(secret_name: str) -> dict[str, Any] | None:
 def create_keys_in_secret(secret_name: str, alg: str, rsa_bits: int, force: bool = False) -> str | None:
     """Put a new key in the secret unless it already has one (``force`` replaces it). Returns the new kid,
     or None when the existing key was kept."""
-    client = _client()
+    client = secrets_manager_client()
     document = read_secret(secret_name)
     if document and document.get("current") and not force:
         return None
@@ -67,7 +58,7 @@ def rotate_keys_in_secret(secret_name: str, alg: str, rsa_bits: int) -> str:
         *document.get("previous", []),
     ]
     entry = _entry(generate(alg, rsa_bits))
-    _client().put_secret_value(
+    secrets_manager_client().put_secret_value(
         SecretId=secret_name, SecretString=json.dumps({"current": entry, "previous": previous})
     )
     return entry["kid"]
