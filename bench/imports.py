@@ -73,6 +73,7 @@ def measure_import_times(runs: int = RUNS) -> ImportTimes:
         env["PYTHONPYCACHEPREFIX"] = pycache
         # As on Lambda: there the handlers wrap themselves in Powertools at import (passport.observability).
         env["AWS_LAMBDA_FUNCTION_NAME"] = "passport-bench"
+        env["LAMBDA_TASK_ROOT"] = str(REPO)  # X-Ray's SDK knows Lambda by it
         # One warm-up round (bytecode written, files in the page cache), then `runs` interleaved rounds.
         for round_ in range(runs + 1):
             for key, argv in children.items():

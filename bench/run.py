@@ -133,6 +133,19 @@ class Bench:
             )
         self.notes.append(f"interpreter start (subtracted from every import): {ms(times.baseline)}")
 
+    def wrappers(self) -> None:
+        from bench.wrappers import measure_wrappers
+
+        times = self.attempt("guard", "Powertools per invocation", measure_wrappers)
+        if times is None:
+            return
+        self.rows["guard"] += [
+            Row("on Lambda, per invocation: Powertools Logger + metrics (every function, the guard too)",
+                us(times.logged), "-", INFO),
+            Row("on Lambda, per invocation: + Tracer's ## handler subsegment (every function but the guard)",
+                f"{us(times.traced)} (+{us(times.traced - times.logged)})", "-", INFO),
+        ]
+
     def with_deployment(self) -> None:
         from bench.deployment import local_deployment
         from bench.figures import (
@@ -401,7 +414,10 @@ method:
 - imports: wall time of a fresh `python -c` per module (`import importlib.util`, the import, os._exit(0)),
   minimum of {runs} after one warm-up, minus the same child without the import; children run one after another,
   all reading bytecode from a temporary PYTHONPYCACHEPREFIX filled by the warm-up; with
-  AWS_LAMBDA_FUNCTION_NAME set, so each handler wraps itself in Powertools' Logger and metrics as on Lambda.
+  AWS_LAMBDA_FUNCTION_NAME and LAMBDA_TASK_ROOT set, so each handler wraps itself in Powertools' Logger, metrics
+  and Tracer as on Lambda.
+- per invocation on Lambda: bench/wrappers.py, a handler that does nothing wrapped as passport.observability wraps
+  every handler, in a child with Lambda's environment (X-Ray's datagrams to a discard port on 127.0.0.1).
 - round trips: requests counted on botocore's before-send.dynamodb event of the process's shared client
   (passport.storage.connection.dynamodb_client()), retries included; events and handlers as the local gateway
   runs them against the embedded store on 127.0.0.1 (in memory, dropped at exit).
@@ -433,6 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     facts = machine_facts()
     if not only_load:
         bench.imports()  # first: before this process has started the store and its threads
+        bench.wrappers()
         try:
             bench.with_deployment()
         except Exception as exc:

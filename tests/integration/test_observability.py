@@ -6,11 +6,14 @@ handlers run bare. The Lambda case runs the real handlers in a child interpreter
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
@@ -34,9 +37,15 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def lambda_lines(env, client, function: str = "token") -> list[dict]:
+#: What Lambda's runtime sets for an actively traced function: X-Ray's SDK reads these to know it is on Lambda,
+#: which trace the invocation belongs to, and where the X-Ray daemon listens (UDP).
+TRACE_ID = "Root=1-67a1b2c3-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
+
+
+def lambda_lines(env, client, function: str = "token", daemon: str = "127.0.0.1:9") -> list[dict]:
     basic = base64.b64encode(f"{quote(client.client_id)}:{quote(client.secret)}".encode()).decode()
-    child_env = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": f"passport-{function}",
+    child_env = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": f"passport-{function}", "LAMBDA_TASK_ROOT": str(REPO),
+                 "_X_AMZN_TRACE_ID": TRACE_ID, "AWS_XRAY_DAEMON_ADDRESS": daemon,
                  "POWERTOOLS_SERVICE_NAME": "passport-token", "POWERTOOLS_METRICS_NAMESPACE": "LambdaPassport"}
     out = subprocess.run([sys.executable, "-c", CHILD, basic, env.settings.issuer_url.split("://", 1)[1]],
                          env=child_env, cwd=REPO, capture_output=True, text=True, timeout=60)
@@ -63,6 +72,45 @@ def test_on_lambda_logs_are_powertools_json_with_the_correlation_id_and_tokens_a
     # no line carries a secret, the token or the Basic credentials
     text = json.dumps(lines)
     assert client.secret not in text and "Basic " not in text and "eyJ" not in text
+
+
+@contextlib.contextmanager
+def xray_daemon() -> Iterator[tuple[str, list[dict]]]:
+    """A UDP socket on loopback standing in for the X-Ray daemon; yields its address and the segments it got."""
+    received: list[dict] = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{sock.getsockname()[1]}", received
+        sock.settimeout(0.5)
+        with contextlib.suppress(TimeoutError):
+            while True:
+                header, _, body = sock.recv(65536).decode().partition("\n")
+                assert json.loads(header) == {"format": "json", "version": 1}
+                received.append(json.loads(body))
+
+
+@pytest.mark.slow
+def test_on_lambda_each_invocation_and_each_aws_call_is_traced_and_no_trace_carries_a_token(env, client):
+    with xray_daemon() as (address, segments):
+        lines = lambda_lines(env, client, daemon=address)
+    trace = TRACE_ID.split(";")[0].removeprefix("Root=")
+    assert segments and {s["trace_id"] for s in segments} == {trace}
+    handlers = [s for s in segments if s["name"] == "## handler"]
+    # the token endpoint twice and the demo API; not the guard's invocation (it runs on every API call and a
+    # subsegment costs more than its decision), though its DynamoDB read is traced (all one process here)
+    services = sorted(s["annotations"]["Service"] for s in handlers)
+    assert services == ["passport-token"] * 3
+    assert all("ColdStart" in s["annotations"] for s in handlers)
+    calls = [s for s in segments if s.get("namespace") == "aws"]
+    assert {s["name"] for s in calls} <= {"dynamodb", "secretsmanager"}
+    operations = {s["aws"]["operation"] for s in calls if s["name"] == "dynamodb"}
+    assert {"GetItem", "PutItem", "BatchGetItem"} <= operations  # the guard's read: BatchGetItem
+    assert all(s["aws"].get("table_name") or s["aws"].get("table_names") for s in calls if s["name"] == "dynamodb")
+    # neither answers nor events nor keys are recorded
+    assert not [s for s in handlers if "metadata" in s]
+    text = json.dumps(segments)
+    assert client.secret not in text and "eyJ" not in text and "Basic " not in text and '"Key"' not in text
+    assert lines  # the logs still flowed
 
 
 def test_off_lambda_the_handlers_run_bare(env):
