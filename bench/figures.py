@@ -80,11 +80,13 @@ class CodeFlowTrips:
     refresh: list[str]  # refresh_token at the token endpoint
     device_pending: list[str]  # a device poll while the user has not answered
     password: list[str]  # the password grant
+    userinfo: list[str]  # GET /oauth/userinfo with the exchange's access token
 
 
 def measure_code_flow_round_trips(d: Deployment) -> CodeFlowTrips:
     """A code as the authorization endpoint stores it (written here directly: the pages are not what is
-    counted), then its exchange and one refresh through the local gateway."""
+    counted), for OpenID Connect (openid offline_access: an ID token too), then its exchange, one refresh and a
+    userinfo request through the local gateway."""
     import json
     import secrets
     import time
@@ -92,36 +94,42 @@ def measure_code_flow_round_trips(d: Deployment) -> CodeFlowTrips:
 
     from passport.core.hashing import hash_secret
     from passport.core.models import AuthorizationCode
+    from passport.core.users import create_user
     from passport.storage.grants import DynamoGrants
+    from passport.storage.repositories import DynamoUserStore
 
     from bench.deployment import REDIRECT_URI, SCOPE
 
+    password = "bench password 123"
+    user = create_user(DynamoUserStore(), email=f"bench{uuid.uuid4().hex[:6]}@example.com", name="Bench",
+                       password=password)
     code = secrets.token_urlsafe(32)
     now = int(time.time())
     DynamoGrants().save_code(AuthorizationCode(
-        code_hash=hash_secret(code), client_id=d.client.client_id, user_id=str(uuid.uuid4()),
-        redirect_uri=REDIRECT_URI, redirect_uri_sent=True, scopes=(SCOPE,), expires_at=now + 600, auth_time=now,
+        code_hash=hash_secret(code), client_id=d.client.client_id, user_id=user.id, redirect_uri=REDIRECT_URI,
+        redirect_uri_sent=True, scopes=(SCOPE, "openid", "offline_access"), expires_at=now + 600, auth_time=now,
+        nonce="bench",
     ))
     with counting() as calls:
         with calls.span() as exchange:
             reply = d.gateway.dispatch("POST", *d.form_request(
                 {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}))
-        if reply.status != 200:
+        if reply.status != 200 or b"id_token" not in reply.body:
             raise RuntimeError(f"the code exchange answered {reply.status}: {reply.body[:200]!r}")
         refresh_token = json.loads(reply.body)["refresh_token"]
+        access_token = json.loads(reply.body)["access_token"]
         with calls.span() as refresh:
             reply = d.gateway.dispatch("POST", *d.form_request(
                 {"grant_type": "refresh_token", "refresh_token": refresh_token}))
         if reply.status != 200:
             raise RuntimeError(f"the refresh answered {reply.status}: {reply.body[:200]!r}")
+        with calls.span() as userinfo:
+            reply = d.gateway.dispatch("GET", "/oauth/userinfo",
+                                       [("Host", d.host), ("Authorization", f"Bearer {access_token}")], b"")
+        if reply.status != 200:
+            raise RuntimeError(f"userinfo answered {reply.status}: {reply.body[:200]!r}")
     device = d.gateway.dispatch("POST", *d.form_request({"scope": SCOPE}, path="/oauth/device/code"))
     device_code = json.loads(device.body)["device_code"]
-    password = "bench password 123"
-    from passport.core.users import create_user
-    from passport.storage.repositories import DynamoUserStore
-
-    user = create_user(DynamoUserStore(), email=f"bench{uuid.uuid4().hex[:6]}@example.com", name="Bench",
-                       password=password)
     with counting() as calls:
         with calls.span() as device_pending:
             reply = d.gateway.dispatch("POST", *d.form_request(
@@ -133,7 +141,7 @@ def measure_code_flow_round_trips(d: Deployment) -> CodeFlowTrips:
                 {"grant_type": "password", "username": user.email, "password": password, "scope": SCOPE}))
         if reply.status != 200:
             raise RuntimeError(f"the password grant answered {reply.status}: {reply.body[:200]!r}")
-    return CodeFlowTrips(exchange, refresh, device_pending, password_grant)
+    return CodeFlowTrips(exchange, refresh, device_pending, password_grant, userinfo)
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,7 @@ class Bench:
                         f"<= {DEVICE_POLL_CALLS_TARGET}",
                         verdict(len(code_flow.device_pending) <= DEVICE_POLL_CALLS_TARGET)),
                     Row("DynamoDB calls: token (password grant)", describe(code_flow.password), "-", INFO),
+                    Row("DynamoDB calls: userinfo (OpenID Connect)", describe(code_flow.userinfo), "-", INFO),
                 ]
             if trips is not None:
                 guard = self.attempt(

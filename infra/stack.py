@@ -122,6 +122,10 @@ class PassportStack(Stack):
             "TokenEndpoint": (f"{self.issuer}/oauth/token", "POST here for tokens"),
             "JwksUrl": (f"{self.issuer}/.well-known/jwks.json", "The public signing keys"),
             "MetadataUrl": (f"{self.issuer}/.well-known/oauth-authorization-server", "RFC 8414 metadata"),
+            "OpenIdConfigurationUrl": (
+                f"{self.issuer}/.well-known/openid-configuration",
+                "OpenID Connect discovery: what an OpenID Connect client library is pointed at",
+            ),
             "GuardFunctionArn": (self.guard.function.function_arn, "The guard, for PassportGuard(function_arn=...)"),
             "LayerVersionArn": (self.layer.layer.layer_version_arn, "The passport layer, for PassportResources"),
             "KeysSecretArn": (self.keys.secret.secret_arn, "The signing keys (passport keys rotate)"),

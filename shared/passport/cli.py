@@ -42,7 +42,7 @@ def client_json(client: Client, secret: str | None = None) -> dict[str, Any]:
     body.update({
         "name": client.name, "redirect_uris": list(client.redirect_uris), "grant_types": list(client.grant_types),
         "scopes": list(client.scopes), "public": client.public, "first_party": client.first_party,
-        "revoked": client.revoked,
+        "revoked": client.revoked, "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
     })
     return body
 
@@ -70,6 +70,8 @@ def describe_client(client: Client, secret: str | None = None) -> str:
     ]
     if client.redirect_uris:
         lines.append(f"Redirect URIs .... {' '.join(client.redirect_uris)}")
+    if client.post_logout_redirect_uris:
+        lines.append(f"After logout ..... {' '.join(client.post_logout_redirect_uris)}")
     lines.append(f"Scopes ........... {' '.join(client.scopes) or '(any defined scope)'}")
     return "\n".join(lines)
 
@@ -127,6 +129,7 @@ def cmd_client_create(args: argparse.Namespace, settings: Settings, out: Output)
         made = new_client(
             name=args.name, grant_types=grants, redirect_uris=args.redirect_uri or [], scopes=args.scope or [],
             public=args.public, first_party=args.first_party, defined_scopes=settings.scopes,
+            post_logout_redirect_uris=args.post_logout_redirect_uri or [],
         )
     except InvalidClientMetadata as error:
         raise CommandError(str(error)) from None
@@ -167,11 +170,13 @@ def cmd_client_update(args: argparse.Namespace, settings: Settings, out: Output)
         client = changed_client(
             current, name=args.name, redirect_uris=args.redirect_uri, scopes=args.scope,
             first_party=args.first_party, defined_scopes=settings.scopes,
+            post_logout_redirect_uris=args.post_logout_redirect_uri,
         )
     except InvalidClientMetadata as error:
         raise CommandError(str(error)) from None
     if not _client_store().update(client.client_id, None, name=client.name, redirect_uris=client.redirect_uris,
-                                  scopes=client.scopes, first_party=client.first_party):
+                                  scopes=client.scopes, first_party=client.first_party,
+                                  post_logout_redirect_uris=client.post_logout_redirect_uris):
         raise CommandError(f"the client {client.client_id} is revoked or gone")
     out.emit(client_json(client), "Client updated.\n" + describe_client(client))
 
@@ -200,10 +205,12 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings, out: Output) -
 
         password = getpass.getpass("Password (empty for none): ") or None
     try:
-        user = create_user(DynamoUserStore(), email=args.email, name=args.name, password=password)
+        user = create_user(DynamoUserStore(), email=args.email, name=args.name, password=password,
+                           email_verified=args.email_verified)
     except (EmailTaken, ValueError) as error:
         raise CommandError(str(error)) from None
-    out.emit({"id": user.id, "email": user.email, "name": user.name}, f"User {user.email} created ({user.id}).")
+    out.emit({"id": user.id, "email": user.email, "name": user.name, "email_verified": user.email_verified},
+             f"User {user.email} created ({user.id}).")
 
 
 def cmd_token_create(args: argparse.Namespace, settings: Settings, out: Output) -> None:
@@ -316,6 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--grant", action="append", metavar="GRANT")
     create.add_argument("--scope", action="append", metavar="SCOPE", help="limit the client to these scopes")
     create.add_argument("--first-party", action="store_true", help="skip the consent screen")
+    create.add_argument("--post-logout-redirect-uri", action="append", metavar="URI",
+                        help="where OpenID Connect logout may return the browser (repeat for several)")
     for shortcut, implied in GRANT_SHORTCUTS.items():
         create.add_argument(f"--{shortcut}", action="store_true", help=f"grants: {' '.join(implied)}")
     create.set_defaults(func=cmd_client_create)
@@ -335,6 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--scope", action="append", metavar="SCOPE", help="replaces the list (repeat for several)")
     update.add_argument("--first-party", action=argparse.BooleanOptionalAction, default=None,
                         help="skip (or, with --no-first-party, show) the consent screen")
+    update.add_argument("--post-logout-redirect-uri", action="append", metavar="URI",
+                        help="replaces the list (repeat for several)")
     update.set_defaults(func=cmd_client_update)
 
     user = commands.add_parser("user", parents=[common], help="manage users")
@@ -343,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     user_create.add_argument("--email", required=True)
     user_create.add_argument("--name", required=True)
     user_create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user_create.add_argument("--email-verified", action="store_true",
+                             help="the address is known to be the user's (OpenID Connect's email_verified)")
     user_create.set_defaults(func=cmd_user_create)
 
     token = commands.add_parser("token", parents=[common], help="personal access tokens")

@@ -17,16 +17,18 @@ from passport.core.grants.client_credentials import ClientCredentialsGrant
 from passport.core.grants.device_code import DeviceCodeGrant
 from passport.core.grants.password import PasswordGrant
 from passport.core.grants.refresh_token import RefreshTokenGrant, RefreshTokens
+from passport.core.oidc.id_token import IdTokenIssuer
 from passport.core.scopes import ScopePolicy
 from passport.core.token_endpoint import TokenEndpoint
 from passport.core.tokens import AccessTokenIssuer
 from passport.core.users import StoredUsers, UserProvider
-from passport.keys.keyring import KEYS
+from passport.keys.keyring import KEYS, PublishedKeys
 
 if TYPE_CHECKING:
     from passport.core.device import DeviceAuthorizationEndpoint
     from passport.core.lifecycle import TokenLifecycle
     from passport.core.models import Client
+    from passport.core.oidc.userinfo import UserInfoEndpoint
     from passport.core.personal_access import PersonalAccessTokens
     from passport.endpoints.account_api import AccountApi
     from passport.endpoints.authorize import BrowserEndpoints
@@ -89,13 +91,15 @@ def token_endpoint() -> TokenEndpoint:
     s = settings()
     scopes = ScopePolicy(s.scopes, s.default_scopes)
     issuer = access_token_issuer(s)
+    id_tokens = IdTokenIssuer(signer=KEYS.get(s, need_private=True).require_signer(), clock=issuer.clock,
+                              issuer=s.issuer_url, lifetime=s.lifetimes.id_token)
     store = DynamoGrants()
     refresh = RefreshTokens(s.lifetimes.refresh)
     grants: dict[str, Grant] = {
-        AuthorizationCodeGrant.GRANT_TYPE: AuthorizationCodeGrant(issuer, store, refresh),
-        RefreshTokenGrant.GRANT_TYPE: RefreshTokenGrant(issuer, store, refresh),
+        AuthorizationCodeGrant.GRANT_TYPE: AuthorizationCodeGrant(issuer, store, refresh, id_tokens),
+        RefreshTokenGrant.GRANT_TYPE: RefreshTokenGrant(issuer, store, refresh, id_tokens),
         ClientCredentialsGrant.GRANT_TYPE: ClientCredentialsGrant(issuer, scopes),
-        DeviceCodeGrant.GRANT_TYPE: DeviceCodeGrant(issuer, DynamoDevices(), refresh),
+        DeviceCodeGrant.GRANT_TYPE: DeviceCodeGrant(issuer, DynamoDevices(), refresh, id_tokens),
     }
     if s.grants.password:
         from passport.storage.browser import DynamoLoginThrottle
@@ -138,10 +142,22 @@ def token_lifecycle() -> TokenLifecycle:
     from passport.storage.revocation import DynamoRevocationLookup
 
     s = settings()
+    published = PublishedKeys.of(s)
     return TokenLifecycle(
         clients=DynamoClientStore(), access=DynamoAccessTokenStore(), grants=DynamoGrants(), clock=SystemClock(),
-        issuer=s.issuer_url, keys=lambda: KEYS.get(s).verification, liveness=DynamoRevocationLookup().lookup,
+        issuer=s.issuer_url, keys=lambda: published, liveness=DynamoRevocationLookup().lookup,
     )
+
+
+@cache
+def userinfo_endpoint() -> UserInfoEndpoint:
+    from passport.core.oidc.userinfo import UserInfoEndpoint
+    from passport.storage.revocation import DynamoRevocationLookup
+
+    s = settings()
+    published = PublishedKeys.of(s)
+    return UserInfoEndpoint(issuer=s.issuer_url, users=user_provider(s).get, keys=lambda: published,
+                            liveness=DynamoRevocationLookup().lookup)
 
 
 @cache
@@ -190,13 +206,14 @@ def browser_endpoints() -> BrowserEndpoints:
     from passport.storage.repositories import DynamoClientStore
 
     s = settings()
+    published = PublishedKeys.of(s)
     return BrowserEndpoints(BrowserContext(
         issuer=s.issuer_url, app_name=s.app_name, clients=DynamoClientStore(), users=user_provider(s),
         sessions=DynamoSessions(), consents=DynamoConsents(), grants=DynamoGrants(),
         throttle=DynamoLoginThrottle(), scopes=dict(s.scopes), scope_policy=ScopePolicy(s.scopes, s.default_scopes),
         response_types=response_types(s), code_lifetime=s.lifetimes.code, session_lifetime=s.lifetimes.session,
         inherit=s.inherited_scopes, implicit_issuer=access_token_issuer(s) if s.grants.implicit else None,
-        devices=DynamoDevices(),
+        devices=DynamoDevices(), verification_keys=lambda: published,
     ))
 
 
@@ -209,4 +226,5 @@ def reset() -> None:
     personal_access_tokens.cache_clear()
     account_api.cache_clear()
     token_lifecycle.cache_clear()
+    userinfo_endpoint.cache_clear()
     KEYS.clear()

@@ -64,6 +64,7 @@ class Lifetimes:
     code: int = 600
     device: int = 600
     session: int = 12 * 3600
+    id_token: int = 3600
 
 
 @dataclass(frozen=True)

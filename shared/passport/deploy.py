@@ -63,12 +63,14 @@ FUNCTIONS: dict[str, FunctionNeeds] = {
     ),
     "authorize": FunctionNeeds(
         "The browser pages: the client, the user signing in; sessions, consent, the login throttle and "
-        "authorization codes in the tokens table. Never a key.",
+        "authorization codes in the tokens table; reads the published keys to check the id_token_hint of "
+        "OpenID Connect logout and sign-in. Signs nothing.",
         {
             "clients_table": ("GetItem",),
             "users_table": ("GetItem",),
             "tokens_table": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"),
         },
+        secret="read",
     ),
     "device": FunctionNeeds(
         "The device authorization endpoint (RFC 8628): reads the client, stores the device and user codes.",
@@ -98,6 +100,12 @@ FUNCTIONS: dict[str, FunctionNeeds] = {
         {"clients_table": ("GetItem", "BatchGetItem"), "tokens_table": ("BatchGetItem",)},
         secret="read",
     ),
+    "userinfo": FunctionNeeds(
+        "OpenID Connect's UserInfo endpoint: the access token's record and its client in one read, then its user; "
+        "reads the published keys.",
+        {"tokens_table": ("BatchGetItem",), "clients_table": ("BatchGetItem",), "users_table": ("GetItem",)},
+        secret="read",
+    ),
     "api": FunctionNeeds(
         "The demo protected API: reads the token's user for /api/user.",
         {"users_table": ("GetItem",)},
@@ -124,7 +132,6 @@ WHEN_ENABLED: dict[tuple[str, str], FunctionNeeds] = {
     ("implicit", "authorize"): FunctionNeeds(
         "With the implicit grant: it signs access tokens and records them.",
         {"tokens_table": ("PutItem",)},
-        secret="read",
     ),
 }
 

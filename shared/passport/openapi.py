@@ -21,7 +21,48 @@ _TOKEN = {
     "properties": {
         "token_type": {"const": "Bearer"}, "expires_in": {"type": "integer"}, "access_token": {"type": "string"},
         "refresh_token": {"type": "string"}, "scope": {"type": "string"},
+        "id_token": {"type": "string", "description": "With the openid scope: the ID token (OpenID Connect Core "
+                     "3.1.3.3), a JWT of typ JWT signed with the keys of the JWKS"},
     },
+}
+_STRING = {"type": "string"}
+_URL = {"type": "string", "format": "uri"}
+#: OpenID Connect Discovery 1.0 section 3; the REQUIRED members, and the types of those this server publishes.
+_OPENID_CONFIGURATION = {
+    "type": "object",
+    "required": ["issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "response_types_supported",
+                 "subject_types_supported", "id_token_signing_alg_values_supported"],
+    "properties": {
+        **{name: _URL for name in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri",
+                                   "userinfo_endpoint", "end_session_endpoint", "revocation_endpoint",
+                                   "introspection_endpoint", "device_authorization_endpoint")},
+        **{name: {"type": "array", "items": _STRING} for name in (
+            "scopes_supported", "response_types_supported", "response_modes_supported", "grant_types_supported",
+            "subject_types_supported", "id_token_signing_alg_values_supported", "claims_supported",
+            "claim_types_supported", "prompt_values_supported", "code_challenge_methods_supported",
+            "token_endpoint_auth_methods_supported")},
+        **{name: {"type": "boolean"} for name in (
+            "claims_parameter_supported", "request_parameter_supported", "request_uri_parameter_supported",
+            "authorization_response_iss_parameter_supported")},
+    },
+}
+#: OpenID Connect Core 5.3.2: sub always; the other claims by the identity scopes the token holds (5.4).
+_USERINFO = {
+    "type": "object",
+    "required": ["sub"],
+    "properties": {
+        "sub": _STRING,
+        "name": {"type": "string", "description": "with the profile scope"},
+        "updated_at": {"type": "integer", "description": "with the profile scope: seconds since the epoch"},
+        "email": {"type": "string", "description": "with the email scope"},
+        "email_verified": {"type": "boolean", "description": "with the email scope"},
+    },
+}
+#: RFC 6750 3: an error of a protected resource; a request with no token at all gets an empty object.
+_BEARER_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": _STRING, "error_description": _STRING},
 }
 _INTROSPECTION = {"type": "object", "required": ["active"], "properties": {"active": {"type": "boolean"}}}
 _DEVICE = {
@@ -44,6 +85,8 @@ _FORM_FIELDS = {
     "/oauth/device/authorize": ("user_code", "_token", "_method"),
     "/login": ("email", "password", "_token", "next"),
     "/logout": ("_token",),
+    "/oauth/logout": ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "_token"),
+    "/oauth/userinfo": ("access_token",),
     "/account": ("action", "id", "name", "scopes", "redirect", "_token"),
 }
 #: The form fields every request of an endpoint needs.
@@ -51,10 +94,27 @@ _REQUIRED_FIELDS = {"/oauth/token": ["grant_type"], "/oauth/revoke": ["token"], 
 #: Query parameters of the pages' GET requests.
 _QUERY = {
     "/oauth/authorize": ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-                         "code_challenge_method", "prompt", "nonce"),
-    "/login": ("next",),
+                         "code_challenge_method", "prompt", "nonce", "max_age"),
+    "/login": ("next", "prompt"),
     "/oauth/device": ("user_code",),
     "/oauth/device/authorize": ("user_code",),
+    "/oauth/logout": ("id_token_hint", "client_id", "post_logout_redirect_uri", "state"),
+}
+#: What a parameter means, where its name alone does not say (the rest are plain strings).
+_PARAMETER_DOCS: dict[tuple[str, str], dict[str, Any]] = {
+    ("/oauth/authorize", "prompt"): {"description": "OpenID Connect Core 3.1.2.1: none, login, consent or "
+                                     "select_account (space-separated; none alone)"},
+    ("/oauth/authorize", "nonce"): {"description": "Echoed in the ID token's nonce claim (at most 512 "
+                                    "characters)", "maxLength": 512},
+    ("/oauth/authorize", "max_age"): {"description": "The most seconds since the user last signed in; older: "
+                                      "the sign-in page again (0: always)", "pattern": "^[0-9]{1,9}$"},
+    ("/login", "prompt"): {"description": "login: show the form even to a signed-in user (prompt=login, "
+                           "max_age)"},
+    ("/oauth/logout", "id_token_hint"): {"description": "An ID token this server issued to the client "
+                                         "(expired or not): the user it names is signed out without a question"},
+    ("/oauth/logout", "post_logout_redirect_uri"): {"description": "Exactly one of the client's registered "
+                                                    "post_logout_redirect_uris; needs client_id or id_token_hint"},
+    ("/oauth/logout", "state"): {"description": "Sent back with the redirect to post_logout_redirect_uri"},
 }
 #: The JSON API's request bodies (Passport's Vue components send JSON).
 _JSON_BODIES = {
@@ -75,12 +135,16 @@ _PAGES = {
     "/oauth/device": ("400", "403", "429"),
     "/oauth/device/authorize": ("400", "403", "429"),
     "/account": ("400", "403", "404", "422"),
+    "/oauth/logout": ("400",),
 }
 #: The OAuth endpoints' 200 bodies (None: an empty 200, RFC 7009 2.2) and the JSON API's successes.
 _OAUTH_OK: dict[str, dict[str, Any] | None] = {
     "/oauth/token": _TOKEN, "/oauth/introspect": _INTROSPECTION, "/oauth/device/code": _DEVICE,
     "/oauth/revoke": None,
 }
+#: RFC 6750 3.1's challenge, on every refusal of a bearer token.
+_CHALLENGE = {"WWW-Authenticate": {"description": 'Bearer realm="<issuer>", with error (and scope) when the token '
+                                   "was presented", "required": True, "schema": _STRING}}
 _JSON_API_OK = {"GET": ("200", "OK"), "POST": ("201", "Created (a secret or token in it is shown once)"),
                 "PUT": ("200", "Changed"), "DELETE": ("204", "Deleted")}
 
@@ -106,6 +170,21 @@ def _responses(route: Route) -> dict[str, Any]:
         responses.update({code: _error("An HTML error page", html=True) for code in _PAGES[path]})
         responses["503"] = _error(unavailable, html=True)
         return responses
+    if path == "/oauth/userinfo":
+        return {
+            "200": {"description": "The user's claims (OpenID Connect Core 5.3.2)", "content": _json(_USERINFO)},
+            "400": {"description": "invalid_request: the token sent in more than one way, or a malformed body",
+                    "headers": _CHALLENGE, "content": _json(_BEARER_ERROR)},
+            "401": {"description": "No token (a bare challenge), or invalid_token: unknown, expired or revoked, "
+                    "of a revoked client, or naming no user", "headers": _CHALLENGE,
+                    "content": _json(_BEARER_ERROR)},
+            "403": {"description": 'insufficient_scope, scope="openid": the token was not issued for OpenID '
+                    "Connect", "headers": _CHALLENGE, "content": _json(_BEARER_ERROR)},
+            "503": _error(unavailable),
+        }
+    if path == "/.well-known/openid-configuration":
+        return {"200": {"description": "OpenID Provider metadata (OpenID Connect Discovery 1.0 section 3)",
+                        "content": _json(_OPENID_CONFIGURATION)}}
     if path in _OAUTH_OK:
         ok = _OAUTH_OK[path]
         return {
@@ -147,7 +226,11 @@ def _operation(route: Route) -> dict[str, Any]:
     params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
               for name in (m.group(1) for m in _PARAM.finditer(route.path))]
     if route.method == "GET":
-        params += [{"name": name, "in": "query", "schema": {"type": "string"}} for name in _QUERY.get(route.path, ())]
+        for name in _QUERY.get(route.path, ()):
+            doc = dict(_PARAMETER_DOCS.get((route.path, name), {}))
+            description = doc.pop("description", None)
+            param = {"name": name, "in": "query", "schema": {"type": "string", **doc}}
+            params.append({**param, "description": description} if description else param)
     if params:
         operation["parameters"] = params
     fields = _FORM_FIELDS.get(route.path)
@@ -159,9 +242,14 @@ def _operation(route: Route) -> dict[str, Any]:
         operation["requestBody"] = {"required": True, "content": {_FORM: {"schema": schema}}}
     elif body is not None:
         operation["requestBody"] = {"required": True, "content": _json(body)}
+    if route.path == "/oauth/userinfo" and route.method == "POST":
+        operation["requestBody"]["required"] = False  # the token may come in the Authorization header instead
     operation["responses"] = _responses(route)
     if route.rule is not None:
         operation["security"] = [{"bearer": list(route.rule.scopes)}]
+    elif route.path == "/oauth/userinfo":
+        # RFC 6750 2.1, or (POST) 2.2's access_token form field: an access token with the openid scope.
+        operation["security"] = [{"bearer": ["openid"]}]
     return operation
 
 
@@ -172,7 +260,8 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "lambda-passport", "version": __version__,
-                 "description": "An OAuth 2.0 authorization server (RFC 6749, 7636, 7009, 7662, 8414, 8628, 9068)."},
+                 "description": "An OAuth 2.0 authorization server (RFC 6749, 7636, 7009, 7662, 8414, 8628, 9068) "
+                 "and OpenID Provider (OpenID Connect Core 1.0, Discovery 1.0, RP-Initiated Logout 1.0)."},
         "servers": [{"url": settings.issuer_url}],
         "paths": paths,
         "components": {"securitySchemes": {

@@ -45,6 +45,7 @@ class ClientStore(Protocol):
     def update(
         self, client_id: str, owner: str | None, *, name: str, redirect_uris: tuple[str, ...],
         scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
+        post_logout_redirect_uris: tuple[str, ...] | None = None,
     ) -> bool: ...
 
     def set_secret(self, client_id: str, secret_hash: str, owner: str | None = None) -> bool:

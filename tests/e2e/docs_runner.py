@@ -40,6 +40,7 @@ CAPTURED = {
     "client_secret": "CLIENT_SECRET",
     "access_token": "ACCESS_TOKEN",
     "refresh_token": "REFRESH_TOKEN",
+    "id_token": "ID_TOKEN",
     "token_id": "TOKEN_ID",
     "device_code": "DEVICE_CODE",
     "user_code": "USER_CODE",
@@ -528,10 +529,12 @@ def run_directive(sandbox: Sandbox, directive: Directive) -> None:
     if directive.name == "authorize":
         verifier, challenge = pkce_pair()
         state = "docs-" + str(time.monotonic_ns())
+        # Any other argument (nonce, prompt, max_age...) is a parameter of the request, as written.
+        extra = {k: v for k, v in directive.args.items() if k not in ("user", "password", "redirect_uri", "scope")}
         page = browser.authorize(
             response_type="code", client_id=sandbox.values["CLIENT_ID"], redirect_uri=directive.args["redirect_uri"],
             scope=directive.args.get("scope", ""), state=state, code_challenge=challenge,
-            code_challenge_method="S256",
+            code_challenge_method="S256", **extra,
         )
         if page.status_code == 200:  # the consent page (a first-party client skips it)
             approve, _deny = browser.consent_forms(page)

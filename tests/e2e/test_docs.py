@@ -9,8 +9,9 @@ The convention, for whoever writes a page:
   serve`` stand for that server (the Makefile's ``serve`` target is ``passport serve``: checked below); ``make
   test`` is this suite and is not run again. Write ``passport`` or ``.venv/bin/passport``: both work.
 - Placeholders carry values from one command to the next: ``CLIENT_ID``, ``CLIENT_SECRET``, ``ACCESS_TOKEN``,
-  ``REFRESH_TOKEN``, ``TOKEN_ID``, ``DEVICE_CODE``, ``USER_CODE``, ``KID`` take the latest value of the JSON member
-  of the same name (``client_id``...) that a command printed. A placeholder used before any command gave it fails.
+  ``REFRESH_TOKEN``, ``ID_TOKEN``, ``TOKEN_ID``, ``DEVICE_CODE``, ``USER_CODE``, ``KID`` take the latest value of
+  the JSON member of the same name (``client_id``...) that a command printed. A placeholder used before any command
+  gave it fails.
 - The comment after a command (on its line, or the comment lines right below it) says what it does, and is
   checked: ``# 200`` (or any status) is the HTTP status of a ``curl`` (a curl without one must answer below 400;
   the runner gives curl a ``.curlrc`` that writes the status, so commands stay as written); ``# exit 1: text`` is
@@ -20,7 +21,8 @@ The convention, for whoever writes a page:
   output has exactly the members shown. Values written out must be equal.
 - What a reader does in the browser is a directive, an HTML comment the page does not show:
   ``<!-- doc-test: authorize user=E password=P redirect_uri=U scope=S -->`` signs in and approves the latest
-  ``CLIENT_ID`` (giving ``CODE``, ``VERIFIER``, ``STATE``); ``<!-- doc-test: device-approve user=E password=P -->``
+  ``CLIENT_ID`` (giving ``CODE``, ``VERIFIER``, ``STATE``; any other ``name=value``, such as ``nonce=N``, is a
+  parameter of the authorization request); ``<!-- doc-test: device-approve user=E password=P -->``
   approves ``USER_CODE``; ``<!-- doc-test: restart [PASSPORT_X=value...] -->`` restarts the server (with those
   variables, for the server and the commands after it).
 - ``sh aws`` (needs an AWS account) and ``sh long`` (minutes: ``make synth``, run by

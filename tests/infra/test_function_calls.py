@@ -29,6 +29,9 @@ from passport.storage.connection import forget_client
 from tests.conftest import REPO, make_client, reset_caches
 
 ARN_PREFIX = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod"
+#: The orders app's registered post_logout_redirect_uri (OpenID Connect RP-Initiated Logout 1.0 section 3).
+SIGNED_OUT = "https://app.example.com/signed-out"
+CALLBACK = "https://app.example.com/callback"
 
 
 class Recorder(ThreadingHTTPServer):
@@ -252,25 +255,27 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
         name="orders app",
         grant_types=("authorization_code", "refresh_token", "implicit"),
         redirect_uris=("https://app.example.com/callback",),
+        post_logout_redirect_uris=(SIGNED_OUT,),
         scopes=("orders:read",),
     )
     user = User(id=str(uuid.uuid4()), email="ada@example.com", name="Ada", password_hash=hash_password("s3cret-pw"))
     DynamoUserStore().create(user)
 
-    # The browser: sign in (once wrongly: the throttle), consent, get a code, sign out.
+    # The browser: sign in (once wrongly: the throttle), consent, get a code, sign out. An OpenID Connect request
+    # (the ID token is signed by the token function, and checked again by the pages' logout below).
     verifier = "v" * 64
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    authorize = "/oauth/authorize?" + urlencode(
-        {
-            "response_type": "code",
-            "client_id": app.client_id,
-            "redirect_uri": "https://app.example.com/callback",
-            "scope": "orders:read",
-            "state": "st4te",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
+    request = {
+        "response_type": "code",
+        "client_id": app.client_id,
+        "redirect_uri": "https://app.example.com/callback",
+        "scope": "openid profile email offline_access orders:read",
+        "state": "st4te",
+        "nonce": "n0nce",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    authorize = "/oauth/authorize?" + urlencode(request)
     with calls.cold("authorize"):
         browser = Browser(LocalGateway(env.settings))
         status, headers, _ = browser.send("GET", authorize)
@@ -287,7 +292,8 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
         status, headers, _ = browser.send("POST", "/oauth/authorize", approve)
         assert status == 303 and headers["location"].startswith("https://app.example.com/callback?")
         code = parse_qs_single(headers["location"].split("?", 1)[1])["code"]
-        implicit = authorize.replace("response_type=code", "response_type=token")
+        plain_oauth = {k: v for k, v in request.items() if k != "nonce"}
+        implicit = "/oauth/authorize?" + urlencode({**plain_oauth, "response_type": "token", "scope": "orders:read"})
         status, headers, _ = browser.send("GET", implicit)  # consent given above: the token, in the fragment
         assert status == 303 and "#access_token=" in headers["location"], headers
         assert browser.send("POST", "/logout", {"_token": approve["_token"]})[0] == 200
@@ -314,10 +320,32 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
             code_verifier=verifier,
             redirect_uri="https://app.example.com/callback",
         )
+        assert tokens["id_token"].startswith("eyJ"), tokens
         token_answers = [post(app, grant_type="refresh_token", refresh_token=tokens["refresh_token"])]
         password = {"grant_type": "password", "username": user.email, "scope": "orders:read"}
         post(first_party, 400, **password, password="wrong")  # counted by the throttle
         post(first_party, **password, password="s3cret-pw")
+
+    # OpenID Connect's UserInfo: the token in the header (GET) and in the form (POST).
+    with calls.cold("userinfo") as userinfo:
+        latest_access = token_answers[-1]["access_token"]
+        answers = [
+            userinfo.handler(
+                proxy_event("GET", "/oauth/userinfo", headers={"Authorization": f"Bearer {latest_access}"}), None
+            ),
+            userinfo.handler(
+                proxy_event(
+                    "POST",
+                    "/oauth/userinfo",
+                    body=urlencode({"access_token": latest_access}),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                ),
+                None,
+            ),
+        ]
+    for answer in answers:
+        assert answer["statusCode"] == 200, answer
+        assert json.loads(answer["body"])["email"] == user.email == "ada@example.com"
 
     devices = make_client(env, name="tv", grant_types=(DEVICE_CODE, "refresh_token"), scopes=("orders:read",))
     with calls.cold("device") as device:
@@ -357,8 +385,18 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
         assert browser.send("PUT", f"/oauth/clients/{mine}", {"name": "renamed"}, xsrf)[0] == 200
         assert browser.send("DELETE", f"/oauth/clients/{mine}", None, xsrf)[0] == 204
 
+    # RP-initiated logout: the pages check the ID token hint against the published keys, then end the session.
+    with calls.cold("authorize"):
+        logout = "/oauth/logout?" + urlencode(
+            {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": SIGNED_OUT, "state": "bye"}
+        )
+        status, headers, _ = browser.send("GET", logout)
+        assert status == 303 and headers["location"] == f"{SIGNED_OUT}?state=bye", (status, headers)
+        assert "XSRF-TOKEN" not in browser.cookies
+
     with calls.cold("metadata") as metadata:
-        for path in ("/.well-known/jwks.json", "/.well-known/oauth-authorization-server"):
+        for path in ("/.well-known/jwks.json", "/.well-known/oauth-authorization-server",
+                     "/.well-known/openid-configuration"):
             assert metadata.handler(proxy_event("GET", path), None)["statusCode"] == 200
 
     with calls.cold(deploy.GUARD) as guard:
@@ -415,13 +453,63 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
         assert made == allowed, (function, "is granted but never uses", sorted(allowed - made))
 
 
-def test_without_the_optional_grants_the_token_function_never_reads_users_and_the_pages_never_sign():
+def test_without_the_optional_grants_the_token_function_never_reads_users_and_the_pages_only_read_the_keys():
     from passport.config import Settings
 
     plain = Settings()
     assert not plain.grants.password and not plain.grants.implicit
     assert "users_table" not in deploy.needs("token", plain).tables
-    assert deploy.needs("authorize", plain).secret == ""
+    # The pages check an id_token_hint (OpenID Connect RP-Initiated Logout 1.0 section 2): they read the keys,
+    # and never write them.
+    assert deploy.needs("authorize", plain).secret_actions == ("GetSecretValue",)
+
+
+def test_without_the_implicit_grant_the_pages_read_the_key_secret_to_check_an_id_token_hint(env, recorder):
+    """OpenID Connect RP-Initiated Logout 1.0 section 2: the hint must be an ID token this server issued, so the
+    pages load the published keys from the secret, with no optional grant on; and that read is all they add."""
+    from passport.core.passwords import hash_password
+    from passport.local.gateway import LocalGateway
+    from passport.storage.repositories import DynamoUserStore
+
+    secrets = botocore.session.get_session().create_client("secretsmanager")
+    secret = secrets.create_secret(Name=f"PassportKeys-{uuid.uuid4().hex[:8]}")["ARN"]
+    env.reconfigure(PASSPORT_KEYS_SECRET_NAME=secret)
+    assert not env.settings.grants.implicit
+    calls = Calls(env, recorder)
+    with calls.cold(deploy.INSTALL_KEYS) as install_keys:
+        install_keys.handler({"RequestType": "Create", "LogicalResourceId": "InstallKeys", "ResourceProperties": {}},
+                             None)
+    app = make_client(env, name="app", grant_types=("authorization_code",), redirect_uris=(CALLBACK,),
+                      post_logout_redirect_uris=(SIGNED_OUT,), first_party=True)
+    user = User(id=str(uuid.uuid4()), email="lin@example.com", name="Lin", password_hash=hash_password("s3cret-pw"))
+    DynamoUserStore().create(user)
+
+    # Signed in, and an ID token from the code flow: not recorded (straight to the store).
+    gateway = LocalGateway(env.settings)
+    browser = Browser(gateway)
+    status, _, html = browser.send("GET", "/login")
+    assert browser.send("POST", "/login", {"_token": _csrf(html), "next": "", "email": user.email,
+                                           "password": "s3cret-pw"})[0] == 303
+    verifier = "w" * 64
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    status, headers, _ = browser.send("GET", "/oauth/authorize?" + urlencode({
+        "response_type": "code", "client_id": app.client_id, "redirect_uri": CALLBACK, "scope": "openid",
+        "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"}))
+    assert status == 303 and headers["location"].startswith(f"{CALLBACK}?"), headers  # first party: no consent
+    code = parse_qs_single(headers["location"].split("?", 1)[1])["code"]
+    form = urlencode({"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK,
+                      "code_verifier": verifier, "client_id": app.client_id, "client_secret": app.secret}).encode()
+    reply = gateway.dispatch("POST", "/oauth/token", [("Content-Type", "application/x-www-form-urlencoded")], form)
+    assert reply.status == 200, reply.body
+    id_token = json.loads(reply.body)["id_token"]
+
+    with calls.cold("authorize"):
+        logout = "/oauth/logout?" + urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": SIGNED_OUT})
+        status, headers, _ = browser.send("GET", logout)
+    assert status == 303 and headers["location"] == SIGNED_OUT, (status, headers)
+    made = calls.by_function["authorize"]
+    assert ("secretsmanager:GetSecretValue", "secret") in made
+    assert made <= granted("authorize", env.settings), sorted(made - granted("authorize", env.settings))
 
 
 def parse_qs_single(query: str) -> dict[str, str]:

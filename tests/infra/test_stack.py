@@ -294,6 +294,7 @@ def test_outputs_name_the_issuer_token_endpoint_jwks_and_the_exported_guard(synt
     assert url("TokenEndpoint") == url("IssuerUrl") + "/oauth/token"
     assert url("JwksUrl") == url("IssuerUrl") + "/.well-known/jwks.json"
     assert url("MetadataUrl") == url("IssuerUrl") + "/.well-known/oauth-authorization-server"
+    assert url("OpenIdConfigurationUrl") == url("IssuerUrl") + "/.well-known/openid-configuration"
     guard = synthesized.logical_id(synthesized.stack.guard.function)
     assert outputs["GuardFunctionArn"]["Value"] == {"Fn::GetAtt": [guard, "Arn"]}
     assert outputs["GuardFunctionArn"]["Export"] == {"Name": "PassportStack-GuardFunctionArn"}
@@ -303,6 +304,7 @@ def test_outputs_name_the_issuer_token_endpoint_jwks_and_the_exported_guard(synt
         "TokenEndpoint",
         "JwksUrl",
         "MetadataUrl",
+        "OpenIdConfigurationUrl",
         "GuardFunctionArn",
         "LayerVersionArn",
         "KeysSecretArn",
@@ -341,11 +343,14 @@ def test_the_issuer_optional_grants_and_removal_policy_configured_reach_the_stac
         assert table.node.default_child.cfn_options.deletion_policy == CfnDeletionPolicy.DELETE
         assert stack.resolve(table.node.default_child.deletion_protection_enabled) is False
     assert stack.keys.secret.node.default_child.cfn_options.deletion_policy == CfnDeletionPolicy.DELETE
-    # The password grant makes the token function read users; the implicit grant makes the pages sign.
+    # The password grant makes the token function read users. The pages read the keys with or without the implicit
+    # grant (which signs with them): the id_token_hint of OpenID Connect logout is checked against them.
     token, pages = stack.functions["token"], stack.functions["authorize"]
     assert token.needs.tables["users_table"] == ("GetItem",) and "PASSPORT_STORAGE_USERS_TABLE" in token.environment
     assert pages.needs.secret == "read" and "PASSPORT_KEYS_SECRET_NAME" in pages.environment
     assert "users_table" not in synthesized.stack.functions["token"].needs.tables  # off in the shipped settings
+    shipped = synthesized.stack.functions["authorize"]
+    assert shipped.needs.secret == "read" and "PASSPORT_KEYS_SECRET_NAME" in shipped.environment
 
 
 def test_deploy_options_come_from_a_deploy_section_of_the_settings(monkeypatch):

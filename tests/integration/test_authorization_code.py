@@ -145,9 +145,15 @@ def test_prompt_consent_asks_even_when_granted(server, browser, app):
 
 
 def test_prompt_login_asks_to_sign_in_again(server, browser, app):
+    """OpenID Connect Core 3.1.2.1: prompt=login makes even a signed-in user sign in again; the way back to the
+    request does not ask again (or it would loop)."""
     answer = start(browser, app, prompt="login")
-    assert answer.status_code == 303 and answer.headers["Location"].startswith("/login")
-    assert "prompt" not in answer.headers["Location"]
+    location = answer.headers["Location"]
+    assert answer.status_code == 303 and location.startswith("/login")
+    login = query_of(location)
+    assert login["prompt"] == "login" and "prompt" not in query_of(login["next"])
+    page = browser.get(location)
+    assert page.status_code == 200 and [f for f in forms(page.text) if f.action == "/login"]
 
 
 def test_prompt_none_without_a_session_is_login_required(server, app):

@@ -25,7 +25,11 @@ def test_metadata_validates_with_authlib(server):
     assert metadata["code_challenge_methods_supported"] == ["S256"]
     assert metadata["authorization_response_iss_parameter_supported"] is True
     assert metadata["token_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post", "none"]
-    assert set(metadata["scopes_supported"]) == set(server.env.settings.scopes)
+    # the identity scopes of OpenID Connect are always there, beside the configured ones
+    assert set(metadata["scopes_supported"]) == {"openid", "profile", "email", "offline_access",
+                                                 *server.env.settings.scopes}
+    assert metadata["userinfo_endpoint"] == f"{server.url}/oauth/userinfo"
+    assert metadata["end_session_endpoint"] == f"{server.url}/oauth/logout"
 
 
 def test_metadata_lists_only_what_is_enabled(server):

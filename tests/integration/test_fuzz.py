@@ -71,6 +71,7 @@ pytestmark = [
 PASSWORD = "correct horse battery staple"
 REDIRECT = "https://app.example.com/callback"
 LOOPBACK = "http://127.0.0.1/callback"
+GOODBYE = "https://app.example.com/goodbye"
 
 
 # -- the world each test fuzzes against (made once per test, reused by every example) ---------------------------
@@ -85,6 +86,7 @@ class World:
             env, name="Fuzzed app", redirect_uris=(REDIRECT,), scopes=("orders:read", "orders:write"),
             grant_types=("authorization_code", "client_credentials", "refresh_token", "password", DEVICE_GRANT,
                          "implicit"),
+            post_logout_redirect_uris=(GOODBYE,),
         )
         self.public = make_client(env, name="Fuzzed CLI", redirect_uris=(LOOPBACK,), public=True,
                                   grant_types=("authorization_code", "refresh_token", DEVICE_GRANT))
@@ -112,6 +114,22 @@ class World:
     @property
     def access_token(self) -> str:
         return self.tokens["access_token"]
+
+    @cached_property
+    def openid_tokens(self) -> tuple[str, str]:
+        """An OpenID Connect access token (openid email) and an ID token for the user, as the code flow gives."""
+        from passport.compose import SystemClock, access_token_issuer, settings
+        from passport.core.oidc.id_token import IdTokenIssuer
+        from passport.keys.keyring import KEYS
+
+        s = settings()
+        access = access_token_issuer(s).issue(client_id=self.confidential.client_id, scopes=("openid", "email"),
+                                              grant_type="authorization_code", user_id=self.user.id)
+        id_token = IdTokenIssuer(signer=KEYS.get(s, need_private=True).require_signer(), clock=SystemClock(),
+                                 issuer=s.issuer_url, lifetime=600).mint(
+            client_id=self.confidential.client_id, user_id=self.user.id, auth_time=0,
+            access_token=access.access_token)
+        return access.access_token, id_token
 
     @property
     def refresh_token(self) -> str:
@@ -555,7 +573,8 @@ def test_account_page_answers_html_for_any_form(world, http):
 
 # -- discovery, keys, the OpenAPI document, the demo API behind the guard -----------------------------------------
 
-PUBLIC_JSON = ("/.well-known/oauth-authorization-server", "/.well-known/jwks.json", "/openapi.json")
+PUBLIC_JSON = ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration",
+               "/.well-known/jwks.json", "/openapi.json")
 DEMO = ("/api/user", "/api/ping", "/api/orders")
 
 
@@ -590,6 +609,76 @@ def test_discovery_documents_and_the_guarded_api_answer_json_for_any_query_or_to
                 assert body["error"] in ("invalid_token", "insufficient_scope"), describe(response)
         else:
             assert response.status_code == 200, describe(response)
+
+    check()
+
+
+# -- OpenID Connect: userinfo and RP-initiated logout -------------------------------------------------------------
+
+
+def test_userinfo_answers_claims_or_an_rfc6750_error_for_any_token_or_body(world, http):
+    """OpenID Connect Core 5.3 and RFC 6750 3.1: any GET or POST gets the claims (200) or JSON with ``error`` and
+    a Bearer challenge (401, 403) or invalid_request (400)."""
+    w = world
+    access, id_token = w.openid_tokens
+    tokens = values(access, access[:-5] + "AAAAA", id_token, w.access_token, "a.b.c", "", huge=False)
+    schemes = st.sampled_from(("Bearer ", "bearer ", "Bearer  ", "Basic ", "", "Token "))
+    authorization = st.one_of(st.none(), st.builds(lambda s, t: s + t, schemes, tokens),
+                              st.just("Bearer " + "A" * 9000))
+
+    @fuzz(40)
+    @given(method=st.sampled_from(("GET", "POST", "POST")), authorization=authorization,
+           pairs=form_pairs({"access_token": tokens, "x": hostile_text(huge=False)}),
+           body_kind=st.sampled_from(("form", "form", "json", "wrong_type", "not_utf8")), tail=QUERY_TAILS)
+    def check(method: str, authorization: str | None, pairs: list[tuple[str, str]], body_kind: str,
+              tail: str) -> None:
+        headers = {"Authorization": authorization} if authorization is not None else {}
+        if method == "GET":
+            sent = Sent("GET", "/oauth/userinfo", query_string(pairs) + tail, headers)
+        else:
+            sent = Sent("POST", "/oauth/userinfo", "", headers, _page_body(pairs, body_kind, headers))
+        response = send(http, w.base, sent)
+        body = assert_json_style(response)
+        assert response.status_code in (200, 400, 401, 403), describe(response)
+        if response.status_code == 200:
+            assert body["sub"] == w.user.id and body["email"] == w.user.email, describe(response)
+        if response.status_code in (401, 403):
+            assert response.headers.get("WWW-Authenticate", "").startswith("Bearer realm="), describe(response)
+
+    check()
+
+
+def test_logout_answers_html_and_redirects_only_to_a_registered_post_logout_uri(world, http):
+    """RP-Initiated Logout 1.0 sections 2-3: any request, signed in or not, gets an HTML page or a 303 to exactly
+    a registered post_logout_redirect_uri (its state appended), never anywhere else."""
+    w = world
+    _, id_token = w.openid_tokens
+    fields = {
+        "id_token_hint": plausible(id_token, id_token[:-6] + "AAAAAA", w.access_token, "a.b.c"),
+        "client_id": plausible(w.confidential.client_id, w.public.client_id, "nope"),
+        "post_logout_redirect_uri": plausible(GOODBYE, GOODBYE + "/", "https://evil.example/", REDIRECT,
+                                              "//evil.example", "javascript:alert(1)"),
+        "state": plausible("st-1", "a&b=c#d"),
+        "_token": plausible(w.csrf),
+    }
+
+    @fuzz(40)
+    @given(method=st.sampled_from(("GET", "GET", "POST")), pairs=form_pairs(fields),
+           body_kind=st.sampled_from(("form", "form", "json", "wrong_type", "not_utf8")), signed_in=MOSTLY,
+           tail=QUERY_TAILS)
+    def check(method: str, pairs: list[tuple[str, str]], body_kind: str, signed_in: bool, tail: str) -> None:
+        headers = {"Cookie": w.session_cookie} if signed_in else {}
+        if method == "GET":
+            sent = Sent("GET", "/oauth/logout", query_string(pairs) + tail, headers)
+        else:
+            sent = Sent("POST", "/oauth/logout", "", headers, _page_body(pairs, body_kind, headers))
+        response = send(http, w.base, sent)
+        assert_page_style(response)
+        if response.is_redirect:
+            location = response.headers["Location"]
+            assert location == GOODBYE or location.startswith(GOODBYE + "?state="), describe(response)
+        if "passport_session=;" in response.headers.get("Set-Cookie", ""):
+            w.__dict__.pop("browser", None)  # the session ended: the next example signs in afresh
 
     check()
 

@@ -63,6 +63,7 @@ THIRD_PARTY_AT_IMPORT = {
     "metadata": {"cryptography", "jwt", *POWERTOOLS},
     "revoke": {"cryptography", "jwt", *POWERTOOLS},
     "token": {"cryptography", "jwt", *POWERTOOLS},
+    "userinfo": {"cryptography", "jwt", *POWERTOOLS},
 }
 #: Not packages of their own: cryptography's compiled parts, and setuptools' shim that site installs.
 _NOT_PACKAGES = {"_cffi_backend", "_openssl", "_rust", "_distutils_hack", "passport", "handler", "__main__"}

@@ -81,3 +81,33 @@ def test_token_endpoint_without_keys_answers_a_json_error_not_a_trace(env, serve
     body = response.json()
     assert body["error"] in ("server_error", "temporarily_unavailable")
     assert "Traceback" not in json.dumps(body)
+
+
+def test_after_a_rotation_a_warm_container_verifies_tokens_of_the_new_key(env, server, client):
+    """``passport keys rotate`` while the functions run: a container that loaded the keys before the rotation
+    meets a token signed with the new key at introspection and userinfo, and verifies it (it reloads the
+    published keys for the unknown kid) instead of calling it invalid until the container is replaced."""
+    from passport.compose import SystemClock, settings
+    from passport.core.tokens import AccessTokenIssuer
+    from passport.core.users import create_user
+    from passport.storage.repositories import DynamoAccessTokenStore, DynamoUserStore
+
+    old = server.token(client.client_id, client.secret).json()["access_token"]
+    assert requests.post(f"{server.url}/oauth/introspect", auth=(client.client_id, client.secret),
+                         data={"token": old}).json()["active"] is True  # warm: the old key set is loaded
+    new_kid = admin.rotate_keys(env.settings)
+    signer = load_keyset(env.settings, need_private=True).require_signer()  # what a fresh token function signs with
+    assert signer.kid == new_kid
+    user = create_user(DynamoUserStore(), email=f"r{uuid.uuid4().hex[:8]}@example.com", name="Rota", password=None)
+    issued = AccessTokenIssuer(signer=signer, store=DynamoAccessTokenStore(), clock=SystemClock(),
+                               issuer=settings().issuer_url, audience=settings().token_audience, lifetime=600).issue(
+        client_id=client.client_id, scopes=("openid",), grant_type="authorization_code", user_id=user.id)
+    assert jwt.get_unverified_header(issued.access_token)["kid"] == new_kid
+    introspected = requests.post(f"{server.url}/oauth/introspect", auth=(client.client_id, client.secret),
+                                 data={"token": issued.access_token}).json()
+    assert introspected["active"] is True and introspected["sub"] == user.id
+    claims = requests.get(f"{server.url}/oauth/userinfo", headers={"Authorization": f"Bearer {issued.access_token}"})
+    assert claims.status_code == 200 and claims.json()["sub"] == user.id
+    # and the token of the retired key still verifies: it stays published until its tokens expire
+    assert requests.post(f"{server.url}/oauth/introspect", auth=(client.client_id, client.secret),
+                         data={"token": old}).json()["active"] is True

@@ -156,12 +156,34 @@ def code_flow(env, server):
     return app, browser
 
 
-def fresh_code(browser, app) -> str:
+def fresh_code(browser, app, scope: str | None = None) -> str:
     from tests.integration.browser import query_of
 
+    extra = {"scope": scope} if scope else {}
     answer = browser.authorize(response_type="code", client_id=app.client_id,
-                               redirect_uri="https://app.example.com/cb", state="s")
+                               redirect_uri="https://app.example.com/cb", state="s", **extra)
     return query_of(answer.headers["Location"])["code"]
+
+
+def test_an_openid_code_exchange_still_costs_at_most_three_dynamodb_calls_and_userinfo_two(
+    server, code_flow, dynamodb
+):
+    """The ID token is signed, not stored: OpenID Connect adds no call to the exchange. Userinfo reads the token's
+    record and its client in one BatchGetItem, then the user."""
+    import requests
+
+    app, browser = code_flow
+    code = fresh_code(browser, app, scope="openid profile email offline_access")
+    with dynamodb.during() as exchange:
+        tokens = requests.post(f"{server.url}/oauth/token", auth=(app.client_id, app.secret), data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example.com/cb"})
+    assert tokens.status_code == 200 and "id_token" in tokens.json(), tokens.text
+    assert exchange and len(exchange) <= 3, exchange
+    with dynamodb.during() as userinfo:
+        claims = requests.get(f"{server.url}/oauth/userinfo",
+                              headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
+    assert claims.status_code == 200 and claims.json()["email"], claims.text
+    assert userinfo == ["BatchGetItem", "GetItem"], userinfo
 
 
 def test_code_exchange_costs_at_most_three_dynamodb_calls(server, code_flow, dynamodb):

@@ -257,6 +257,39 @@ def test_the_code_flow_with_pkce_consent_refresh_and_reuse_logs_no_secret(env, s
     logs.assert_no_secret_logged()
 
 
+def test_openid_connect_sign_in_userinfo_and_logout_log_no_token(env, server, logs):
+    """OpenID Connect: the ID token (from the exchange and the refresh), the access token at userinfo and the
+    id_token_hint of logout never reach a log line. The nonce is not a secret (it travels in the URL, as state
+    does, and is stored with the code to be echoed), so it is not searched for."""
+    app = app_client(env, logs, post_logout_redirect_uris=("https://app.example.com/bye",))
+    user = make_user(logs)
+    browser = signed_in(server, logs, user)
+    verifier, challenge = pkce_pair()
+    logs.secret("pkce verifier", verifier)
+    nonce = "nonce-" + pkce_pair()[0]
+    consent = browser.authorize(response_type="code", client_id=app.client_id, redirect_uri=REDIRECT,
+                                scope="openid profile email offline_access", state="state-oidc", nonce=nonce,
+                                code_challenge=challenge, code_challenge_method="S256")
+    approve, _ = browser.consent_forms(consent)
+    logs.secret("consent csrf token", approve.fields["_token"])
+    code = logs.secret("authorization code", query_of(browser.submit(approve).headers["Location"])["code"])
+    first = logs.token_response("code", post_token(server, app, grant_type="authorization_code", code=code,
+                                                   redirect_uri=REDIRECT, code_verifier=verifier).json())
+    id_token = logs.secret("id token", first["id_token"])
+    logs.secret("id token signature", id_token.rsplit(".", 1)[1])
+    second = logs.token_response("refresh", post_token(server, app, grant_type="refresh_token",
+                                                       refresh_token=first["refresh_token"]).json())
+    logs.secret("refreshed id token", second["id_token"])
+    for token in (first["access_token"], "not-a-token-at-all"):
+        requests.get(f"{server.url}/oauth/userinfo", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    requests.post(f"{server.url}/oauth/userinfo", data={"access_token": second["access_token"]}, timeout=10)
+    out = browser.get("/oauth/logout", id_token_hint=id_token, post_logout_redirect_uri="https://app.example.com/bye",
+                      state="state-bye")
+    assert out.status_code == 303
+    assert browser.get("/oauth/logout", id_token_hint=id_token[:-4] + "AAAA").status_code == 400
+    logs.assert_no_secret_logged()
+
+
 def test_the_device_flow_logs_no_device_code_or_user_code(env, server, logs):
     """The device grant (RFC 8628): the device code, the user code (as shown and as typed), the tokens."""
     tv = make_client(env, name="Hygiene TV", grant_types=(DEVICE_GRANT, "refresh_token"), public=True)

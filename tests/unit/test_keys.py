@@ -410,3 +410,53 @@ def test_the_signer_writes_exactly_what_pyjwt_writes(alg):
     assert jwt.get_unverified_header(token) == {"alg": alg, "kid": signer.kid, "typ": "at+jwt"}
     assert jwt.decode(token, key.public_key(), algorithms=[alg], audience="api",
                       options={"verify_exp": False}) == claims
+
+
+# -- the published keys, looked up again for a kid they do not hold (after a rotation) ---------------------------
+
+
+def test_published_keys_reload_once_for_an_unknown_kid_then_wait_before_the_next_reload():
+    """A warm container meets a token signed by a key rotated in after it loaded: it reloads and verifies it;
+    made-up kids cost at most one reload every RELOAD_INTERVAL_SECONDS."""
+    from passport.keys.keyring import RELOAD_INTERVAL_SECONDS, PublishedKeys
+
+    old, new = object(), object()
+    loaded = {"old": old}
+    reloads = []
+    now = [1000.0]
+
+    def reload():
+        reloads.append(now[0])
+        loaded["new"] = new  # the rotation happened: the store now publishes both keys
+        return dict(loaded)
+
+    keys = PublishedKeys(lambda: dict(loaded), reload, clock=lambda: now[0])
+    assert keys.get("old") is old and reloads == []
+    assert keys.get("new") is new and reloads == [1000.0]
+    assert keys.get("made-up") is None and reloads == [1000.0]  # within the interval: no second reload
+    now[0] += RELOAD_INTERVAL_SECONDS
+    assert keys.get("made-up") is None and len(reloads) == 2
+    assert set(keys) == {"old", "new"} and len(keys) == 2
+
+
+def test_a_key_cache_asked_for_keys_at_most_a_minute_old_reads_them_again_after_that(tmp_path):
+    """The metadata function publishes the JWKS from keys at most KEYS_MAX_AGE_SECONDS old, so a key rotated in
+    while it is warm appears within a minute; callers that give no max_age keep their set."""
+    from types import SimpleNamespace
+
+    from passport.endpoints.discovery import KEYS_MAX_AGE_SECONDS
+    from passport.keys.files import create_keys, rotate_keys
+    from passport.keys.keyring import KeyCache
+
+    now = [0.0]
+    cache = KeyCache(clock=lambda: now[0])
+    settings = SimpleNamespace(keys=SimpleNamespace(secret_name=""), keys_path=tmp_path,
+                               storage=SimpleNamespace(timeout_seconds=1, retries=0))
+    first = create_keys(tmp_path, "ES256", 2048)
+    assert list(cache.get(settings, max_age=KEYS_MAX_AGE_SECONDS).verification) == [first]
+    second = rotate_keys(tmp_path, "ES256", 2048)
+    now[0] += KEYS_MAX_AGE_SECONDS - 1
+    assert list(cache.get(settings, max_age=KEYS_MAX_AGE_SECONDS).verification) == [first]
+    assert list(cache.get(settings).verification) == [first]
+    now[0] += 1
+    assert list(cache.get(settings, max_age=KEYS_MAX_AGE_SECONDS).verification) == [second, first]

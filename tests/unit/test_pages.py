@@ -37,6 +37,7 @@ def consent_context(**overrides: object) -> dict[str, object]:
         "client_name": "Photo Printer",
         "user_name": "Ada Lovelace",
         "user_email": "ada@example.test",
+        "identity": [],
         "scopes": [
             {"name": "orders:read", "description": "Read your orders"},
             {"name": "orders:write", "description": "Create and change your orders"},
@@ -65,8 +66,16 @@ def logged_out_context(**overrides: object) -> dict[str, object]:
     return {**{"app_name": "Acme ID", "login_url": "/login"}, **overrides}
 
 
+def logout_confirm_context(**overrides: object) -> dict[str, object]:
+    context = {"app_name": "Acme ID", "client_name": "Photo Printer", "user_email": "ada@example.test",
+               "csrf": "csrf-token-789", "action": "/oauth/logout",
+               "params": {"client_id": "photo-printer", "state": "s-1"}}
+    return {**context, **overrides}
+
+
 PAGES = {
     "login.html": login_context,
+    "logout_confirm.html": logout_confirm_context,
     "consent.html": consent_context,
     "error.html": error_context,
     "logged_out.html": logged_out_context,

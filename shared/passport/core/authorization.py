@@ -22,9 +22,11 @@ from passport.core.scopes import ScopePolicy
 from passport.ports import ClientStore
 
 PROMPTS = {"none", "login", "consent", "select_account"}
-#: The parameters a consent form carries back, verbatim.
+#: The parameters a consent form (and the way back from a sign-in) carries, verbatim.
 CARRIED = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-           "code_challenge_method", "nonce")
+           "code_challenge_method", "nonce", "max_age", "prompt")
+#: Longest nonce accepted: it is stored with the code and echoed in the ID token.
+MAX_NONCE = 512
 
 
 class PageError(Exception):
@@ -50,6 +52,8 @@ class AuthorizationRequest:
     params: dict[str, str]
     #: Whether the answer goes in the fragment (the implicit grant, when it is on) rather than the query.
     fragment: bool = False
+    #: OpenID Connect Core 3.1.2.1: the most seconds since the user last signed in (0: sign in again now).
+    max_age: int | None = None
 
 
 class RedirectError(Exception):
@@ -133,10 +137,18 @@ def _validate_parameters(
         raise invalid_request("The prompt parameter has an unknown value.")
     if "none" in prompt and len(prompt) > 1:
         raise invalid_request("prompt=none cannot be combined with other values.")
-    granted = scopes.resolve(one("scope"), request.client.scopes)
+    if request.nonce is not None and len(request.nonce) > MAX_NONCE:
+        raise invalid_request("The nonce parameter is too long.")
+    max_age = None
+    raw_max_age = one("max_age")
+    if raw_max_age is not None:
+        if not raw_max_age.isascii() or not raw_max_age.isdigit() or len(raw_max_age) > 9:
+            raise invalid_request("The max_age parameter must be a number of seconds.")
+        max_age = int(raw_max_age)
+    granted = scopes.resolve(one("scope"), request.client.scopes, identity=True)
     challenge = None
     if request.response_type == "code":
         challenge = validate_challenge(
             one("code_challenge"), one("code_challenge_method"), required=request.client.public
         )
-    return replace(request, scopes=granted, challenge=challenge, prompt=prompt)
+    return replace(request, scopes=granted, challenge=challenge, prompt=prompt, max_age=max_age)

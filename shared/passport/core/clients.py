@@ -79,6 +79,7 @@ def new_client(
     first_party: bool = False,
     user_id: str | None = None,
     defined_scopes: Mapping[str, str],
+    post_logout_redirect_uris: Sequence[str] = (),
 ) -> NewClient:
     if not name.strip():
         raise InvalidClientMetadata("a client needs a name")
@@ -96,11 +97,12 @@ def new_client(
     undefined = [s for s in scopes if s not in defined_scopes and s != "*"]
     if undefined:
         raise InvalidClientMetadata(f"undefined scope(s): {', '.join(undefined)}")
+    logout_uris = tuple(validate_redirect_uri(u) for u in dict.fromkeys(post_logout_redirect_uris))
     secret = None if public else new_secret()
     client = Client(
         client_id=str(uuid.uuid4()), name=name.strip(), secret_hash=hash_secret(secret) if secret else None,
         redirect_uris=uris, grant_types=grants, scopes=tuple(dict.fromkeys(scopes)), first_party=first_party,
-        user_id=user_id, created_at=int(time.time()),
+        user_id=user_id, created_at=int(time.time()), post_logout_redirect_uris=logout_uris,
     )
     return NewClient(client, secret)
 
@@ -113,6 +115,7 @@ def changed_client(
     scopes: Sequence[str] | None = None,
     first_party: bool | None = None,
     defined_scopes: Mapping[str, str],
+    post_logout_redirect_uris: Sequence[str] | None = None,
 ) -> Client:
     """The client with these changes (None keeps a field), held to the rules of :func:`new_client`."""
     new_name = current.name if name is None else name.strip()
@@ -127,7 +130,11 @@ def changed_client(
     undefined = [s for s in new_scopes if s not in defined_scopes and s != "*"]
     if undefined:
         raise InvalidClientMetadata(f"undefined scope(s): {', '.join(undefined)}")
+    logout_uris = current.post_logout_redirect_uris if post_logout_redirect_uris is None else tuple(
+        validate_redirect_uri(u) for u in dict.fromkeys(post_logout_redirect_uris)
+    )
     return replace(
         current, name=new_name[:255], redirect_uris=uris, scopes=new_scopes,
         first_party=current.first_party if first_party is None else first_party,
+        post_logout_redirect_uris=logout_uris,
     )

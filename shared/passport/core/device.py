@@ -58,7 +58,7 @@ class DeviceAuthorizationEndpoint:
             client = authenticate_client(extract_credentials(request.headers, form), self._clients)
             if not client.allows_grant(DEVICE_CODE):
                 raise unauthorized_client("The client may not use the device authorization grant.")
-            scopes = self._scopes.resolve(single(form, "scope"), client.scopes)
+            scopes = self._scopes.resolve(single(form, "scope"), client.scopes, identity=True)
             device_code = secrets.token_urlsafe(32)
             now = int(time.time())
             record = self._devices.create(

@@ -26,7 +26,7 @@ INACTIVE = {"active": False}
 HINTS = ("access_token", "refresh_token")
 
 
-def _access_claims(token: str, keys: Mapping[str, VerificationKey], issuer: str, *, verify_exp: bool) -> dict | None:
+def access_claims(token: str, keys: Mapping[str, VerificationKey], issuer: str, *, verify_exp: bool) -> dict | None:
     """Our JWT's claims, or None: never trust a claim whose signature we did not make."""
     try:
         kid = jwt.get_unverified_header(token).get("kid")
@@ -67,7 +67,7 @@ class TokenLifecycle:
             client, token, hint = self._request(request)
             looks_like_jwt = token.count(".") == 2
             if looks_like_jwt or hint == "access_token":
-                claims = _access_claims(token, self._keys(), self._issuer, verify_exp=False)
+                claims = access_claims(token, self._keys(), self._issuer, verify_exp=False)
                 if claims is not None:
                     if claims["client_id"] != client.client_id:
                         raise unauthorized_client("The token was not issued to this client.")
@@ -103,7 +103,7 @@ class TokenLifecycle:
     def _describe(self, token: str) -> dict[str, Any]:
         now = self._clock.now()
         if token.count(".") == 2:
-            claims = _access_claims(token, self._keys(), self._issuer, verify_exp=True)
+            claims = access_claims(token, self._keys(), self._issuer, verify_exp=True)
             if claims is None:
                 return INACTIVE
             # The record and its client in one read, as the guard does.

@@ -1,4 +1,6 @@
-"""Authorization server metadata (RFC 8414 section 2), listing only what this deployment has switched on."""
+"""Authorization server metadata (RFC 8414 section 2) and OpenID Provider metadata (OpenID Connect Discovery 1.0
+section 3), listing only what this deployment has switched on. The OpenID document is the RFC 8414 one plus the
+fields only OpenID Connect defines, so the two can never disagree on a field they share."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from passport.core.client_auth import AUTH_METHODS
+from passport.core.oidc.claims import CLAIMS_SUPPORTED, IDENTITY_SCOPES
 
 _REDIRECTING_GRANTS = {"authorization_code": "code", "implicit": "token"}
 
@@ -21,7 +24,7 @@ def authorization_server_metadata(
     metadata.update({
         "token_endpoint": f"{issuer}/oauth/token",
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
-        "scopes_supported": list(scopes),
+        "scopes_supported": list(dict.fromkeys([*IDENTITY_SCOPES, *scopes])),
         # REQUIRED and non-empty (RFC 8414 2) even when no grant uses the authorization endpoint: "none"
         # (OAuth 2.0 Multiple Response Type Encoding Practices 4) is then the truthful answer.
         "response_types_supported": response_types or ["none"],
@@ -38,4 +41,29 @@ def authorization_server_metadata(
     if response_types:
         metadata["code_challenge_methods_supported"] = ["S256"]
         metadata["authorization_response_iss_parameter_supported"] = True  # RFC 9207
+        metadata["response_modes_supported"] = ["query", "fragment"] if "token" in response_types else ["query"]
+    metadata["userinfo_endpoint"] = f"{issuer}/oauth/userinfo"
+    metadata["end_session_endpoint"] = f"{issuer}/oauth/logout"
+    return metadata
+
+
+def openid_configuration(
+    *, issuer: str, scopes: Mapping[str, str], grant_types: Iterable[str], signing_algorithms: Iterable[str]
+) -> dict[str, Any]:
+    """Discovery 1.0 section 3 (REQUIRED: issuer, authorization_endpoint, token_endpoint, jwks_uri,
+    response_types_supported, subject_types_supported, id_token_signing_alg_values_supported)."""
+    metadata = authorization_server_metadata(issuer=issuer, scopes=scopes, grant_types=grant_types)
+    metadata.update({
+        # Every client sees a user's one id (the users table's UUID): no pairwise identifiers.
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": sorted(set(signing_algorithms)),
+        "claims_supported": list(CLAIMS_SUPPORTED),
+        "claim_types_supported": ["normal"],
+        # Not built: the claims, request and request_uri parameters (request_uri_parameter_supported defaults
+        # to true, so it must be said).
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+    })
     return metadata

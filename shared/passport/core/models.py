@@ -20,6 +20,8 @@ class Client:
     revoked: bool = False
     user_id: str | None = None
     created_at: int = 0
+    #: Where RP-initiated logout may send the browser back to (OpenID Connect RP-Initiated Logout 1.0 section 3).
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
     @property
     def public(self) -> bool:
@@ -37,6 +39,10 @@ class User:
     name: str
     password_hash: str | None = None
     created_at: int = 0
+    #: Whether the address is known to be the user's (OpenID Connect's email_verified claim).
+    email_verified: bool = False
+    #: When the profile last changed (OpenID Connect's updated_at); 0: never since created_at.
+    updated_at: int = 0
 
 
 @dataclass(frozen=True)

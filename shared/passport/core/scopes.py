@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from passport.config import SCOPE_TOKEN
 from passport.core.errors import invalid_scope
+from passport.core.oidc.claims import IDENTITY_SCOPES
 
 #: Passport's "*": every scope.
 WILDCARD = "*"
@@ -49,15 +50,20 @@ class ScopePolicy:
     definitions: Mapping[str, str]
     defaults: tuple[str, ...] = ()
 
+    def describe(self, scope: str) -> str:
+        return self.definitions.get(scope) or IDENTITY_SCOPES.get(scope, scope)
+
     def resolve(
-        self, requested: str | None, allowed: Sequence[str] = (), *, wildcard: bool = False
+        self, requested: str | None, allowed: Sequence[str] = (), *, wildcard: bool = False, identity: bool = False
     ) -> tuple[str, ...]:
         """The scopes to grant for a request.
 
         Every requested scope must be defined and, when the client has a list, in that list; an empty request
         gets the default scopes (limited to what the client may have), as RFC 6749 3.3 allows. ``*`` (every
         scope) may be asked only where ``wildcard`` says so: as in Passport, by the password grant and personal
-        access tokens, never by a grant a third party drives.
+        access tokens, never by a grant a third party drives. The identity scopes (openid, profile, email,
+        offline_access) may be asked only where ``identity`` says so (a user signs in: the code and device
+        flows), and there by any client: its list limits API scopes.
         """
         if WILDCARD in allowed:
             allowed = ()  # the client may have any defined scope
@@ -70,11 +76,15 @@ class ScopePolicy:
             if allowed:
                 raise invalid_scope("The client may not request every scope (*).")
             return (WILDCARD,)
-        unknown = [s for s in scopes if s not in self.definitions]
+        identities = [s for s in scopes if s in IDENTITY_SCOPES and s not in self.definitions]
+        if identities and not identity:
+            raise invalid_scope(f"The scope {identities[0]} is for signing a user in (authorization code or device "
+                                "flow).")
+        unknown = [s for s in scopes if s not in self.definitions and s not in identities]
         if unknown:
             raise invalid_scope(f"The requested scope is invalid, unknown, or malformed: {' '.join(unknown)}.")
         if allowed:
-            refused = [s for s in scopes if s not in allowed]
+            refused = [s for s in scopes if s not in allowed and s not in identities]
             if refused:
                 raise invalid_scope(f"The client may not request the scope(s): {' '.join(refused)}.")
         return scopes

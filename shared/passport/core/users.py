@@ -24,7 +24,9 @@ class EmailTaken(ValueError):
         super().__init__(f"a user with the email {email} already exists")
 
 
-def create_user(users: UserStore, *, email: str, name: str, password: str | None) -> User:
+def create_user(
+    users: UserStore, *, email: str, name: str, password: str | None, email_verified: bool = False
+) -> User:
     email = email.strip()
     if not _EMAIL.fullmatch(email) or len(email) > 254:
         raise ValueError(f"{email!r} is not an email address")
@@ -35,6 +37,7 @@ def create_user(users: UserStore, *, email: str, name: str, password: str | None
     user = User(
         id=str(uuid.uuid4()), email=email, name=name.strip(),
         password_hash=hash_password(password) if password else None, created_at=int(time.time()),
+        email_verified=email_verified,
     )
     users.create(user)
     return user

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode, urlsplit
@@ -31,9 +32,12 @@ from passport.core.errors import OAuthError, StorageUnavailable
 from passport.core.hashing import hash_secret, new_secret
 from passport.core.http import Request, Response, single
 from passport.core.models import DEVICE_PENDING, AuthorizationCode, DeviceAuthorization, Session, User
+from passport.core.oidc.claims import IDENTITY_SCOPES, shared_with, wants_id_token
+from passport.core.oidc.logout import parse_logout
 from passport.core.scopes import satisfies
 from passport.core.tokens import AccessTokenIssuer
 from passport.core.users import UserProvider, check_credentials
+from passport.keys.material import VerificationKey
 from passport.ports import ClientStore, Consents, Devices, Grants, LoginThrottle, Sessions
 from passport.web.render import error_page, page
 
@@ -67,6 +71,8 @@ class BrowserContext:
     #: The access token issuer, when the implicit grant is on (else None: no token leaves this function).
     implicit_issuer: AccessTokenIssuer | None = None
     devices: Devices | None = None
+    #: The published keys, to check the id_token_hint of RP-initiated logout.
+    verification_keys: Callable[[], Mapping[str, VerificationKey]] | None = None
 
     @property
     def secure_cookies(self) -> bool:
@@ -183,19 +189,44 @@ class BrowserEndpoints:
     def _authorize_get(self, request: Request) -> Response:
         auth = self._validate(dict(request.query))
         signed_in = self.current(request)
-        if signed_in is None or "login" in auth.prompt:
+        if signed_in is None or self._sign_in_again(auth, signed_in[0]):
+            # OpenID Connect Core 3.1.2.1: prompt=none never shows a page; the client hears why instead.
             if "none" in auth.prompt:
-                raise RedirectError(auth, OAuthError("login_required", "The user is not signed in."))
-            # Back to this request after the login, without prompt=login (or it would loop).
-            params = {k: v for k, v in auth.params.items()}
-            resume = self.ctx.url("/oauth/authorize?" + urlencode(params))
-            return _see_other(self.ctx.url("/login?" + urlencode({"next": resume})))
+                raise RedirectError(auth, OAuthError("login_required", "The user must sign in."))
+            return self._to_login(auth, forced=signed_in is not None)
         session, user = signed_in
         if self._consent_needed(auth, user):
             if "none" in auth.prompt:
                 raise RedirectError(auth, OAuthError("consent_required", "The user has not approved this client."))
             return self._consent_page(auth, session, user)
         return self._approve(auth, session, user)
+
+    @staticmethod
+    def _sign_in_again(auth: AuthorizationRequest, session: Session) -> bool:
+        """prompt=login or select_account, or a sign-in older than max_age (OpenID Connect Core 3.1.2.1)."""
+        if auth.prompt & {"login", "select_account"}:
+            return True
+        if auth.max_age is None:
+            return False
+        # Errata set 2: "max_age=0 is equivalent to prompt=login" (auth_time has whole seconds, so a sign-in in
+        # this very second would otherwise pass).
+        return auth.max_age == 0 or int(time.time()) - session.auth_time > auth.max_age
+
+    def _to_login(self, auth: AuthorizationRequest, *, forced: bool) -> Response:
+        """To the sign-in page, then back to this request. The way back drops what the sign-in satisfies
+        (prompt=login and select_account, max_age=0), or it would send the user to sign in again forever; a
+        positive max_age stays, and a sign-in a moment ago meets it."""
+        params = dict(auth.params)
+        prompt = " ".join(sorted(auth.prompt - {"login", "select_account"}))
+        if prompt:
+            params["prompt"] = prompt
+        else:
+            params.pop("prompt", None)
+        if auth.max_age == 0:
+            params.pop("max_age", None)
+        resume = self.ctx.url("/oauth/authorize?" + urlencode(params))
+        login = {"next": resume, **({"prompt": "login"} if forced else {})}
+        return _see_other(self.ctx.url("/login?" + urlencode(login)))
 
     def _consent_needed(self, auth: AuthorizationRequest, user: User) -> bool:
         if "consent" in auth.prompt:
@@ -209,10 +240,19 @@ class BrowserEndpoints:
         return page(
             "consent.html", app_name=self.ctx.app_name, client_name=auth.client.name, user_name=user.name,
             user_email=user.email, csrf=session.csrf, action=self.ctx.url("/oauth/authorize"),
-            logout_action=self.ctx.url("/logout"),
-            scopes=[{"name": s, "description": self.ctx.scopes.get(s, s)} for s in auth.scopes],
-            params=auth.params,
+            logout_action=self.ctx.url("/logout"), **self._scope_rows(auth.scopes, user),
+            # prompt and max_age were for this GET; the form's answer must not ask for them again
+            params={k: v for k, v in auth.params.items() if k not in ("prompt", "max_age")},
         )
+
+    def _scope_rows(self, scopes: tuple[str, ...], user: User) -> dict[str, list[dict[str, str]]]:
+        """The consent page's two lists: what the client learns about the user (the identity scopes, with the
+        values it will get) and what it may do (every other scope, described)."""
+        return {
+            "identity": shared_with(user, scopes) if wants_id_token(scopes) else [],
+            "scopes": [{"name": s, "description": self.ctx.scopes.get(s, s)} for s in scopes
+                       if not (s in IDENTITY_SCOPES and s not in self.ctx.scopes)],
+        }
 
     def _authorize_decision(self, request: Request, form: dict[str, list[str]], approve: bool) -> Response:
         signed_in = self.current(request)
@@ -315,8 +355,7 @@ class BrowserEndpoints:
         return page(
             "consent.html", app_name=self.ctx.app_name, client_name=client.name, user_name=user.name,
             user_email=user.email, csrf=session.csrf, action=self.ctx.url("/oauth/device/authorize"),
-            logout_action=self.ctx.url("/logout"),
-            scopes=[{"name": s, "description": self.ctx.scopes.get(s, s)} for s in device.scopes],
+            logout_action=self.ctx.url("/logout"), **self._scope_rows(device.scopes, user),
             # The code as typed (it found the record): the store keeps only its hash.
             params={"user_code": display_user_code(normalize_user_code(typed) or "")},
         )
@@ -326,15 +365,18 @@ class BrowserEndpoints:
     def login(self, request: Request) -> Response:
         try:
             if request.method == "GET":
-                return self._login_form(request, _local_path(single(request.query, "next")))
+                forced = single(request.query, "prompt") == "login"
+                return self._login_form(request, _local_path(single(request.query, "next")), forced=forced)
             return self._login_submit(request)
         except OAuthError as error:
             return error_page("Invalid request", error.description, 400)
 
     def _login_form(self, request: Request, next_path: str | None, *, email: str = "", error: str | None = None,
-                    status: int = 200, headers: dict[str, str] | None = None) -> Response:
+                    status: int = 200, headers: dict[str, str] | None = None, forced: bool = False) -> Response:
         signed_in = self.current(request)
-        if signed_in is not None and error is None:
+        if signed_in is not None and forced and not email:
+            email = signed_in[1].email  # signing in again (prompt=login, max_age): most likely as the same user
+        if signed_in is not None and error is None and not forced:
             if next_path:
                 return _see_other(next_path)
             _, user = signed_in
@@ -367,6 +409,9 @@ class BrowserEndpoints:
         # The address counter is kept: one good password must not reset a spray across many accounts.
         if keys[0] in recorded:
             self.ctx.throttle.succeeded(keys[:1])
+        previous = self.current(request)
+        if previous is not None:
+            self.ctx.sessions.delete(previous[0].session_hash)  # signed in again: one session per browser
         sid = new_secret()
         now = int(time.time())
         csrf = _session_csrf(sid)
@@ -394,8 +439,41 @@ class BrowserEndpoints:
                     cookies=[_cookie(self.ctx, self.ctx.session_cookie, "", 0),
                              _cookie(self.ctx, XSRF_COOKIE, "", 0, http_only=False)])
 
+    # -- /oauth/logout: RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) ------------------------
+
+    def end_session(self, request: Request) -> Response:
+        """2-3: with an ID token of this user as the hint, the session ends at once; otherwise the user confirms
+        (a page with a CSRF-bound form), as the spec requires, so no third party can sign anyone out. Then to the
+        client's registered post_logout_redirect_uri (with its state), or this server's signed-out page."""
+        try:
+            form = request.form() if request.method == "POST" else {}
+            params = form if request.method == "POST" else dict(request.query)
+            assert self.ctx.verification_keys is not None
+            logout = parse_logout({k: v for k, v in params.items() if k != "_token"}, clients=self.ctx.clients,
+                                  keys=self.ctx.verification_keys(), issuer=self.ctx.issuer)
+        except PageError as error:
+            return error_page(error.title, error.message, error.status)
+        except OAuthError as error:
+            return error_page("Invalid request", error.description, 400)
+        signed_in = self.current(request)
+        if signed_in is not None:
+            session, user = signed_in
+            confirmed = request.method == "POST" and _same_equal(single(form, "_token"), session.csrf)
+            if not confirmed and logout.subject != user.id:
+                return page("logout_confirm.html", app_name=self.ctx.app_name, user_email=user.email,
+                            client_name=logout.client.name if logout.client else "", csrf=session.csrf,
+                            action=self.ctx.url("/oauth/logout"), params=logout.params)
+            self.ctx.sessions.delete(session.session_hash)
+        cookies = [_cookie(self.ctx, self.ctx.session_cookie, "", 0),
+                   _cookie(self.ctx, XSRF_COOKIE, "", 0, http_only=False)]
+        if logout.redirect:
+            return _see_other(logout.redirect, cookies)
+        return page("logged_out.html", app_name=self.ctx.app_name, login_url=self.ctx.url("/login"), cookies=cookies)
+
     def handle(self, request: Request) -> Response:
         try:
+            if request.path == "/oauth/logout":
+                return self.end_session(request)
             if request.path.startswith("/oauth/device"):
                 try:
                     return self.device(request)

@@ -1,25 +1,35 @@
-"""GET /.well-known/oauth-authorization-server (RFC 8414) and GET /.well-known/jwks.json (RFC 7517)."""
+"""GET /.well-known/oauth-authorization-server (RFC 8414), GET /.well-known/openid-configuration (OpenID Connect
+Discovery 1.0) and GET /.well-known/jwks.json (RFC 7517)."""
 
 from __future__ import annotations
 
 from passport.compose import advertised_grant_types, settings
 from passport.core.http import Request, Response, json_response
-from passport.core.metadata import authorization_server_metadata
+from passport.core.metadata import authorization_server_metadata, openid_configuration
 from passport.keys.keyring import KEYS
 
 # Clients may cache both documents; five minutes keeps a rotated key visible soon after it is published.
 _CACHE = {"Cache-Control": "public, max-age=300"}
+#: How stale the keys this function publishes may be: a warm container reads the key set again after a minute,
+#: so a rotated-in key is in the JWKS within a minute (plus the clients' own caching above).
+KEYS_MAX_AGE_SECONDS = 60.0
 
 
 def handle(request: Request) -> Response:
     s = settings()
     if request.path == "/.well-known/jwks.json":
-        return json_response(KEYS.get(s).jwks(), headers=_CACHE)
+        return json_response(KEYS.get(s, max_age=KEYS_MAX_AGE_SECONDS).jwks(), headers=_CACHE)
     if request.path == "/openapi.json":
         from passport.openapi import openapi_document
 
         return json_response(openapi_document(s), headers=_CACHE)
-    metadata = authorization_server_metadata(
-        issuer=s.issuer_url, scopes=s.scopes, grant_types=advertised_grant_types(s)
-    )
+    if request.path == "/.well-known/openid-configuration":
+        algorithms = [key["alg"] for key in KEYS.get(s, max_age=KEYS_MAX_AGE_SECONDS).jwks()["keys"]]
+        metadata = openid_configuration(
+            issuer=s.issuer_url, scopes=s.scopes, grant_types=advertised_grant_types(s), signing_algorithms=algorithms
+        )
+    else:
+        metadata = authorization_server_metadata(
+            issuer=s.issuer_url, scopes=s.scopes, grant_types=advertised_grant_types(s)
+        )
     return json_response(metadata, headers=_CACHE)

@@ -12,12 +12,12 @@ from typing import Any
 
 import jwt
 
+from passport.keys.keyring import RELOAD_INTERVAL_SECONDS
 from passport.keys.material import VerificationKey
 
 _REQUIRED = ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"]
 #: A token with an unknown kid makes the guard re-read the key set (a rotation may have published a key),
 #: but at most this often, so a stream of made-up kids cannot turn into a stream of key reads.
-RELOAD_INTERVAL_SECONDS = 10.0
 _TYPES = {"at+jwt", "application/at+jwt"}
 #: Every token signed with one key has the same header segment, so its parse is remembered (boundedly).
 _HEADER_MEMO_SIZE = 64

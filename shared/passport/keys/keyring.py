@@ -13,7 +13,8 @@ import base64
 import json
 import os
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,19 +193,24 @@ def load_keyset(settings: Any, need_private: bool, environ: Mapping[str, str] | 
 
 
 class KeyCache:
-    """One key set per process and purpose, reloaded only on request (a kid the set does not know)."""
+    """One key set per process and purpose, reloaded on request (a kid the set does not know) or, for a caller
+    that says how stale it may be (``max_age``), once it is older than that."""
 
-    def __init__(self) -> None:
-        self._sets: dict[bool, KeySet] = {}
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._sets: dict[bool, tuple[KeySet, float]] = {}
         self._lock = threading.Lock()
+        self._clock = clock
 
-    def get(self, settings: Any, need_private: bool = False) -> KeySet:
-        keyset = self._sets.get(need_private)
-        if keyset is None:
-            with self._lock:
-                keyset = self._sets.get(need_private) or load_keyset(settings, need_private)
-                self._sets[need_private] = keyset
-        return keyset
+    def get(self, settings: Any, need_private: bool = False, max_age: float | None = None) -> KeySet:
+        found = self._sets.get(need_private)
+        if found is not None and (max_age is None or self._clock() - found[1] < max_age):
+            return found[0]
+        with self._lock:
+            found = self._sets.get(need_private)
+            if found is None or (max_age is not None and self._clock() - found[1] >= max_age):
+                found = (load_keyset(settings, need_private), self._clock())
+                self._sets[need_private] = found
+        return found[0]
 
     def reload(self, settings: Any, need_private: bool = False) -> KeySet:
         with self._lock:
@@ -218,3 +224,35 @@ class KeyCache:
 
 #: The process-wide cache every handler shares.
 KEYS = KeyCache()
+
+#: Least seconds between two reloads for an unknown kid: a stream of made-up kids costs one key read a while.
+RELOAD_INTERVAL_SECONDS = 10.0
+
+
+class PublishedKeys(Mapping[str, VerificationKey]):
+    """The published keys by kid, looked up again when asked for a kid they do not hold (at most once every
+    ``RELOAD_INTERVAL_SECONDS``): after ``passport keys rotate``, a warm container verifies the new key's tokens
+    (userinfo, introspection, revocation, logout hints) without waiting to be replaced."""
+
+    def __init__(self, current: Callable[[], Mapping[str, VerificationKey]],
+                 reload: Callable[[], Mapping[str, VerificationKey]],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._current, self._reload, self._clock = current, reload, clock
+        self._last_reload = -RELOAD_INTERVAL_SECONDS
+
+    @classmethod
+    def of(cls, settings: Any, cache: KeyCache = KEYS) -> PublishedKeys:
+        return cls(lambda: cache.get(settings).verification, lambda: cache.reload(settings).verification)
+
+    def __getitem__(self, kid: str) -> VerificationKey:
+        keys = self._current()
+        if kid not in keys and self._clock() - self._last_reload >= RELOAD_INTERVAL_SECONDS:
+            self._last_reload = self._clock()
+            keys = self._reload()
+        return keys[kid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())

@@ -72,6 +72,7 @@ class ClientModel(_Base):
     user_id = UnicodeAttribute(null=True)
     created_at = NumberAttribute(default=0)
     updated_at = NumberAttribute(default=0)
+    post_logout_redirect_uris = ListAttribute(of=UnicodeAttribute, null=True)
 
 
 class UserModel(_Base):
@@ -84,6 +85,8 @@ class UserModel(_Base):
     name = UnicodeAttribute()
     password_hash = UnicodeAttribute(null=True)
     created_at = NumberAttribute(default=0)
+    email_verified = BooleanAttribute(null=True)
+    updated_at = NumberAttribute(null=True)
 
 
 class UserEmailModel(_Base):

@@ -45,6 +45,7 @@ class DynamoClientStore:
             redirect_uris=list(client.redirect_uris), grant_types=list(client.grant_types),
             scopes=list(client.scopes), first_party=client.first_party, revoked=client.revoked,
             user_id=client.user_id, created_at=client.created_at or now, updated_at=now,
+            post_logout_redirect_uris=list(client.post_logout_redirect_uris) or None,
         )
         with storage_call():
             # Never overwrite an existing client, even on a (practically impossible) UUID clash.
@@ -62,11 +63,15 @@ class DynamoClientStore:
     def update(
         self, client_id: str, owner: str | None, *, name: str, redirect_uris: tuple[str, ...],
         scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
+        post_logout_redirect_uris: tuple[str, ...] | None = None,
     ) -> bool:
         """Change a live client (only the owner's own, when ``owner`` is given; any, for the administrator's
-        CLI); scopes and first_party change only when given. False when it is not theirs, revoked or gone."""
+        CLI); scopes, first_party and post-logout URIs change only when given. False when it is not theirs,
+        revoked or gone."""
         actions = [ClientModel.name.set(name), ClientModel.redirect_uris.set(list(redirect_uris)),
                    ClientModel.updated_at.set(_now())]
+        if post_logout_redirect_uris is not None:
+            actions.append(ClientModel.post_logout_redirect_uris.set(list(post_logout_redirect_uris)))
         if scopes is not None:
             actions.append(ClientModel.scopes.set(list(scopes)))
         if first_party is not None:
@@ -116,6 +121,7 @@ def _client(item: ClientModel) -> Client:
         redirect_uris=tuple(item.redirect_uris or ()), grant_types=tuple(item.grant_types or ()),
         scopes=tuple(item.scopes or ()), first_party=bool(item.first_party), revoked=bool(item.revoked),
         user_id=item.user_id, created_at=int(item.created_at or 0),
+        post_logout_redirect_uris=tuple(item.post_logout_redirect_uris or ()),
     )
 
 
@@ -130,7 +136,8 @@ class DynamoUserStore:
                 item = UserModel.get(user_key(user_id))
             except DoesNotExist:
                 return None
-        return User(item.id, item.email, item.name, item.password_hash, int(item.created_at or 0))
+        return User(item.id, item.email, item.name, item.password_hash, int(item.created_at or 0),
+                    email_verified=bool(item.email_verified), updated_at=int(item.updated_at or 0))
 
     def find_by_email(self, email: str) -> User | None:
         with storage_call():
@@ -147,6 +154,7 @@ class DynamoUserStore:
         item = UserModel(
             user_key(user.id), id=user.id, email=user.email, name=user.name,
             password_hash=user.password_hash, created_at=user.created_at or _now(),
+            email_verified=user.email_verified, updated_at=user.updated_at or None,
         )
         marker = UserEmailModel(email_key(user.email), user_id=user.id)
         try:

@@ -15,6 +15,8 @@ from passport.core.grants.refresh_token import RefreshTokens
 from passport.core.hashing import hash_secret
 from passport.core.http import single
 from passport.core.models import Client, TokenFamily
+from passport.core.oidc.claims import offline_allowed, wants_id_token
+from passport.core.oidc.id_token import IdTokenIssuer
 from passport.core.pkce import verify
 from passport.core.tokens import AccessTokenIssuer
 from passport.ports import CodeAlreadyUsed, Grants
@@ -23,10 +25,14 @@ from passport.ports import CodeAlreadyUsed, Grants
 class AuthorizationCodeGrant:
     GRANT_TYPE: ClassVar[str] = "authorization_code"
 
-    def __init__(self, issuer: AccessTokenIssuer, grants: Grants, refresh: RefreshTokens) -> None:
+    def __init__(
+        self, issuer: AccessTokenIssuer, grants: Grants, refresh: RefreshTokens,
+        id_tokens: IdTokenIssuer | None = None,
+    ) -> None:
         self._issuer = issuer
         self._grants = grants
         self._refresh = refresh
+        self._id_tokens = id_tokens
 
     def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
         code_value = single(form, "code", required=True)
@@ -63,8 +69,13 @@ class AuthorizationCodeGrant:
             client_id=client.client_id, scopes=code.scopes, grant_type=self.GRANT_TYPE, user_id=code.user_id
         )
         refresh_token, refresh = (None, None)
-        if self._refresh.allowed(client):
+        if self._refresh.allowed(client) and offline_allowed(code.scopes):
             refresh_token, refresh = self._refresh.new(family, code.scopes, now)
+        id_token = None
+        if self._id_tokens is not None and wants_id_token(code.scopes):
+            id_token = self._id_tokens.mint(client_id=client.client_id, user_id=code.user_id,
+                                            auth_time=code.auth_time, access_token=access.access_token,
+                                            nonce=code.nonce)
         family = replace(family, live_access=((access.record.jti, access.record.expires_at),))
         try:
             self._grants.redeem_code(code, family, access.record, refresh)
@@ -74,4 +85,4 @@ class AuthorizationCodeGrant:
             if spent is not None and spent.family_id:
                 self._grants.revoke_family(spent.family_id)
             raise invalid_grant("The authorization code was already used; the tokens it gave are revoked.") from None
-        return token_response(access, refresh_token)
+        return token_response(access, refresh_token, id_token)

@@ -18,8 +18,11 @@ class Grant(Protocol):
         ...
 
 
-def token_response(issued: IssuedToken, refresh_token: str | None = None) -> dict[str, Any]:
-    """The successful response of RFC 6749 5.1 (scope is always included: it may differ from the request)."""
+def token_response(
+    issued: IssuedToken, refresh_token: str | None = None, id_token: str | None = None
+) -> dict[str, Any]:
+    """The successful response of RFC 6749 5.1 (scope is always included: it may differ from the request), with
+    the ID token of OpenID Connect Core 3.1.3.3 when the grant signed a user in."""
     body: dict[str, Any] = {
         "token_type": "Bearer",
         "expires_in": issued.expires_in,
@@ -28,4 +31,6 @@ def token_response(issued: IssuedToken, refresh_token: str | None = None) -> dic
     if refresh_token:
         body["refresh_token"] = refresh_token
     body["scope"] = " ".join(issued.scopes)
+    if id_token:
+        body["id_token"] = id_token
     return body

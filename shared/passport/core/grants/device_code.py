@@ -24,6 +24,8 @@ from passport.core.models import (
     DeviceAuthorization,
     TokenFamily,
 )
+from passport.core.oidc.claims import offline_allowed, wants_id_token
+from passport.core.oidc.id_token import IdTokenIssuer
 from passport.core.tokens import AccessTokenIssuer
 from passport.ports import CodeAlreadyUsed, Devices
 
@@ -56,10 +58,14 @@ def _authenticated_by_record(credentials: ClientCredentials, device: DeviceAutho
 class DeviceCodeGrant:
     GRANT_TYPE: ClassVar[str] = DEVICE_CODE
 
-    def __init__(self, issuer: AccessTokenIssuer, devices: Devices, refresh: RefreshTokens) -> None:
+    def __init__(
+        self, issuer: AccessTokenIssuer, devices: Devices, refresh: RefreshTokens,
+        id_tokens: IdTokenIssuer | None = None,
+    ) -> None:
         self._issuer = issuer
         self._devices = devices
         self._refresh = refresh
+        self._id_tokens = id_tokens
 
     def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
         code = single(form, "device_code", required=True)
@@ -111,10 +117,14 @@ class DeviceCodeGrant:
             live_access=((access.record.jti, access.record.expires_at),), scopes=device.scopes,
         )
         refresh_token, refresh = (None, None)
-        if self._refresh.allowed(client):
+        if self._refresh.allowed(client) and offline_allowed(device.scopes):
             refresh_token, refresh = self._refresh.new(family, device.scopes, now)
+        id_token = None
+        if self._id_tokens is not None and wants_id_token(device.scopes):
+            id_token = self._id_tokens.mint(client_id=client.client_id, user_id=device.user_id,
+                                            auth_time=device.auth_time, access_token=access.access_token)
         try:
             self._devices.redeem(device, family, access.record, refresh)
         except CodeAlreadyUsed:
             raise invalid_grant("The device code was already used.") from None
-        return token_response(access, refresh_token)
+        return token_response(access, refresh_token, id_token)

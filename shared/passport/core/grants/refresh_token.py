@@ -13,6 +13,8 @@ from passport.core.grants.base import token_response
 from passport.core.hashing import hash_secret
 from passport.core.http import single
 from passport.core.models import Client, RefreshTokenRecord, TokenFamily
+from passport.core.oidc.claims import wants_id_token
+from passport.core.oidc.id_token import IdTokenIssuer
 from passport.core.scopes import parse_scope
 from passport.core.tokens import AccessTokenIssuer
 from passport.ports import Grants, RefreshRejected
@@ -43,10 +45,14 @@ class RefreshTokens:
 class RefreshTokenGrant:
     GRANT_TYPE: ClassVar[str] = GRANT_TYPE
 
-    def __init__(self, issuer: AccessTokenIssuer, grants: Grants, refresh: RefreshTokens) -> None:
+    def __init__(
+        self, issuer: AccessTokenIssuer, grants: Grants, refresh: RefreshTokens,
+        id_tokens: IdTokenIssuer | None = None,
+    ) -> None:
         self._issuer = issuer
         self._grants = grants
         self._refresh = refresh
+        self._id_tokens = id_tokens
 
     def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
         presented = single(form, "refresh_token", required=True)
@@ -85,4 +91,9 @@ class RefreshTokenGrant:
             # Lost a race with another use of the same token: that is reuse too.
             self._grants.revoke_family(family.family_id)
             raise invalid_grant(REUSED) from None
-        return token_response(access, token)
+        id_token = None
+        if self._id_tokens is not None and old.user_id and wants_id_token(scopes):
+            # OpenID Connect Core 12.2: the original auth_time, a new iat, no nonce.
+            id_token = self._id_tokens.mint(client_id=client.client_id, user_id=old.user_id,
+                                            auth_time=family.auth_time, access_token=access.access_token)
+        return token_response(access, token, id_token)

@@ -1,0 +1,80 @@
+"""RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): which client asks, whether the ID token it
+hints with is ours, and where the browser may go afterwards. The pages and the session are the browser side's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import jwt
+
+from passport.core.authorization import PageError, redirect_to
+from passport.core.http import single
+from passport.core.models import Client
+from passport.keys.material import VerificationKey
+from passport.ports import ClientStore
+
+#: The parameters a confirmation form carries back (2: id_token_hint, logout_hint, client_id,
+#: post_logout_redirect_uri, state, ui_locales).
+CARRIED = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")
+
+
+@dataclass(frozen=True)
+class LogoutRequest:
+    #: The user the hint names (None without a valid hint).
+    subject: str | None
+    client: Client | None
+    #: Where to send the browser once signed out (None: this server's own page).
+    redirect: str | None
+    params: dict[str, str]
+
+
+def hinted_claims(token: str, keys: Mapping[str, VerificationKey], issuer: str) -> dict | None:
+    """An ID token this server issued, expired or not (2: "the OP ... SHOULD accept ID Tokens ... when the
+    RP identified by the ID Token's aud Claim ... has a current session or had a recent session")."""
+    try:
+        header = jwt.get_unverified_header(token)
+        key = keys.get(header.get("kid")) if isinstance(header.get("kid"), str) else None
+        if key is None or header.get("typ", "JWT") != "JWT":
+            return None
+        return jwt.decode(token, key.key, algorithms=[key.alg], issuer=issuer,
+                          options={"verify_aud": False, "verify_exp": False, "require": ["sub", "aud"]})
+    except jwt.InvalidTokenError:
+        return None
+
+
+def parse_logout(
+    params: Mapping[str, list[str]], *, clients: ClientStore, keys: Mapping[str, VerificationKey], issuer: str
+) -> LogoutRequest:
+    """Section 2 and 3: a bad hint or an unregistered post_logout_redirect_uri is an error page, never a
+    redirect (the URI could be an attacker's)."""
+    def one(name: str) -> str | None:
+        try:
+            return single(params, name)
+        except Exception:
+            raise PageError("Invalid request", f"The {name} parameter is repeated.") from None
+
+    hint, client_id, target, state = (one(name) for name in CARRIED)
+    subject = None
+    if hint:
+        claims = hinted_claims(hint, keys, issuer)
+        if claims is None:
+            raise PageError("Invalid request", "The id_token_hint is not an ID token from this server.")
+        audience = claims["aud"]
+        hinted_client = audience if isinstance(audience, str) else (audience[0] if len(audience) == 1 else None)
+        if hinted_client is None or (client_id and client_id != hinted_client):
+            raise PageError("Invalid request", "The id_token_hint was not issued to this client.")
+        client_id, subject = hinted_client, str(claims["sub"])
+    client = clients.get(client_id) if client_id and len(client_id) <= 128 else None
+    if client_id and (client is None or client.revoked):
+        raise PageError("Unknown application", "The application that sent you here is not registered.")
+    redirect = None
+    if target:
+        if client is None:
+            raise PageError("Invalid request", "post_logout_redirect_uri needs the client_id or an id_token_hint.")
+        if target not in client.post_logout_redirect_uris:
+            raise PageError("Invalid redirect URI", "The application asked to send you to an address it has not "
+                            "registered, so you were not sent there.")
+        redirect = redirect_to(target, {"state": state}) if state else target
+    carried = {name: value for name, value in zip(CARRIED, (hint, client_id, target, state), strict=True) if value}
+    return LogoutRequest(subject, client, redirect, carried)
