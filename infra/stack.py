@@ -16,6 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 from passport import deploy
 from passport.config import Settings
+from passport.gateway_responses import api_resource_metadata
 from passport.routes import route_table
 
 from infra.constructs.api import PassportApi
@@ -86,7 +87,11 @@ class PassportStack(Stack):
         )
         assert self.guard.own is not None
         self.functions[deploy.GUARD] = self.guard.own
-        self.api.add_routes(routes, {n: f.function for n, f in self.functions.items()}, self.guard)
+        # The API's 401 names its protected resource metadata (RFC 9728 5.1) where the local gateway's does: under
+        # the issuer (the custom domain, or the stage's URL), at the path of the API's identifier (the audience).
+        audience = settings.audience or f"{self.issuer}/api"
+        self.api.add_routes(routes, {n: f.function for n, f in self.functions.items()}, self.guard,
+                            resource_metadata=api_resource_metadata(self.issuer, audience))
 
         self.install_keys = InstallKeys(
             self,

@@ -1,5 +1,6 @@
 """The REST API: one method per route of the route table, the guard on the routes that have a rule, the gateway
-responses, stage throttling and JSON access logs."""
+responses (the 401 names the API's protected resource metadata, RFC 9728 5.1), stage throttling and JSON access
+logs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from passport.gateway_responses import GATEWAY_RESPONSES
+from passport.gateway_responses import api_resource_metadata, gateway_responses
 from passport.routes import Route
 
 from infra.constructs.common import acknowledge, removal_policy, retention
@@ -112,8 +113,15 @@ class PassportApi(Construct):
         return f"https://{self.api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}/{self.stage_name}"
 
     def add_routes(
-        self, routes: Iterable[Route], functions: Mapping[str, lambda_.IFunction], guard: PassportGuard
+        self,
+        routes: Iterable[Route],
+        functions: Mapping[str, lambda_.IFunction],
+        guard: PassportGuard,
+        *,
+        resource_metadata: str | None = None,
     ) -> None:
+        """The routes, and every gateway response; ``resource_metadata`` is the URL of the API's protected resource
+        metadata that the 401 names (by default under the stage's execute-api URL, :attr:`url`)."""
         integrations = {
             name: apigateway.LambdaIntegration(function, allow_test_invoke=False)
             for name, function in functions.items()
@@ -138,10 +146,22 @@ class PassportApi(Construct):
                     "Authorized by the passport guard, a Lambda authorizer for the tokens this server issues.",
                 )
             else:
-                reason = (
-                    f"{route.key} is a public endpoint of the OAuth server ({route.summary}): it is reached "
-                    "before the caller has a token, and authenticates clients or users itself where it must."
-                )
+                if route.bearer:
+                    reason = (
+                        f"{route.key} ({route.summary}) is a protected resource of its own: its function runs the "
+                        "passport guard in-process on every request, so that its 401 names its own resource "
+                        "metadata (RFC 9728), which API Gateway's one UNAUTHORIZED response per API cannot."
+                    )
+                else:
+                    reason = (
+                        f"{route.key} is a public endpoint of the OAuth server ({route.summary}): it is reached "
+                        "before the caller has a token, and authenticates clients or users itself where it must."
+                    )
                 acknowledge(method, "AwsSolutions-APIG4", reason)
                 acknowledge(method, "AwsSolutions-COG4", reason)
-        guard.add_gateway_responses(self.api, GATEWAY_RESPONSES)
+        # RFC 9728 5.1: a bare 401 says where the protected resource metadata is (the metadata function serves it,
+        # a route of the table). Built from the API id, never from the Stage: the Deployment depends on every
+        # gateway response, and the Stage on the Deployment.
+        metadata = resource_metadata or api_resource_metadata(self.url, f"{self.url}/api")
+        self.resource_metadata_url = metadata
+        guard.add_gateway_responses(self.api, gateway_responses(resource_metadata=metadata))

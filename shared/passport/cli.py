@@ -43,6 +43,7 @@ def client_json(client: Client, secret: str | None = None) -> dict[str, Any]:
         "name": client.name, "redirect_uris": list(client.redirect_uris), "grant_types": list(client.grant_types),
         "scopes": list(client.scopes), "public": client.public, "first_party": client.first_party,
         "revoked": client.revoked, "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
+        "registered": client.registered,
     })
     return body
 
@@ -65,7 +66,8 @@ def describe_client(client: Client, secret: str | None = None) -> str:
         *( [f"Client secret .... {secret}   (shown once: store it now)"] if secret else []),
         f"Name ............. {client.name}",
         f"Type ............. {'public' if client.public else 'confidential'}"
-        f"{', first-party' if client.first_party else ''}{', REVOKED' if client.revoked else ''}",
+        f"{', first-party' if client.first_party else ''}{', registered dynamically' if client.registered else ''}"
+        f"{', REVOKED' if client.revoked else ''}",
         f"Grants ........... {' '.join(client.grant_types)}",
     ]
     if client.redirect_uris:
@@ -138,8 +140,9 @@ def cmd_client_create(args: argparse.Namespace, settings: Settings, out: Output)
 
 
 def cmd_client_list(args: argparse.Namespace, settings: Settings, out: Output) -> None:
-    clients = list(_client_store().all())
-    rows = [f"{c.client_id}  {'revoked ' if c.revoked else ''}{c.name}  [{' '.join(c.grant_types)}]" for c in clients]
+    clients = [c for c in _client_store().all() if c.registered or not args.registered]
+    rows = [f"{c.client_id}  {'revoked ' if c.revoked else ''}{'registered ' if c.registered else ''}{c.name}  "
+            f"[{' '.join(c.grant_types)}]" for c in clients]
     out.emit([client_json(c) for c in clients], "\n".join(rows) or "No clients yet.")
 
 
@@ -179,6 +182,20 @@ def cmd_client_update(args: argparse.Namespace, settings: Settings, out: Output)
                                   post_logout_redirect_uris=client.post_logout_redirect_uris):
         raise CommandError(f"the client {client.client_id} is revoked or gone")
     out.emit(client_json(client), "Client updated.\n" + describe_client(client))
+
+
+def cmd_client_registration_token(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    """A new initial access token for ``registration.policy = "token"`` (RFC 7591 3): shown once; the settings
+    keep only its SHA-256."""
+    import hashlib
+
+    from passport.core.hashing import new_secret
+
+    token = new_secret()
+    digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+    out.emit({"initial_access_token": token, "initial_access_token_sha256": digest},
+             f"Initial access token (shown once): {token}\nPut its hash in the settings:\n\n[registration]\n"
+             f'policy = "token"\ninitial_access_token_sha256 = "{digest}"')
 
 
 def cmd_client_rotate_secret(args: argparse.Namespace, settings: Settings, out: Output) -> None:
@@ -329,7 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
         create.add_argument(f"--{shortcut}", action="store_true", help=f"grants: {' '.join(implied)}")
     create.set_defaults(func=cmd_client_create)
     client_list = client_commands.add_parser("list", parents=[common], help="list clients")
+    client_list.add_argument("--registered", action="store_true",
+                             help="only clients registered dynamically (RFC 7591)")
     client_list.set_defaults(func=cmd_client_list)
+    registration = client_commands.add_parser(
+        "registration-token", parents=[common],
+        help="a new initial access token for dynamic registration (registration.policy token)")
+    registration.set_defaults(func=cmd_client_registration_token)
     for name, func, text in (("show", cmd_client_show, "show a client"),
                              ("revoke", cmd_client_revoke, "revoke a client and so all its tokens"),
                              ("rotate-secret", cmd_client_rotate_secret, "a new secret (the old one stops working)")):

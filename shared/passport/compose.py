@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from passport.core.models import Client
     from passport.core.oidc.userinfo import UserInfoEndpoint
     from passport.core.personal_access import PersonalAccessTokens
+    from passport.core.registration import RegistrationEndpoint
     from passport.endpoints.account_api import AccountApi
     from passport.endpoints.authorize import BrowserEndpoints
 
@@ -79,6 +80,7 @@ def access_token_issuer(s: Settings) -> AccessTokenIssuer:
         issuer=s.issuer_url,
         audience=s.token_audience,
         lifetime=s.lifetimes.access,
+        resources=s.registered_resources,
     )
 
 
@@ -150,6 +152,20 @@ def token_lifecycle() -> TokenLifecycle:
 
 
 @cache
+def registration_endpoint() -> RegistrationEndpoint:
+    from passport.core.registration import RegistrationEndpoint
+    from passport.storage.browser import DynamoRateLimit
+    from passport.storage.repositories import DynamoClientStore
+
+    s = settings()
+    return RegistrationEndpoint(
+        issuer=s.issuer_url, policy=s.registration.policy,
+        initial_token_sha256=s.registration.initial_access_token_sha256, clients=DynamoClientStore(),
+        defined_scopes=s.scopes, rate_limit=DynamoRateLimit(s.registration.per_hour).take,
+    )
+
+
+@cache
 def userinfo_endpoint() -> UserInfoEndpoint:
     from passport.core.oidc.userinfo import UserInfoEndpoint
     from passport.storage.revocation import DynamoRevocationLookup
@@ -214,6 +230,7 @@ def browser_endpoints() -> BrowserEndpoints:
         response_types=response_types(s), code_lifetime=s.lifetimes.code, session_lifetime=s.lifetimes.session,
         inherit=s.inherited_scopes, implicit_issuer=access_token_issuer(s) if s.grants.implicit else None,
         devices=DynamoDevices(), verification_keys=lambda: published,
+        resources=s.registered_resources,
     ))
 
 
@@ -227,4 +244,5 @@ def reset() -> None:
     account_api.cache_clear()
     token_lifecycle.cache_clear()
     userinfo_endpoint.cache_clear()
+    registration_endpoint.cache_clear()
     KEYS.clear()

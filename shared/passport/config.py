@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
 
 SUBJECTS = ("any", "user", "client")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
@@ -81,6 +82,25 @@ class Keys:
     secret_name: str = ""
 
 
+REGISTRATION_POLICIES = ("closed", "open", "token")
+#: Where the demo MCP server answers; its resource identifier is ``<issuer>/mcp`` (SPEC section 12).
+MCP_PATH = "/mcp"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Dynamic client registration (RFC 7591) at ``POST /oauth/register``."""
+
+    # closed: none (the CLI registers clients); open: anyone may register a public client that uses PKCE (what
+    # MCP clients do, so they need no manual set-up: SPEC section 12); token: whoever presents the initial access
+    # token may register any client.
+    policy: str = "open"
+    # The SHA-256 (hex) of the initial access token, for policy "token" (`passport client registration-token`).
+    initial_access_token_sha256: str = ""
+    # Registrations accepted per source address per hour.
+    per_hour: int = 20
+
+
 @dataclass(frozen=True)
 class Guard:
     revocation_cache_seconds: int = 30
@@ -138,8 +158,12 @@ class Settings:
             "orders:write": "Create and change your orders",
         }
     )
+    #: Other protected resources (APIs behind a PassportGuard) tokens may be issued for, by their identifiers
+    #: (absolute URIs, RFC 8707); the deployment's own API (``audience``) is always one.
+    resources: tuple[str, ...] = ()
     lifetimes: Lifetimes = field(default_factory=Lifetimes)
     grants: Grants = field(default_factory=Grants)
+    registration: Registration = field(default_factory=Registration)
     keys: Keys = field(default_factory=Keys)
     guard: Guard = field(default_factory=Guard)
     storage: Storage = field(default_factory=Storage)
@@ -160,6 +184,16 @@ class Settings:
     @property
     def token_audience(self) -> str:
         return self.audience or f"{self.issuer_url}/api"
+
+    @property
+    def mcp_resource(self) -> str:
+        """The demo MCP server's resource identifier (RFC 8707, RFC 9728)."""
+        return self.issuer_url + MCP_PATH
+
+    @property
+    def registered_resources(self) -> tuple[str, ...]:
+        """Every resource a token may be for: this API, the demo MCP server, and the configured ``resources``."""
+        return tuple(dict.fromkeys((self.token_audience, self.mcp_resource, *self.resources)))
 
     @property
     def data_path(self) -> Path:
@@ -288,3 +322,14 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"default_scopes names undefined scope(s): {', '.join(undefined)}")
     for rule in s.demo_api.routes:
         validate_route_rule(rule)
+    for resource in s.resources:
+        parts = urlsplit(resource)
+        if parts.scheme not in ("https", "http") or not parts.netloc or "#" in resource:
+            raise ConfigError(f"resource {resource!r} must be an absolute http(s) URI without a fragment")
+    if s.registration.policy not in REGISTRATION_POLICIES:
+        raise ConfigError(f"registration.policy must be one of {', '.join(REGISTRATION_POLICIES)}")
+    digest = s.registration.initial_access_token_sha256
+    if s.registration.policy == "token" and not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise ConfigError("registration.policy token needs registration.initial_access_token_sha256 (64 hex digits)")
+    if not 1 <= s.registration.per_hour <= 10000:
+        raise ConfigError("registration.per_hour must be between 1 and 10000")

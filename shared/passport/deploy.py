@@ -100,6 +100,17 @@ FUNCTIONS: dict[str, FunctionNeeds] = {
         {"clients_table": ("GetItem", "BatchGetItem"), "tokens_table": ("BatchGetItem",)},
         secret="read",
     ),
+    "register": FunctionNeeds(
+        "Dynamic client registration (RFC 7591/7592): creates, reads, replaces and revokes registered clients; "
+        "counts registrations per address (a conditional increment in the tokens table). Never a key.",
+        {"clients_table": ("GetItem", "PutItem", "UpdateItem"), "tokens_table": ("UpdateItem",)},
+    ),
+    "mcp": FunctionNeeds(
+        "The demo MCP server, a protected resource of its own: its in-process guard reads the token's record and "
+        "its client in one read, and the published keys; then it answers from the demo data. Writes nothing.",
+        {"tokens_table": ("BatchGetItem",), "clients_table": ("BatchGetItem",)},
+        secret="read",
+    ),
     "userinfo": FunctionNeeds(
         "OpenID Connect's UserInfo endpoint: the access token's record and its client in one read, then its user; "
         "reads the published keys.",

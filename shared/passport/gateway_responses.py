@@ -6,7 +6,10 @@ The CDK stack installs these on the REST API and the local gateway answers with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+#: Where, under the issuer (or the API's base URL), a protected API publishes its RFC 9728 metadata.
+PROTECTED_RESOURCE_PATH = "/.well-known/oauth-protected-resource"
 
 
 @dataclass(frozen=True)
@@ -58,3 +61,22 @@ GATEWAY_RESPONSES: dict[str, GatewayResponse] = {
 METHOD_NOT_ALLOWED = GatewayResponse(
     405, {"error": "method_not_allowed", "error_description": "The route does not accept this method."}
 )
+
+
+def gateway_responses(resource_metadata: str | None = None) -> dict[str, GatewayResponse]:
+    """The gateway responses of an API whose protected resource publishes its metadata at ``resource_metadata``
+    (RFC 9728 5.1): the 401 says where, so a client that has nothing but the API's URL finds the resource's
+    authorization server from a bare 401."""
+    if not resource_metadata:
+        return dict(GATEWAY_RESPONSES)
+    unauthorized = GATEWAY_RESPONSES["UNAUTHORIZED"]
+    challenge = f'{unauthorized.headers["WWW-Authenticate"]}, resource_metadata="{resource_metadata}"'
+    return {**GATEWAY_RESPONSES,
+            "UNAUTHORIZED": replace(unauthorized, headers={**unauthorized.headers, "WWW-Authenticate": challenge})}
+
+
+def api_resource_metadata(issuer: str, audience: str) -> str:
+    """Where the API's metadata is: at its identifier's own location when the identifier is under the issuer
+    (RFC 9728 3.1: ``/api`` -> ``/.well-known/oauth-protected-resource/api``), else at the root."""
+    suffix = audience.removeprefix(issuer) if audience.startswith(issuer + "/") else ""
+    return issuer + PROTECTED_RESOURCE_PATH + suffix

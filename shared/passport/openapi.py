@@ -7,6 +7,7 @@ from typing import Any
 
 from passport import __version__
 from passport.config import Settings
+from passport.gateway_responses import PROTECTED_RESOURCE_PATH
 from passport.routes import _PARAM, Route, route_table
 
 _FORM = "application/x-www-form-urlencoded"
@@ -35,7 +36,8 @@ _OPENID_CONFIGURATION = {
     "properties": {
         **{name: _URL for name in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri",
                                    "userinfo_endpoint", "end_session_endpoint", "revocation_endpoint",
-                                   "introspection_endpoint", "device_authorization_endpoint")},
+                                   "introspection_endpoint", "device_authorization_endpoint",
+                                   "registration_endpoint")},
         **{name: {"type": "array", "items": _STRING} for name in (
             "scopes_supported", "response_types_supported", "response_modes_supported", "grant_types_supported",
             "subject_types_supported", "id_token_signing_alg_values_supported", "claims_supported",
@@ -73,15 +75,84 @@ _DEVICE = {
                    "expires_in": {"type": "integer"}, "interval": {"type": "integer"}},
 }
 _STRINGS = {"type": "array", "items": {"type": "string"}}
+#: The token endpoint's error codes (RFC 6749 5.2, RFC 8628 3.5, RFC 8707 2: invalid_target).
+TOKEN_ERRORS = ("invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type",
+                "invalid_scope", "invalid_target", "authorization_pending", "slow_down", "access_denied",
+                "expired_token")
+_TOKEN_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string", "description": "One of " + ", ".join(TOKEN_ERRORS),
+                             "examples": list(TOKEN_ERRORS)},
+                   "error_description": _STRING, "hint": _STRING},
+}
+#: RFC 7591 2: the client metadata this server understands (others are ignored, as 2 requires).
+_CLIENT_METADATA_PROPERTIES: dict[str, Any] = {
+    "redirect_uris": {"type": "array", "items": _STRING, "description": "https, or http on a loopback address "
+                      "(RFC 8252 7.3); no fragment, no credentials; at most 10"},
+    "token_endpoint_auth_method": {"type": "string", "enum": ["none", "client_secret_basic", "client_secret_post"],
+                                   "description": "none (a public client, PKCE) under the open policy; default "
+                                   "client_secret_basic"},
+    "grant_types": {"type": "array", "items": {"type": "string", "enum": [
+        "authorization_code", "refresh_token", "client_credentials"]}},
+    "response_types": {"type": "array", "items": {"type": "string", "enum": ["code"]}},
+    "client_name": {"type": "string", "maxLength": 100, "description": "Shown on the consent page (escaped)"},
+    **{name: {"type": "string", "description": "An https URL"} for name in (
+        "client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri")},
+    "scope": {"type": "string", "description": "Space-separated scopes this server defines"},
+    "post_logout_redirect_uris": {"type": "array", "items": _STRING},
+}
+_CLIENT_METADATA = {"type": "object", "properties": _CLIENT_METADATA_PROPERTIES}
+#: RFC 7592 2.2: the whole metadata again, with the client's own id (and its secret, if it has one).
+_CLIENT_UPDATE = {"type": "object", "required": ["client_id"], "properties": {
+    **_CLIENT_METADATA_PROPERTIES, "client_id": _STRING, "client_secret": _STRING}}
+#: RFC 7592 3 (and RFC 7591 3.2.1 with the secrets): the client information response.
+_CLIENT_INFORMATION = {"type": "object", "required": ["client_id", "registration_client_uri"], "properties": {
+    **_CLIENT_METADATA_PROPERTIES,
+    "client_id": _STRING,
+    "client_id_issued_at": {"type": "integer"},
+    "registration_client_uri": _URL,
+    "client_secret_expires_at": {"type": "integer", "description": "0: the secret does not expire"},
+}}
+_REGISTERED = {**_CLIENT_INFORMATION, "required": ["client_id", "client_id_issued_at", "registration_access_token",
+                                                   "registration_client_uri"], "properties": {
+    **_CLIENT_INFORMATION["properties"],
+    "registration_access_token": {"type": "string", "description": "For RFC 7592 at registration_client_uri; "
+                                  "shown once"},
+    "client_secret": {"type": "string", "description": "Confidential clients only; shown once"},
+}}
+#: RFC 9728 2.
+_PROTECTED_RESOURCE = {
+    "type": "object",
+    "required": ["resource", "authorization_servers"],
+    "properties": {"resource": _URL, "authorization_servers": {"type": "array", "items": _URL},
+                   "scopes_supported": _STRINGS, "bearer_methods_supported": _STRINGS, "resource_name": _STRING},
+}
+#: JSON-RPC 2.0 (section 4) as MCP uses it: a request (id and method), a notification (method, no id) or a
+#: response; MCP 2025-03-26 also allows a batch (an array of them).
+_JSON_RPC_MESSAGE = {
+    "type": "object",
+    "required": ["jsonrpc"],
+    "properties": {"jsonrpc": {"const": "2.0"}, "id": {"type": ["string", "integer"]}, "method": _STRING,
+                   "params": {"type": "object"}},
+}
+_JSON_RPC_ERROR = {
+    "type": "object",
+    "required": ["jsonrpc", "error"],
+    "properties": {"jsonrpc": {"const": "2.0"}, "id": {"type": ["string", "integer", "null"]},
+                   "error": {"type": "object", "required": ["code", "message"],
+                             "properties": {"code": {"type": "integer"}, "message": _STRING}}},
+}
+_MCP_VERSIONS = ("2025-06-18", "2025-03-26")
 #: Form fields per form endpoint (all optional at the schema level: the endpoint says which a grant needs).
 _FORM_FIELDS = {
     "/oauth/token": ("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope", "client_id",
-                     "client_secret", "device_code", "username", "password"),
+                     "client_secret", "device_code", "username", "password", "resource"),
     "/oauth/revoke": ("token", "token_type_hint", "client_id", "client_secret"),
     "/oauth/introspect": ("token", "token_type_hint", "client_id", "client_secret"),
     "/oauth/device/code": ("client_id", "client_secret", "scope"),
     "/oauth/authorize": ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-                         "code_challenge_method", "nonce", "_token", "_method"),
+                         "code_challenge_method", "nonce", "resource", "_token", "_method"),
     "/oauth/device/authorize": ("user_code", "_token", "_method"),
     "/login": ("email", "password", "_token", "next"),
     "/logout": ("_token",),
@@ -94,7 +165,7 @@ _REQUIRED_FIELDS = {"/oauth/token": ["grant_type"], "/oauth/revoke": ["token"], 
 #: Query parameters of the pages' GET requests.
 _QUERY = {
     "/oauth/authorize": ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-                         "code_challenge_method", "prompt", "nonce", "max_age"),
+                         "code_challenge_method", "prompt", "nonce", "max_age", "resource"),
     "/login": ("next", "prompt"),
     "/oauth/device": ("user_code",),
     "/oauth/device/authorize": ("user_code",),
@@ -116,6 +187,11 @@ _PARAMETER_DOCS: dict[tuple[str, str], dict[str, Any]] = {
                                                     "post_logout_redirect_uris; needs client_id or id_token_hint"},
     ("/oauth/logout", "state"): {"description": "Sent back with the redirect to post_logout_redirect_uri"},
 }
+#: RFC 8707 2: ``resource`` may repeat; each an absolute URI of a resource this server issues tokens for.
+_RESOURCE = {"type": "array", "items": {"type": "string"},
+             "description": "RFC 8707: the protected resource (API) the token is for, by its identifier (absolute "
+             "URI, no fragment); repeatable. Unknown to this server: invalid_target. The access token's aud is it."}
+_ARRAY_FIELDS = {("/oauth/authorize", "resource"): _RESOURCE, ("/oauth/token", "resource"): _RESOURCE}
 #: The JSON API's request bodies (Passport's Vue components send JSON).
 _JSON_BODIES = {
     ("POST", "/oauth/clients"): {"type": "object", "properties": {
@@ -125,7 +201,11 @@ _JSON_BODIES = {
         "name": {"type": "string"}, "redirect": {"type": "string"}, "redirect_uris": _STRINGS}},
     ("POST", "/oauth/personal-access-tokens"): {"type": "object", "properties": {
         "name": {"type": "string"}, "scopes": _STRINGS}},
+    ("POST", "/oauth/register"): _CLIENT_METADATA,
+    ("PUT", "/oauth/register/{client_id}"): _CLIENT_UPDATE,
 }
+#: The MCP server's body: one JSON-RPC message, or (MCP 2025-03-26) a batch of them.
+_JSON_RPC_BODY = {"oneOf": [_JSON_RPC_MESSAGE, {"type": "array", "items": _JSON_RPC_MESSAGE}]}
 #: The error statuses of each page (each an HTML page): 400 a malformed request, 401 signed out or wrong
 #: credentials, 403 a form without its CSRF token, 404 and 422 what the JSON API refused, 429 throttled.
 _PAGES = {
@@ -185,11 +265,21 @@ def _responses(route: Route) -> dict[str, Any]:
     if path == "/.well-known/openid-configuration":
         return {"200": {"description": "OpenID Provider metadata (OpenID Connect Discovery 1.0 section 3)",
                         "content": _json(_OPENID_CONFIGURATION)}}
+    if path.startswith(PROTECTED_RESOURCE_PATH):
+        return {"200": {"description": "Protected resource metadata (RFC 9728 3.2)",
+                        "content": _json(_PROTECTED_RESOURCE)}}
+    if route.function == "register":
+        return _registration_responses(route)
+    if route.bearer:
+        return _mcp_responses(route.method)
     if path in _OAUTH_OK:
         ok = _OAUTH_OK[path]
+        errors = _json(_TOKEN_ERROR) if path == "/oauth/token" else _json(_OAUTH_ERROR)
         return {
             "200": {"description": "OK", **({"content": _json(ok)} if ok is not None else {})},
-            "400": _error("An OAuth error (RFC 6749 5.2)"),
+            "400": {"description": "An OAuth error (RFC 6749 5.2" + (
+                "; RFC 8707's invalid_target for a resource this server does not know or the grant does not "
+                "cover" if path == "/oauth/token" else "") + ")", "content": errors},
             "401": _error("invalid_client (WWW-Authenticate: Basic when Basic was tried)"),
             "503": _error(unavailable),
         }
@@ -216,6 +306,68 @@ def _responses(route: Route) -> dict[str, Any]:
     return {"200": {"description": "OK", "content": _json({"type": "object"})}}
 
 
+def _registration_responses(route: Route) -> dict[str, Any]:
+    """RFC 7591 3.2 and RFC 7592 2, as :mod:`passport.core.registration` answers."""
+    unavailable = _error("Storage is unavailable (Retry-After)")
+    refused = {"description": "invalid_token: no registration access token, a wrong one, or an unknown or deleted "
+               "client (RFC 7592 2)", "headers": _CHALLENGE, "content": _json(_BEARER_ERROR)}
+    invalid = _error("invalid_redirect_uri or invalid_client_metadata (RFC 7591 3.2.2), or invalid_request: an "
+                     "Authorization header that is not a well-formed Bearer token (RFC 6750 3.1)")
+    malformed = {"description": "invalid_request: an Authorization header that is not a well-formed Bearer token "
+                 "(RFC 6750 3.1)", "headers": _CHALLENGE, "content": _json(_BEARER_ERROR)}
+    if route.method == "POST":
+        return {
+            "201": {"description": "Registered: the client information response (RFC 7591 3.2.1), with the "
+                    "registration access token (and a confidential client's secret), shown once",
+                    "content": _json(_REGISTERED)},
+            "400": invalid,
+            "401": {"description": "registration.policy token: the initial access token (Bearer) is missing or "
+                    "wrong", "headers": _CHALLENGE, "content": _json(_BEARER_ERROR)},
+            "403": _error("access_denied: registration is closed on this server (registration.policy closed)"),
+            "429": {"description": "slow_down: too many registrations from this address (Retry-After)",
+                    "headers": {"Retry-After": {"schema": _STRING}}, "content": _json(_OAUTH_ERROR)},
+            "503": unavailable,
+        }
+    if route.method == "DELETE":
+        return {"204": {"description": "Deleted: the client is revoked, and with it its tokens"}, "400": malformed,
+                "401": refused, "503": unavailable}
+    ok = {"description": "The client's metadata (RFC 7592 3)", "content": _json(_CLIENT_INFORMATION)}
+    if route.method == "GET":
+        return {"200": ok, "400": malformed, "401": refused, "503": unavailable}
+    return {"200": ok, "400": invalid, "401": refused, "503": unavailable}
+
+
+def _mcp_responses(method: str) -> dict[str, Any]:
+    """MCP Streamable HTTP (2025-06-18, Basic > Transports), stateless and JSON-only; MCP Authorization: the 401
+    names the resource's metadata (RFC 9728 5.1)."""
+    rpc_error = _json(_JSON_RPC_ERROR)
+    unauthorized = {
+        "description": 'No token, or not one for this resource: WWW-Authenticate: Bearer [error="invalid_token", '
+        ']resource_metadata="<issuer>/.well-known/oauth-protected-resource/mcp"',
+        "headers": {"WWW-Authenticate": {"required": True, "schema": _STRING,
+                                         "description": "Bearer, with resource_metadata (RFC 9728 5.1)"}},
+        "content": _json(_BEARER_ERROR),
+    }
+    unavailable = _error("The keys or the revocation state could not be read (Retry-After)")
+    if method != "POST":
+        return {"401": unauthorized,
+                "405": {"description": "Stateless: no SSE stream to GET, no session to DELETE (Allow: POST)",
+                        "content": rpc_error},
+                "503": unavailable}
+    return {
+        "200": {"description": "The JSON-RPC response (a JSON-RPC error too), or an array of them for a batch",
+                "content": _json({"type": ["object", "array"]})},
+        "202": {"description": "Accepted: the body held notifications or responses only"},
+        "400": {"description": "Not JSON (-32700), not a JSON-RPC message or an unsupported MCP-Protocol-Version "
+                "(-32600)", "content": rpc_error},
+        "401": unauthorized,
+        "406": {"description": "The Accept header excludes application/json", "content": rpc_error},
+        "413": {"description": "The body is too large", "content": rpc_error},
+        "415": {"description": "The body is not application/json", "content": rpc_error},
+        "503": unavailable,
+    }
+
+
 def _operation(route: Route) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": route.summary,
@@ -228,15 +380,20 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.method == "GET":
         for name in _QUERY.get(route.path, ()):
             doc = dict(_PARAMETER_DOCS.get((route.path, name), {}))
+            array = _ARRAY_FIELDS.get((route.path, name))
+            if array is not None:
+                doc = {"description": array["description"]}
             description = doc.pop("description", None)
-            param = {"name": name, "in": "query", "schema": {"type": "string", **doc}}
+            schema = {"type": "array", "items": array["items"]} if array else {"type": "string", **doc}
+            param = {"name": name, "in": "query", "schema": schema}
             params.append({**param, "description": description} if description else param)
     if params:
         operation["parameters"] = params
     fields = _FORM_FIELDS.get(route.path)
-    body = _JSON_BODIES.get((route.method, route.path))
+    body = _JSON_RPC_BODY if route.bearer and route.method == "POST" else _JSON_BODIES.get((route.method, route.path))
     if fields and route.method in ("POST", "DELETE"):
-        schema: dict[str, Any] = {"type": "object", "properties": {name: {"type": "string"} for name in fields}}
+        schema: dict[str, Any] = {"type": "object", "properties": {
+            name: _ARRAY_FIELDS.get((route.path, name), {"type": "string"}) for name in fields}}
         if route.path in _REQUIRED_FIELDS:
             schema["required"] = _REQUIRED_FIELDS[route.path]
         operation["requestBody"] = {"required": True, "content": {_FORM: {"schema": schema}}}
@@ -245,8 +402,17 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.path == "/oauth/userinfo" and route.method == "POST":
         operation["requestBody"]["required"] = False  # the token may come in the Authorization header instead
     operation["responses"] = _responses(route)
+    if route.bearer:
+        operation.setdefault("parameters", []).append({
+            "name": "MCP-Protocol-Version", "in": "header", "required": False,
+            "description": "The MCP revision of the session (none: 2025-03-26)",
+            "schema": {"type": "string", "enum": list(_MCP_VERSIONS)}})
     if route.rule is not None:
         operation["security"] = [{"bearer": list(route.rule.scopes)}]
+    elif route.bearer or (route.function == "register" and "{" in route.path):
+        # The endpoint checks the token itself: the MCP server an access token for its resource (RFC 9728), the
+        # registration management a registration access token (RFC 7592 1).
+        operation["security"] = [{"bearer": []}]
     elif route.path == "/oauth/userinfo":
         # RFC 6750 2.1, or (POST) 2.2's access_token form field: an access token with the openid scope.
         operation["security"] = [{"bearer": ["openid"]}]
@@ -260,8 +426,10 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "lambda-passport", "version": __version__,
-                 "description": "An OAuth 2.0 authorization server (RFC 6749, 7636, 7009, 7662, 8414, 8628, 9068) "
-                 "and OpenID Provider (OpenID Connect Core 1.0, Discovery 1.0, RP-Initiated Logout 1.0)."},
+                 "description": "An OAuth 2.0 authorization server (RFC 6749, 7636, 7009, 7662, 8414, 8628, 9068; "
+                 "dynamic registration RFC 7591 and 7592; resource indicators RFC 8707; protected resource metadata "
+                 "RFC 9728) and OpenID Provider (OpenID Connect Core 1.0, Discovery 1.0, RP-Initiated Logout 1.0), "
+                 "with a demo MCP server."},
         "servers": [{"url": settings.issuer_url}],
         "paths": paths,
         "components": {"securitySchemes": {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from passport.config import RouteRule, Settings
+from passport.config import MCP_PATH, RouteRule, Settings
 
 
 @dataclass(frozen=True)
@@ -19,8 +19,10 @@ class Route:
     path: str
     function: str
     summary: str
-    #: The guard's rule; None for a public route.
+    #: The guard's rule; None for a route API Gateway lets through.
     rule: RouteRule | None = None
+    #: The function demands a Bearer token itself (the guard in-process, for a resource of its own: RFC 9728).
+    bearer: bool = False
 
     @property
     def key(self) -> str:
@@ -35,10 +37,20 @@ def route_table(settings: Settings) -> tuple[Route, ...]:
         Route("GET", "/.well-known/openid-configuration", "metadata",
               "OpenID Provider metadata (OpenID Connect Discovery 1.0)"),
         Route("GET", "/.well-known/jwks.json", "metadata", "The public signing keys (JWKS)"),
+        Route("GET", "/.well-known/oauth-protected-resource", "metadata",
+              "Protected resource metadata of the API (RFC 9728)"),
+        Route("GET", "/.well-known/oauth-protected-resource/api", "metadata",
+              "Protected resource metadata of the API at its identifier's own location (RFC 9728 3.1)"),
+        Route("GET", "/.well-known/oauth-protected-resource/mcp", "metadata",
+              "Protected resource metadata of the demo MCP server (RFC 9728)"),
         Route("GET", "/openapi.json", "metadata", "This HTTP interface as an OpenAPI 3.1 document"),
         Route("POST", "/oauth/token", "token", "Token endpoint (RFC 6749 3.2)"),
         Route("POST", "/oauth/revoke", "revoke", "Token revocation (RFC 7009)"),
         Route("POST", "/oauth/introspect", "introspect", "Token introspection (RFC 7662)"),
+        Route("POST", "/oauth/register", "register", "Dynamic client registration (RFC 7591)"),
+        Route("GET", "/oauth/register/{client_id}", "register", "Read a registered client (RFC 7592)"),
+        Route("PUT", "/oauth/register/{client_id}", "register", "Replace a registered client's metadata (RFC 7592)"),
+        Route("DELETE", "/oauth/register/{client_id}", "register", "Delete a registered client (RFC 7592)"),
         Route("GET", "/oauth/userinfo", "userinfo", "The signed-in user's claims (OpenID Connect Core 5.3)"),
         Route("POST", "/oauth/userinfo", "userinfo", "The signed-in user's claims (OpenID Connect Core 5.3)"),
         Route("GET", "/oauth/authorize", "authorize", "Authorization endpoint (RFC 6749 3.1): sign-in and consent"),
@@ -72,6 +84,14 @@ def route_table(settings: Settings) -> tuple[Route, ...]:
         Route(rule.method, rule.path, "api", f"Demo protected API: {rule.path}", rule)
         for rule in settings.demo_api.routes
     ]
+    # The demo MCP server (streamable HTTP, stateless), a protected resource of its own (<issuer>/mcp): the guard
+    # runs in its function, so its 401 names its own metadata (API Gateway's 401 is one per API).
+    routes.append(Route("POST", MCP_PATH, "mcp", "Demo MCP server (Model Context Protocol, streamable HTTP)",
+                        bearer=True))
+    # Streamable HTTP: a server that opens no SSE stream and keeps no session answers GET and DELETE with 405
+    # (API Gateway would answer an unrouted method with its own 403/404).
+    routes += [Route(method, MCP_PATH, "mcp", f"Demo MCP server: {method} is 405 (no SSE stream, no session)",
+                     bearer=True) for method in ("GET", "DELETE")]
     return tuple(routes)
 
 

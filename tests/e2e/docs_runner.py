@@ -2,8 +2,9 @@
 
 Parsing: a Markdown page becomes a list of fenced blocks and ``<!-- doc-test: ... -->`` directives, in page order.
 A ``sh`` block becomes commands (backslash continuations joined); the comment after a command, on its line or on
-the comment lines right below it, is its expectation: a status (``# 200``), an exit status (``# exit 1: ...``) or
-an example of its JSON output (``# {"client_id": "…", …}``).
+the comment lines right below it, is its expectation: a status (``# 200``), an exit status (``# exit 1: ...``), a
+header of a ``curl -i`` answer (``# header WWW-Authenticate: Bearer ...``) or an example of its JSON output
+(``# {"client_id": "…", …}``).
 
 Running: a :class:`Sandbox` is a fresh folder with the repository's ``passport.toml`` and its ``.venv``, where
 ``passport serve`` runs on a free port; commands run there with ``bash``, the URL ``http://127.0.0.1:8000``
@@ -45,6 +46,7 @@ CAPTURED = {
     "device_code": "DEVICE_CODE",
     "user_code": "USER_CODE",
     "kid": "KID",
+    "registration_access_token": "REGISTRATION_ACCESS_TOKEN",
 }
 #: Placeholders that directives fill in.
 DIRECTIVE_VALUES = ("CODE", "VERIFIER", "STATE")
@@ -157,6 +159,17 @@ class Command:
             if found:
                 return found[1].strip()
         return None
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """What ``# header Name: value`` notes say the answer's headers hold (a ``curl -i``): the header, and the
+        start of its value."""
+        found = []
+        for note in self.notes:
+            match = re.match(r"header ([A-Za-z0-9-]+):\s*(.+)$", note)
+            if match:
+                found.append((match[1], match[2].strip()))
+        return found
 
     @property
     def example(self) -> str | None:
@@ -499,6 +512,14 @@ def run_command(sandbox: Sandbox, command: Command, where: str) -> Result | None
             assert result.status < 400, f"{where}: HTTP {result.status} but no status is documented\n{context}"
         else:
             assert result.status == expected, f"{where}: HTTP {result.status}, the docs say {expected}\n{context}"
+    if command.headers:
+        head = re.split(r"\r?\n\r?\n", result.stdout, maxsplit=1)[0] if result.stdout.startswith("HTTP/") else ""
+        assert head, f"{where}: the docs show headers: use curl -i\n{context}"
+        answered = [line.split(":", 1) for line in head.splitlines()[1:] if ":" in line]
+        for name, start in command.headers:
+            start = start.replace(DOCS_URL, sandbox.url)
+            values = [value.strip() for key, value in answered if key.strip().lower() == name.lower()]
+            assert any(v.startswith(start) for v in values), f"{where}: no {name} header starting {start!r}\n{context}"
     body = json_body(result)
     if command.example is not None:
         example = command.example.replace(DOCS_URL, sandbox.url)
@@ -522,6 +543,10 @@ def run_directive(sandbox: Sandbox, directive: Directive) -> None:
         raise AssertionError(f"{where}: unknown directive {directive.name!r}")
     sandbox.ensure_started()
     from tests.integration.browser import Browser, forms, pkce_pair, query_of
+
+    # An argument may name the server's URL (resource=http://127.0.0.1:8000/mcp): the sandbox's, as in commands.
+    directive = Directive(directive.page, directive.line, directive.name,
+                          {k: v.replace(DOCS_URL, sandbox.url) for k, v in directive.args.items()}, directive.words)
 
     browser = Browser(sandbox.url)
     signed_in = browser.login(directive.args["user"], directive.args["password"])

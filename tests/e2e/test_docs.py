@@ -9,22 +9,25 @@ The convention, for whoever writes a page:
   serve`` stand for that server (the Makefile's ``serve`` target is ``passport serve``: checked below); ``make
   test`` is this suite and is not run again. Write ``passport`` or ``.venv/bin/passport``: both work.
 - Placeholders carry values from one command to the next: ``CLIENT_ID``, ``CLIENT_SECRET``, ``ACCESS_TOKEN``,
-  ``REFRESH_TOKEN``, ``ID_TOKEN``, ``TOKEN_ID``, ``DEVICE_CODE``, ``USER_CODE``, ``KID`` take the latest value of
-  the JSON member of the same name (``client_id``...) that a command printed. A placeholder used before any command
+  ``REFRESH_TOKEN``, ``ID_TOKEN``, ``TOKEN_ID``, ``DEVICE_CODE``, ``USER_CODE``, ``KID``,
+  ``REGISTRATION_ACCESS_TOKEN`` take the latest value of the JSON member of the same name (``client_id``...) that a
+  command printed. A placeholder used before any command
   gave it fails.
 - The comment after a command (on its line, or the comment lines right below it) says what it does, and is
   checked: ``# 200`` (or any status) is the HTTP status of a ``curl`` (a curl without one must answer below 400;
   the runner gives curl a ``.curlrc`` that writes the status, so commands stay as written); ``# exit 1: text`` is
   the exit status and a part of the error line (otherwise the exit status must be 0); ``# {...}`` or ``# [...]``
-  is an example of the JSON output. In an example, ``…`` in place of a value matches any value, ``"eyJ…"`` any
+  is an example of the JSON output; ``# header Name: value`` says a ``curl -i`` answer has that header, its value
+  starting with what is written. In an example, ``…`` in place of a value matches any value, ``"eyJ…"`` any
   string that starts ``eyJ``, and a bare ``…`` among the members or items means "and more"; without one, the
   output has exactly the members shown. Values written out must be equal.
 - What a reader does in the browser is a directive, an HTML comment the page does not show:
   ``<!-- doc-test: authorize user=E password=P redirect_uri=U scope=S -->`` signs in and approves the latest
-  ``CLIENT_ID`` (giving ``CODE``, ``VERIFIER``, ``STATE``; any other ``name=value``, such as ``nonce=N``, is a
-  parameter of the authorization request); ``<!-- doc-test: device-approve user=E password=P -->``
-  approves ``USER_CODE``; ``<!-- doc-test: restart [PASSPORT_X=value...] -->`` restarts the server (with those
-  variables, for the server and the commands after it).
+  ``CLIENT_ID`` (giving ``CODE``, ``VERIFIER``, ``STATE``; any other ``name=value``, such as ``nonce=N`` or
+  ``resource=http://127.0.0.1:8000/mcp``, is a parameter of the authorization request);
+  ``<!-- doc-test: device-approve user=E password=P -->`` approves ``USER_CODE``;
+  ``<!-- doc-test: restart [PASSPORT_X=value...] -->`` restarts the server (with those variables, for the server
+  and the commands after it).
 - ``sh aws`` (needs an AWS account) and ``sh long`` (minutes: ``make synth``, run by
   tests/infra/test_cdk_cli_synth.py) blocks are checked without running: make targets exist, ``passport`` command
   lines parse, every ``aws`` operation, waiter and option exists in botocore's service model (required options
@@ -140,6 +143,8 @@ def test_the_runner_refuses_what_is_wrong():
     assert runner.mismatch(exact, {"a": 1, "extra": 2})
     command = runner.commands(runner.Block(REPO, 1, "sh", (), 'curl -i "http://x/#y"   # 401, a comment'))[0]
     assert command.status == 401 and command.text == 'curl -i "http://x/#y"'
+    block = runner.Block(REPO, 1, "sh", (), 'curl -i http://x/   # 401\n# header WWW-Authenticate: Bearer x="1"')
+    assert runner.commands(block)[0].headers == [("WWW-Authenticate", 'Bearer x="1"')]
 
 
 # -- every block of every page is valid --------------------------------------------------------------------------
@@ -234,6 +239,40 @@ def test_the_guard_example_stack_builds_with_its_rules_and_a_guarded_method_per_
     assert len(responses) >= 2  # 401 and 403 with WWW-Authenticate at least
 
 
+def test_the_mcp_server_example_stack_is_a_protected_resource_of_the_passport_deployment(tmp_path: Path,
+                                                                                           monkeypatch):
+    """Deploying (and MCP): the documented `protect_resource` stack builds against the construct as it is: the
+    RFC 9728 metadata on a mock integration naming the passport issuer, the 401 naming it (5.1), and a guard that
+    accepts only tokens for the resource (RFC 8707)."""
+    from aws_cdk import App
+    from aws_cdk import aws_apigateway as apigateway
+
+    files = runner.python_files(DOCS / "deploying.md")
+    load_module("orders/handler.py", files["orders/handler.py"], tmp_path)
+    orders = load_module("orders_stack.py", files["orders_stack.py"].replace(
+        'lambda_.Code.from_asset("orders")', f'lambda_.Code.from_asset({str(tmp_path / "orders")!r})'), tmp_path)
+    monkeypatch.setitem(sys.modules, "orders_stack", orders)
+    relative = 'lambda_.Code.from_asset("mcp_server")'
+    assert relative in files["mcp_stack.py"]
+    (tmp_path / "mcp_server").mkdir()
+    (tmp_path / "mcp_server" / "handler.py").write_text("def handler(event, context):\n    return {}\n")
+    module = load_module("mcp_stack.py", files["mcp_stack.py"].replace(
+        relative, f'lambda_.Code.from_asset({str(tmp_path / "mcp_server")!r})'), tmp_path)
+    stack = module.McpStack(App(context={"aws:cdk:disable-asset-staging": True}), "McpStack")
+    guard = next(c for c in stack.node.find_all() if type(c).__name__ == "PassportGuard")
+    assert guard.resource.resource == module.RESOURCE == guard.own.environment["PASSPORT_AUDIENCE"]
+    assert guard.resource.metadata["authorization_servers"] == [orders.PASSPORT["issuer"]]
+    assert guard.resource.metadata_url == "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
+    (well_known, *_) = guard.resource.methods
+    assert well_known.node.default_child.authorization_type == "NONE"
+    responses = [c for c in stack.node.find_all() if isinstance(c, apigateway.CfnGatewayResponse)]
+    (unauthorized,) = [r for r in responses if r.response_type == "UNAUTHORIZED"]
+    assert guard.resource.metadata_url in unauthorized.response_parameters["gatewayresponse.header.WWW-Authenticate"]
+    guarded = [c for c in stack.node.find_all() if isinstance(c, apigateway.Method)
+               and c.node.default_child.authorization_type == "CUSTOM"]
+    assert len(guarded) == 1
+
+
 def test_the_restore_script_copies_only_what_the_live_table_lacks(store_endpoint: str):
     """Operations: `copy_table.py` against DynamoDB's wire protocol (the embedded store on loopback): missing
     items come back, items the live table still has (newer than the backup) are left alone."""
@@ -319,7 +358,7 @@ def test_the_configuration_reference_lists_every_setting_with_its_default_and_va
 def test_the_configuration_reference_lists_no_setting_that_does_not_exist():
     text = (DOCS / "configuration.md").read_text()
     documented = {line.split("|")[1].strip().strip("`") for line in text.splitlines()
-                  if line.startswith("| `") and re.match(r"\| `[a-z_.]+` \|", line)}
+                  if line.startswith("| `") and re.match(r"\| `[a-z0-9_.]+` \|", line)}
     assert documented == {dotted for dotted, _, _ in settings_fields()}
 
 

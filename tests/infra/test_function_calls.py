@@ -24,6 +24,7 @@ import pytest
 from passport import deploy
 from passport.core.clients import DEVICE_CODE
 from passport.core.models import User
+from passport.routes import MCP_PATH
 from passport.storage.connection import forget_client
 
 from tests.conftest import REPO, make_client, reset_caches
@@ -233,8 +234,10 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
 
     secrets = botocore.session.get_session().create_client("secretsmanager")
     secret = secrets.create_secret(Name=f"PassportKeys-{uuid.uuid4().hex[:8]}")["ARN"]  # empty, as the stack's
-    # Every path on: the optional grants too (the password grant reads users, the implicit grant signs).
-    env.reconfigure(PASSPORT_KEYS_SECRET_NAME=secret, PASSPORT_GRANTS_PASSWORD="true", PASSPORT_GRANTS_IMPLICIT="true")
+    # Every path on: the optional grants too (the password grant reads users, the implicit grant signs), and
+    # dynamic registration open (RFC 7591, as the shipped passport.toml has it).
+    env.reconfigure(PASSPORT_KEYS_SECRET_NAME=secret, PASSPORT_GRANTS_PASSWORD="true", PASSPORT_GRANTS_IMPLICIT="true",
+                    PASSPORT_REGISTRATION_POLICY="open")
     calls = Calls(env, recorder)
 
     with calls.cold(deploy.INSTALL_KEYS) as install_keys:
@@ -313,6 +316,8 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
             return json.loads(answer["body"])
 
         access_token = post(service, grant_type="client_credentials", scope="orders:read")["access_token"]
+        mcp_token = post(service, grant_type="client_credentials", scope="orders:read",
+                         resource=env.settings.issuer_url + MCP_PATH)["access_token"]  # RFC 8707
         tokens = post(
             app,
             grant_type="authorization_code",
@@ -396,8 +401,37 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
 
     with calls.cold("metadata") as metadata:
         for path in ("/.well-known/jwks.json", "/.well-known/oauth-authorization-server",
-                     "/.well-known/openid-configuration"):
+                     "/.well-known/openid-configuration", "/.well-known/oauth-protected-resource",
+                     "/.well-known/oauth-protected-resource/api"):
             assert metadata.handler(proxy_event("GET", path), None)["statusCode"] == 200
+
+    # Dynamic registration (RFC 7591 3), then the registration's management (RFC 7592 2.1 read, 2.2 update,
+    # 2.3 delete) with its registration access token.
+    with calls.cold("register") as register:
+
+        def registration(method: str, path: str, body: dict[str, Any] | None = None,
+                         token: str | None = None) -> dict[str, Any]:
+            headers = {"Content-Type": "application/json"} if body is not None else {}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            event = proxy_event(method, path, headers=headers, body=json.dumps(body) if body is not None else None)
+            if path != "/oauth/register":
+                event["resource"] = "/oauth/register/{client_id}"
+                event["pathParameters"] = {"client_id": path.rsplit("/", 1)[1]}
+            return register.handler(event, None)
+
+        metadata = {"client_name": "agent", "redirect_uris": ["http://127.0.0.1:33418/callback"],
+                    "token_endpoint_auth_method": "none", "grant_types": ["authorization_code", "refresh_token"]}
+        answer = registration("POST", "/oauth/register", metadata)
+        assert answer["statusCode"] == 201, answer
+        registered = json.loads(answer["body"])
+        managed = f"/oauth/register/{registered['client_id']}"
+        token = registered["registration_access_token"]
+        assert registration("GET", managed, token=token)["statusCode"] == 200
+        renamed = {**metadata, "client_id": registered["client_id"], "client_name": "agent, renamed"}
+        answer = registration("PUT", managed, renamed, token=token)
+        assert answer["statusCode"] == 200 and json.loads(answer["body"])["client_name"] == "agent, renamed", answer
+        assert registration("DELETE", managed, token=token)["statusCode"] == 204
 
     with calls.cold(deploy.GUARD) as guard:
         policy = guard.handler(
@@ -409,6 +443,10 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
             None,
         )
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+
+    # The MCP server's calls are checked on their own: test_the_mcp_function_needs_exactly_what_its_role_allows.
+    # (It needs the tokens for its resource that the token function issued here.)
+    assert mcp_token
 
     with calls.cold("api") as api:
         answer = api.handler(
@@ -445,12 +483,54 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
             )
             assert answer["statusCode"] == 200, answer
 
-    assert set(calls.by_function) == set(deploy.FUNCTIONS)
+    assert set(calls.by_function) | {"mcp"} == set(deploy.FUNCTIONS)
     for function, made in calls.by_function.items():
         allowed = granted(function, env.settings)
         assert made <= allowed, (function, "needs more than its role allows", sorted(made - allowed))
         # Every path of each function ran above: the manifest grants nothing that goes unused.
         assert made == allowed, (function, "is granted but never uses", sorted(allowed - made))
+
+
+def initialize_mcp(mcp: ModuleType, token: str) -> dict[str, Any]:
+    """MCP Streamable HTTP (2025-06-18): initialize, with the token in the Authorization header."""
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "infra-test", "version": "1"}}}
+    return mcp.handler(
+        proxy_event(
+            "POST",
+            MCP_PATH,
+            headers={"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+                     "Authorization": f"Bearer {token}"},
+            body=json.dumps(initialize),
+        ),
+        None,
+    )
+
+
+def test_the_mcp_function_needs_exactly_what_its_role_allows(env, recorder):
+    """The demo MCP server is a protected resource of its own (RFC 9728, RFC 8707): its function checks the Bearer
+    token itself, as the guard does (the token's record and its client, the published keys), then answers."""
+    from passport.local.gateway import LocalGateway
+
+    secrets = botocore.session.get_session().create_client("secretsmanager")
+    secret = secrets.create_secret(Name=f"PassportKeys-{uuid.uuid4().hex[:8]}")["ARN"]
+    env.reconfigure(PASSPORT_KEYS_SECRET_NAME=secret)
+    calls = Calls(env, recorder)
+    with calls.cold(deploy.INSTALL_KEYS) as install_keys:
+        install_keys.handler({"RequestType": "Create", "LogicalResourceId": "InstallKeys", "ResourceProperties": {}},
+                             None)
+    service = make_client(env, scopes=("orders:read",))
+    form = urlencode({"grant_type": "client_credentials", "scope": "orders:read", "client_id": service.client_id,
+                      "client_secret": service.secret, "resource": env.settings.issuer_url + MCP_PATH}).encode()
+    reply = LocalGateway(env.settings).dispatch(
+        "POST", "/oauth/token", [("Content-Type", "application/x-www-form-urlencoded")], form)  # not recorded
+    assert reply.status == 200, reply.body
+    with calls.cold("mcp") as mcp:
+        answer = initialize_mcp(mcp, json.loads(reply.body)["access_token"])
+    assert answer["statusCode"] == 200 and json.loads(answer["body"])["result"]["protocolVersion"], answer
+    made, allowed = calls.by_function["mcp"], granted("mcp", env.settings)
+    assert made <= allowed, ("needs more than its role allows", sorted(made - allowed))
+    assert made == allowed, ("is granted but never uses", sorted(allowed - made))
 
 
 def test_without_the_optional_grants_the_token_function_never_reads_users_and_the_pages_only_read_the_keys():

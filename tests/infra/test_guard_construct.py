@@ -1,5 +1,6 @@
 """PassportGuard in a user's own CDK app: a stack of another app protects its own REST API with a guard of its
-own (per-route rules) and its own HTTP API with the deployed guard, found by its exported ARN."""
+own (per-route rules) and its own HTTP API with the deployed guard, found by its exported ARN; another makes its
+own MCP server a protected resource (RFC 9728 metadata, RFC 8707 audience)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from aws_cdk import aws_apigatewayv2 as apigatewayv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk.assertions import Template
 from passport.config import ConfigError, RouteRule
-from passport.gateway_responses import GATEWAY_RESPONSES
+from passport.core.protected_resource import protected_resource_metadata
+from passport.gateway_responses import GATEWAY_RESPONSES, PROTECTED_RESOURCE_PATH
 from passport.guard.rules import RuleTable
 
 from infra.app import cdk_context
@@ -203,3 +205,177 @@ def test_mistakes_are_refused_at_synth():
         PassportGuard(stack, "RulesOnShared", function_arn=GUARD_ARN, rules={"GET /x": {}})
     with pytest.raises(ValueError, match="either"):
         PassportGuard(stack, "Neither")
+
+
+# --- a protected resource (RFC 9728, RFC 8707): a user's own MCP server ----------------------------------------
+
+MCP_RESOURCE = "https://mcp.example.com/mcp"
+TOOLS_RESOURCE = "https://tools.example.com/"
+
+
+class McpServerStack(Stack):
+    """A user's own MCP server on a custom domain, and a second API on API Gateway's default URL, each a protected
+    resource with a guard of its own."""
+
+    def __init__(self, scope: App, id: str) -> None:
+        super().__init__(scope, id)
+        passport = PassportResources.from_outputs(self, "Passport", **OUTPUTS)
+        backend = apigateway.MockIntegration(
+            integration_responses=[apigateway.IntegrationResponse(status_code="200")],
+            request_templates={"application/json": '{"statusCode": 200}'},
+        )
+        self.guard = PassportGuard(self, "Guard", passport=passport, rules={"POST /mcp": {}})
+        self.api = apigateway.RestApi(self, "Mcp", deploy_options=apigateway.StageOptions(stage_name="v1"))
+        self.protected = self.guard.protect_resource(
+            self.api, resource=MCP_RESOURCE, scopes=["orders:read"], name="Orders MCP server",
+            base_url="https://mcp.example.com",
+        )
+        self.guard.add_gateway_responses(self.api)
+        self.api.root.add_resource("mcp").add_method(
+            "POST", backend, authorizer=self.guard.rest_authorizer(self.api),
+            method_responses=[apigateway.MethodResponse(status_code="200")],
+        )
+        self.tools_guard = PassportGuard(self, "ToolsGuard", passport=passport)
+        self.tools = apigateway.RestApi(self, "Tools")  # stage "prod", on its execute-api URL
+        self.tools_guard.protect_resource(self.tools, resource=TOOLS_RESOURCE)
+        self.tools_guard.add_gateway_responses(self.tools)
+        self.tools.root.add_resource("run").add_method(
+            "POST", backend, authorizer=self.tools_guard.rest_authorizer(self.tools),
+            method_responses=[apigateway.MethodResponse(status_code="200")],
+        )
+
+
+@pytest.fixture(scope="module")
+def mcp_server(tmp_path_factory) -> tuple[McpServerStack, dict[str, Any], dict[str, Any]]:
+    """Synthesized with cdk-nag's AWS Solutions checks, as the passport stack is: the report lists the findings
+    (the user's own API has some of its own, so synthesis fails; the template is written before)."""
+    from aws_cdk import Validations
+    from cdk_nag import AwsSolutionsChecks
+
+    outdir = tmp_path_factory.mktemp("mcp.out")
+    app = App(outdir=str(outdir), context=cdk_context(), builtin_cloud_formation_validation=False)
+    stack = McpServerStack(app, "McpServerStack")
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True))
+    try:
+        app.synth()
+    except Exception as error:  # jsii's error for a failed validation
+        assert "ValidationFailed" in str(error), error
+    template = json.loads((outdir / "McpServerStack.template.json").read_text())
+    report = json.loads((outdir / "validation-report.json").read_text())
+    return stack, template, report
+
+
+def _methods_by_path(template: dict) -> dict[str, dict]:
+    """``"GET /.well-known/oauth-protected-resource"`` (prefixed by the API's logical id) -> the method."""
+    resources = _of_type(template, "AWS::ApiGateway::Resource")
+
+    def path(ref: dict) -> str:
+        if "Ref" not in ref:
+            return ""
+        props = resources[ref["Ref"]]["Properties"]
+        return f"{path(props['ParentId'])}/{props['PathPart']}"
+
+    return {f"{m['Properties']['RestApiId']['Ref']} {m['Properties']['HttpMethod']} "
+            f"{path(m['Properties']['ResourceId']) or '/'}": m["Properties"]
+            for m in _of_type(template, "AWS::ApiGateway::Method").values()}
+
+
+def _logical(stack: Stack, construct: Any) -> str:
+    return stack.resolve(construct.node.default_child.logical_id)
+
+
+def test_a_protected_resource_serves_its_rfc_9728_metadata_from_a_mock_integration(mcp_server):
+    """RFC 9728 3: GET /.well-known/oauth-protected-resource answers the metadata (2: resource,
+    authorization_servers, scopes_supported, bearer_methods_supported, resource_name) as application/json, and so
+    does the path followed by the resource's own path (3.1). API Gateway answers it: no function runs."""
+    stack, template, _ = mcp_server
+    api = _logical(stack, stack.api)
+    methods = _methods_by_path(template)
+    expected = protected_resource_metadata(resource=MCP_RESOURCE, authorization_server=OUTPUTS["issuer"],
+                                           scopes=["orders:read"], name="Orders MCP server")
+    assert expected["authorization_servers"] == [OUTPUTS["issuer"]] and expected["resource_name"]
+    for path in (PROTECTED_RESOURCE_PATH, f"{PROTECTED_RESOURCE_PATH}/mcp"):
+        method = methods[f"{api} GET {path}"]
+        assert method["AuthorizationType"] == "NONE" and method["Integration"]["Type"] == "MOCK", path
+        (answer,) = method["Integration"]["IntegrationResponses"]
+        assert answer["StatusCode"] == "200"
+        assert json.loads(answer["ResponseTemplates"]["application/json"]) == expected
+        assert answer["ResponseParameters"]["method.response.header.Content-Type"] == "'application/json'"
+    assert stack.protected.metadata == expected
+    assert stack.protected.metadata_url == f"https://mcp.example.com{PROTECTED_RESOURCE_PATH}/mcp"  # 3.1
+    tools = _logical(stack, stack.tools)
+    tools_methods = {k for k in methods if k.startswith(f"{tools} GET /.well-known")}
+    assert tools_methods == {f"{tools} GET {PROTECTED_RESOURCE_PATH}"}  # the resource has no path of its own
+
+
+def _unauthorized(template: dict, api: str) -> dict:
+    (response,) = [r["Properties"] for r in _of_type(template, "AWS::ApiGateway::GatewayResponse").values()
+                   if r["Properties"]["ResponseType"] == "UNAUTHORIZED"
+                   and r["Properties"]["RestApiId"] == {"Ref": api}]
+    return response
+
+
+def test_a_bare_401_of_a_protected_api_names_its_metadata(mcp_server):
+    """RFC 9728 5.1: WWW-Authenticate: Bearer error="invalid_token", resource_metadata="<metadata URL>" (3.1's
+    location for the resource's identifier), on the custom domain, and on API Gateway's default URL built from the
+    API's id and the stage's literal name (never the Stage resource: the Deployment depends on the gateway
+    responses)."""
+    stack, template, _ = mcp_server
+    challenge = _unauthorized(template, _logical(stack, stack.api))["ResponseParameters"][
+        "gatewayresponse.header.WWW-Authenticate"]
+    assert challenge == ("'Bearer error=\"invalid_token\", "
+                         f"resource_metadata=\"https://mcp.example.com{PROTECTED_RESOURCE_PATH}/mcp\"'")
+    tools = _logical(stack, stack.tools)
+    parts = _unauthorized(template, tools)["ResponseParameters"]["gatewayresponse.header.WWW-Authenticate"][
+        "Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in parts)
+    assert text == ("'Bearer error=\"invalid_token\", resource_metadata=\"https://"
+                    f"<{tools}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/prod{PROTECTED_RESOURCE_PATH}\"'")
+    # The other refusals are as on any guarded API.
+    assert GATEWAY_RESPONSES["ACCESS_DENIED"].status == 403
+
+
+def test_the_guard_of_a_protected_resource_accepts_only_tokens_issued_for_it(mcp_server):
+    """RFC 8707 2: the token's aud names the resource; the guard's PASSPORT_AUDIENCE is the resource, so a token
+    for the passport API (or another resource) is refused by this API."""
+    stack, template, _ = mcp_server
+    for guard, resource in ((stack.guard, MCP_RESOURCE), (stack.tools_guard, TOOLS_RESOURCE)):
+        env = template["Resources"][_logical(stack, guard.function)]["Properties"]["Environment"]["Variables"]
+        assert env["PASSPORT_AUDIENCE"] == resource and env["PASSPORT_ISSUER"] == OUTPUTS["issuer"]
+
+
+def test_a_protected_apis_template_lints_clean_and_cdk_nag_finds_nothing_in_what_the_construct_made(mcp_server,
+                                                                                                  tmp_path):
+    _, template, report = mcp_server
+    path = tmp_path / "McpServerStack.template.json"
+    path.write_text(json.dumps(template))
+    assert not_ignored(cfn_lint(path)) == []  # no circular dependency (E3004) among them
+    ours = [(violation["ruleName"], place["constructPath"]) for plugin in report["pluginReports"]
+            for violation in plugin.get("violations", []) for place in violation["violatingConstructs"]
+            if ".well-known" in place["constructPath"] or "Guard/" in place["constructPath"]]
+    assert report["pluginReports"] and ours == []
+
+
+def test_protect_resource_mistakes_are_refused_at_synth():
+    app = App()
+    stack = Stack(app, "ResourceMistakes")
+    passport = PassportResources.from_outputs(stack, "Passport", **OUTPUTS)
+    with pytest.raises(ValueError, match="guard of its own"):
+        PassportGuard(stack, "Shared", function_arn=GUARD_ARN).protect_resource(
+            apigateway.RestApi(stack, "A"), resource=MCP_RESOURCE)
+    guard = PassportGuard(stack, "Own", passport=passport)
+    with pytest.raises(ValueError, match="fragment"):
+        guard.protect_resource(apigateway.RestApi(stack, "B"), resource="https://mcp.example.com/mcp#x")
+    with pytest.raises(ValueError, match="base_url"):
+        guard.protect_resource(apigateway.RestApi(stack, "C", deploy=False), resource=MCP_RESOURCE)
+    late = apigateway.RestApi(stack, "D")
+    guard.add_gateway_responses(late)
+    with pytest.raises(ValueError, match="before add_gateway_responses"):
+        guard.protect_resource(late, resource=MCP_RESOURCE)
+    guard.protect_resource(apigateway.RestApi(stack, "E"), resource=MCP_RESOURCE)
+    with pytest.raises(ValueError, match="one guard of its own per resource"):
+        guard.protect_resource(apigateway.RestApi(stack, "F"), resource=TOOLS_RESOURCE)
+    audience = PassportResources.from_outputs(stack, "WithAudience", **OUTPUTS, audience="https://api.example.com")
+    with pytest.raises(ValueError, match="audience"):
+        PassportGuard(stack, "Audience", passport=audience).protect_resource(
+            apigateway.RestApi(stack, "G"), resource=MCP_RESOURCE)

@@ -10,7 +10,7 @@ from aws_cdk import CfnDeletionPolicy
 from aws_cdk.assertions import Match, Template
 from passport import deploy
 from passport.config import load_settings
-from passport.gateway_responses import GATEWAY_RESPONSES
+from passport.gateway_responses import GATEWAY_RESPONSES, gateway_responses
 from passport.routes import route_table
 from passport.storage.models import TABLES
 
@@ -176,6 +176,8 @@ def test_each_method_invokes_its_routes_function_through_a_proxy_integration(syn
 def test_the_guard_is_on_exactly_the_routes_with_a_rule(synthesized, template):
     (authorizer_id,) = synthesized.of_type("AWS::ApiGateway::Authorizer")
     guarded = {route.key for route in ROUTES if route.rule is not None}
+    # The demo API's (the demo MCP server, a resource of its own, runs the guard in its function: tests/infra/
+    # test_mcp.py).
     assert guarded == {f"GET {rule.path}" for rule in SETTINGS.demo_api.routes}
     for key, method in _methods(template).items():
         if key in guarded:
@@ -213,9 +215,22 @@ def test_api_gateway_may_invoke_the_guard_and_each_function_only_from_this_api(s
     assert invoked == expected
 
 
+def joined(value) -> str:
+    """A template value as text: each ``Ref`` as ``<logical id>`` (``<AWS::Region>``), literals as they are."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    separator, parts = value["Fn::Join"]
+    return separator.join(joined(part) for part in parts)
+
+
 @pytest.mark.parametrize("kind", list(GATEWAY_RESPONSES))
 def test_gateway_responses_are_the_shared_definitions(synthesized, kind):
-    expected = GATEWAY_RESPONSES[kind]
+    api = synthesized.logical_id(synthesized.stack.api.api)
+    metadata = (f"https://<{api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/prod/.well-known/"
+                "oauth-protected-resource/api")
+    expected = gateway_responses(resource_metadata=metadata)[kind]
     (response,) = [
         r["Properties"]
         for r in synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()
@@ -223,7 +238,8 @@ def test_gateway_responses_are_the_shared_definitions(synthesized, kind):
     ]
     assert response["StatusCode"] == str(expected.status)
     assert json.loads(response["ResponseTemplates"]["application/json"]) == expected.body
-    headers = {k.removeprefix("gatewayresponse.header."): v for k, v in response.get("ResponseParameters", {}).items()}
+    headers = {k.removeprefix("gatewayresponse.header."): joined(v)
+               for k, v in response.get("ResponseParameters", {}).items()}
     assert headers == {name: f"'{value}'" for name, value in expected.headers.items()}
 
 
@@ -233,9 +249,10 @@ def test_a_refusal_by_the_guard_carries_the_spec_6_www_authenticate_header(synth
         for r in synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()
     }
     assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
-    assert responses["UNAUTHORIZED"]["ResponseParameters"] == {
-        "gatewayresponse.header.WWW-Authenticate": "'Bearer error=\"invalid_token\"'"
-    }
+    (header,) = responses["UNAUTHORIZED"]["ResponseParameters"]
+    challenge = joined(responses["UNAUTHORIZED"]["ResponseParameters"][header])
+    assert header == "gatewayresponse.header.WWW-Authenticate"
+    assert challenge.startswith("'Bearer error=\"invalid_token\", resource_metadata=\"https://")  # and RFC 9728 5.1
     assert responses["ACCESS_DENIED"]["StatusCode"] == "403"
     assert (
         "insufficient_scope"
@@ -339,6 +356,13 @@ def test_the_issuer_optional_grants_and_removal_policy_configured_reach_the_stac
     assert stack.issuer == "https://auth.example.com"
     for name in [*ROUTE_FUNCTIONS, deploy.GUARD]:
         assert stack.functions[name].environment["PASSPORT_ISSUER"] == "https://auth.example.com", name
+    # RFC 9728 5.1 on the custom domain: the 401 names the metadata under the issuer, as the local gateway's does.
+    (unauthorized,) = [c for c in stack.api.api.node.find_all()
+                       if getattr(c, "cfn_resource_type", "") == "AWS::ApiGateway::GatewayResponse"
+                       and c.response_type == "UNAUTHORIZED"]
+    assert unauthorized.response_parameters == {"gatewayresponse.header.WWW-Authenticate": (
+        '\'Bearer error="invalid_token", '
+        'resource_metadata="https://auth.example.com/.well-known/oauth-protected-resource/api"\'')}
     for table in stack.tables.tables.values():
         assert table.node.default_child.cfn_options.deletion_policy == CfnDeletionPolicy.DELETE
         assert stack.resolve(table.node.default_child.deletion_protection_enabled) is False

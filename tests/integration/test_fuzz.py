@@ -34,10 +34,12 @@ from hypothesis import strategies as st
 
 from tests.conftest import make_client
 from tests.fuzzing import (
+    BROKEN_AUTHORIZATIONS,
     DEVICE_GRANT,
     FORM,
     GRANT_TYPES,
     QUERY_TAILS,
+    WRONG_TYPES,
     Body,
     Sent,
     assert_json_style,
@@ -159,6 +161,14 @@ class World:
     @property
     def csrf(self) -> str:
         return self.browser.http.cookies["XSRF-TOKEN"]
+
+    @cached_property
+    def registered(self) -> dict:
+        """A client registered dynamically (RFC 7591), with its registration access token (RFC 7592)."""
+        response = requests.post(f"{self.base}/oauth/register", json=REGISTRATION_METADATA,
+                                 headers={"Authorization": f"Bearer {INITIAL_ACCESS_TOKEN}"})
+        assert response.status_code == 201, response.text
+        return response.json()
 
     def install(self) -> None:
         """The personal access client (``passport install``), for the personal access token routes."""
@@ -567,6 +577,122 @@ def test_account_page_answers_html_for_any_form(world, http):
         assert_page_style(response)
         if response.is_redirect:
             assert allowed_location(w, response.headers["Location"]), describe(response)
+
+    check()
+
+
+# -- dynamic client registration (RFC 7591) and its management (RFC 7592) -----------------------------------------
+
+INITIAL_ACCESS_TOKEN = "fuzz-initial-access-token"
+REGISTRATION_METADATA = {"redirect_uris": [LOOPBACK], "token_endpoint_auth_method": "none",
+                         "grant_types": ["authorization_code", "refresh_token"], "client_name": "Fuzzed agent"}
+REGISTRATION_ROUTES = (("POST", "/oauth/register"), ("POST", "/oauth/register"), ("GET", "/oauth/register/{id}"),
+                       ("PUT", "/oauth/register/{id}"), ("DELETE", "/oauth/register/{id}"))
+
+
+@st.composite
+def registration_bodies(draw: st.DrawFn, client_ids: st.SearchStrategy[str]) -> tuple[bytes, str | None]:
+    """Client metadata (RFC 7591 2) made of its real members with plausible, wrong-typed or hostile values; or
+    any JSON value, a form, broken bytes, a wrong content type, more than 16 KB."""
+    uris = st.one_of(plausible(LOOPBACK, REDIRECT, "http://evil.example/cb", REDIRECT + "#f", "javascript:x",
+                               "https://u:p@app.example.com/cb", "/cb", "com.example.app:/cb"),
+                     hostile_text(huge=False))
+    typed = {
+        "redirect_uris": st.one_of(st.lists(uris, max_size=12), JSON_VALUES),
+        "post_logout_redirect_uris": st.one_of(st.lists(uris, max_size=2), JSON_VALUES),
+        "token_endpoint_auth_method": st.one_of(plausible("none", "client_secret_basic", "client_secret_post",
+                                                          "private_key_jwt", "tls_client_auth"), JSON_VALUES),
+        "grant_types": st.one_of(st.lists(plausible(*GRANT_TYPES, "urn:x"), max_size=3), JSON_VALUES),
+        "response_types": st.one_of(st.lists(plausible("code", "token", "code id_token"), max_size=2), JSON_VALUES),
+        "client_name": st.one_of(plausible("Agent", "<script>alert(1)</script>", "A" * 101), JSON_VALUES),
+        "client_uri": st.one_of(plausible("https://agent.example.com", "javascript:alert(1)", "http://x"),
+                                JSON_VALUES),
+        "logo_uri": st.one_of(plausible("https://agent.example.com/l.png", "data:image/png;base64,AA"), JSON_VALUES),
+        "scope": st.one_of(plausible("orders:read", "openid orders:write", "nope", "*"), JSON_VALUES),
+        "client_id": st.one_of(client_ids, JSON_VALUES),
+        "client_secret": st.one_of(plausible("secret"), JSON_VALUES),
+        "software_id": JSON_VALUES,
+    }
+    kind = draw(st.sampled_from(("json",) * 6 + ("any_json", "form", "wrong_type", "broken", "huge")))
+    if kind in ("json", "wrong_type", "huge"):
+        document = {**REGISTRATION_METADATA, "client_id": draw(client_ids)} if draw(st.booleans()) else {}
+        document.update({k: draw(typed[k]) for k in draw(st.lists(st.sampled_from(sorted(typed)), unique=True))})
+        if kind == "huge":
+            document["padding"] = "a" * draw(st.sampled_from((16_300, 40_000, 100_000)))
+        content_type = draw(st.sampled_from(WRONG_TYPES)) if kind == "wrong_type" else draw(st.sampled_from((
+            "application/json", "application/json", "application/json; charset=utf-8", "APPLICATION/JSON")))
+        return json.dumps(document).encode(), content_type
+    if kind == "any_json":
+        return json.dumps(draw(JSON_VALUES)).encode(), "application/json"
+    if kind == "form":
+        pairs = draw(form_pairs({"redirect_uris": plausible(LOOPBACK), "token_endpoint_auth_method": plausible(
+            "none"), "access_token": plausible(INITIAL_ACCESS_TOKEN)}))
+        return urlencode(pairs).encode(), draw(st.sampled_from((FORM, None)))
+    return draw(st.sampled_from((b"{", b"\xff\xfe", b"[1,2", b'{"client_name": "\xff"}', b"null", b""))), \
+        "application/json"
+
+
+def test_registration_answers_json_errors_for_any_request(env, world, http):
+    """RFC 7591 3.2 and RFC 7592 2: any registration, read, replacement or deletion, with any metadata, body,
+    client id and Authorization header (the initial access token, the registration access token, another one,
+    none, another scheme), answers JSON with ``error`` on every error (RFC 6750 3.1's Bearer challenge with a
+    401), 201/200/204 otherwise; never a 5xx."""
+    import hashlib
+
+    env.reconfigure(PASSPORT_REGISTRATION_POLICY="token", PASSPORT_REGISTRATION_PER_HOUR="10000",
+                    PASSPORT_REGISTRATION_INITIAL_ACCESS_TOKEN_SHA256=hashlib.sha256(
+                        INITIAL_ACCESS_TOKEN.encode()).hexdigest())
+    w = world
+    # The live registered client's id and token (a DELETE that succeeds makes a new one for the next examples).
+    others_ids = plausible(w.confidential.client_id, str(uuid.uuid4()), "..", "%2F", "a/b")
+    ids = st.sampled_from(("current",) * 3 + ("other", "hostile")).flatmap(
+        lambda kind: st.builds(lambda: w.registered["client_id"]) if kind == "current"
+        else others_ids if kind == "other" else hostile_text())
+    # Mostly the right token for the route (the initial access token to register, the client's registration access
+    # token to manage it), so examples reach the metadata checks; else the other one, a wrong one, none, noise.
+    others = st.one_of(plausible("Bearer wrong", "Bearer a.b.c", "Bearer ", "Bearer " + "A" * 9000, "Basic x"),
+                       st.sampled_from(BROKEN_AUTHORIZATIONS[:6]),
+                       st.builds(lambda s, t: s + t, st.sampled_from(("Bearer ", "bearer ", "")), hostile_text(
+                           huge=False)))
+    authorization = st.sampled_from(("right",) * 4 + ("initial", "registration", "none", "other", "other")).flatmap(
+        lambda kind: others if kind == "other" else st.just(kind))
+
+    def header(choice: str, method: str) -> str | None:
+        if choice == "right":
+            choice = "initial" if method == "POST" else "registration"
+        if choice == "initial":
+            return f"Bearer {INITIAL_ACCESS_TOKEN}"
+        if choice == "registration":
+            return f"Bearer {w.registered['registration_access_token']}"
+        return None if choice == "none" else choice
+
+    @fuzz(50)
+    @given(route=st.sampled_from(REGISTRATION_ROUTES), target=ids, body=registration_bodies(ids),
+           authorization=authorization)
+    @example(route=("POST", "/oauth/register"), target="x", body=(b'{"redirect_uris": [1]}', "application/json"),
+             authorization="initial")
+    @example(route=("PUT", "/oauth/register/{id}"), target="x", body=(b'{"client_id": {}}', "application/json"),
+             authorization="none")
+    def check(route: tuple[str, str], target: str, body: tuple[bytes, str | None], authorization: str) -> None:
+        method, template = route
+        path = template.replace("{id}", quote(target, safe="")[:8000] or "x")
+        sent_authorization = header(authorization, method)
+        headers = {"Authorization": sent_authorization} if sent_authorization is not None else {}
+        data, content_type = body
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        response = send(http, w.base, Sent(method, path, "", headers, data if method in ("POST", "PUT") else b""))
+        answer = assert_json_style(response)
+        assert response.status_code in (200, 201, 204, 400, 401, 403, 404, 405, 429), describe(response)
+        if response.status_code == 401:
+            assert response.headers.get("WWW-Authenticate", "").startswith("Bearer"), describe(response)
+        if response.status_code in (200, 201):
+            assert isinstance(answer, dict) and answer["client_id"], describe(response)
+            assert response.headers.get("Cache-Control") == "no-store", describe(response)
+        if response.status_code == 201:
+            assert answer["registration_access_token"] and answer["registration_client_uri"], describe(response)
+        if response.status_code == 204:
+            w.__dict__.pop("registered", None)  # deleted: the next example registers afresh
 
     check()
 

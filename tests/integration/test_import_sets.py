@@ -40,7 +40,7 @@ def test_the_guard_imports_neither_the_powertools_event_handler_nor_pydantic_nor
     assert "jwt" in modules and "passport.guard.events" in modules
 
 
-@pytest.mark.parametrize("function", ["token", "metadata", "api"])
+@pytest.mark.parametrize("function", ["token", "metadata", "api", "register", "mcp"])
 def test_http_handlers_do_not_import_the_powertools_event_handler_or_pydantic(function):
     modules = imported_by(function)
     assert not [m for m in modules if m.startswith(("aws_lambda_powertools.event_handler", "pydantic", "moto"))]
@@ -60,7 +60,9 @@ THIRD_PARTY_AT_IMPORT = {
     "guard": {"cryptography", "jwt", *POWERTOOLS},
     "install_keys": POWERTOOLS,
     "introspect": {"cryptography", "jwt", *POWERTOOLS},
+    "mcp": {"cryptography", "jwt", *POWERTOOLS},
     "metadata": {"cryptography", "jwt", *POWERTOOLS},
+    "register": {"cryptography", "jwt", *POWERTOOLS},
     "revoke": {"cryptography", "jwt", *POWERTOOLS},
     "token": {"cryptography", "jwt", *POWERTOOLS},
     "userinfo": {"cryptography", "jwt", *POWERTOOLS},

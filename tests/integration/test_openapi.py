@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 from openapi_spec_validator import validate
 from passport.routes import route_table
@@ -92,3 +93,89 @@ def test_real_discovery_token_and_userinfo_answers_match_the_documented_schemas(
     bare = requests.get(f"{server.url}/oauth/userinfo", timeout=10)
     assert bare.status_code == 401 and bare.headers["WWW-Authenticate"].startswith("Bearer realm=")
     check(bare.json(), _schema(document, "/oauth/userinfo", "get", "401"))
+
+
+def test_registration_resource_indicators_protected_resources_and_mcp_are_documented(server):
+    """RFC 7591 2 and 3.2 (the metadata body, 201, 400, the policies' 401/403, 429), RFC 7592 2 (Bearer; 200, 204,
+    400, 401), RFC 8707 2 (``resource`` on the authorization and token requests, ``invalid_target``), RFC 9728 3.2
+    (the metadata document) and MCP Streamable HTTP (200, 202, 400, and a 401 with WWW-Authenticate)."""
+    document = requests.get(f"{server.url}/openapi.json").json()
+    paths = document["paths"]
+    register = paths["/oauth/register"]["post"]
+    body = register["requestBody"]["content"]["application/json"]["schema"]
+    assert {"redirect_uris", "token_endpoint_auth_method", "grant_types", "client_name", "scope"} <= set(
+        body["properties"])
+    assert body["properties"]["token_endpoint_auth_method"]["enum"] == ["none", "client_secret_basic",
+                                                                        "client_secret_post"]
+    assert {"201", "400", "401", "403", "429"} <= set(register["responses"])
+    assert {"registration_access_token", "registration_client_uri", "client_id"} <= set(
+        _schema(document, "/oauth/register", "post", "201")["required"])
+    managed = paths["/oauth/register/{client_id}"]
+    assert set(managed) == {"get", "put", "delete"}
+    for method, ok in (("get", "200"), ("put", "200"), ("delete", "204")):
+        assert managed[method]["security"] == [{"bearer": []}], method
+        assert {ok, "401"} <= set(managed[method]["responses"]), method
+    assert "400" in managed["put"]["responses"]
+    for path in ("/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/api"):
+        assert {"resource", "authorization_servers"} <= set(_schema(document, path, "get", "200")["required"])
+    (mcp_path,) = [p for p, item in paths.items() if "post" in item and "202" in item["post"]["responses"]]
+    mcp = paths[mcp_path]["post"]
+    assert "application/json" in mcp["requestBody"]["content"] and mcp["security"] == [{"bearer": []}]
+    assert {"200", "202", "400", "401"} <= set(mcp["responses"])
+    assert mcp["responses"]["401"]["headers"]["WWW-Authenticate"]["required"] is True
+    assert "resource_metadata" in mcp["responses"]["401"]["description"]
+    authorize = {p["name"]: p for p in paths["/oauth/authorize"]["get"]["parameters"]}
+    assert authorize["resource"]["schema"]["type"] == "array"
+    for path in ("/oauth/authorize", "/oauth/token"):
+        form = paths[path]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+        assert form["properties"]["resource"]["type"] == "array", path
+    token_error = _schema(document, "/oauth/token", "post", "400")
+    assert "invalid_target" in token_error["properties"]["error"]["examples"]
+
+
+@pytest.mark.passport_config('[registration]\npolicy = "open"\n')
+def test_real_registration_resource_metadata_and_mcp_answers_match_the_documented_schemas(server):
+    """What Schemathesis cannot reach with its own credentials: a registration (RFC 7591 3.2.1) and its read with
+    the registration access token (RFC 7592 3), the protected resource metadata (RFC 9728 3.2), the MCP server's
+    bare 401 (RFC 9728 5.1) and a tools/call answer with a token for the MCP resource (RFC 8707)."""
+    from jsonschema import Draft202012Validator
+
+    from tests.conftest import make_client
+
+    document = requests.get(f"{server.url}/openapi.json").json()
+
+    def check(body: dict, schema: dict) -> None:
+        errors = [e.message for e in Draft202012Validator(schema).iter_errors(body)]
+        assert not errors, (errors, body)
+
+    made = requests.post(f"{server.url}/oauth/register", timeout=10, json={
+        "client_name": "agent", "redirect_uris": ["http://127.0.0.1:33418/callback"],
+        "token_endpoint_auth_method": "none", "grant_types": ["authorization_code", "refresh_token"]})
+    assert made.status_code == 201, made.text
+    check(made.json(), _schema(document, "/oauth/register", "post", "201"))
+    read = requests.get(made.json()["registration_client_uri"], timeout=10,
+                        headers={"Authorization": f"Bearer {made.json()['registration_access_token']}"})
+    assert read.status_code == 200, read.text
+    check(read.json(), _schema(document, "/oauth/register/{client_id}", "get", "200"))
+    for path in [p for p in document["paths"] if p.startswith("/.well-known/oauth-protected-resource")]:
+        answer = requests.get(f"{server.url}{path}", timeout=10)
+        assert answer.status_code == 200, path
+        check(answer.json(), _schema(document, path, "get", "200"))
+
+    (mcp_path,) = [p for p, item in document["paths"].items() if "post" in item
+                   and "202" in item["post"]["responses"]]
+    bare = requests.post(f"{server.url}{mcp_path}", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                         timeout=10)
+    assert bare.status_code == 401 and "resource_metadata=" in bare.headers["WWW-Authenticate"]
+    check(bare.json(), _schema(document, mcp_path, "post", "401"))
+    metadata_url = bare.headers["WWW-Authenticate"].split('resource_metadata="', 1)[1].split('"', 1)[0]
+    resource = requests.get(metadata_url, timeout=10).json()["resource"]
+    service = make_client(server.env, scopes=("orders:read",))
+    token = server.token(service.client_id, service.secret, scope="orders:read", resource=resource)
+    assert token.status_code == 200, token.text
+    called = requests.post(f"{server.url}{mcp_path}", timeout=10, headers={
+        "Authorization": f"Bearer {token.json()['access_token']}", "MCP-Protocol-Version": "2025-06-18",
+        "Accept": "application/json, text/event-stream"},
+        json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}})
+    assert called.status_code == 200, called.text
+    check(called.json(), _schema(document, mcp_path, "post", "200"))

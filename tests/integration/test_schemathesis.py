@@ -30,7 +30,8 @@ from tests.fuzzing import fuzz
 from tests.integration.browser import Browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.passport_config(
-    "[guard]\nrevocation_cache_seconds = 0\nauthorizer_cache_seconds = 0\n"
+    # Registration open (RFC 7591), as the shipped passport.toml has it: the document's 201 is reachable.
+    "[guard]\nrevocation_cache_seconds = 0\nauthorizer_cache_seconds = 0\n[registration]\npolicy = \"open\"\n"
 )]
 
 PASSWORD = "correct horse battery staple"

@@ -38,6 +38,10 @@ def consent_context(**overrides: object) -> dict[str, object]:
         "user_name": "Ada Lovelace",
         "user_email": "ada@example.test",
         "identity": [],
+        "resources": [],
+        # a dynamically registered client (RFC 7591), so every variable of the page is used
+        "registered": True,
+        "client_uri": "printer.example/home",
         "scopes": [
             {"name": "orders:read", "description": "Read your orders"},
             {"name": "orders:write", "description": "Create and change your orders"},

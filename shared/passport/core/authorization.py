@@ -18,6 +18,7 @@ from passport.core.http import single
 from passport.core.models import Client
 from passport.core.pkce import validate_challenge
 from passport.core.redirects import find_registered
+from passport.core.resources import requested_resources
 from passport.core.scopes import ScopePolicy
 from passport.ports import ClientStore
 
@@ -54,6 +55,8 @@ class AuthorizationRequest:
     fragment: bool = False
     #: OpenID Connect Core 3.1.2.1: the most seconds since the user last signed in (0: sign in again now).
     max_age: int | None = None
+    #: RFC 8707: the resources the client asks a token for (registered ones only).
+    resources: tuple[str, ...] = ()
 
 
 class RedirectError(Exception):
@@ -84,8 +87,10 @@ def error_redirect(failure: RedirectError, issuer: str) -> str:
 
 
 def validate(
-    params: Mapping[str, list[str]], *, clients: ClientStore, scopes: ScopePolicy, response_types: tuple[str, ...]
+    params: Mapping[str, list[str]], *, clients: ClientStore, scopes: ScopePolicy, response_types: tuple[str, ...],
+    resources: tuple[str, ...] = (),
 ) -> AuthorizationRequest:
+    """``resources``: those a request may name (RFC 8707); none given, the parameter is refused."""
     def one(name: str) -> str | None:
         try:
             return single(params, name)
@@ -114,6 +119,7 @@ def validate(
     )
     request = replace(request, fragment=request.response_type == "token" and "token" in response_types)
     try:
+        request = replace(request, resources=requested_resources(params, resources))
         return _validate_parameters(request, one, scopes, response_types)
     except OAuthError as error:
         raise RedirectError(request, error) from None

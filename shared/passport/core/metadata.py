@@ -14,7 +14,7 @@ _REDIRECTING_GRANTS = {"authorization_code": "code", "implicit": "token"}
 
 
 def authorization_server_metadata(
-    *, issuer: str, scopes: Mapping[str, str], grant_types: Iterable[str]
+    *, issuer: str, scopes: Mapping[str, str], grant_types: Iterable[str], registration: bool = False
 ) -> dict[str, Any]:
     grants = list(grant_types)
     response_types = [_REDIRECTING_GRANTS[g] for g in grants if g in _REDIRECTING_GRANTS]
@@ -42,17 +42,21 @@ def authorization_server_metadata(
         metadata["code_challenge_methods_supported"] = ["S256"]
         metadata["authorization_response_iss_parameter_supported"] = True  # RFC 9207
         metadata["response_modes_supported"] = ["query", "fragment"] if "token" in response_types else ["query"]
+    if registration:
+        metadata["registration_endpoint"] = f"{issuer}/oauth/register"  # RFC 7591 / RFC 8414 2, only when open
     metadata["userinfo_endpoint"] = f"{issuer}/oauth/userinfo"
     metadata["end_session_endpoint"] = f"{issuer}/oauth/logout"
     return metadata
 
 
 def openid_configuration(
-    *, issuer: str, scopes: Mapping[str, str], grant_types: Iterable[str], signing_algorithms: Iterable[str]
+    *, issuer: str, scopes: Mapping[str, str], grant_types: Iterable[str], signing_algorithms: Iterable[str],
+    registration: bool = False,
 ) -> dict[str, Any]:
     """Discovery 1.0 section 3 (REQUIRED: issuer, authorization_endpoint, token_endpoint, jwks_uri,
     response_types_supported, subject_types_supported, id_token_signing_alg_values_supported)."""
-    metadata = authorization_server_metadata(issuer=issuer, scopes=scopes, grant_types=grant_types)
+    metadata = authorization_server_metadata(issuer=issuer, scopes=scopes, grant_types=grant_types,
+                                             registration=registration)
     metadata.update({
         # Every client sees a user's one id (the users table's UUID): no pairwise identifiers.
         "subject_types_supported": ["public"],

@@ -22,11 +22,27 @@ class Client:
     created_at: int = 0
     #: Where RP-initiated logout may send the browser back to (OpenID Connect RP-Initiated Logout 1.0 section 3).
     post_logout_redirect_uris: tuple[str, ...] = ()
+    #: RFC 7591 metadata of a registered client: its home page and logo (https), shown escaped.
+    client_uri: str | None = None
+    logo_uri: str | None = None
+    #: The SHA-256 of the registration access token (RFC 7592) of a dynamically registered client; None else.
+    registration_token_hash: str | None = None
+    #: The token_endpoint_auth_method it registered with ("": the default for its kind).
+    auth_method: str = ""
 
     @property
     def public(self) -> bool:
         """A public client has no secret (RFC 6749 2.1) and must use PKCE."""
         return self.secret_hash is None
+
+    @property
+    def registered(self) -> bool:
+        """Registered dynamically (RFC 7591), not by the CLI or the JSON API."""
+        return self.registration_token_hash is not None
+
+    @property
+    def token_endpoint_auth_method(self) -> str:
+        return self.auth_method or ("none" if self.public else "client_secret_basic")
 
     def allows_grant(self, grant_type: str) -> bool:
         return grant_type in self.grant_types
@@ -80,6 +96,8 @@ class AuthorizationCode:
     used: bool = False
     #: The token family the code was exchanged for (set on use, so a replay can revoke it).
     family_id: str | None = None
+    #: The resources (RFC 8707) the authorization request named; empty: the deployment's own API.
+    resources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +128,8 @@ class TokenFamily:
     live_access: tuple[tuple[str, int], ...] = ()
     #: The scopes the user granted: what "apps I authorized" shows.
     scopes: tuple[str, ...] = ()
+    #: The resources (RFC 8707) the grant covers; a refresh may narrow them, never widen them.
+    resources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

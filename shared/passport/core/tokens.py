@@ -7,10 +7,12 @@ and scope (section 2.2), plus ``scopes`` as an array for Laravel Passport compat
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from passport.core.models import AccessTokenRecord
+from passport.core.resources import audience as audience_claim
+from passport.core.resources import narrowed, requested_resources
 from passport.ports import AccessTokenStore, Clock, Signer
 
 ACCESS_TOKEN_TYP = "at+jwt"
@@ -29,9 +31,12 @@ class AccessTokenIssuer:
     a token whose write failed can never pass the guard."""
 
     def __init__(
-        self, *, signer: Signer, store: AccessTokenStore, clock: Clock, issuer: str, audience: str, lifetime: int
+        self, *, signer: Signer, store: AccessTokenStore, clock: Clock, issuer: str, audience: str, lifetime: int,
+        resources: Sequence[str] = (),
     ) -> None:
         self.clock = clock
+        #: Every resource a token may be for (RFC 8707): the deployment's own API first, then the registered ones.
+        self.resources = (audience, *(r for r in resources if r != audience))
         self._signer = signer
         self._store = store
         self._clock = clock
@@ -39,6 +44,12 @@ class AccessTokenIssuer:
         self._audience = audience
         self._lifetime = lifetime
         self._headers = {"kid": signer.kid, "typ": ACCESS_TOKEN_TYP}
+
+    def requested(self, form: Mapping[str, list[str]], granted: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        """RFC 8707 at the token endpoint: the resources a request names, each registered, and within what the
+        grant covers when it is one (``granted``: the authorization's resources; empty, the deployment's API)."""
+        requested = requested_resources(form, self.resources)
+        return requested if granted is None else narrowed(requested, granted, self._audience)
 
     def issue(
         self,
@@ -49,11 +60,13 @@ class AccessTokenIssuer:
         user_id: str | None = None,
         lifetime: int | None = None,
         name: str | None = None,
+        resources: Sequence[str] = (),
     ) -> IssuedToken:
         """Mint and record a token on its own (grants that write several records mint, then write them all
         in one transaction)."""
         issued = self.mint(
-            client_id=client_id, scopes=scopes, grant_type=grant_type, user_id=user_id, lifetime=lifetime, name=name
+            client_id=client_id, scopes=scopes, grant_type=grant_type, user_id=user_id, lifetime=lifetime, name=name,
+            resources=resources,
         )
         self._store.save(issued.record)
         return issued
@@ -67,6 +80,7 @@ class AccessTokenIssuer:
         user_id: str | None = None,
         lifetime: int | None = None,
         name: str | None = None,
+        resources: Sequence[str] = (),
     ) -> IssuedToken:
         """Sign a token and build its record, without writing it: the caller must write the record before it
         hands the token out."""
@@ -78,7 +92,8 @@ class AccessTokenIssuer:
             "iss": self._issuer,
             # RFC 9068 2.2: the resource owner, or the client itself when there is none (client credentials)
             "sub": user_id or client_id,
-            "aud": self._audience,
+            # RFC 8707 2.2 / RFC 9068 3: the resources the token is for, else the deployment's own API
+            "aud": audience_claim(resources, self._audience),
             "client_id": client_id,
             "jti": jti,
             "iat": now,

@@ -73,6 +73,8 @@ class BrowserContext:
     devices: Devices | None = None
     #: The published keys, to check the id_token_hint of RP-initiated logout.
     verification_keys: Callable[[], Mapping[str, VerificationKey]] | None = None
+    #: The resources an authorization request may name (RFC 8707): the deployment's API and the registered ones.
+    resources: tuple[str, ...] = ()
 
     @property
     def secure_cookies(self) -> bool:
@@ -133,6 +135,17 @@ def _session_csrf(sid: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+def _consented_resources(auth: AuthorizationRequest) -> tuple[str, ...]:
+    """The resources a consent covers, kept beside its scopes as ``resource:<uri>`` (never a scope name: those
+    cannot hold a colon followed by //)."""
+    return tuple(f"resource:{resource}" for resource in auth.resources)
+
+
+def _resource_pairs(auth: AuthorizationRequest) -> list[tuple[str, str]]:
+    """RFC 8707's ``resource``, which may repeat: carried as one pair each."""
+    return [("resource", resource) for resource in auth.resources]
+
+
 def _local_path(value: str | None) -> str | None:
     """A path on this server, never another origin (no open redirect through ``next``)."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
@@ -183,7 +196,7 @@ class BrowserEndpoints:
     def _validate(self, params: dict[str, list[str]]) -> AuthorizationRequest:
         return validate(
             params, clients=self.ctx.clients, scopes=self.ctx.scope_policy,  # type: ignore[arg-type]
-            response_types=self.ctx.response_types,
+            response_types=self.ctx.response_types, resources=self.ctx.resources,
         )
 
     def _authorize_get(self, request: Request) -> Response:
@@ -224,7 +237,7 @@ class BrowserEndpoints:
             params.pop("prompt", None)
         if auth.max_age == 0:
             params.pop("max_age", None)
-        resume = self.ctx.url("/oauth/authorize?" + urlencode(params))
+        resume = self.ctx.url("/oauth/authorize?" + urlencode([*params.items(), *_resource_pairs(auth)]))
         login = {"next": resume, **({"prompt": "login"} if forced else {})}
         return _see_other(self.ctx.url("/login?" + urlencode(login)))
 
@@ -234,15 +247,20 @@ class BrowserEndpoints:
         if auth.client.first_party:
             return False
         granted = self.ctx.consents.granted(user.id, auth.client.client_id)
-        return granted is None or not all(satisfies(granted, s, inherit=self.ctx.inherit) for s in auth.scopes)
+        if granted is None or not all(satisfies(granted, s, inherit=self.ctx.inherit) for s in auth.scopes):
+            return True
+        # RFC 8707: consent to an API is not consent to another one the client names.
+        return not all(entry in granted for entry in _consented_resources(auth))
 
     def _consent_page(self, auth: AuthorizationRequest, session: Session, user: User) -> Response:
         return page(
             "consent.html", app_name=self.ctx.app_name, client_name=auth.client.name, user_name=user.name,
+            registered=auth.client.registered, client_uri=auth.client.client_uri or "",
             user_email=user.email, csrf=session.csrf, action=self.ctx.url("/oauth/authorize"),
             logout_action=self.ctx.url("/logout"), **self._scope_rows(auth.scopes, user),
             # prompt and max_age were for this GET; the form's answer must not ask for them again
             params={k: v for k, v in auth.params.items() if k not in ("prompt", "max_age")},
+            resources=list(auth.resources),
         )
 
     def _scope_rows(self, scopes: tuple[str, ...], user: User) -> dict[str, list[dict[str, str]]]:
@@ -266,7 +284,7 @@ class BrowserEndpoints:
         auth = self._validate({k: v for k, v in form.items() if k not in ("_token", "_method")})
         if not approve:
             raise RedirectError(auth, OAuthError("access_denied", "The user denied the request."))
-        self.ctx.consents.remember(user.id, auth.client.client_id, auth.scopes)
+        self.ctx.consents.remember(user.id, auth.client.client_id, auth.scopes + _consented_resources(auth))
         return self._approve(auth, session, user)
 
     def _approve(self, auth: AuthorizationRequest, session: Session, user: User) -> Response:
@@ -278,7 +296,7 @@ class BrowserEndpoints:
             code_hash=hash_secret(code), client_id=auth.client.client_id, user_id=user.id,
             redirect_uri=auth.redirect_uri, redirect_uri_sent=auth.redirect_uri_sent, scopes=auth.scopes,
             expires_at=now + self.ctx.code_lifetime, auth_time=session.auth_time, challenge=auth.challenge,
-            nonce=auth.nonce,
+            nonce=auth.nonce, resources=auth.resources,
         ))
         return _see_other(redirect_to(auth.redirect_uri, {"code": code, "state": auth.state, "iss": self.ctx.issuer}))
 
@@ -287,7 +305,8 @@ class BrowserEndpoints:
         2.1.2 says clients SHOULD NOT use it (the token sits in browser history and leaks to scripts)."""
         assert self.ctx.implicit_issuer is not None  # response_types offers "token" only when it is set
         issued = self.ctx.implicit_issuer.issue(
-            client_id=auth.client.client_id, scopes=auth.scopes, grant_type="implicit", user_id=user.id
+            client_id=auth.client.client_id, scopes=auth.scopes, grant_type="implicit", user_id=user.id,
+            resources=auth.resources,
         )
         return _see_other(redirect_to(auth.redirect_uri, {
             "access_token": issued.access_token, "token_type": "Bearer", "expires_in": str(issued.expires_in),
@@ -354,10 +373,11 @@ class BrowserEndpoints:
             raise PageError("Unknown application", "The device's application is no longer registered.")
         return page(
             "consent.html", app_name=self.ctx.app_name, client_name=client.name, user_name=user.name,
+            registered=client.registered, client_uri=client.client_uri or "",
             user_email=user.email, csrf=session.csrf, action=self.ctx.url("/oauth/device/authorize"),
             logout_action=self.ctx.url("/logout"), **self._scope_rows(device.scopes, user),
             # The code as typed (it found the record): the store keeps only its hash.
-            params={"user_code": display_user_code(normalize_user_code(typed) or "")},
+            params={"user_code": display_user_code(normalize_user_code(typed) or "")}, resources=[],
         )
 
     # -- /login and /logout --------------------------------------------------------------------------------

@@ -8,6 +8,17 @@ from passport.compose import settings
 from passport.core.http import Request, Response, json_response
 from passport.guard.context import TokenContext
 
+#: The demo orders: ``GET /api/orders`` and the demo MCP server's ``list_orders`` tool answer with these.
+ORDERS: tuple[tuple[tuple[str, str], ...], ...] = (
+    (("id", "ord_1001"), ("item", "Espresso machine"), ("status", "shipped")),
+    (("id", "ord_1002"), ("item", "Coffee beans, 1 kg"), ("status", "processing")),
+)
+
+
+def orders() -> list[dict[str, str]]:
+    """The demo orders, as fresh dicts (a caller may change what it gets)."""
+    return [dict(order) for order in ORDERS]
+
 
 def handle(request: Request, event: dict[str, Any]) -> Response:
     token = TokenContext.from_event(event)
@@ -22,11 +33,5 @@ def handle(request: Request, event: dict[str, Any]) -> Response:
             "client_id": token.client_id, "scopes": list(token.scopes), "token_id": token.jti,
         })
     if request.path == "/api/orders":
-        return json_response({
-            "orders": [
-                {"id": "ord_1001", "item": "Espresso machine", "status": "shipped"},
-                {"id": "ord_1002", "item": "Coffee beans, 1 kg", "status": "processing"},
-            ],
-            "client_id": token.client_id,
-        })
+        return json_response({"orders": orders(), "client_id": token.client_id})
     return json_response({"sub": token.sub, "client_id": token.client_id, "scopes": list(token.scopes)})

@@ -24,12 +24,13 @@ def _dynamo_lookup(settings: Settings) -> RevocationLookup:
 
 
 @cache
-def guard() -> Guard:
+def guard(audience: str | None = None) -> Guard:
+    """The container's guard for tokens of ``audience`` (RFC 8707; None: this deployment's API)."""
     settings = load_settings()
     verifier = TokenVerifier(
         lambda: KEYS.get(settings).verification,
         issuer=settings.issuer_url,
-        audience=settings.token_audience,
+        audience=audience or settings.token_audience,
         leeway=settings.guard.leeway_seconds,
         reload_keys=lambda: KEYS.reload(settings).verification,
     )

@@ -28,7 +28,13 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from passport.config import Settings
-from passport.gateway_responses import GATEWAY_RESPONSES, METHOD_NOT_ALLOWED, GatewayResponse
+from passport.gateway_responses import (
+    GATEWAY_RESPONSES,
+    METHOD_NOT_ALLOWED,
+    GatewayResponse,
+    api_resource_metadata,
+    gateway_responses,
+)
 from passport.routes import Route, path_pattern, route_table
 
 log = logging.getLogger("passport.gateway")
@@ -173,7 +179,7 @@ class LocalGateway:
             (v for k, v in (event["headers"] or {}).items() if k.lower() == "authorization"), None
         )
         if not identity:
-            return self._gateway_reply(GATEWAY_RESPONSES["UNAUTHORIZED"])  # API Gateway never calls the guard
+            return self._gateway_reply(self._unauthorized())  # API Gateway never calls the guard
         method_arn = self.method_arn(event["httpMethod"], event["path"])
         answer = self._cached_policy(identity)
         if answer is None:
@@ -189,7 +195,7 @@ class LocalGateway:
                 answer = self.function("guard").handler(authorizer_event, LambdaContext("guard"))
             except Exception as error:
                 if str(error) == "Unauthorized":
-                    return self._gateway_reply(GATEWAY_RESPONSES["UNAUTHORIZED"])
+                    return self._gateway_reply(self._unauthorized())
                 log.warning("the guard failed: %s", type(error).__name__)
                 return self._gateway_reply(GATEWAY_RESPONSES["AUTHORIZER_FAILURE"])
             ttl = self.settings.guard.authorizer_cache_seconds
@@ -205,6 +211,11 @@ class LocalGateway:
         context = {k: v for k, v in (answer.get("context") or {}).items()}
         event["requestContext"]["authorizer"] = {**context, "principalId": answer.get("principalId")}
         return None
+
+    def _unauthorized(self) -> GatewayResponse:
+        """The 401, pointing at the API's protected resource metadata (RFC 9728 5.1), as the stack's is."""
+        metadata = api_resource_metadata(self.settings.issuer_url, self.settings.token_audience)
+        return gateway_responses(metadata)["UNAUTHORIZED"]
 
     def _cached_policy(self, identity: str) -> dict[str, Any] | None:
         cached = self._authorizer_cache.get(identity)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -10,7 +11,7 @@ from passport.core.errors import StorageUnavailable
 from passport.core.hashing import hash_secret
 from passport.core.models import Session
 from passport.storage.connection import dynamodb_client
-from passport.storage.errors import fresh_item, storage_call
+from passport.storage.errors import ConditionFailed, fresh_item, storage_call
 from passport.storage.models import ConsentModel, SessionModel, ThrottleModel, consent_key, session_key, throttle_key
 
 #: The wait after the first failure past the free ones; each further failure doubles it.
@@ -137,3 +138,25 @@ class DynamoLoginThrottle:
         with storage_call():
             for key in keys:
                 ThrottleModel(_throttle_pk(key)).delete()
+
+
+class DynamoRateLimit:
+    """At most ``limit`` events per key per fixed window (an hour by default): one conditional increment each, so
+    concurrent requests are all counted and none passes the limit."""
+
+    def __init__(self, limit: int, window: int = 3600, clock: Callable[[], float] = time.time) -> None:
+        self.limit, self.window, self._clock = limit, window, clock
+
+    def take(self, key: str) -> bool:
+        now = int(self._clock())
+        start = now - now % self.window
+        item = ThrottleModel(_throttle_pk(f"rate:{key}:{start}"))
+        try:
+            with storage_call():
+                item.update(
+                    actions=[ThrottleModel.failures.add(1), ThrottleModel.ttl.set(start + 2 * self.window)],
+                    condition=ThrottleModel.failures.does_not_exist() | (ThrottleModel.failures < self.limit),
+                )
+        except ConditionFailed:
+            return False
+        return True

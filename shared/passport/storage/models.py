@@ -73,6 +73,10 @@ class ClientModel(_Base):
     created_at = NumberAttribute(default=0)
     updated_at = NumberAttribute(default=0)
     post_logout_redirect_uris = ListAttribute(of=UnicodeAttribute, null=True)
+    client_uri = UnicodeAttribute(null=True)
+    logo_uri = UnicodeAttribute(null=True)
+    registration_token_hash = UnicodeAttribute(null=True)
+    auth_method = UnicodeAttribute(null=True)
 
 
 class UserModel(_Base):
@@ -148,6 +152,7 @@ class CodeModel(TokenModel):
     auth_time = NumberAttribute()
     used = BooleanAttribute(default=False)
     family_id = UnicodeAttribute(null=True)
+    resources = ListAttribute(of=UnicodeAttribute, null=True)
 
 
 class RefreshTokenModel(TokenModel):
@@ -171,6 +176,7 @@ class FamilyModel(TokenModel):
     revoked = BooleanAttribute(default=False)
     live_access = ListAttribute(of=UnicodeAttribute, default=list)
     scopes = ListAttribute(of=UnicodeAttribute, default=list)
+    resources = ListAttribute(of=UnicodeAttribute, null=True)
 
 
 class SessionModel(TokenModel):

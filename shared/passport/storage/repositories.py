@@ -46,6 +46,8 @@ class DynamoClientStore:
             scopes=list(client.scopes), first_party=client.first_party, revoked=client.revoked,
             user_id=client.user_id, created_at=client.created_at or now, updated_at=now,
             post_logout_redirect_uris=list(client.post_logout_redirect_uris) or None,
+            client_uri=client.client_uri, logo_uri=client.logo_uri,
+            registration_token_hash=client.registration_token_hash, auth_method=client.auth_method or None,
         )
         with storage_call():
             # Never overwrite an existing client, even on a (practically impossible) UUID clash.
@@ -86,6 +88,26 @@ class DynamoClientStore:
             return False
         return True
 
+    def replace_registered(self, client: Client) -> bool:
+        """RFC 7592 2.2: a registered client's metadata replaced, only while it is live and its registration
+        access token is the one the caller proved (so a concurrent DELETE wins). False otherwise."""
+        actions = [
+            ClientModel.name.set(client.name), ClientModel.redirect_uris.set(list(client.redirect_uris)),
+            ClientModel.grant_types.set(list(client.grant_types)), ClientModel.scopes.set(list(client.scopes)),
+            ClientModel.post_logout_redirect_uris.set(list(client.post_logout_redirect_uris)),
+            ClientModel.updated_at.set(_now()),
+        ]
+        for attribute, value in ((ClientModel.client_uri, client.client_uri), (ClientModel.logo_uri, client.logo_uri)):
+            actions.append(attribute.set(value) if value else attribute.remove())
+        condition = (ClientModel.client_id.exists() & (ClientModel.revoked == False)  # noqa: E712 (DynamoDB)
+                     & (ClientModel.registration_token_hash == client.registration_token_hash))
+        try:
+            with storage_call():
+                ClientModel(client.client_id).update(actions=actions, condition=condition)
+        except ConditionFailed:
+            return False
+        return True
+
     def set_secret(self, client_id: str, secret_hash: str, owner: str | None = None) -> bool:
         """Replace a live confidential client's secret (only its owner's, when ``owner`` is given); False when
         there is no such client. The old secret stops working at once."""
@@ -122,6 +144,8 @@ def _client(item: ClientModel) -> Client:
         scopes=tuple(item.scopes or ()), first_party=bool(item.first_party), revoked=bool(item.revoked),
         user_id=item.user_id, created_at=int(item.created_at or 0),
         post_logout_redirect_uris=tuple(item.post_logout_redirect_uris or ()),
+        client_uri=item.client_uri, logo_uri=item.logo_uri, registration_token_hash=item.registration_token_hash,
+        auth_method=item.auth_method or "",
     )
 
 

@@ -60,13 +60,16 @@ class AuthorizationCodeGrant:
         if client.public and code.challenge is None:
             raise invalid_request("A public client must use PKCE.")
         verify(verifier, code.challenge)
+        resources = self._issuer.requested(form, code.resources)
 
         family = TokenFamily(
             family_id=secrets.token_hex(16), client_id=client.client_id, user_id=code.user_id,
             auth_time=code.auth_time, expires_at=now + self._refresh.lifetime, scopes=code.scopes,
+            resources=code.resources,
         )
         access = self._issuer.mint(
-            client_id=client.client_id, scopes=code.scopes, grant_type=self.GRANT_TYPE, user_id=code.user_id
+            client_id=client.client_id, scopes=code.scopes, grant_type=self.GRANT_TYPE, user_id=code.user_id,
+            resources=resources,
         )
         refresh_token, refresh = (None, None)
         if self._refresh.allowed(client) and offline_allowed(code.scopes):

@@ -25,6 +25,7 @@ class ClientCredentialsGrant:
         if client.public:
             raise unauthorized_client("A public client cannot use the client credentials grant.")
         scopes = self._scopes.resolve(single(form, "scope"), client.scopes)
-        issued = self._issuer.issue(client_id=client.client_id, scopes=scopes, grant_type=self.GRANT_TYPE)
+        issued = self._issuer.issue(client_id=client.client_id, scopes=scopes, grant_type=self.GRANT_TYPE,
+                                    resources=self._issuer.requested(form))
         # 4.4.3: "A refresh token SHOULD NOT be included."
         return token_response(issued)

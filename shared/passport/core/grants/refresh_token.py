@@ -79,8 +79,11 @@ class RefreshTokenGrant:
             if wider:
                 raise invalid_scope(f"A refresh cannot widen the grant: {' '.join(wider)} was not granted.")
             scopes = requested
+        # RFC 8707 2.2: a refresh may name fewer of the grant's resources, never others.
+        resources = self._issuer.requested(form, family.resources)
         access = self._issuer.mint(
-            client_id=client.client_id, scopes=scopes, grant_type=self.GRANT_TYPE, user_id=old.user_id
+            client_id=client.client_id, scopes=scopes, grant_type=self.GRANT_TYPE, user_id=old.user_id,
+            resources=resources,
         )
         # 6: a new refresh token's scope "MUST be identical to that of the refresh token" presented; only the
         # access token narrows.

@@ -1,0 +1,24 @@
+"""OAuth 2.0 Protected Resource Metadata (RFC 9728): what a protected API tells a client that has nothing but
+its URL (and a 401): which authorization server issues its tokens, and the scopes it understands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+def protected_resource_metadata(
+    *, resource: str, authorization_server: str, scopes: Iterable[str], name: str = ""
+) -> dict[str, Any]:
+    """Section 2: ``resource`` (REQUIRED) is the identifier tokens name in their ``aud`` (RFC 8707), so a client
+    asks for that resource and gets a token this API accepts."""
+    metadata: dict[str, Any] = {
+        "resource": resource,
+        "authorization_servers": [authorization_server],
+        "scopes_supported": list(dict.fromkeys(scopes)),
+        # Section 2: how the token may be sent; the guard reads the Authorization header only.
+        "bearer_methods_supported": ["header"],
+    }
+    if name:
+        metadata["resource_name"] = name
+    return metadata

@@ -1,0 +1,304 @@
+"""Dynamic client registration (RFC 7591) and its management protocol (RFC 7592), as a policy allows:
+
+- ``closed``: no one registers here (the CLI does); the endpoint answers 403 and metadata does not list it.
+- ``open``: anyone may register a *public* client that uses PKCE (``token_endpoint_auth_method`` ``none``, the
+  code flow): what an MCP client does on first contact. It can do no more than any public client can.
+- ``token``: whoever presents the initial access token (a Bearer token, RFC 7591 3) may register any client.
+
+Each registration returns a ``registration_access_token`` (stored as a SHA-256, like every secret here) that
+reads, replaces or deletes that one client at its ``registration_client_uri``. Registrations are rate limited
+per source address.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from passport.core.audit import audit
+from passport.core.clients import LOOPBACK_HOSTS
+from passport.core.hashing import HASH_PREFIX, hash_secret, new_secret, verify_secret
+from passport.core.http import NO_STORE, Request, Response, json_response
+from passport.core.models import Client
+from passport.core.oidc.claims import IDENTITY_SCOPES
+from passport.core.oidc.userinfo import BearerError, bearer_token, challenge
+from passport.core.scopes import parse_scope
+
+AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
+#: The grants a registered client may have (the device grant and the others stay with the CLI).
+GRANTS = ("authorization_code", "refresh_token", "client_credentials")
+MAX_BODY = 16 * 1024
+MAX_URI = 512
+MAX_NAME = 100
+MAX_REDIRECT_URIS = 10
+
+
+class RegistrationError(Exception):
+    """RFC 7591 3.2.2: ``invalid_redirect_uri`` or ``invalid_client_metadata``, 400."""
+
+    def __init__(self, error: str, description: str, status: int = 400, headers: dict[str, str] | None = None):
+        super().__init__(description)
+        self.error, self.description, self.status, self.headers = error, description, status, headers or {}
+
+
+def invalid_metadata(description: str) -> RegistrationError:
+    return RegistrationError("invalid_client_metadata", description)
+
+
+def _redirect_uri(uri: object) -> str:
+    """https, or http on a loopback address (RFC 8252 7.3); absolute, printable ASCII, no fragment."""
+    if not isinstance(uri, str) or not uri or len(uri) > MAX_URI or any(not "\x21" <= c <= "\x7e" for c in uri):
+        raise RegistrationError("invalid_redirect_uri", "Each redirect URI must be an absolute URI in ASCII.")
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname
+    except ValueError:
+        raise RegistrationError("invalid_redirect_uri", f"{uri} is not a URI.") from None
+    if "#" in uri:
+        raise RegistrationError("invalid_redirect_uri", f"{uri}: a redirect URI must not have a fragment.")
+    if parts.username is not None or parts.password is not None:
+        raise RegistrationError("invalid_redirect_uri", f"{uri}: a redirect URI must not carry credentials.")
+    if parts.scheme == "https" and host:
+        return uri
+    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
+        return uri
+    raise RegistrationError("invalid_redirect_uri", f"{uri}: use https, or http on a loopback address.")
+
+
+def _web_uri(name: str, value: object) -> str | None:
+    """client_uri, logo_uri, tos_uri, policy_uri: https URLs (shown to users, so never javascript: or data:)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_URI or any(not "\x21" <= c <= "\x7e" for c in value):
+        raise invalid_metadata(f"{name} must be an https URL.")
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise invalid_metadata(f"{name} must be an https URL.") from None
+    if parts.scheme != "https" or not parts.hostname:
+        raise invalid_metadata(f"{name} must be an https URL.")
+    return value
+
+
+def _strings(name: str, value: object) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise invalid_metadata(f"{name} must be an array of strings.")
+    return list(dict.fromkeys(value))
+
+
+@dataclass(frozen=True)
+class ClientMetadata:
+    """RFC 7591 2, as this server understands it (unknown members are ignored, as 2 requires)."""
+
+    redirect_uris: tuple[str, ...]
+    token_endpoint_auth_method: str
+    grant_types: tuple[str, ...]
+    client_name: str
+    client_uri: str | None
+    logo_uri: str | None
+    scope: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, body: Mapping[str, Any], defined_scopes: Mapping[str, str]) -> ClientMetadata:
+        method = body.get("token_endpoint_auth_method", "client_secret_basic")  # 2: the default
+        if method not in AUTH_METHODS:
+            raise invalid_metadata(f"token_endpoint_auth_method must be one of {', '.join(AUTH_METHODS)}.")
+        grants = tuple(_strings("grant_types", body.get("grant_types")) or ["authorization_code"])
+        unknown = [g for g in grants if g not in GRANTS]
+        if unknown:
+            raise invalid_metadata(f"The grant type {unknown[0]} cannot be registered here.")
+        response_types = _strings("response_types", body.get("response_types")) or (
+            ["code"] if "authorization_code" in grants else [])
+        # 2.1: grant_types and response_types must agree
+        if set(response_types) != ({"code"} if "authorization_code" in grants else set()):
+            raise invalid_metadata("response_types must be [\"code\"] exactly when grant_types has "
+                                   "authorization_code.")
+        if method == "none" and "client_credentials" in grants:
+            raise invalid_metadata("A public client (token_endpoint_auth_method none) cannot use client_credentials.")
+        uris = tuple(_redirect_uri(u) for u in _strings("redirect_uris", body.get("redirect_uris")))
+        if "authorization_code" in grants and not uris:
+            raise RegistrationError("invalid_redirect_uri", "The code flow needs at least one redirect URI.")
+        if len(uris) > MAX_REDIRECT_URIS:
+            raise RegistrationError("invalid_redirect_uri", f"At most {MAX_REDIRECT_URIS} redirect URIs.")
+        name = body.get("client_name", "")
+        if not isinstance(name, str) or len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
+            raise invalid_metadata(f"client_name must be text of at most {MAX_NAME} characters.")
+        scope_value = body.get("scope")
+        if scope_value is not None and not isinstance(scope_value, str):
+            raise invalid_metadata("scope must be a space-separated string.")
+        try:
+            scopes = parse_scope(scope_value)
+        except Exception:
+            raise invalid_metadata("scope is malformed.") from None
+        undefined = [s for s in scopes if s not in defined_scopes and s not in IDENTITY_SCOPES]
+        if undefined:
+            raise invalid_metadata(f"The scope {undefined[0]} is not defined here.")
+        for name_ in ("tos_uri", "policy_uri", "jwks_uri"):
+            _web_uri(name_, body.get(name_))
+        logout_uris = tuple(_redirect_uri(u) for u in _strings("post_logout_redirect_uris",
+                                                              body.get("post_logout_redirect_uris")))
+        return cls(
+            redirect_uris=uris, token_endpoint_auth_method=method, grant_types=grants,
+            client_name=name.strip() or "Unnamed application",
+            client_uri=_web_uri("client_uri", body.get("client_uri")),
+            logo_uri=_web_uri("logo_uri", body.get("logo_uri")),
+            # Only API scopes limit a client; identity scopes are open to every code-flow client anyway.
+            scope=tuple(s for s in scopes if s not in IDENTITY_SCOPES or s in defined_scopes),
+            post_logout_redirect_uris=logout_uris,
+        )
+
+    @property
+    def public(self) -> bool:
+        return self.token_endpoint_auth_method == "none"
+
+
+def describe(client: Client, issuer: str) -> dict[str, Any]:
+    """The client information response (RFC 7591 3.2.1) without the secrets: what RFC 7592 GET answers."""
+    body: dict[str, Any] = {
+        "client_id": client.client_id,
+        "client_id_issued_at": client.created_at,
+        "client_name": client.name,
+        "redirect_uris": list(client.redirect_uris),
+        "grant_types": list(client.grant_types),
+        "response_types": ["code"] if "authorization_code" in client.grant_types else [],
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "registration_client_uri": f"{issuer}/oauth/register/{client.client_id}",
+    }
+    if client.scopes:
+        body["scope"] = " ".join(client.scopes)
+    if client.client_uri:
+        body["client_uri"] = client.client_uri
+    if client.logo_uri:
+        body["logo_uri"] = client.logo_uri
+    if client.post_logout_redirect_uris:
+        body["post_logout_redirect_uris"] = list(client.post_logout_redirect_uris)
+    if not client.public:
+        body["client_secret_expires_at"] = 0  # 3.2.1: REQUIRED with a secret; 0, it does not expire
+    return body
+
+
+class RegistrationEndpoint:
+    """POST /oauth/register; GET, PUT and DELETE /oauth/register/{client_id}."""
+
+    def __init__(
+        self, *, issuer: str, policy: str, initial_token_sha256: str, clients: Any,
+        defined_scopes: Mapping[str, str], rate_limit: Callable[[str], bool],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._issuer = issuer
+        self._policy = policy
+        self._initial = initial_token_sha256
+        self._clients = clients
+        self._scopes = defined_scopes
+        self._rate_limit = rate_limit
+        self._clock = clock
+
+    def handle(self, request: Request) -> Response:
+        try:
+            client_id = request.path_params.get("client_id")
+            if client_id is None:
+                return self._register(request)
+            return self._manage(request, client_id)
+        except RegistrationError as error:
+            return json_response({"error": error.error, "error_description": error.description}, error.status,
+                                 {**NO_STORE, **error.headers})
+        except BearerError as failure:
+            body = {"error": failure.error or "invalid_token",
+                    "error_description": failure.description or "The request carries no Bearer token."}
+            return json_response(body, failure.status,
+                                 {**NO_STORE, "WWW-Authenticate": challenge(self._issuer, failure)})
+
+    # -- RFC 7591 -----------------------------------------------------------------------------------------
+
+    def _register(self, request: Request) -> Response:
+        if self._policy == "closed":
+            raise RegistrationError("access_denied", "Dynamic client registration is closed on this server; ask "
+                                    "its operator for a client.", 403)
+        if self._policy == "token":
+            presented = bearer_token(request)
+            if not self._initial or not verify_secret(presented, HASH_PREFIX + self._initial):
+                raise BearerError(401, "invalid_token", "The initial access token is not valid.")
+        metadata = ClientMetadata.parse(_json_body(request), self._scopes)
+        if self._policy == "open" and not metadata.public:
+            raise invalid_metadata("Open registration is for public clients: token_endpoint_auth_method must be "
+                                   "none (and the client must use PKCE).")
+        if not self._rate_limit(request.source_ip or "unknown"):
+            raise RegistrationError("slow_down", "Too many registrations from this address; try again later.", 429,
+                                    {"Retry-After": "3600"})
+        secret = None if metadata.public else new_secret()
+        token = new_secret()
+        client = Client(
+            client_id=str(uuid.uuid4()), name=metadata.client_name,
+            secret_hash=hash_secret(secret) if secret else None, redirect_uris=metadata.redirect_uris,
+            grant_types=metadata.grant_types, scopes=metadata.scope, created_at=int(self._clock()),
+            post_logout_redirect_uris=metadata.post_logout_redirect_uris, client_uri=metadata.client_uri,
+            logo_uri=metadata.logo_uri, registration_token_hash=hash_secret(token),
+            auth_method=metadata.token_endpoint_auth_method,
+        )
+        self._clients.create(client)
+        audit("client_registered", client_id=client.client_id, source_ip=request.source_ip,
+              auth_method=metadata.token_endpoint_auth_method)
+        body = describe(client, self._issuer)
+        body["registration_access_token"] = token
+        if secret:
+            body["client_secret"] = secret
+        return json_response(body, 201, NO_STORE)
+
+    # -- RFC 7592 -----------------------------------------------------------------------------------------
+
+    def _manage(self, request: Request, client_id: str) -> Response:
+        presented = bearer_token(request)
+        client = self._clients.get(client_id) if len(client_id) <= 128 else None
+        # 2: an unknown client, or a token that is not this client's, is 401 alike (nothing to learn from it)
+        if (client is None or client.revoked
+                or not verify_secret(presented, client.registration_token_hash)):
+            raise BearerError(401, "invalid_token", "The registration access token is not valid for this client.")
+        if request.method == "GET":
+            # RFC 7592 3: the client information response carries the registration access token (the one
+            # presented: only its hash is kept), and never the client secret again for the same reason.
+            return json_response({**describe(client, self._issuer), "registration_access_token": presented},
+                                 headers=NO_STORE)
+        if request.method == "DELETE":
+            self._clients.revoke(client.client_id)
+            audit("client_deleted", client_id=client.client_id, source_ip=request.source_ip)
+            return Response(204, dict(NO_STORE))
+        body = _json_body(request)
+        if body.get("client_id") != client.client_id:
+            raise invalid_metadata("client_id must be the client's own.")  # 2.2
+        if "client_secret" in body and (not isinstance(body["client_secret"], str)
+                                        or not verify_secret(body["client_secret"], client.secret_hash)):
+            raise invalid_metadata("client_secret does not match.")
+        metadata = ClientMetadata.parse(body, self._scopes)
+        if metadata.token_endpoint_auth_method != client.token_endpoint_auth_method:
+            raise invalid_metadata("token_endpoint_auth_method cannot change: register a new client instead.")
+        if "client_credentials" in metadata.grant_types and "client_credentials" not in client.grant_types:
+            raise invalid_metadata("A registered client cannot add client_credentials.")
+        changed = replace(client, name=metadata.client_name, redirect_uris=metadata.redirect_uris,
+                          grant_types=metadata.grant_types, scopes=metadata.scope, client_uri=metadata.client_uri,
+                          logo_uri=metadata.logo_uri, post_logout_redirect_uris=metadata.post_logout_redirect_uris)
+        if not self._clients.replace_registered(changed):
+            raise BearerError(401, "invalid_token", "The registration access token is not valid for this client.")
+        return json_response({**describe(changed, self._issuer), "registration_access_token": presented},
+                             headers=NO_STORE)
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    if request.media_type != "application/json":
+        raise invalid_metadata("The request body must be application/json (RFC 7591 3.1).")
+    if len(request.body) > MAX_BODY:
+        raise invalid_metadata("The request body is too large.")
+    try:
+        body = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise invalid_metadata("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise invalid_metadata("The request body must be a JSON object.")
+    return body
