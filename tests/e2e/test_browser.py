@@ -9,125 +9,52 @@ artifacts/screenshots/ (git-ignored) for CI to keep.
 from __future__ import annotations
 
 import secrets
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import REPO, make_client
+from tests.conftest import make_client
+from tests.e2e.chromium import Callback, Tab, launched_chromium, new_tab, screenshot, serve_callback
 from tests.integration.browser import pkce_pair, query_of
 
 # Revocation must show at the guard at once here: no authorizer or revocation cache.
 pytestmark = pytest.mark.passport_config("[guard]\nrevocation_cache_seconds = 0\nauthorizer_cache_seconds = 0\n")
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-MISSING_CHROMIUM = (
-    f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. Install it with "
-    "`scripts/ensure-browser` (or `sudo apt-get install -y chromium`); never `playwright install`."
-)
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
 PASSWORD = "correct horse battery staple"
-TIMEOUT_MS = 15_000
 
 
-# -- the client's redirect URI: a tiny HTTP server on loopback ---------------------------------------------------
-
-
-@dataclass
-class Callback:
-    url: str
-    hits: list[str] = field(default_factory=list)  # request paths with their query, in order
+# -- the client's redirect URI and the browser (tests/e2e/chromium.py) --------------------------------------------
 
 
 @pytest.fixture
 def callback() -> Iterator[Callback]:
-    record = Callback(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            record.hits.append(self.path)
-            body = b"ok"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:  # keep the test output quiet
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    record.url = f"http://127.0.0.1:{httpd.server_address[1]}/callback"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield record
-    httpd.shutdown()
-    httpd.server_close()
-
-
-# -- the browser --------------------------------------------------------------------------------------------------
+    with serve_callback() as record:
+        yield record
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser | None]:
     """One headless Chromium for the module; None when Debian's package is missing (each test then fails)."""
-    if not CHROMIUM.exists():
-        yield None
-        return
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
-
-
-@dataclass
-class Tab:
-    page: Page
-    requests: list[str]
-    console_errors: list[str]
 
 
 @pytest.fixture
 def open_tab(chromium: Browser | None) -> Iterator:
     """Open a page in a fresh context (its own cookies), recording every request and every console error."""
-    contexts: list[BrowserContext] = []
+    tabs: list[Tab] = []
 
     def open_(**context_options) -> Tab:
-        if chromium is None:
-            pytest.fail(MISSING_CHROMIUM, pytrace=False)
-        context = chromium.new_context(**context_options)
-        contexts.append(context)
-        context.set_default_timeout(TIMEOUT_MS)
-        tab = Tab(context.new_page(), [], [])
-        context.on("request", lambda request: tab.requests.append(request.url))
-        tab.page.on("console", lambda msg: tab.console_errors.append(msg.text) if msg.type == "error" else None)
-        tab.page.on("pageerror", lambda error: tab.console_errors.append(str(error)))
-        return tab
+        tabs.append(new_tab(chromium, **context_options))
+        return tabs[-1]
 
     yield open_
-    for context in contexts:
-        context.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    for tab in tabs:
+        tab.context.close()
 
 
 # -- the deployment's user and client -----------------------------------------------------------------------------
@@ -195,12 +122,6 @@ def landed(page: Page, callback: Callback) -> dict[str, str]:
     return query_of(hit)
 
 
-def assert_stayed_on_loopback(tab: Tab) -> None:
-    away = [url for url in tab.requests if not url.startswith("data:") and urlsplit(url).hostname != "127.0.0.1"]
-    assert not away, f"requests left 127.0.0.1: {away}"
-    assert not tab.console_errors, f"console errors: {tab.console_errors}"
-
-
 # -- the tests ----------------------------------------------------------------------------------------------------
 
 
@@ -221,7 +142,7 @@ def test_sign_in_approve_exchange_and_call_the_api(server, open_tab, callback, a
     assert query["state"] == state
     assert query["iss"] == server.url
     assert query["code"] and "error" not in query
-    assert_stayed_on_loopback(tab)
+    tab.assert_stayed_on_loopback()
 
     tokens = requests.post(
         f"{server.url}/oauth/token",
@@ -259,7 +180,7 @@ def test_deny_sends_access_denied_to_the_redirect_uri(server, open_tab, callback
     assert query["state"] == state
     assert query["iss"] == server.url
     assert "code" not in query
-    assert_stayed_on_loopback(tab)
+    tab.assert_stayed_on_loopback()
 
 
 @pytest.mark.parametrize(
@@ -287,7 +208,7 @@ def test_login_page_on_phone_and_desktop_stays_on_loopback(server, open_tab, cal
     width = options["viewport"]["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     screenshot(page, name)
-    assert_stayed_on_loopback(tab)
+    tab.assert_stayed_on_loopback()
     assert not [hit for hit in callback.hits if urlsplit(hit).path == "/callback"]
 
 
@@ -317,7 +238,7 @@ def test_a_user_types_a_device_code_in_the_browser_and_the_device_gets_tokens(se
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_role("heading", name="Device connected")).to_be_visible()
     assert not tab.console_errors
-    assert_stayed_on_loopback(tab)
+    tab.assert_stayed_on_loopback()
     tokens = requests.post(f"{server.url}/oauth/token", data={
         "grant_type": device_grant, "device_code": grant["device_code"], "client_id": tv.client_id})
     assert tokens.status_code == 200, tokens.text
@@ -355,4 +276,4 @@ def test_a_user_revokes_an_app_on_the_account_page_and_its_token_stops_working(s
     expect(page.get_by_text("No app has access to your account.")).to_be_visible()
     assert requests.get(f"{server.url}/api/user", headers=bearer).status_code == 401
     assert not tab.console_errors
-    assert_stayed_on_loopback(tab)
+    tab.assert_stayed_on_loopback()

@@ -20,11 +20,8 @@ import base64
 import hashlib
 import json
 import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -33,6 +30,7 @@ import pytest
 import requests
 
 from tests.conftest import make_client
+from tests.e2e.chromium import MISSING_CHROMIUM, Callback, launched_chromium_async, serve_callback
 from tests.integration import conftest as integration
 from tests.integration.browser import Browser, query_of
 from tests.integration.conftest import PASSWORD
@@ -48,46 +46,17 @@ pytestmark = pytest.mark.passport_config(f'resources = ["{OTHER_RESOURCE}"]\n')
 MCP_PATH = "/mcp"
 API_PATH = "/api"
 PRM_PATH = "/.well-known/oauth-protected-resource"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-BROWSER_TIMEOUT_MS = 10_000
+BROWSER_TIMEOUT_MS = 10_000  # this module's own: shorter than tests/e2e/chromium.py's TIMEOUT_MS (15 s)
 ORDER_IDS = ["ord_1001", "ord_1002"]
 
 
-# -- the client's redirect URI: a tiny HTTP server on loopback -----------------------------------------------------
-
-
-@dataclass
-class Callback:
-    url: str
-    hits: list[str] = field(default_factory=list)  # request paths with their query, in order
+# -- the client's redirect URI: a tiny HTTP server on loopback (tests/e2e/chromium.py) --------------------------
 
 
 @pytest.fixture
 def callback() -> Iterator[Callback]:
-    record = Callback(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            record.hits.append(self.path)
-            body = b"You may close this window."
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    record.url = f"http://127.0.0.1:{httpd.server_address[1]}/callback"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield record
-    httpd.shutdown()
-    httpd.server_close()
+    with serve_callback(b"You may close this window.") as record:
+        yield record
 
 
 # -- what the SDK sent and got: every HTTP exchange of its client ----------------------------------------------------
@@ -164,29 +133,25 @@ class MemoryStorage:
 async def approve_in_chromium(authorization_url: str, server_url: str, callback: Callback, user) -> dict[str, str]:
     """Headless Chromium (Debian's, never a downloaded one) from the authorization URL through sign-in and consent
     to the redirect URI; the query the client's redirect URI received."""
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/ensure-browser)", pytrace=False)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = await browser.new_context()
-            context.set_default_timeout(BROWSER_TIMEOUT_MS)
-            page = await context.new_page()
-            await page.goto(authorization_url)
-            await page.wait_for_url(f"{server_url}/login?**")
-            await page.fill('input[name="email"]', user.email)
-            await page.fill('input[name="password"]', PASSWORD)
-            await page.get_by_role("button", name="Sign in").click()
-            await page.wait_for_url(f"{server_url}/oauth/authorize?**")
-            # The consent page names the self-registered client and warns that nobody checked who it is.
-            await expect(page.locator("h1.request")).to_contain_text("Test agent")
-            await expect(page.locator("p.registered")).to_contain_text("registered itself")
-            await page.get_by_role("button", name="Approve").click()
-            await page.wait_for_url(f"{callback.url}?**")
-        finally:
-            await browser.close()
+    async with launched_chromium_async() as browser:
+        if browser is None:
+            pytest.fail(MISSING_CHROMIUM, pytrace=False)
+        context = await browser.new_context()
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
+        page = await context.new_page()
+        await page.goto(authorization_url)
+        await page.wait_for_url(f"{server_url}/login?**")
+        await page.fill('input[name="email"]', user.email)
+        await page.fill('input[name="password"]', PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_url(f"{server_url}/oauth/authorize?**")
+        # The consent page names the self-registered client and warns that nobody checked who it is.
+        await expect(page.locator("h1.request")).to_contain_text("Test agent")
+        await expect(page.locator("p.registered")).to_contain_text("registered itself")
+        await page.get_by_role("button", name="Approve").click()
+        await page.wait_for_url(f"{callback.url}?**")
     redirects = [hit for hit in callback.hits if urlsplit(hit).path == "/callback"]
     assert len(redirects) == 1, callback.hits
     return query_of(redirects[0])

@@ -21,12 +21,9 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -38,9 +35,10 @@ from authlib.jose.errors import JoseError as AuthlibJoseError
 from authlib.oidc.core import CodeIDToken
 from joserfc.errors import JoseError
 from playwright.sync_api import Browser as Chromium
-from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.conftest import REPO, make_client
+from tests.conftest import make_client
+from tests.e2e.chromium import Callback, Tab, launched_chromium, new_tab, screenshot, serve_callback
 from tests.integration import conftest as integration
 from tests.integration.browser import Browser, pkce_pair, query_of
 from tests.integration.conftest import PASSWORD, REDIRECT
@@ -283,94 +281,27 @@ def test_pyoidc_refuses_an_id_token_for_another_client_or_another_nonce(env, ser
 
 
 # -- Chromium: the consent page names what the client will learn --------------------------------------------------
-# The launch code and the callback server are tests/e2e/test_browser.py's: Debian's Chromium via executable_path.
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-MISSING_CHROMIUM = (
-    f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. Install it with "
-    "`scripts/ensure-browser` (or `sudo apt-get install -y chromium`); never `playwright install`."
-)
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
-TIMEOUT_MS = 15_000
-
-
-@dataclass
-class Callback:
-    url: str
-    hits: list[str] = field(default_factory=list)
+# The launch code and the callback server are tests/e2e/chromium.py's: Debian's Chromium via executable_path.
 
 
 @pytest.fixture
 def callback() -> Iterator[Callback]:
-    record = Callback(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            record.hits.append(self.path)
-            body = b"ok"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    record.url = f"http://127.0.0.1:{httpd.server_address[1]}/callback"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield record
-    httpd.shutdown()
-    httpd.server_close()
+    with serve_callback() as record:
+        yield record
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Chromium | None]:
-    if not CHROMIUM.exists():
-        yield None
-        return
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
-
-
-@dataclass
-class Tab:
-    page: Page
-    requests: list[str]
-    console_errors: list[str]
-
-    def assert_stayed_on_loopback(self) -> None:
-        away = [url for url in self.requests if not url.startswith("data:") and urlsplit(url).hostname != "127.0.0.1"]
-        assert not away, f"requests left 127.0.0.1: {away}"
-        assert not self.console_errors, f"console errors: {self.console_errors}"
 
 
 @pytest.fixture
 def tab(chromium: Chromium | None) -> Iterator[Tab]:
     """A page in a fresh context (its own cookies), recording every request and every console error."""
-    if chromium is None:
-        pytest.fail(MISSING_CHROMIUM, pytrace=False)
-    context: BrowserContext = chromium.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(TIMEOUT_MS)
-    opened = Tab(context.new_page(), [], [])
-    context.on("request", lambda request: opened.requests.append(request.url))
-    opened.page.on("console", lambda msg: opened.console_errors.append(msg.text) if msg.type == "error" else None)
-    opened.page.on("pageerror", lambda error: opened.console_errors.append(str(error)))
+    opened = new_tab(chromium, viewport={"width": 1280, "height": 800})
     yield opened
-    context.close()
+    opened.context.close()
 
 
 def test_the_consent_page_shows_the_identity_claims_and_the_code_redeems_for_an_id_token(env, server, tab, callback):
@@ -412,8 +343,7 @@ def test_the_consent_page_shows_the_identity_claims_and_the_code_redeems_for_an_
     expect(api).to_have_count(1)
     expect(api.first).to_contain_text("Read your orders")
     expect(api.first).to_contain_text("orders:read")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "consent-openid.png"), full_page=True)
+    screenshot(page, "consent-openid.png")
     page.get_by_role("button", name="Approve").click()
 
     page.wait_for_url(f"{callback.url}?**")

@@ -516,7 +516,7 @@ def test_hostile_text_in_every_reflected_field_is_shown_escaped_and_runs_no_scri
 
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, MISSING_CHROMIUM
+    from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS, MISSING_CHROMIUM
 
     if not CHROMIUM.exists():
         pytest.fail(MISSING_CHROMIUM, pytrace=False)
