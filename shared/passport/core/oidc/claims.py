@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from passport.core.models import User
+if TYPE_CHECKING:  # the guard imports this module (through scopes): no need for the models' dataclasses there
+    from passport.core.models import User
 
 OPENID = "openid"
 OFFLINE_ACCESS = "offline_access"
