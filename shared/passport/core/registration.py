@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from passport.core.audit import audit
-from passport.core.clients import LOOPBACK_HOSTS
+from passport.core.clients import LOOPBACK_HOSTS, InvalidClientMetadata, validate_redirect_uri
 from passport.core.hashing import HASH_PREFIX, hash_secret, new_secret, verify_secret
 from passport.core.http import NO_STORE, Request, Response, json_response
 from passport.core.models import Client
@@ -51,21 +51,18 @@ def invalid_metadata(description: str) -> RegistrationError:
 
 
 def _redirect_uri(uri: object) -> str:
-    """https, or http on a loopback address (RFC 8252 7.3); absolute, printable ASCII, no fragment."""
-    if not isinstance(uri, str) or not uri or len(uri) > MAX_URI or any(not "\x21" <= c <= "\x7e" for c in uri):
+    """The CLI's rules (:func:`passport.core.clients.validate_redirect_uri`: absolute, ASCII, no fragment), and for
+    a client nobody vetted only https, or http on a loopback address (RFC 8252 7.3), with no credentials in it."""
+    if not isinstance(uri, str) or not uri or len(uri) > MAX_URI:
         raise RegistrationError("invalid_redirect_uri", "Each redirect URI must be an absolute URI in ASCII.")
     try:
+        validate_redirect_uri(uri)
         parts = urlsplit(uri)
-        host = parts.hostname
-    except ValueError:
-        raise RegistrationError("invalid_redirect_uri", f"{uri} is not a URI.") from None
-    if "#" in uri:
-        raise RegistrationError("invalid_redirect_uri", f"{uri}: a redirect URI must not have a fragment.")
+    except (InvalidClientMetadata, ValueError) as error:
+        raise RegistrationError("invalid_redirect_uri", str(error)) from None
     if parts.username is not None or parts.password is not None:
         raise RegistrationError("invalid_redirect_uri", f"{uri}: a redirect URI must not carry credentials.")
-    if parts.scheme == "https" and host:
-        return uri
-    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
         return uri
     raise RegistrationError("invalid_redirect_uri", f"{uri}: use https, or http on a loopback address.")
 

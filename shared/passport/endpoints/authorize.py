@@ -429,9 +429,11 @@ class BrowserEndpoints:
         # The address counter is kept: one good password must not reset a spray across many accounts.
         if keys[0] in recorded:
             self.ctx.throttle.succeeded(keys[:1])
-        previous = self.current(request)
-        if previous is not None:
-            self.ctx.sessions.delete(previous[0].session_hash)  # signed in again: one session per browser
+        previous = _cookies(request).get(self.ctx.session_cookie)
+        if previous and len(previous) <= 128:
+            # Signed in again (prompt=login, max_age): one session per browser. Deleted by its key alone, with no
+            # read of the session or its user first.
+            self.ctx.sessions.delete(hash_secret(previous))
         sid = new_secret()
         now = int(time.time())
         csrf = _session_csrf(sid)
