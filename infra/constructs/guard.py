@@ -28,6 +28,15 @@ Then attach it::
 A route the rules do not name needs only a valid, live token. HTTP APIs have no gateway responses: there a
 refusal is API Gateway's own 401/403 ``{"message": ...}``, without ``WWW-Authenticate``.
 
+**API Gateway's authorizer result cache** (``cache_ttl``, 60 s by default) keys each answer by the authorizer's
+identity sources (``passport.authorizer_cache``, which the local gateway models too). On a REST API the key is the
+``Authorization`` header alone: the guard answers with one IAM policy for the whole API (Allow the stage, an
+explicit Deny of each route the token's rule fails), which API Gateway evaluates against each method it is
+reused for. On an HTTP API the guard's simple response (``isAuthorized``) holds for one route only, and AWS's
+"Working with AWS Lambda authorizers for HTTP APIs" says a cached answer is reused "for all routes of an API
+that use the authorizer" unless ``$context.routeKey`` is an identity source: the key is the header and the
+route key, or a token allowed on ``GET /orders`` would be let through ``POST /orders`` from the cache.
+
 **A protected resource (RFC 9728, RFC 8707)**, such as your own MCP server, is an API that an agent finds its way
 to from nothing but its URL: ``protect_resource`` serves the API's protected resource metadata at
 ``GET /.well-known/oauth-protected-resource`` (a mock integration: no function runs) and makes the 401 of
@@ -65,6 +74,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from passport import deploy
+from passport.authorizer_cache import DEFAULT_TTL_SECONDS, HTTP_IDENTITY_SOURCES, REST_IDENTITY_SOURCES
 from passport.core.protected_resource import protected_resource_metadata
 from passport.gateway_responses import PROTECTED_RESOURCE_PATH, GatewayResponse, gateway_responses
 from passport.guard.rules import RuleTable
@@ -72,7 +82,6 @@ from passport.guard.rules import RuleTable
 from infra.constructs.common import acknowledge
 from infra.constructs.function import PassportFunction
 
-AUTHORIZATION_HEADER = "Authorization"
 #: The gateway responses a refusal or a failure of the guard produces (a user's API gets these; the passport
 #: API all of ``passport.gateway_responses``).
 GUARD_RESPONSES = ("UNAUTHORIZED", "ACCESS_DENIED", "AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR")
@@ -153,7 +162,7 @@ class PassportGuard(Construct):
         if (passport is None) == (function_arn is None):
             raise ValueError("give either passport= (a guard of its own) or function_arn= (the deployed guard)")
         #: API Gateway's authorizer result cache (the stack uses guard.authorizer_cache_seconds).
-        self.cache_ttl = cache_ttl if cache_ttl is not None else Duration.seconds(60)
+        self.cache_ttl = cache_ttl if cache_ttl is not None else Duration.seconds(DEFAULT_TTL_SECONDS)
         self.rules = rules_json(rules) if rules is not None else None
         self.own: PassportFunction | None = None
         #: The issuer of the tokens a guard of its own accepts (the authorization server of its resources).
@@ -198,27 +207,30 @@ class PassportGuard(Construct):
 
     def rest_authorizer(self, api: apigateway.IRestApi) -> apigateway.RequestAuthorizer:
         """A REQUEST authorizer for a REST API (one per API), identity source the Authorization header: a
-        request without one is refused with 401 before the guard runs, and the answer is cached by token."""
+        request without one is refused with 401 before the guard runs, and the answer, a policy for every route
+        of the API, is cached by token."""
         key = api.node.path
         if key not in self._rest:
             self._rest[key] = apigateway.RequestAuthorizer(
                 self,
                 f"RestAuthorizer{len(self._rest) or ''}",
                 handler=self.function,
-                identity_sources=[apigateway.IdentitySource.header(AUTHORIZATION_HEADER)],
+                identity_sources=list(REST_IDENTITY_SOURCES),
                 results_cache_ttl=self.cache_ttl,
             )
         return self._rest[key]
 
     def http_authorizer(self, api: apigatewayv2.IHttpApi) -> authorizers.HttpLambdaAuthorizer:
-        """A Lambda authorizer for an HTTP API (payload 2.0, simple responses), one per API."""
+        """A Lambda authorizer for an HTTP API (payload 2.0, simple responses), one per API. Its identity sources
+        are the Authorization header (a request without one is refused with 401 before the guard runs) and the
+        route key: a simple response answers for one route, so its cached copy must never answer another."""
         key = api.node.path
         if key not in self._http:
             self._http[key] = authorizers.HttpLambdaAuthorizer(
                 f"{self.node.id}Authorizer{len(self._http) or ''}",
                 self.function,
                 response_types=[authorizers.HttpLambdaResponseType.SIMPLE],
-                identity_source=[f"$request.header.{AUTHORIZATION_HEADER}"],
+                identity_source=list(HTTP_IDENTITY_SOURCES),
                 results_cache_ttl=self.cache_ttl,
             )
         return self._http[key]

@@ -3,10 +3,16 @@
 Alarms, each to one SNS topic (its ``alarm_topic_arn`` from ``[deploy]``, else a topic of the stack's own), when
 the alarm fires and when it clears:
 
-* every function: any error, any throttle (5 minutes, sum); the guard also when its p99 duration stays above a
-  second (it runs before every protected request);
+* every function: any throttle (5 minutes, sum); every function but the guard: any error; the guard when its p99
+  duration stays above a second (it runs before every protected request);
 * the API stage: any 5XX answer (an integration failure, a guard failure, API Gateway's own);
 * every table: any throttled read or write (the table or its indexes) and any DynamoDB system error.
+
+The guard has no Errors alarm. A REST API authorizer's only way to refuse with 401 is to raise an exception whose
+message is "Unauthorized" (AWS, "Use API Gateway Lambda authorizers"), and Lambda counts each such invocation in
+``Errors``: an alarm on it would page the operator for every bad token anyone sends. The guard's real failures
+(any other exception, a timeout, a malformed answer) reach callers as the API's 5XX (``AUTHORIZER_FAILURE``,
+``AUTHORIZER_CONFIGURATION_ERROR``), which the API's 5XX alarm watches.
 
 Missing data never alarms: an idle deployment sends no metric at all. Metrics the handlers emit themselves
 (Powertools Metrics, namespace ``LambdaPassport``) are on the dashboard, found by name whatever their
@@ -89,15 +95,18 @@ class PassportMonitoring(Construct):
 
         for name, function in functions.items():
             label = _title(name)
-            self._alarm(
-                "Errors",
-                name,
-                function.metric_errors(period=PERIOD, statistic="Sum"),
-                f"{stack.stack_name} {name}: the function failed (an unhandled exception, a timeout or running "
-                "out of memory) at least once in 5 minutes. Look at its log group for the error and the request "
-                "id, and at its X-Ray traces.",
-                id=f"{label}Errors",
-            )
+            # Not the guard: every 401 it answers is an "Unauthorized" exception, which Lambda counts in Errors, so
+            # anyone sending bad tokens would page the operator. Its real failures are the API's 5XX (Api5xx below).
+            if name != deploy.GUARD:
+                self._alarm(
+                    "Errors",
+                    name,
+                    function.metric_errors(period=PERIOD, statistic="Sum"),
+                    f"{stack.stack_name} {name}: the function failed (an unhandled exception, a timeout or running "
+                    "out of memory) at least once in 5 minutes. Look at its log group for the error and the "
+                    "request id, and at its X-Ray traces.",
+                    id=f"{label}Errors",
+                )
             self._alarm(
                 "Throttles",
                 name,
@@ -129,7 +138,7 @@ class PassportMonitoring(Construct):
             stage.metric_server_error(period=PERIOD, statistic="Sum"),
             f"{stack.stack_name} API: at least one 5XX answer in 5 minutes. Look at the access logs "
             "(status, integrationError, authorizerError, errorType) for the route, then at that function's "
-            "errors, or the guard's when authorizerError is set.",
+            "errors, or the guard's log group when authorizerError is set (the guard's failures alarm here only).",
             id="Api5xx",
         )
 

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
+from passport.authorizer_cache import DEFAULT_TTL_SECONDS
+
 SUBJECTS = ("any", "user", "client")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
 # RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
@@ -85,6 +87,8 @@ class Keys:
 REGISTRATION_POLICIES = ("closed", "open", "token")
 #: Where the demo MCP server answers; its resource identifier is ``<issuer>/mcp`` (SPEC section 12).
 MCP_PATH = "/mcp"
+#: The UserInfo endpoint under the issuer (OpenID Connect Core 5.3), and so the audience of a token for it alone.
+USERINFO_PATH = "/oauth/userinfo"
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,8 @@ class Registration:
 @dataclass(frozen=True)
 class Guard:
     revocation_cache_seconds: int = 30
-    authorizer_cache_seconds: int = 60
+    # API Gateway's authorizer result cache on the passport API (what PassportGuard defaults to elsewhere).
+    authorizer_cache_seconds: int = DEFAULT_TTL_SECONDS
     leeway_seconds: int = 30
 
 

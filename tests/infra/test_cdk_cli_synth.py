@@ -38,6 +38,10 @@ def clean_copy(target: Path) -> Path:
     return target
 
 
+#: Where this machine's TLS trust comes from; none of them can hold an AWS credential.
+TRUST_VARIABLES = ("NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR", "NPM_CONFIG_CAFILE", "npm_config_cafile")
+
+
 def test_make_synth_needs_no_aws_credentials(tmp_path):
     repo = clean_copy(tmp_path / "clone")
     assert not (repo / "cdk.out").exists()
@@ -49,6 +53,8 @@ def test_make_synth_needs_no_aws_credentials(tmp_path):
         "AWS_CONFIG_FILE": str(tmp_path / "missing-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "missing-credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",
+        # The machine's trust store (a registry behind a TLS proxy): npm needs it to fetch the CDK CLI.
+        **{name: os.environ[name] for name in TRUST_VARIABLES if name in os.environ},
     }
     # The virtual environment is the shared one: do not let make reinstall it into the copy.
     result = subprocess.run(

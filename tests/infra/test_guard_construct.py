@@ -169,7 +169,9 @@ def test_the_users_http_api_uses_the_deployed_guard_by_its_arn(orders):
     props = authorizer["Properties"]
     assert props["AuthorizerType"] == "REQUEST" and props["AuthorizerPayloadFormatVersion"] == "2.0"
     assert props["EnableSimpleResponses"] is True
-    assert props["IdentitySource"] == ["$request.header.Authorization"]
+    # The route key too: a simple response answers for one route, and API Gateway reuses a cached answer for
+    # every request with the same identity source values (tests/infra/test_authorizer_cache.py).
+    assert props["IdentitySource"] == ["$request.header.Authorization", "$context.routeKey"]
     assert GUARD_ARN in json.dumps(props["AuthorizerUri"])
     assertions.has_resource_properties(
         "AWS::Lambda::Permission",

@@ -94,11 +94,38 @@ def test_the_api_stage_traces_requests_through_to_the_functions(synthesized):
 @pytest.mark.parametrize("metric", ["Errors", "Throttles"])
 def test_every_function_alarms_on_any_error_and_any_throttle_in_five_minutes(synthesized, metric):
     """SPEC 10: alarms on errors and throttling, for each function by its own FunctionName (install-keys too: it
-    also runs on updates that CI deploys unattended)."""
+    also runs on updates that CI deploys unattended); the guard on throttling only (next test)."""
     for name, logical_id in function_ids(synthesized).items():
+        if metric == "Errors" and name == deploy.GUARD:
+            continue
         (alarm,) = alarms_on(synthesized, "AWS/Lambda", metric, FunctionName={"Ref": logical_id})
         assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 300, 1), name
         assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1), name
+
+
+def test_the_guard_has_no_errors_alarm_its_failures_alarm_as_the_apis_5xx(synthesized):
+    """A REST authorizer answers 401 only by raising "Unauthorized" (AWS, "Use API Gateway Lambda authorizers"),
+    and Lambda counts each in Errors: an Errors alarm on the guard would page the operator for every bad token
+    anyone sends. Its real failures (another exception, a timeout, a malformed answer) are the API's
+    AUTHORIZER_FAILURE / AUTHORIZER_CONFIGURATION_ERROR, 5XX answers the Api5xx alarm watches; its throttles and
+    p99 duration keep their alarms, and every other function keeps its Errors alarm."""
+    ids = function_ids(synthesized)
+    guard = {"Ref": ids[deploy.GUARD]}
+    assert alarms_on(synthesized, "AWS/Lambda", "Errors", FunctionName=guard) == []
+    assert len(alarms_on(synthesized, "AWS/Lambda", "Throttles", FunctionName=guard)) == 1
+    assert len(alarms_on(synthesized, "AWS/Lambda", "Duration", FunctionName=guard)) == 1
+    others = {name: logical_id for name, logical_id in ids.items() if name != deploy.GUARD}
+    assert {"token", deploy.INSTALL_KEYS} <= set(others)
+    for name, logical_id in others.items():
+        assert len(alarms_on(synthesized, "AWS/Lambda", "Errors", FunctionName={"Ref": logical_id})) == 1, name
+    # Those failures are 5XX answers of the API: the guard's gateway responses, and the alarm on them.
+    failures = {r["Properties"]["ResponseType"]: int(r["Properties"]["StatusCode"])
+                for r in synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()
+                if r["Properties"]["ResponseType"] in ("AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR")}
+    assert len(failures) == 2 and all(500 <= status <= 599 for status in failures.values())
+    stage = synthesized.logical_id(synthesized.stack.api.api.deployment_stage)
+    assert len(alarms_on(synthesized, "AWS/ApiGateway", "5XXError", ApiName=synthesized.stack.stack_name,
+                         Stage={"Ref": stage})) == 1
 
 
 def test_the_guard_alarms_when_its_p99_duration_stays_above_one_second(synthesized):
@@ -155,8 +182,9 @@ def test_every_table_alarms_on_dynamodb_system_errors_of_every_operation_passpor
 def test_every_alarm_notifies_the_topic_when_it_fires_and_clears_and_an_idle_stack_never_alarms(synthesized):
     found = alarms(synthesized)
     functions, tables = len(synthesized.stack.functions), len(TABLES)
-    # Errors and Throttles per function, the guard's duration, the API's 5XX, Throttles and SystemErrors per table.
-    assert len(found) == 2 * functions + 1 + 1 + 2 * tables
+    # Errors (not the guard's) and Throttles per function, the guard's duration, the API's 5XX, Throttles and
+    # SystemErrors per table.
+    assert len(found) == (functions - 1) + functions + 1 + 1 + 2 * tables
     topic = synthesized.logical_id(synthesized.stack.monitoring.topic)
     for name, alarm in found.items():
         assert alarm["AlarmActions"] == [{"Ref": topic}] and alarm["OKActions"] == [{"Ref": topic}], name

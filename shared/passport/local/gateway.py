@@ -1,11 +1,19 @@
-"""The local gateway: API Gateway's twin for a laptop (ARCHITECTURE seam 5).
+"""The local gateway: API Gateway's twin for a laptop and for the tests.
 
-For each request it finds the route in the route table, runs the guard first where the route has a rule
-(a real REST ``REQUEST`` authorizer event in, an IAM policy out, evaluated against the method ARN, with the
-authorizer result cache), builds a real REST proxy event (payload 1.0) with the authorizer's context, calls
-the function's ``handler(event, context)``, and writes its proxy result back. When API Gateway itself would
-answer (no route, guard refusal, guard failure), it answers with the same gateway responses the stack
-installs. Handlers cannot tell local from AWS.
+As a REST API (the default, and what ``passport serve`` runs): for each request it finds the route in the route
+table, runs the guard first where the route has a rule (a real REST ``REQUEST`` authorizer event in, an IAM policy
+out, evaluated against the method ARN), builds a real REST proxy event (payload 1.0) with the authorizer's
+context, calls the function's ``handler(event, context)``, and writes its proxy result back. When API Gateway
+itself would answer (no route, guard refusal, guard failure), it answers with the same gateway responses the
+stack installs. Handlers cannot tell local from AWS.
+
+As an HTTP API (``http_api=True``, for a user's API that ``PassportGuard.http_authorizer`` protects): payload 2.0
+authorizer and proxy events, the guard's simple responses (``isAuthorized``), and HTTP API's own
+``{"message": ...}`` refusals, since HTTP APIs have no gateway responses.
+
+Both model API Gateway's authorizer result cache as the construct configures it (``passport.authorizer_cache``):
+an answer is cached under the values of the authorizer's identity sources for the TTL, and a request missing
+any of them is refused with 401 before the guard runs.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,6 +35,14 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from passport.authorizer_cache import (
+    DEFAULT_TTL_SECONDS,
+    HTTP_IDENTITY_SOURCES,
+    REST_IDENTITY_SOURCES,
+    RequestValues,
+    cache_key,
+    check,
+)
 from passport.config import Settings
 from passport.gateway_responses import (
     GATEWAY_RESPONSES,
@@ -46,7 +62,17 @@ MAX_PAYLOAD = 10 * 1024 * 1024
 ACCOUNT = "000000000000"
 API_ID = "local"
 STAGE = "local"
+#: An HTTP API's stage, as the CDK's HttpApi creates it.
+HTTP_STAGE = "$default"
 FUNCTIONS_DIR = Path(__file__).resolve().parents[3] / "functions"
+#: The authorizer: always the product's ``functions/guard``, the code PassportGuard deploys on any API.
+GUARD = "guard"
+#: What an HTTP API answers itself (it has no gateway responses): status and ``{"message": ...}``.
+HTTP_API_UNAUTHORIZED = (401, "Unauthorized")
+HTTP_API_FORBIDDEN = (403, "Forbidden")
+HTTP_API_NOT_FOUND = (404, "Not Found")
+HTTP_API_TOO_LARGE = (413, "Request Entity Too Large")
+HTTP_API_ERROR = (500, "Internal Server Error")
 
 
 @dataclass
@@ -74,13 +100,35 @@ class LambdaContext:
 
 
 class LocalGateway:
-    def __init__(self, settings: Settings, functions_dir: Path = FUNCTIONS_DIR) -> None:
+    """API Gateway in front of ``functions_dir``'s handlers: a REST API (the default) or an HTTP API
+    (``http_api=True``), serving ``routes`` (default: the passport route table). ``identity_sources`` and
+    ``cache_ttl`` are the guard's authorizer settings, by default those ``PassportGuard`` gives that kind of API
+    (for the passport route table, the TTL is ``guard.authorizer_cache_seconds``, as the stack sets it)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        functions_dir: Path = FUNCTIONS_DIR,
+        *,
+        http_api: bool = False,
+        routes: Iterable[Route] | None = None,
+        identity_sources: Sequence[str] | None = None,
+        cache_ttl: float | None = None,
+    ) -> None:
         self.settings = settings
+        self.http_api = http_api
         self._functions_dir = functions_dir
-        self._routes = [(route, path_pattern(route.path)) for route in route_table(settings)]
+        table = route_table(settings) if routes is None else tuple(routes)
+        self._routes = [(route, path_pattern(route.path)) for route in table]
+        default_sources = HTTP_IDENTITY_SOURCES if http_api else REST_IDENTITY_SOURCES
+        # A misspelt identity source fails here, not on every request.
+        self.identity_sources = check(identity_sources if identity_sources is not None else default_sources)
+        self._cache_ttl = cache_ttl
+        self._own_routes = routes is not None
         self._modules: dict[str, ModuleType] = {}
         self._modules_lock = threading.Lock()
-        self._authorizer_cache: dict[str, tuple[dict[str, Any], float]] = {}  # by identity, bounded
+        # Authorizer answers by cache key (the identity sources' values), bounded.
+        self._authorizer_cache: dict[tuple[str, ...], tuple[Any, float]] = {}
 
     # -- functions -------------------------------------------------------------------------------------
 
@@ -91,7 +139,8 @@ class LocalGateway:
             with self._modules_lock:
                 module = self._modules.get(name)
                 if module is None:
-                    path = self._functions_dir / name / "handler.py"
+                    folder = FUNCTIONS_DIR if name == GUARD else self._functions_dir
+                    path = folder / name / "handler.py"
                     spec = importlib.util.spec_from_file_location(f"passport_functions.{name}.handler", path)
                     assert spec is not None and spec.loader is not None
                     module = importlib.util.module_from_spec(spec)
@@ -106,23 +155,34 @@ class LocalGateway:
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str = "127.0.0.1"
     ) -> Reply:
         if len(body) > MAX_PAYLOAD:
-            return self._gateway_reply(GATEWAY_RESPONSES["REQUEST_TOO_LARGE"])
+            return self.too_large()
         url = urlsplit(target)
         path = unquote(url.path) or "/"
         matches = [(route, m) for route, pattern in self._routes if (m := pattern.fullmatch(path))]
+        chosen = next(((route, m) for route, m in matches if route.method == method), None)
+        if self.http_api:
+            if chosen is None:  # an HTTP API has no 405: a method without a route is no route
+                return _message_reply(*HTTP_API_NOT_FOUND)
+            route, match = chosen
+            return self._dispatch_http(route, method, url.path or "/", url.query, headers, body, source_ip,
+                                       match.groupdict())
         if not matches:
             return self._gateway_reply(GATEWAY_RESPONSES["MISSING_AUTHENTICATION_TOKEN"])
-        chosen = next(((route, m) for route, m in matches if route.method == method), None)
         if chosen is None:
             allowed = ", ".join(sorted({route.method for route, _ in matches}))
             return self._gateway_reply(METHOD_NOT_ALLOWED, [("Allow", allowed)])
         route, match = chosen
         event = self._proxy_event(route, method, path, url.query, headers, body, source_ip, match.groupdict())
         if route.rule is not None:
-            refusal = self._authorize(route, event)
+            refusal = self._authorize(event, _request_values(headers, url.query, event["requestContext"]))
             if refusal is not None:
                 return refusal
         return self._invoke(route, event)
+
+    def too_large(self) -> Reply:
+        if self.http_api:
+            return _message_reply(*HTTP_API_TOO_LARGE)
+        return self._gateway_reply(GATEWAY_RESPONSES["REQUEST_TOO_LARGE"])
 
     def _proxy_event(
         self, route: Route, method: str, path: str, query: str, headers: list[tuple[str, str]],
@@ -134,10 +194,7 @@ class LocalGateway:
         multi_query: dict[str, list[str]] = {}
         for name, value in parse_qsl(query, keep_blank_values=True):
             multi_query.setdefault(name, []).append(value)
-        try:
-            text, is_base64 = body.decode("utf-8"), False
-        except UnicodeDecodeError:
-            text, is_base64 = base64.b64encode(body).decode("ascii"), True
+        text, is_base64 = _body_text(body)
         host = next((v for k, v in headers if k.lower() == "host"), "127.0.0.1")
         user_agent = next((v for k, v in headers if k.lower() == "user-agent"), "")
         now = time.time()
@@ -172,16 +229,14 @@ class LocalGateway:
     def method_arn(self, method: str, path: str) -> str:
         return f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API_ID}/{STAGE}/{method}{path}"
 
-    def _authorize(self, route: Route, event: dict[str, Any]) -> Reply | None:
-        """Run the guard as a REQUEST authorizer with identity source ``method.request.header.Authorization``;
-        None lets the request through (with the context in the event), a reply refuses it."""
-        identity = next(
-            (v for k, v in (event["headers"] or {}).items() if k.lower() == "authorization"), None
-        )
-        if not identity:
+    def _authorize(self, event: dict[str, Any], values: RequestValues) -> Reply | None:
+        """Run the guard as a REST API's REQUEST authorizer; None lets the request through (with the context in
+        the event), a reply refuses it. The cached policy is evaluated against each request's method ARN."""
+        key = cache_key(self.identity_sources, values)
+        if key is None:
             return self._gateway_reply(self._unauthorized())  # API Gateway never calls the guard
         method_arn = self.method_arn(event["httpMethod"], event["path"])
-        answer = self._cached_policy(identity)
+        answer = self._cached_answer(key)
         if answer is None:
             authorizer_event = {
                 "type": "REQUEST",
@@ -192,21 +247,17 @@ class LocalGateway:
                 )},
             }
             try:
-                answer = self.function("guard").handler(authorizer_event, LambdaContext("guard"))
+                answer = self.function(GUARD).handler(authorizer_event, LambdaContext(GUARD))
             except Exception as error:
                 if str(error) == "Unauthorized":
                     return self._gateway_reply(self._unauthorized())
                 log.warning("the guard failed: %s", type(error).__name__)
                 return self._gateway_reply(GATEWAY_RESPONSES["AUTHORIZER_FAILURE"])
-            ttl = self.settings.guard.authorizer_cache_seconds
-            if ttl > 0:
-                if len(self._authorizer_cache) >= AUTHORIZER_CACHE_ENTRIES:
-                    # API Gateway's cache is bounded too; a long-running local server must not grow without end.
-                    now = time.monotonic()
-                    live = {k: v for k, v in self._authorizer_cache.items() if v[1] > now}
-                    self._authorizer_cache = live if len(live) < AUTHORIZER_CACHE_ENTRIES else {}
-                self._authorizer_cache[identity] = (answer, time.monotonic() + ttl)
-        if not policy_allows(answer.get("policyDocument", {}), method_arn):
+            if not _is_policy(answer):
+                log.warning("the guard's answer is not a policy")
+                return self._gateway_reply(GATEWAY_RESPONSES["AUTHORIZER_CONFIGURATION_ERROR"])
+            self._remember(key, answer)
+        if not policy_allows(answer["policyDocument"], method_arn):
             return self._gateway_reply(GATEWAY_RESPONSES["ACCESS_DENIED"])
         context = {k: v for k, v in (answer.get("context") or {}).items()}
         event["requestContext"]["authorizer"] = {**context, "principalId": answer.get("principalId")}
@@ -217,14 +268,94 @@ class LocalGateway:
         metadata = api_resource_metadata(self.settings.issuer_url, self.settings.token_audience)
         return gateway_responses(metadata)["UNAUTHORIZED"]
 
-    def _cached_policy(self, identity: str) -> dict[str, Any] | None:
-        cached = self._authorizer_cache.get(identity)
+    # -- the authorizer result cache -------------------------------------------------------------------
+
+    def cache_ttl(self) -> float:
+        """The authorizer cache's TTL: as given, else the stack's setting for the passport route table (read now:
+        a test may change the settings), else PassportGuard's default."""
+        if self._cache_ttl is not None:
+            return self._cache_ttl
+        return DEFAULT_TTL_SECONDS if self._own_routes else self.settings.guard.authorizer_cache_seconds
+
+    def _cached_answer(self, key: tuple[str, ...]) -> Any:
+        cached = self._authorizer_cache.get(key)
         if cached is None:
             return None
         if cached[1] <= time.monotonic():
-            self._authorizer_cache.pop(identity, None)
+            self._authorizer_cache.pop(key, None)
             return None
         return cached[0]
+
+    def _remember(self, key: tuple[str, ...], answer: Any) -> None:
+        ttl = self.cache_ttl()
+        # API Gateway caches only with a TTL and at least one identity source (the key).
+        if ttl <= 0 or not key:
+            return
+        if len(self._authorizer_cache) >= AUTHORIZER_CACHE_ENTRIES:
+            # API Gateway's cache is bounded too; a long-running local server must not grow without end.
+            now = time.monotonic()
+            live = {k: v for k, v in self._authorizer_cache.items() if v[1] > now}
+            self._authorizer_cache = live if len(live) < AUTHORIZER_CACHE_ENTRIES else {}
+        self._authorizer_cache[key] = (answer, time.monotonic() + ttl)
+
+    # -- HTTP API (payload 2.0) ------------------------------------------------------------------------
+
+    def _dispatch_http(
+        self, route: Route, method: str, raw_path: str, query: str, headers: list[tuple[str, str]], body: bytes,
+        source_ip: str, path_params: Mapping[str, str],
+    ) -> Reply:
+        event = http_api_event(route, method, raw_path, query, headers, body, source_ip, path_params)
+        if route.rule is not None:
+            refusal = self._authorize_http(event, _request_values(headers, query, _http_context(event)))
+            if refusal is not None:
+                return refusal
+        return self._invoke_http(route, event)
+
+    def route_arn(self, method: str, path: str) -> str:
+        return f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API_ID}/{HTTP_STAGE}/{method}{path}"
+
+    def _authorize_http(self, event: dict[str, Any], values: RequestValues) -> Reply | None:
+        """Run the guard as an HTTP API's Lambda authorizer (payload 2.0, simple responses). The cached answer is
+        reused for every request with the same identity source values, whatever its route: only a route key
+        among the identity sources keeps one route's answer from deciding another."""
+        key = cache_key(self.identity_sources, values)
+        if key is None:
+            return _message_reply(*HTTP_API_UNAUTHORIZED)  # API Gateway never calls the guard
+        answer = self._cached_answer(key)
+        if answer is None:
+            context = event["requestContext"]
+            authorizer_event = {
+                "version": "2.0",
+                "type": "REQUEST",
+                "routeArn": self.route_arn(context["http"]["method"], context["http"]["path"]),
+                "identitySource": list(key),
+                **{k: v for k, v in event.items() if k not in ("version", "body", "isBase64Encoded")},
+            }
+            try:
+                answer = self.function(GUARD).handler(authorizer_event, LambdaContext(GUARD))
+            except Exception as error:
+                if str(error) == "Unauthorized":
+                    return _message_reply(*HTTP_API_UNAUTHORIZED)
+                log.warning("the guard failed: %s", type(error).__name__)
+                return _message_reply(*HTTP_API_ERROR)
+            if not _is_simple_response(answer):
+                log.warning("the guard's answer is not a simple response")
+                return _message_reply(*HTTP_API_ERROR)
+            self._remember(key, answer)
+        if not answer["isAuthorized"]:
+            return _message_reply(*HTTP_API_FORBIDDEN)
+        event["requestContext"]["authorizer"] = {"lambda": dict(answer.get("context") or {})}
+        return None
+
+    def _invoke_http(self, route: Route, event: dict[str, Any]) -> Reply:
+        try:
+            return http_api_reply(self.function(route.function).handler(event, LambdaContext(route.function)))
+        except Exception:
+            # An HTTP API answers a function error or malformed result with 500 and no detail.
+            log.exception("function %s failed", route.function)
+            return _message_reply(*HTTP_API_ERROR)
+
+    # -- REST API --------------------------------------------------------------------------------------
 
     def _invoke(self, route: Route, event: dict[str, Any]) -> Reply:
         try:
@@ -244,6 +375,130 @@ class LocalGateway:
     def _gateway_reply(self, response: GatewayResponse, extra: list[tuple[str, str]] | None = None) -> Reply:
         headers = [("Content-Type", "application/json"), *response.headers.items(), *(extra or [])]
         return Reply(response.status, headers, json.dumps(response.body).encode("utf-8"))
+
+
+def http_api_event(
+    route: Route, method: str, raw_path: str, query: str, headers: list[tuple[str, str]], body: bytes,
+    source_ip: str, path_params: Mapping[str, str],
+) -> dict[str, Any]:
+    """An HTTP API's payload 2.0 proxy event: headers lower-cased, repeats joined by commas, cookies apart
+    (AWS, "Working with AWS Lambda proxy integrations for HTTP APIs")."""
+    joined: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        if name.lower() == "cookie":
+            cookies += [c.strip() for c in value.split(";") if c.strip()]
+            continue
+        key = name.lower()
+        joined[key] = f"{joined[key]},{value}" if key in joined else value
+    params: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        params[name] = f"{params[name]},{value}" if name in params else value
+    text, is_base64 = _body_text(body)
+    now = time.time()
+    host = joined.get("host", "127.0.0.1")
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route.key,
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": joined,
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": API_ID,
+            "domainName": host,
+            "domainPrefix": host.split(".", 1)[0],
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": joined.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route.key,
+            "stage": HTTP_STAGE,
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": is_base64,
+    }
+    # Absent members are left out, as an HTTP API leaves them out.
+    optional = {"cookies": cookies, "queryStringParameters": params, "pathParameters": dict(path_params),
+                "body": text if body else None}
+    event.update({name: value for name, value in optional.items() if value})
+    return event
+
+
+def http_api_reply(result: Any) -> Reply:
+    """A function's payload 2.0 answer. Without ``statusCode``, an HTTP API takes any JSON value as a 200
+    ``application/json`` body (AWS, "Working with AWS Lambda proxy integrations for HTTP APIs")."""
+    if not (isinstance(result, Mapping) and "statusCode" in result):
+        text = result if isinstance(result, str) else json.dumps(result)
+        return Reply(200, [("Content-Type", "application/json")], text.encode("utf-8"))
+    body = result.get("body") or ""
+    raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+    headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items()]
+    headers += [("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or []]
+    return Reply(int(result["statusCode"]), headers, raw)
+
+
+def _message_reply(status: int, message: str) -> Reply:
+    """An HTTP API's own answer: it has no gateway responses to say more."""
+    return Reply(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode("utf-8"))
+
+
+def _body_text(body: bytes) -> tuple[str, bool]:
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), True
+
+
+def _request_values(headers: list[tuple[str, str]], query: str, context: Mapping[str, Any]) -> RequestValues:
+    """What the identity sources read; neither kind of API here has stage variables."""
+    return RequestValues(headers=headers, query=parse_qsl(query, keep_blank_values=True), context=context)
+
+
+def _http_context(event: Mapping[str, Any]) -> dict[str, Any]:
+    """An HTTP API's context variables (``$context.routeKey``, ``$context.httpMethod``,
+    ``$context.identity.sourceIp``...) for a request's event."""
+    context = event["requestContext"]
+    http = context["http"]
+    return {
+        "routeKey": context["routeKey"],
+        "httpMethod": http["method"],
+        "path": http["path"],
+        "protocol": http["protocol"],
+        "stage": context["stage"],
+        "apiId": context["apiId"],
+        "accountId": context["accountId"],
+        "domainName": context["domainName"],
+        "domainPrefix": context["domainPrefix"],
+        "requestId": context["requestId"],
+        "requestTime": context["time"],
+        "requestTimeEpoch": context["timeEpoch"],
+        "identity": {"sourceIp": http["sourceIp"], "userAgent": http["userAgent"]},
+    }
+
+
+def _is_policy(answer: Any) -> bool:
+    """A REST authorizer's answer: a principal and a policy document (and an optional context object)."""
+    return (
+        isinstance(answer, Mapping)
+        and isinstance(answer.get("policyDocument"), Mapping)
+        and "principalId" in answer
+        and isinstance(answer.get("context") or {}, Mapping)
+    )
+
+
+def _is_simple_response(answer: Any) -> bool:
+    """An HTTP API simple response: ``isAuthorized`` a boolean, ``context`` an optional object."""
+    return (
+        isinstance(answer, Mapping)
+        and isinstance(answer.get("isAuthorized"), bool)
+        and isinstance(answer.get("context") or {}, Mapping)
+    )
 
 
 def policy_allows(document: Mapping[str, Any], resource: str) -> bool:
@@ -274,7 +529,7 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_PAYLOAD:
-            reply = self.gateway._gateway_reply(GATEWAY_RESPONSES["REQUEST_TOO_LARGE"])
+            reply = self.gateway.too_large()
             self.close_connection = True
         else:
             body = self.rfile.read(length) if length > 0 else b""
