@@ -180,13 +180,13 @@ def measure_guard(d: Deployment, token: str, event: dict[str, Any]) -> GuardTime
     import jwt
     from passport.guard.events import authorize
     from passport.guard.runtime import guard as runtime_guard
-    from passport.guard.verify import _REQUIRED
+    from passport.jws import ACCESS_TOKEN
     from passport.keys.keyring import KEYS
 
     s = d.settings
     guard = runtime_guard()  # the container's guard: keys loaded, this token's status cached
     key = KEYS.get(s).verification[jwt.get_unverified_header(token)["kid"]]  # the verifier's own key object
-    options = {"require": list(_REQUIRED)}
+    options = {"require": list(ACCESS_TOKEN.required)}  # the claims the guard requires, as jwt.decode's option
     audience, issuer, leeway = s.token_audience, s.issuer_url, s.guard.leeway_seconds
     algorithms = [key.alg]
     method, path = event["httpMethod"], event["resource"]

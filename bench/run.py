@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from bench.load import LoadRun
     from bench.timing import Settling
 
-GUARD_RATIO_TARGET = 1.2
+GUARD_RATIO_TARGET = 1.0
 ISSUANCE_OVERHEAD_TARGET_US = 40.0
 #: A timed figure is measured again while its even and odd halves disagree by more than this.
 GUARD_RATIO_TOLERANCE = 0.05

@@ -43,7 +43,7 @@ def client_json(client: Client, secret: str | None = None) -> dict[str, Any]:
         "name": client.name, "redirect_uris": list(client.redirect_uris), "grant_types": list(client.grant_types),
         "scopes": list(client.scopes), "public": client.public, "first_party": client.first_party,
         "revoked": client.revoked, "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
-        "registered": client.registered,
+        "registered": client.registered, "introspection": client.introspection,
     })
     return body
 
@@ -60,6 +60,9 @@ class Output:
         print(text, file=sys.stderr if self.as_json else sys.stdout)
 
 
+INTROSPECTS = ", introspects every client's tokens"
+
+
 def describe_client(client: Client, secret: str | None = None) -> str:
     lines = [
         f"Client ID ........ {client.client_id}",
@@ -67,6 +70,7 @@ def describe_client(client: Client, secret: str | None = None) -> str:
         f"Name ............. {client.name}",
         f"Type ............. {'public' if client.public else 'confidential'}"
         f"{', first-party' if client.first_party else ''}{', registered dynamically' if client.registered else ''}"
+        f"{INTROSPECTS if client.introspection else ''}"
         f"{', REVOKED' if client.revoked else ''}",
         f"Grants ........... {' '.join(client.grant_types)}",
     ]
@@ -131,7 +135,7 @@ def cmd_client_create(args: argparse.Namespace, settings: Settings, out: Output)
         made = new_client(
             name=args.name, grant_types=grants, redirect_uris=args.redirect_uri or [], scopes=args.scope or [],
             public=args.public, first_party=args.first_party, defined_scopes=settings.scopes,
-            post_logout_redirect_uris=args.post_logout_redirect_uri or [],
+            post_logout_redirect_uris=args.post_logout_redirect_uri or [], introspection=args.introspection,
         )
     except InvalidClientMetadata as error:
         raise CommandError(str(error)) from None
@@ -173,13 +177,14 @@ def cmd_client_update(args: argparse.Namespace, settings: Settings, out: Output)
         client = changed_client(
             current, name=args.name, redirect_uris=args.redirect_uri, scopes=args.scope,
             first_party=args.first_party, defined_scopes=settings.scopes,
-            post_logout_redirect_uris=args.post_logout_redirect_uri,
+            post_logout_redirect_uris=args.post_logout_redirect_uri, introspection=args.introspection,
         )
     except InvalidClientMetadata as error:
         raise CommandError(str(error)) from None
     if not _client_store().update(client.client_id, None, name=client.name, redirect_uris=client.redirect_uris,
                                   scopes=client.scopes, first_party=client.first_party,
-                                  post_logout_redirect_uris=client.post_logout_redirect_uris):
+                                  post_logout_redirect_uris=client.post_logout_redirect_uris,
+                                  introspection=client.introspection):
         raise CommandError(f"the client {client.client_id} is revoked or gone")
     out.emit(client_json(client), "Client updated.\n" + describe_client(client))
 
@@ -340,6 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--grant", action="append", metavar="GRANT")
     create.add_argument("--scope", action="append", metavar="SCOPE", help="limit the client to these scopes")
     create.add_argument("--first-party", action="store_true", help="skip the consent screen")
+    create.add_argument("--introspection", action="store_true",
+                        help="a resource server: may introspect every client's tokens (RFC 7662)")
     create.add_argument("--post-logout-redirect-uri", action="append", metavar="URI",
                         help="where OpenID Connect logout may return the browser (repeat for several)")
     for shortcut, implied in GRANT_SHORTCUTS.items():
@@ -360,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("client_id")
         sub.set_defaults(func=func)
     update = client_commands.add_parser("update", parents=[common], help="change a client's name, redirect URIs, "
-                                        "scopes or first-party flag (what is not given is kept)")
+                                        "scopes, first-party or introspection flag (what is not given is kept)")
     update.add_argument("client_id")
     update.add_argument("--name")
     update.add_argument("--redirect-uri", action="append", metavar="URI", help="replaces the list (repeat for several)")
@@ -369,6 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="skip (or, with --no-first-party, show) the consent screen")
     update.add_argument("--post-logout-redirect-uri", action="append", metavar="URI",
                         help="replaces the list (repeat for several)")
+    update.add_argument("--introspection", action=argparse.BooleanOptionalAction, default=None,
+                        help="let (or, with --no-introspection, stop) it introspect every client's tokens")
     update.set_defaults(func=cmd_client_update)
 
     user = commands.add_parser("user", parents=[common], help="manage users")

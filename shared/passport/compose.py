@@ -10,7 +10,7 @@ import time
 from functools import cache
 from typing import TYPE_CHECKING
 
-from passport.config import Settings, load_settings
+from passport.config import USERINFO_PATH, Settings, load_settings
 from passport.core.grants.authorization_code import AuthorizationCodeGrant
 from passport.core.grants.base import Grant
 from passport.core.grants.client_credentials import ClientCredentialsGrant
@@ -22,6 +22,7 @@ from passport.core.scopes import ScopePolicy
 from passport.core.token_endpoint import TokenEndpoint
 from passport.core.tokens import AccessTokenIssuer
 from passport.core.users import StoredUsers, UserProvider
+from passport.jws import ID_TOKEN, TokenVerifier
 from passport.keys.keyring import KEYS, PublishedKeys
 
 if TYPE_CHECKING:
@@ -68,6 +69,13 @@ def response_types(s: Settings) -> tuple[str, ...]:
 def advertised_grant_types(s: Settings) -> tuple[str, ...]:
     """grant_types_supported (RFC 8414): the token endpoint's grants plus implicit, when it is on."""
     return enabled_grant_types(s) + (("implicit",) if s.grants.implicit else ())
+
+
+def access_token_verifier(s: Settings, audiences: tuple[str, ...]) -> TokenVerifier:
+    """Our access tokens for ``audiences`` (RFC 8707: the resources the caller serves), checked by the one verifier
+    every endpoint uses, with the guard's leeway and the published keys (read again for a kid not yet seen)."""
+    return TokenVerifier(PublishedKeys.of(s), issuer=s.issuer_url, audiences=audiences,
+                         leeway=s.guard.leeway_seconds)
 
 
 def access_token_issuer(s: Settings) -> AccessTokenIssuer:
@@ -144,10 +152,11 @@ def token_lifecycle() -> TokenLifecycle:
     from passport.storage.revocation import DynamoRevocationLookup
 
     s = settings()
-    published = PublishedKeys.of(s)
     return TokenLifecycle(
         clients=DynamoClientStore(), access=DynamoAccessTokenStore(), grants=DynamoGrants(), clock=SystemClock(),
-        issuer=s.issuer_url, keys=lambda: published, liveness=DynamoRevocationLookup().lookup,
+        # Introspection and revocation answer for every resource this server issues tokens for.
+        access_tokens=access_token_verifier(s, (s.token_audience, *s.registered_resources)),
+        liveness=DynamoRevocationLookup().lookup,
     )
 
 
@@ -171,9 +180,10 @@ def userinfo_endpoint() -> UserInfoEndpoint:
     from passport.storage.revocation import DynamoRevocationLookup
 
     s = settings()
-    published = PublishedKeys.of(s)
-    return UserInfoEndpoint(issuer=s.issuer_url, users=user_provider(s).get, keys=lambda: published,
-                            liveness=DynamoRevocationLookup().lookup)
+    # OpenID Connect Core 5.3: userinfo is a resource of this server: tokens for its own API or for userinfo.
+    audiences = (s.token_audience, s.issuer_url + USERINFO_PATH)
+    return UserInfoEndpoint(issuer=s.issuer_url, users=user_provider(s).get,
+                            access_tokens=access_token_verifier(s, audiences), liveness=DynamoRevocationLookup().lookup)
 
 
 @cache
@@ -222,14 +232,16 @@ def browser_endpoints() -> BrowserEndpoints:
     from passport.storage.repositories import DynamoClientStore
 
     s = settings()
-    published = PublishedKeys.of(s)
     return BrowserEndpoints(BrowserContext(
         issuer=s.issuer_url, app_name=s.app_name, clients=DynamoClientStore(), users=user_provider(s),
         sessions=DynamoSessions(), consents=DynamoConsents(), grants=DynamoGrants(),
         throttle=DynamoLoginThrottle(), scopes=dict(s.scopes), scope_policy=ScopePolicy(s.scopes, s.default_scopes),
         response_types=response_types(s), code_lifetime=s.lifetimes.code, session_lifetime=s.lifetimes.session,
         inherit=s.inherited_scopes, implicit_issuer=access_token_issuer(s) if s.grants.implicit else None,
-        devices=DynamoDevices(), verification_keys=lambda: published,
+        devices=DynamoDevices(),
+        # RP-initiated logout's id_token_hint: any client's ID token (the hint's aud is checked against the client)
+        id_tokens=TokenVerifier(PublishedKeys.of(s), issuer=s.issuer_url, audiences=None, kind=ID_TOKEN,
+                                leeway=s.guard.leeway_seconds),
         resources=s.registered_resources,
     ))
 

@@ -88,19 +88,21 @@ _TOKEN_ERROR = {
 }
 #: RFC 7591 2: the client metadata this server understands (others are ignored, as 2 requires).
 _CLIENT_METADATA_PROPERTIES: dict[str, Any] = {
-    "redirect_uris": {"type": "array", "items": _STRING, "description": "https, or http on a loopback address "
-                      "(RFC 8252 7.3); no fragment, no credentials; at most 10"},
+    "redirect_uris": {"type": "array", "items": {"type": "string", "maxLength": 512}, "maxItems": 10,
+                      "description": "https, http on a loopback address (RFC 8252 7.3) or a reverse-domain "
+                      "private-use scheme (7.1); no fragment, no credentials; at most 10 of at most 512 characters"},
     "token_endpoint_auth_method": {"type": "string", "enum": ["none", "client_secret_basic", "client_secret_post"],
                                    "description": "none (a public client, PKCE) under the open policy; default "
                                    "client_secret_basic"},
     "grant_types": {"type": "array", "items": {"type": "string", "enum": [
         "authorization_code", "refresh_token", "client_credentials"]}},
     "response_types": {"type": "array", "items": {"type": "string", "enum": ["code"]}},
-    "client_name": {"type": "string", "maxLength": 100, "description": "Shown on the consent page (escaped)"},
+    "client_name": {"type": "string", "maxLength": 100, "description": "Shown on the consent page (escaped), with "
+                    "a notice that nobody checked it; no control, invisible or bidirectional formatting characters"},
     **{name: {"type": "string", "description": "An https URL"} for name in (
         "client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri")},
     "scope": {"type": "string", "description": "Space-separated scopes this server defines"},
-    "post_logout_redirect_uris": {"type": "array", "items": _STRING},
+    "post_logout_redirect_uris": {"type": "array", "items": {"type": "string", "maxLength": 512}, "maxItems": 10},
 }
 _CLIENT_METADATA = {"type": "object", "properties": _CLIENT_METADATA_PROPERTIES}
 #: RFC 7592 2.2: the whole metadata again, with the client's own id (and its secret, if it has one).
@@ -192,13 +194,20 @@ _RESOURCE = {"type": "array", "items": {"type": "string"},
              "description": "RFC 8707: the protected resource (API) the token is for, by its identifier (absolute "
              "URI, no fragment); repeatable. Unknown to this server: invalid_target. The access token's aud is it."}
 _ARRAY_FIELDS = {("/oauth/authorize", "resource"): _RESOURCE, ("/oauth/token", "resource"): _RESOURCE}
+#: A client's name and redirect URIs in the JSON API: the rules of every client (core/clients.py).
+_CLIENT_FIELDS = {
+    "name": {"type": "string", "maxLength": 100, "description": "No control, invisible or bidirectional "
+             "formatting characters"},
+    "redirect": {"type": "string", "description": "Passport's comma-separated redirect URIs"},
+    "redirect_uris": {"type": "array", "items": {"type": "string", "maxLength": 512}, "maxItems": 10,
+                      "description": "https, http on a loopback address or a reverse-domain private-use scheme; no "
+                      "fragment, no credentials"},
+}
 #: The JSON API's request bodies (Passport's Vue components send JSON).
 _JSON_BODIES = {
     ("POST", "/oauth/clients"): {"type": "object", "properties": {
-        "name": {"type": "string"}, "redirect": {"type": "string"}, "redirect_uris": _STRINGS,
-        "confidential": {"type": "boolean"}}},
-    ("PUT", "/oauth/clients/{client_id}"): {"type": "object", "properties": {
-        "name": {"type": "string"}, "redirect": {"type": "string"}, "redirect_uris": _STRINGS}},
+        **_CLIENT_FIELDS, "confidential": {"type": "boolean"}}},
+    ("PUT", "/oauth/clients/{client_id}"): {"type": "object", "properties": _CLIENT_FIELDS},
     ("POST", "/oauth/personal-access-tokens"): {"type": "object", "properties": {
         "name": {"type": "string"}, "scopes": _STRINGS}},
     ("POST", "/oauth/register"): _CLIENT_METADATA,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
@@ -245,6 +245,65 @@ def test_loopback_redirect_uris_may_use_any_port(server, browser, public_app):
     assert redirected.headers["Location"].startswith("http://127.0.0.1:53111/callback?code=")
 
 
+LOOPBACK_CB = "http://127.0.0.1:9999/cb"
+#: Forms of LOOPBACK_CB a lax comparison would take for it. RFC 6749 3.1.2.3 and RFC 9700 2.1: simple string
+#: comparison; RFC 8252 7.3 lets only the port vary, and only as a real port (1-65535) written as one.
+LOOSE_LOOPBACK_FORMS = [
+    "HTTP://127.0.0.1:9999/cb", "http://127.0.0.1:9999/cb?", "http://127.0.0.1:09999/cb", "http://127.0.0.1:0/cb",
+    "http://127.0.0.1:/cb", "http://127.0.0.1:65536/cb", "http://127.0.0.1:+9999/cb", "http://127.0.0.1:9999/cb/",
+    "http://127.0.0.1:9999/CB", "http://127.0.0.1:9999/cb?x=1", "http://localhost:9999/cb", "http://[::1]:9999/cb",
+]
+
+
+@pytest.fixture
+def loopback_app(env):
+    return make_client(env, name="Desktop", grant_types=("authorization_code",), redirect_uris=(LOOPBACK_CB,),
+                       public=True)
+
+
+def assert_error_page(answer: requests.Response) -> None:
+    assert answer.status_code == 400 and "Location" not in answer.headers, (answer.status_code, answer.headers)
+    assert answer.headers["Content-Type"].startswith("text/html") and "<html" in answer.text.lower()
+
+
+@pytest.mark.parametrize("redirect_uri", LOOSE_LOOPBACK_FORMS)
+def test_a_loose_form_of_a_registered_loopback_uri_gets_the_error_page_never_a_redirect(server, browser,
+                                                                                         loopback_app, redirect_uri):
+    """With an error the client would otherwise hear of at its redirect URI (an undefined scope), asked by a
+    stranger and by a signed-in user, and in a tampered approval: always the HTML error page."""
+    _, challenge = pkce_pair()
+    pkce = {"code_challenge": challenge, "code_challenge_method": "S256"}
+    params = {"response_type": "code", "client_id": loopback_app.client_id, "state": "s", **pkce}
+    assert_error_page(Browser(server.url).authorize(**params, redirect_uri=redirect_uri, scope="nope"))
+    assert_error_page(browser.authorize(**params, redirect_uri=redirect_uri))
+    consent = browser.authorize(**params, redirect_uri="http://127.0.0.1:8080/cb")
+    approve_form, _ = browser.consent_forms(consent)
+    assert_error_page(browser.submit(approve_form, redirect_uri=redirect_uri))
+    # The control: a real port of the registered URI is the same URI (RFC 8252 7.3), and gets its redirect.
+    assert browser.submit(approve_form).headers["Location"].startswith("http://127.0.0.1:8080/cb?code=")
+
+
+@pytest.mark.parametrize("state", ["%FF", "%FF%FE", "ok%C3", "%ED%A0%80", "%EF%BF%BD"])
+def test_a_state_that_cannot_be_echoed_exactly_gets_the_error_page_never_a_redirect(server, browser, app, state):
+    """RFC 6749 4.1.2: state comes back "exactly as received". Bytes that are not UTF-8 (a raw %FF, a truncated
+    sequence, an encoded surrogate) reach the endpoint as U+FFFD, so what the client sent is lost; a U+FFFD it
+    did send cannot be told from one. Neither is answered with a redirect carrying another state, or none: not
+    with an error the client would hear of, not on approval, not on denial."""
+    query = urlencode({"response_type": "code", "client_id": app.client_id, "redirect_uri": REDIRECT})
+    for scope in ("orders:read", "nope"):  # "nope": an error the client would otherwise hear of
+        assert_error_page(Browser(server.url).get(f"/oauth/authorize?{query}&scope={scope}&state={state}"))
+        assert_error_page(browser.get(f"/oauth/authorize?{query}&scope={scope}&state={state}"))
+    consent = start(browser, app, state="fine")
+    approve_form, deny_form = browser.consent_forms(consent)
+    for form in (approve_form, deny_form):
+        answer = browser.http.post(server.url + form.action, allow_redirects=False, timeout=10,
+                                   headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                   data=urlencode({**form.fields, "state": "x"}).replace("state=x", f"state={state}"))
+        assert answer.status_code == 400 and "Location" not in answer.headers, answer.text[:300]
+    # The control: a state of any other text comes back as it was sent.
+    assert query_of(browser.submit(approve_form, state="Zoë ✓ <&>").headers["Location"])["state"] == "Zoë ✓ <&>"
+
+
 # -- PKCE ---------------------------------------------------------------------------------------------------------
 
 
@@ -292,6 +351,23 @@ def test_a_code_is_bound_to_its_client(server, browser, app, env):
     other = make_client(env, grant_types=("authorization_code",), redirect_uris=(REDIRECT,))
     code = approve(browser, app)["code"]
     assert exchange(server, other, code).json()["error"] == "invalid_grant"
+
+
+def test_a_spent_code_presented_by_another_client_is_invalid_grant_and_revokes_nothing(
+        server, browser, app, public_app, env):
+    """RFC 6749 4.1.3: the code's client is checked before anything else, as the refresh grant checks its token's
+    client (RFC 6749 6). Whoever holds a spent code and any client id, even a public one that needs no secret,
+    gets invalid_grant; the victim's tokens, which a replay by the code's own client would revoke, stay live."""
+    code = approve(browser, app)["code"]
+    tokens = exchange(server, app, code).json()
+    assert "access_token" in tokens
+    for intruder in (public_app, make_client(env, grant_types=("authorization_code",), redirect_uris=(REDIRECT,))):
+        refused = exchange(server, intruder, code, verifier="x" * 43)
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+        assert "another client" in refused.json()["error_description"]
+    ping = requests.get(f"{server.url}/api/ping", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert ping.status_code == 200
+    assert refresh(server, app, tokens["refresh_token"]).status_code == 200
 
 
 def test_a_code_is_bound_to_its_redirect_uri(server, browser, app):

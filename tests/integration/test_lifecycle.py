@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from tests.conftest import make_client
+from tests.conftest import RegisteredClient, make_client
 from tests.integration.browser import Browser, query_of
 
 pytestmark = pytest.mark.passport_config("[guard]\nrevocation_cache_seconds = 0\nauthorizer_cache_seconds = 0\n")
@@ -98,13 +98,48 @@ def test_revocation_needs_client_authentication(server, client):
     assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
 
 
+def resource_server(env):
+    """A confidential client the operator granted introspection of every client's tokens (RFC 7662 2.1)."""
+    return make_client(env, name="resource server", introspection=True)
+
+
 def test_introspection_describes_an_active_access_token(server, env, code_tokens):
     app, user, tokens = code_tokens
-    resource_server = make_client(env)
-    body = introspect(server, resource_server, tokens["access_token"]).json()
+    body = introspect(server, resource_server(env), tokens["access_token"]).json()
     assert body["active"] is True and body["client_id"] == app.client_id and body["sub"] == user.id
     assert body["scope"] == "orders:read" and body["token_type"] == "Bearer"
     assert body["exp"] > body["iat"]
+
+
+def test_a_client_introspects_its_own_tokens_without_any_grant_of_the_right(server, env, code_tokens):
+    app, _, tokens = code_tokens
+    for token, kind in ((tokens["access_token"], "Bearer"), (tokens["refresh_token"], "refresh_token")):
+        body = introspect(server, app, token).json()
+        assert body["active"] is True and body["client_id"] == app.client_id and body["token_type"] == kind
+
+
+def test_another_client_sees_every_token_it_does_not_own_as_inactive(server, env, code_tokens):
+    """RFC 7662 2.1 ("the authorization server MUST ... determine whether or not the token is a token the
+    protected resource is allowed to introspect") and 4: any confidential client, even one a signed-in user made
+    for themselves, learns nothing of another client's tokens: exactly ``{"active": false}``."""
+    app, _, tokens = code_tokens
+    stranger = make_client(env, name="anyone's client")
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        answer = introspect(server, stranger, token)
+        assert answer.status_code == 200 and answer.json() == {"active": False}
+        assert introspect(server, app, token).json()["active"] is True  # still live: nothing was touched
+
+
+def test_after_a_client_is_revoked_its_tokens_are_inactive_even_to_a_resource_server(server, env, code_tokens):
+    """``passport client revoke`` ends the client: its access and refresh tokens are no longer active anywhere."""
+    from passport.storage.repositories import DynamoClientStore
+
+    app, _, tokens = code_tokens
+    trusted = resource_server(env)
+    assert introspect(server, trusted, tokens["refresh_token"]).json()["active"] is True
+    assert DynamoClientStore().revoke(app.client_id)
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        assert introspect(server, trusted, token).json() == {"active": False}
 
 
 def test_introspection_describes_an_active_refresh_token(server, env, code_tokens):
@@ -150,3 +185,24 @@ def test_a_replayed_code_makes_the_first_access_token_inactive_at_introspection(
     assert introspect(server, app, first["access_token"]).json()["active"] is True
     requests.post(f"{server.url}/oauth/token", auth=(app.client_id, app.secret), data=exchange)
     assert introspect(server, app, first["access_token"]).json() == {"active": False}
+
+
+def test_the_operator_grants_and_withdraws_the_right_to_introspect_with_the_cli(server, env, code_tokens, capsys):
+    """``passport client create --introspection`` makes a resource server that introspects every client's tokens;
+    ``update --no-introspection`` takes the right back; a public client can never hold it."""
+    import json
+
+    from passport.cli import main
+
+    _, _, tokens = code_tokens
+    assert main(["client", "create", "--name", "orders api", "--client", "--introspection", "--json", "--aws"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["introspection"] is True
+    caller = RegisteredClient(made["client_id"], made["client_secret"], made)
+    assert introspect(server, caller, tokens["access_token"]).json()["active"] is True
+    assert main(["client", "update", made["client_id"], "--no-introspection", "--json", "--aws"]) == 0
+    assert json.loads(capsys.readouterr().out)["introspection"] is False
+    assert introspect(server, caller, tokens["access_token"]).json() == {"active": False}
+    assert main(["client", "create", "--name", "spa", "--public", "--redirect-uri", REDIRECT, "--introspection",
+                 "--aws"]) == 1
+    assert "cannot introspect" in capsys.readouterr().err

@@ -9,7 +9,7 @@ import hashlib
 import json
 import time
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import pytest
@@ -574,6 +574,22 @@ def test_logout_with_a_hint_for_another_client_is_refused(server, env, browser, 
                          post_logout_redirect_uri=LOGOUT_URI)
     assert answer.status_code == 400 and "Location" not in answer.headers
     assert not signed_out(browser, rp)
+
+
+@pytest.mark.parametrize("state", ["%FF", "%FF%FE", "%ED%A0%80", "%EF%BF%BD"])
+def test_logout_with_a_state_that_cannot_be_echoed_exactly_is_an_error_page(server, browser, rp, state):
+    """RP-Initiated Logout 3 passes state back to the post_logout_redirect_uri; bytes that are not UTF-8 reach
+    the endpoint as U+FFFD, which cannot be sent back as received (RFC 6749 4.1.2's rule for state): an error
+    page, never a redirect with another state or without it, and the session is left alone."""
+    id_token = tokens_for(server, browser, rp, scope="openid")["id_token"]
+    for params in ({"id_token_hint": id_token}, {"client_id": rp.client_id}):
+        query = urlencode({**params, "post_logout_redirect_uri": LOGOUT_URI})
+        answer = browser.get(f"/oauth/logout?{query}&state={state}")
+        assert answer.status_code == 400 and "Location" not in answer.headers, (params, answer.status_code)
+        assert answer.headers["Content-Type"].startswith("text/html")
+    assert not signed_out(browser, rp)
+    # Without a redirect the state goes nowhere, so nothing is refused: the user is asked to confirm as usual.
+    assert browser.get(f"/oauth/logout?client_id={rp.client_id}&state={state}").status_code == 200
 
 
 def test_logout_when_not_signed_in_goes_straight_back(server, browser, rp):

@@ -234,9 +234,10 @@ def refused(server, cases: dict[str, tuple[dict, str]]) -> None:
     assert not failures, "\n".join(failures)
 
 
-def test_redirect_uris_must_be_https_or_loopback_absolute_without_fragment_or_userinfo(server):
+def test_redirect_uris_must_be_https_loopback_or_private_use_absolute_without_fragment_or_userinfo(server):
     """RFC 7591 2 / 3.2.2 invalid_redirect_uri; RFC 6749 3.1.2 (absolute, no fragment); RFC 8252 7.3 (http only
-    on loopback); RFC 9700 2.1 / 4.1 (no open redirectors, no credentials in the URI)."""
+    on loopback) and 7.1 (a reverse-domain private-use scheme); RFC 9700 2.1 / 4.1 (no open redirectors, no
+    credentials in the URI). The rules of every client, however made (core/clients.py)."""
     def uris(*values: str) -> dict:
         return {"redirect_uris": list(values)}
 
@@ -251,7 +252,10 @@ def test_redirect_uris_must_be_https_or_loopback_absolute_without_fragment_or_us
         "scheme-relative": (uris("//agent.example.com/callback"), "invalid_redirect_uri"),
         "javascript": (uris("javascript:alert(document.cookie)"), "invalid_redirect_uri"),
         "data": (uris("data:text/html,<script>alert(1)</script>"), "invalid_redirect_uri"),
-        "private-use scheme": (uris("com.example.agent:/callback"), "invalid_redirect_uri"),
+        "a scheme without a dot": (uris("agent:/callback"), "invalid_redirect_uri"),
+        "file": (uris("file:///etc/passwd"), "invalid_redirect_uri"),
+        "port 0": (uris("http://127.0.0.1:0/callback"), "invalid_redirect_uri"),
+        "userinfo before a loopback address": (uris("http://evil@127.0.0.1/callback"), "invalid_redirect_uri"),
         "https without a host": (uris("https:///callback"), "invalid_redirect_uri"),
         "a space": (uris("https://agent.example.com/call back"), "invalid_redirect_uri"),
         "one good, one bad": (uris(HTTPS, "http://agent.example.com/cb"), "invalid_redirect_uri"),
@@ -263,7 +267,7 @@ def test_redirect_uris_must_be_https_or_loopback_absolute_without_fragment_or_us
     })
     accepted = registered(server, {**PUBLIC, "redirect_uris": [
         "http://127.0.0.1/cb", "http://127.0.0.1:51004/cb?x=1", "http://[::1]:8080/cb", "http://localhost:3000/cb",
-        HTTPS, *(f"https://agent.example.com/cb/{i}" for i in range(5))]})
+        "com.example.agent:/callback", HTTPS, *(f"https://agent.example.com/cb/{i}" for i in range(4))]})
     assert len(accepted["redirect_uris"]) == 10
 
 

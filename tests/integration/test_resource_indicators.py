@@ -299,3 +299,25 @@ def test_consent_to_one_resource_is_not_consent_to_another(server, browser, app)
     answered(browser, other)
     assert authorize(browser, app, (OTHER,)).status_code == 303
     assert authorize(browser, app, (THIRD,)).status_code == 200
+
+
+def test_userinfo_refuses_a_token_issued_for_another_resource(server, browser, app):
+    """OpenID Connect Core 5.3 and RFC 8707 2.2: userinfo is a resource of this server; a token whose aud is
+    another registered resource (even with openid) is that resource's, and gets 401 invalid_token here, while the
+    same grant's token for this server's API reads the claims."""
+    def openid_token(*resources: str) -> str:
+        params = [("response_type", "code"), ("client_id", app.client_id), ("redirect_uri", REDIRECT),
+                  ("scope", "openid orders:read"), ("state", "st-ui"), *(("resource", r) for r in resources)]
+        code = answered(browser, browser.get("/oauth/authorize?" + urlencode(params)))["code"]
+        return exchange(server, app, code).json()["access_token"]
+
+    def userinfo(token: str) -> requests.Response:
+        return requests.get(f"{server.url}/oauth/userinfo", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    elsewhere = openid_token(OTHER)
+    assert jwt.decode(elsewhere, options={"verify_signature": False})["aud"] == OTHER
+    refused = userinfo(elsewhere)
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
+    assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    assert userinfo(openid_token(f"{server.url}/api")).status_code == 200
+    assert userinfo(openid_token()).status_code == 200

@@ -9,8 +9,14 @@ import pytest
 from passport.core.clients import (
     DEVICE_CODE,
     KNOWN_GRANTS,
+    MAX_NAME,
+    MAX_REDIRECT_URIS,
+    MAX_SCOPES,
+    MAX_URI,
     PERSONAL_ACCESS,
     InvalidClientMetadata,
+    InvalidRedirectUri,
+    changed_client,
     new_client,
     validate_redirect_uri,
 )
@@ -39,6 +45,7 @@ def make(**options):
         "http://localhost:3000/cb",
         "com.example.app:/oauth2redirect",  # private-use scheme (RFC 8252 7.1)
         "com.example.app://callback",
+        "https://app.example.com:443/cb", "http://127.0.0.1:65535/cb", "https://app.example.com/cb?a=b&c=%20",
     ],
 )
 def test_acceptable_redirect_uris(uri):
@@ -85,6 +92,42 @@ def test_a_relative_redirect_uri_is_refused(uri):
 )
 def test_script_and_local_schemes_are_refused(uri):
     with pytest.raises(InvalidClientMetadata):
+        validate_redirect_uri(uri)
+
+
+@pytest.mark.parametrize("uri", [
+    "https://user@app.example.com/cb", "https://user:pw@app.example.com/cb", "https://:pw@app.example.com/cb",
+    "http://x@127.0.0.1/cb", "http://127.0.0.1@evil.example/cb", "com.example.app://user@callback",
+])
+def test_a_redirect_uri_with_credentials_is_refused(uri):
+    """RFC 9700 4.1 and RFC 3986 3.2.1: userinfo in a redirect URI is a look-alike host ("x@127.0.0.1")."""
+    with pytest.raises(InvalidRedirectUri, match="credentials"):
+        validate_redirect_uri(uri)
+
+
+@pytest.mark.parametrize("uri", [
+    "https://app.example.com:/cb", "https://app.example.com:0/cb", "https://app.example.com:08443/cb",
+    "https://app.example.com:65536/cb", "https://app.example.com:+443/cb", "http://127.0.0.1:0/cb",
+    "http://127.0.0.1:09999/cb", "http://[::1]:/cb", "https://app.example.com:44a/cb",
+])
+def test_a_port_that_is_not_a_real_port_written_as_one_is_refused(uri):
+    with pytest.raises(InvalidRedirectUri):
+        validate_redirect_uri(uri)
+
+
+@pytest.mark.parametrize("uri", [
+    "https://app.example.com/" + "a" * (MAX_URI - 24), "com.example.app:/" + "a" * (MAX_URI - 17),
+])
+def test_a_redirect_uri_of_the_longest_length_is_accepted(uri):
+    assert len(uri) == MAX_URI and validate_redirect_uri(uri) == uri
+
+
+@pytest.mark.parametrize("uri", [
+    "https://app.example.com/" + "a" * (MAX_URI - 23), "https://app.example.com/" + "a" * 400_000, "", None, 7,
+    ["https://app.example.com/cb"],
+])
+def test_a_redirect_uri_too_long_empty_or_not_text_is_refused(uri):
+    with pytest.raises(InvalidRedirectUri):
         validate_redirect_uri(uri)
 
 
@@ -209,3 +252,99 @@ def test_a_change_keeps_what_it_is_not_given_and_keeps_the_rules():
                 {"name": "  "}):
         with pytest.raises(InvalidClientMetadata):
             changed_client(made, defined_scopes=DEFINED, **bad)
+
+
+# --- the same bounds for every client, made or changed ---------------------------------------------------------------
+
+WEB = ("authorization_code", "refresh_token")
+
+
+def web(**options):
+    options.setdefault("redirect_uris", ("https://a.example/cb",))
+    return make(grant_types=WEB, **options)
+
+
+def test_a_name_of_at_most_100_characters_is_kept_and_a_longer_one_refused():
+    assert web(name="A" * MAX_NAME).client.name == "A" * MAX_NAME
+    for name in ("A" * (MAX_NAME + 1), "A" * 390_000):
+        with pytest.raises(InvalidClientMetadata, match=f"at most {MAX_NAME} characters"):
+            web(name=name)
+        with pytest.raises(InvalidClientMetadata, match=f"at most {MAX_NAME} characters"):
+            changed_client(web().client, name=name, defined_scopes=DEFINED)
+
+
+#: Characters that change how a name reads without being seen: the bidirectional embeddings, overrides, isolates
+#: and marks, the zero-width characters and word joiners, the byte order mark (Cf); controls, C0 and C1 (Cc); the
+#: line and paragraph separators (Zl, Zp).
+HIDDEN = [
+    *(chr(c) for c in range(0x200B, 0x2010)), *(chr(c) for c in range(0x202A, 0x202F)),
+    *(chr(c) for c in range(0x2060, 0x2065)), *(chr(c) for c in range(0x2066, 0x206A)), "\ufeff", "\u061c",
+    "\u00ad", "\u2028", "\u2029", "\x00", "\t", "\n", "\r", "\x1b", "\x7f", "\x85", "\x9b", "\ud800",
+]
+
+
+@pytest.mark.parametrize("hidden", HIDDEN, ids=[f"U+{ord(c):04X}" for c in HIDDEN])
+def test_a_name_with_control_invisible_or_bidirectional_characters_is_refused_not_stripped(hidden):
+    """A right-to-left override (U+202E) makes what follows it read backwards on the page; a zero-width space
+    makes two names that look alike differ. Refused with the code point named, never silently removed (the user
+    would then see a name its author did not choose)."""
+    for name in (f"Goo{hidden}gle", f"Google{hidden}", f"{hidden}Google"):
+        with pytest.raises(InvalidClientMetadata, match=f"U\\+{ord(hidden):04X}"):
+            web(name=name)
+        with pytest.raises(InvalidClientMetadata, match=f"U\\+{ord(hidden):04X}"):
+            changed_client(web().client, name=name, defined_scopes=DEFINED)
+
+
+@pytest.mark.parametrize("name", ["Zoë's Café", "東京アプリ", "Приложение", "تطبيق", "אפליקציה", "<b>Orders</b> & co",
+                                  "A B"])
+def test_a_name_in_any_script_and_with_markup_is_kept_as_text(name):
+    """Letters of every script, Arabic and Hebrew included (the page lays them out; no override is needed), and
+    markup, which the pages escape."""
+    assert web(name=name).client.name == name
+
+
+def test_at_most_ten_redirect_uris_and_ten_post_logout_redirect_uris():
+    ten = tuple(f"https://a.example/cb/{i}" for i in range(MAX_REDIRECT_URIS))
+    eleven = (*ten, "https://a.example/cb/x")
+    assert web(redirect_uris=ten, post_logout_redirect_uris=ten).client.post_logout_redirect_uris == ten
+    with pytest.raises(InvalidRedirectUri, match="at most 10 redirect URIs"):
+        web(redirect_uris=eleven)
+    with pytest.raises(InvalidRedirectUri, match="at most 10 post-logout redirect URIs"):
+        web(post_logout_redirect_uris=eleven)
+    with pytest.raises(InvalidRedirectUri):
+        web(redirect_uris=tuple(f"https://a.example/{i}" for i in range(20_000)))
+    current = web().client
+    for change in ({"redirect_uris": eleven}, {"post_logout_redirect_uris": eleven}):
+        with pytest.raises(InvalidRedirectUri):
+            changed_client(current, defined_scopes=DEFINED, **change)
+
+
+def test_a_client_may_be_limited_to_at_most_100_scopes():
+    defined = {f"s{i}": "a scope" for i in range(MAX_SCOPES + 1)}
+    assert len(new_client(name="x", grant_types=("client_credentials",), scopes=tuple(defined)[:MAX_SCOPES],
+                          defined_scopes=defined).client.scopes) == MAX_SCOPES
+    with pytest.raises(InvalidClientMetadata, match="at most 100 scopes"):
+        new_client(name="x", grant_types=("client_credentials",), scopes=tuple(defined), defined_scopes=defined)
+
+
+def test_a_change_judges_only_what_changes():
+    """A client stored under older rules (a longer name, say) can still get new redirect URIs."""
+    old = dataclasses.replace(web().client, name="A" * 200)
+    assert changed_client(old, redirect_uris=("https://a.example/new",), defined_scopes=DEFINED).name == "A" * 200
+    assert changed_client(old, name="Short", defined_scopes=DEFINED).name == "Short"
+
+
+def test_a_change_of_grant_types_keeps_the_grant_rules():
+    public = web(public=True).client
+    with pytest.raises(InvalidClientMetadata, match="client_credentials"):
+        changed_client(public, grant_types=("client_credentials",), defined_scopes=DEFINED)
+    with pytest.raises(InvalidRedirectUri):
+        changed_client(make().client, grant_types=("authorization_code",), defined_scopes=DEFINED)
+
+
+def test_an_operator_made_client_is_vetted_and_a_users_or_a_registered_one_is_not():
+    """The consent page's notice (docs/security.md): only the CLI and the install step vouch for a client."""
+    assert web().client.vetted
+    assert not web(user_id="user-1").client.vetted
+    registered = dataclasses.replace(web().client, registration_token_hash="sha256:x")
+    assert registered.registered and not registered.vetted

@@ -23,6 +23,7 @@ from passport.core.oidc.logout import parse_logout
 from passport.core.oidc.userinfo import UserInfoEndpoint
 from passport.core.scopes import ScopePolicy
 from passport.core.tokens import AccessTokenIssuer
+from passport.jws import ID_TOKEN, TokenVerifier
 from passport.keys.keyring import JwtSigner
 from passport.keys.material import generate
 
@@ -272,7 +273,9 @@ class UserInfoRig:
         self.users = {ADA.id: ADA}
         self.revoked_clients: set[str] = set()
         self.endpoint = UserInfoEndpoint(
-            issuer=ISSUER, users=self.users.get, keys=lambda: {signer.kid: signer.verification_key},
+            issuer=ISSUER, users=self.users.get,
+            access_tokens=TokenVerifier({signer.kid: signer.verification_key}, issuer=ISSUER,
+                                        audiences=(ISSUER + "/api", ISSUER + "/oauth/userinfo")),
             liveness=lambda jti, client_id: (jti in self.store.records and not self.store.records[jti].revoked,
                                              client_id not in self.revoked_clients),
         )
@@ -333,10 +336,13 @@ def test_userinfo_with_an_expired_token_is_invalid_token(signer):
     assert answer.status == 401 and 'error="invalid_token"' in answer.headers["WWW-Authenticate"]
 
 
-def test_userinfo_with_a_malformed_bearer_header_is_400_invalid_request_and_another_scheme_a_bare_challenge(rig):
-    """RFC 6750 3.1: invalid_request is 400; a request with no Bearer token at all gets the bare challenge."""
-    malformed = rig.endpoint.handle(Request("GET", "/oauth/userinfo", Headers({"authorization": "Bearer a b"})))
-    assert malformed.status == 400 and json.loads(malformed.body)["error"] == "invalid_request"
+def test_userinfo_with_a_malformed_bearer_token_is_401_invalid_token_and_another_scheme_a_bare_challenge(rig):
+    """RFC 6750 3.1: invalid_token is for an access token that is "malformed" (401); a request with no Bearer token
+    at all gets the bare challenge."""
+    for header in ("Bearer a b", "Bearer a,Bearer b", "Bearer \u00e9t\u00e9", "Bearer =abc"):
+        malformed = rig.endpoint.handle(Request("GET", "/oauth/userinfo", Headers({"authorization": header})))
+        assert malformed.status == 401 and json.loads(malformed.body)["error"] == "invalid_token", header
+        assert 'error="invalid_token"' in malformed.headers["WWW-Authenticate"]
     basic = rig.endpoint.handle(Request("GET", "/oauth/userinfo", Headers({"authorization": "Basic eDp5"})))
     assert basic.status == 401 and "error=" not in basic.headers["WWW-Authenticate"]
 
@@ -371,7 +377,8 @@ GONE = Client(client_id="client-gone", name="Gone", grant_types=("authorization_
 
 def logout(signer: JwtSigner, **params: str):
     return parse_logout({k: [v] for k, v in params.items()}, clients=MemoryClientStore(APP, OTHER, GONE),
-                        keys={signer.kid: signer.verification_key}, issuer=ISSUER)
+                        id_tokens=TokenVerifier({signer.kid: signer.verification_key}, issuer=ISSUER,
+                                                audiences=None, kind=ID_TOKEN))
 
 
 def hint(signer: JwtSigner, client_id: str = "client-a", user_id: str = "user-1", now: int | None = None) -> str:
@@ -443,6 +450,6 @@ def test_logout_refusals_are_error_pages_never_redirects(signer, case):
     }
     with pytest.raises(PageError):
         if case == "repeated parameter":
-            parse_logout({"state": ["a", "b"]}, clients=MemoryClientStore(APP), keys={}, issuer=ISSUER)
+            parse_logout({"state": ["a", "b"]}, clients=MemoryClientStore(APP), id_tokens=None)
         else:
             logout(signer, **params[case])

@@ -40,6 +40,7 @@ def consent_context(**overrides: object) -> dict[str, object]:
         "identity": [],
         "resources": [],
         # a dynamically registered client (RFC 7591), so every variable of the page is used
+        "vetted": False,
         "registered": True,
         "client_uri": "printer.example/home",
         "scopes": [
@@ -203,6 +204,23 @@ def test_consent_page_with_no_scopes_says_the_app_only_asks_who_you_are():
     html = render("consent.html", scopes=[]).body
     assert "asks only to know who you are" in html
     assert not Parsed(html).find("li")
+
+
+@pytest.mark.parametrize("registered, notice", [
+    (True, "Photo Printer registered itself with this server and says it is printer.example/home: nobody has "
+           "checked that."),
+    (False, "Photo Printer was created by a user of this server, not by its operators: nobody has checked that it "
+            "is what its name says."),
+])
+def test_the_consent_page_warns_of_a_client_nobody_vetted_in_words_for_its_kind(registered, notice):
+    """docs/security.md (RFC 7591 5, RFC 6749 10.2): a client that registered itself and one a user of the server
+    created are both only what they say they are; an operator's client gets no notice."""
+    html = render("consent.html", registered=registered).body
+    (paragraph,) = re.findall(r'<p class="[^"]*\bunvetted\b[^"]*">(.*?)</p>', html, re.DOTALL)
+    text = " ".join(re.sub(r"<[^>]+>", "", paragraph).split())
+    assert notice in text and "Approve only if you started this and trust it." in text
+    vetted = render("consent.html", vetted=True, registered=registered).body
+    assert "nobody has checked" not in vetted and "unvetted" not in vetted
 
 
 def test_error_page_shows_title_and_message():

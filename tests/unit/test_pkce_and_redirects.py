@@ -100,11 +100,52 @@ def test_loopback_redirects_may_use_any_port(registered, requested):
 @pytest.mark.parametrize("registered, requested", [
     ("http://127.0.0.1/callback", "http://127.0.0.1:53211/other"),
     ("http://localhost/callback", "http://localhost:53211/callback"),
+    ("http://localhost:9999/cb", "http://localhost:8080/cb"),
     ("http://127.0.0.1/callback", "https://127.0.0.1:53211/callback"),
     ("https://127.0.0.1/callback", "https://127.0.0.1:53211/callback"),
+    ("http://[::1]/cb", "http://[0:0:0:0:0:0:0:1]:6000/cb"),
+    ("http://127.0.0.1/cb", "http://127.0.0.2:6000/cb"),
 ])
 def test_the_port_exception_is_only_for_http_loopback_ip_literals(registered, requested):
     assert not matches(requested, registered)
+
+
+LOOPBACK_REGISTERED = "http://127.0.0.1:9999/cb"
+
+
+@pytest.mark.parametrize("requested", [
+    # RFC 6749 3.1.2.3 / RFC 9700 2.1: simple string comparison, so no case folding of the scheme or the host...
+    "HTTP://127.0.0.1:9999/cb", "Http://127.0.0.1:9999/cb", "http://[::1]:9999/cb",
+    # ...no empty query taken for none, no trailing slash, no other path or query, no dot segments or encoding
+    "http://127.0.0.1:9999/cb?", "http://127.0.0.1:9999/cb/", "http://127.0.0.1:9999/cb?x=1",
+    "http://127.0.0.1:9999/cb#", "http://127.0.0.1:9999/CB", "http://127.0.0.1:9999/./cb", "http://127.0.0.1:9999/%63b",
+    "http://127.0.0.1:9999", "http://127.0.0.1:9999/",
+    # RFC 8252 7.3 lets the port vary, and only as a port: 1-65535, decimal digits, no leading zero or sign
+    "http://127.0.0.1:09999/cb", "http://127.0.0.1:0/cb", "http://127.0.0.1:00/cb", "http://127.0.0.1:/cb",
+    "http://127.0.0.1:65536/cb", "http://127.0.0.1:99999/cb", "http://127.0.0.1:+9999/cb",
+    "http://127.0.0.1:-1/cb", "http://127.0.0.1: 9999/cb", "http://127.0.0.1:9999 /cb", "http://127.0.0.1:0x270f/cb",
+    "http://127.0.0.1:\u0669\u0669/cb", "http://127.0.0.1:9999:9999/cb", "http://127.0.0.1:1e4/cb",
+    # the host is the literal and nothing else: no userinfo, no trailing dot, no other spelling of the address
+    "http://x@127.0.0.1:9999/cb", "http://127.0.0.1:9999@evil.example/cb", "http://127.0.0.1@evil.example/cb",
+    "http://127.0.0.1./cb", "http://127.1:9999/cb", "http://2130706433:9999/cb", "http://127.0.0.1.evil.example/cb",
+])
+def test_a_loose_form_of_a_registered_loopback_uri_does_not_match(requested):
+    assert not matches(requested, LOOPBACK_REGISTERED)
+
+
+@pytest.mark.parametrize("requested", [
+    "http://127.0.0.1:9999/cb", "http://127.0.0.1:1/cb", "http://127.0.0.1:65535/cb", "http://127.0.0.1:8080/cb",
+    "http://127.0.0.1/cb",
+])
+def test_a_loopback_uri_matches_on_any_real_port(requested):
+    """RFC 8252 7.3: "MUST allow any port to be specified at the time of the request"; no port is port 80."""
+    assert matches(requested, LOOPBACK_REGISTERED)
+
+
+def test_a_registered_uri_whose_port_is_not_a_real_port_matches_only_itself():
+    """A URI stored before the port rule (":0") gets no loopback exception; it still matches exactly."""
+    assert matches("http://127.0.0.1:0/cb", "http://127.0.0.1:0/cb")
+    assert not matches("http://127.0.0.1:8080/cb", "http://127.0.0.1:0/cb")
 
 
 def test_without_a_redirect_uri_the_only_registered_one_is_used():

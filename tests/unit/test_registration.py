@@ -72,10 +72,12 @@ def test_repeated_values_are_kept_once():
 
 @pytest.mark.parametrize("uri", [
     "https://app.example.com/cb", "https://app.example.com:8443/cb?x=1", "http://127.0.0.1/cb",
-    "http://127.0.0.1:51004/cb", "http://[::1]:8080/cb", "http://localhost:3000/cb",
+    "http://127.0.0.1:51004/cb", "http://[::1]:8080/cb", "http://localhost:3000/cb", "com.example.app:/callback",
+    "com.example.app://callback",
 ])
-def test_https_and_loopback_http_redirect_uris_are_accepted(uri):
-    """RFC 8252 7.3 (loopback, any port) and RFC 6749 3.1.2.1 (TLS otherwise)."""
+def test_https_loopback_http_and_private_use_redirect_uris_are_accepted(uri):
+    """RFC 8252 7.3 (loopback, any port), 7.1 (a reverse-domain private-use scheme of a native app) and RFC 6749
+    3.1.2.1 (TLS otherwise): the rules of every client (core/clients.py), not a set of registration's own."""
     assert parse(redirect_uris=[uri]).redirect_uris == (uri,)
 
 
@@ -83,13 +85,13 @@ def test_https_and_loopback_http_redirect_uris_are_accepted(uri):
     "http://app.example.com/cb", "http://127.0.0.2/cb", "http://localhost.evil.example/cb",
     "https://app.example.com/cb#frag", "https://app.example.com/cb#", "https://user:pw@app.example.com/cb",
     "https://user@app.example.com/cb", "/cb", "//app.example.com/cb", "cb", "javascript:alert(1)",
-    "data:text/html,x", "com.example.app:/callback", "file:///etc/passwd", "ftp://app.example.com/cb",
+    "data:text/html,x", "file:///etc/passwd", "ftp://app.example.com/cb", "com.example.app://user@callback",
     "https:///cb", "https://app.example.com/c b", "https://app.example.com/\u00e9", "https://[::1/cb", "",
-    "https://app.example.com/" + "a" * 600,
+    "https://app.example.com/" + "a" * 600, "http://127.0.0.1:0/cb", "https://app.example.com:/cb",
 ])
 def test_other_redirect_uris_are_invalid_redirect_uri(uri):
-    """RFC 7591 3.2.2 invalid_redirect_uri: absolute, no fragment (RFC 6749 3.1.2), no credentials, https or
-    loopback http; private-use schemes and javascript:/data: are not registered here."""
+    """RFC 7591 3.2.2 invalid_redirect_uri: absolute, no fragment (RFC 6749 3.1.2), no credentials, https,
+    loopback http or a reverse-domain private-use scheme; never javascript:, data: or file:."""
     refused("invalid_redirect_uri", redirect_uris=[uri])
     refused("invalid_redirect_uri", redirect_uris=["https://app.example.com/ok", uri])
 
@@ -161,6 +163,26 @@ def test_display_uris_are_kept():
 @pytest.mark.parametrize("name", ["A" * 101, "Agent\nApprove", "Agent\t", "\x00", "Agent\x7f", ["Agent"], 7])
 def test_client_names_too_long_with_control_characters_or_not_text_are_refused(name):
     refused(client_name=name)
+
+
+@pytest.mark.parametrize("name", ["Goo\u202egle", "Google\u200b", "\ufeffGoogle", "Goo\u2066gle\u2069",
+                                  "Google\u061c", "Goo\u2060gle", "Google\u2028Approve"])
+def test_client_names_with_bidirectional_or_invisible_formatting_characters_are_refused(name):
+    """The same name rule as every client (core/clients.py): Cc, Cf, Zl and Zp are refused, with the reason."""
+    assert "U+" in refused(client_name=name).description
+
+
+def test_a_deeply_nested_body_is_invalid_client_metadata_on_post_and_put():
+    """RFC 7591 3.2.2: a body the server cannot read is invalid_client_metadata (400), not a server error,
+    however deep its nesting."""
+    store = Store()
+    info = registered_client(store)
+    nested = b"[" * 5000 + b"]" * 5000
+    response, body = call(endpoint(store=store), "POST", nested)
+    assert response.status == 400 and body["error"] == "invalid_client_metadata", body
+    response, body = call(endpoint(store=store), "PUT", b'{"client_id": ' + nested + b"}",
+                          client_id=info["client_id"], token=info["registration_access_token"])
+    assert response.status == 400 and body["error"] == "invalid_client_metadata", body
 
 
 def test_a_client_name_of_100_characters_with_markup_is_kept_as_text():

@@ -86,6 +86,26 @@ def error_redirect(failure: RedirectError, issuer: str) -> str:
     )
 
 
+def check_echoable_state(state: str | None) -> None:
+    """RFC 6749 4.1.2 (and 4.1.2.1, 4.2.2; OpenID Connect RP-Initiated Logout 3): ``state`` goes back "exactly
+    as received". A state holding U+FFFD was not received exactly: U+FFFD is what a gateway puts in place of
+    bytes that are not UTF-8 (the local gateway does; API Gateway may), so what the client sent is already lost.
+    A lone surrogate has no UTF-8 at all and cannot be sent back. Echoing either would hand the client a state
+    it never sent, and leaving it out would defeat its CSRF check (RFC 9700 4.7): an error page instead, never
+    a redirect."""
+    if state is None:
+        return
+    try:
+        state.encode("utf-8")
+    except UnicodeEncodeError:
+        unechoable = True
+    else:
+        unechoable = "\ufffd" in state
+    if unechoable:
+        raise PageError("Invalid request", "The state parameter is not valid UTF-8 text, so it could not be sent "
+                        "back to the application as it was sent.")
+
+
 def validate(
     params: Mapping[str, list[str]], *, clients: ClientStore, scopes: ScopePolicy, response_types: tuple[str, ...],
     resources: tuple[str, ...] = (),
@@ -108,13 +128,15 @@ def validate(
             "Invalid redirect URI",
             "The application sent you here with a redirect URI that is not registered, so you were not sent back.",
         )
+    state = one("state")
+    check_echoable_state(state)
     # From here on the client hears of any error at its (now trusted) redirect URI.
     request = AuthorizationRequest(
         client=client,
         redirect_uri=requested_uri or redirect_uri,  # a loopback URI keeps the port the app listens on
         redirect_uri_sent=requested_uri is not None,
         response_type=one("response_type") or "",
-        scopes=(), state=one("state"), challenge=None, prompt=frozenset(), nonce=one("nonce"),
+        scopes=(), state=state, challenge=None, prompt=frozenset(), nonce=one("nonce"),
         params={name: value for name in CARRIED if (value := one(name)) is not None},
     )
     request = replace(request, fragment=request.response_type == "token" and "token" in response_types)

@@ -1,12 +1,15 @@
-"""Client registration rules: what a client may be (RFC 6749 section 2, RFC 8252, RFC 9700 2.1).
+"""Client rules: what a client may be (RFC 6749 2 and 3.1.2, RFC 7591 2, RFC 8252 7, RFC 9700 2.1).
 
-Used by the CLI, the install step and later by dynamic registration, so every path to a new client applies
-the same rules.
+Every way a client comes to exist or changes goes through :func:`new_client` or :func:`changed_client`: the CLI
+and the install step, the signed-in user's JSON API (``/oauth/clients``) and dynamic registration (RFC 7591 and
+7592). One set of rules, so no door lets in what another refuses, and every size is bounded here, before
+storage sees the item (DynamoDB refuses an item over 400 KB; that must never be how a client is refused).
 """
 
 from __future__ import annotations
 
 import time
+import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -14,6 +17,7 @@ from urllib.parse import urlsplit
 
 from passport.core.hashing import hash_secret, new_secret
 from passport.core.models import Client
+from passport.core.redirects import valid_port
 
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 PERSONAL_ACCESS = "personal_access"
@@ -27,39 +31,150 @@ KNOWN_GRANTS = (
 REDIRECTING_GRANTS = ("authorization_code", "implicit")
 #: Longest state value accepted (it comes back in a URL; real clients send a few dozen characters).
 MAX_STATE = 2048
+#: Hosts on which plain http is allowed (RFC 8252 7.3 and 8.3: the loopback interface never leaves the device).
 LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "::1", "localhost")
+
+#: A name is shown on the consent page as the client's identity: a line of text, not a page.
+MAX_NAME = 100
+#: Each redirect URI (and post-logout redirect URI): far more than any real callback needs, and it goes out
+#: in a Location header.
+MAX_URI = 512
+#: Redirect URIs of one client, and post-logout redirect URIs of one client (each list).
+MAX_REDIRECT_URIS = 10
+#: Scopes one client may be limited to.
+MAX_SCOPES = 100
+#: Unicode categories a display name may not hold, because they change how the name looks without being seen:
+#: controls (Cc: newlines, tabs, NUL, DEL, C1), formatting characters (Cf: the bidirectional embeddings and
+#: overrides U+202A..U+202E, the isolates U+2066..U+2069, the marks U+200E, U+200F and U+061C, the zero-width
+#: U+200B..U+200D, U+2060..U+2064 and U+FEFF), surrogates (Cs: never text) and the line and paragraph
+#: separators (Zl, Zp). A right-to-left override makes "Google\u202egnp.exe" read differently from what it is.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+#: Characters RFC 3986 2 never allows in a URI (and quotes, which would end an HTML attribute).
+_NOT_IN_URIS = frozenset("\"'<>\\^`{|}")
 
 
 class InvalidClientMetadata(ValueError):
-    """A client that cannot be registered as asked; the message says why."""
+    """A client that cannot be made or changed as asked; the message says why (RFC 7591 3.2.2's
+    ``invalid_client_metadata``)."""
 
 
-def validate_redirect_uri(uri: str) -> str:
-    """An absolute URI without a fragment (RFC 6749 3.1.2); plain http only for loopback (RFC 8252 7.3,
-    RFC 9700 2.1); private-use schemes for native apps (RFC 8252 7.1)."""
+class InvalidRedirectUri(InvalidClientMetadata):
+    """A redirect URI (or post-logout redirect URI) the rules refuse: RFC 7591 3.2.2's ``invalid_redirect_uri``."""
+
+
+def validate_name(name: object, *, default: str | None = None) -> str:
+    """A client's display name: text of 1 to :data:`MAX_NAME` characters without control, invisible or
+    bidirectional formatting characters (RFC 7591 5: the name is the client's own claim, shown to users who
+    decide by it). Refused with the reason, never silently cleaned. ``default`` stands for a blank name."""
+    if not isinstance(name, str):
+        raise InvalidClientMetadata("the client name must be text")
+    if len(name) > MAX_NAME:
+        raise InvalidClientMetadata(f"the client name must be at most {MAX_NAME} characters")
+    hidden = next((c for c in name if unicodedata.category(c) in _HIDDEN_CATEGORIES), None)
+    if hidden is not None:
+        label = unicodedata.name(hidden, "a control character" if unicodedata.category(hidden) == "Cc" else "unnamed")
+        raise InvalidClientMetadata(
+            f"the client name contains U+{ord(hidden):04X} ({label}): control, invisible and bidirectional "
+            "formatting characters could disguise what a user reads, so they are not allowed"
+        )
+    name = name.strip()
+    if not name:
+        if default is None:
+            raise InvalidClientMetadata("a client needs a name")
+        return default
+    return name
+
+
+def validate_redirect_uri(uri: object) -> str:
+    """One redirect URI, on every path alike: absolute, printable ASCII (RFC 3986 2; it goes out in a Location
+    header, RFC 9110 5.5), at most :data:`MAX_URI` characters, without a fragment (RFC 6749 3.1.2) or
+    credentials (RFC 9700 4.1, RFC 3986 3.2.1); ``https``, ``http`` only on a loopback address (RFC 8252 7.3,
+    RFC 9700 2.1), or a reverse-domain private-use scheme for a native app (RFC 8252 7.1), which keeps out
+    ``javascript:``, ``data:``, ``file:`` and every other scheme without a dot. The port, when written, is a
+    real port written as one."""
+    if not isinstance(uri, str) or not uri:
+        raise InvalidRedirectUri("a redirect URI must be a non-empty string")
+    if len(uri) > MAX_URI:
+        raise InvalidRedirectUri(f"a redirect URI must be at most {MAX_URI} characters")
+    if any(not "\x21" <= c <= "\x7e" for c in uri):
+        raise InvalidRedirectUri(f"redirect URI {uri!r} must be ASCII without spaces: percent-encode other characters")
+    if any(c in _NOT_IN_URIS for c in uri):
+        raise InvalidRedirectUri(f"redirect URI {uri!r} contains a character a URI never has (RFC 3986 2)")
+    if "#" in uri:
+        raise InvalidRedirectUri(f"redirect URI {uri!r} must not contain a fragment")
     try:
         parts = urlsplit(uri)
     except ValueError:
-        raise InvalidClientMetadata(f"redirect URI {uri!r} is not a URI") from None
-    if not parts.scheme or any(c in uri for c in " \r\n\t<>\"'"):
-        raise InvalidClientMetadata(f"redirect URI {uri!r} must be absolute")
-    # A URI is printable ASCII (RFC 3986 2): it goes out in a Location header, which must be (RFC 9110 5.5).
-    if any(not "\x21" <= c <= "\x7e" for c in uri):
-        raise InvalidClientMetadata(f"redirect URI {uri!r} must be ASCII: percent-encode other characters")
-    if parts.fragment or "#" in uri:
-        raise InvalidClientMetadata(f"redirect URI {uri!r} must not contain a fragment")
+        raise InvalidRedirectUri(f"redirect URI {uri!r} is not a URI") from None
+    if not parts.scheme:
+        raise InvalidRedirectUri(f"redirect URI {uri!r} must be absolute")
+    if "@" in parts.netloc:
+        raise InvalidRedirectUri(f"redirect URI {uri!r} must not carry credentials")
     scheme = parts.scheme.lower()
-    if scheme in ("http", "https") and not parts.hostname:
-        raise InvalidClientMetadata(f"redirect URI {uri!r} has no host")
-    if scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise InvalidClientMetadata(f"redirect URI {uri!r}: plain http is allowed only for loopback addresses")
-    if scheme not in ("http", "https") and "." not in scheme:
-        # RFC 8252 7.1: a private-use scheme is a reverse domain name (com.example.app), which also keeps
-        # out javascript:, data:, file:, ws: and the like.
-        raise InvalidClientMetadata(
-            f"redirect URI {uri!r}: use https, http on a loopback address, or a reverse-domain private-use scheme"
+    if scheme in ("http", "https"):
+        _check_web_authority(uri, parts.netloc, parts.hostname)
+        if scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+            raise InvalidRedirectUri(f"redirect URI {uri!r}: plain http is allowed only for loopback addresses")
+    elif "." not in scheme:
+        raise InvalidRedirectUri(
+            f"redirect URI {uri!r}: use https, http on a loopback address, or a reverse-domain private-use scheme "
+            "(com.example.app:/callback)"
         )
     return uri
+
+
+def _check_web_authority(uri: str, netloc: str, hostname: str | None) -> None:
+    """An http(s) URI names a host, and a port only as a port is written (RFC 3986 3.2.3)."""
+    if not hostname:
+        raise InvalidRedirectUri(f"redirect URI {uri!r} has no host")
+    _, colon, port = netloc.rpartition(":") if not netloc.endswith("]") else ("", "", "")
+    if colon and not valid_port(port):
+        raise InvalidRedirectUri(f"redirect URI {uri!r}: the port must be a number from 1 to 65535")
+
+
+def validate_redirect_uris(uris: Sequence[object], what: str = "redirect URIs") -> tuple[str, ...]:
+    """A list of redirect URIs (or post-logout redirect URIs): each kept once, at most
+    :data:`MAX_REDIRECT_URIS`, each by :func:`validate_redirect_uri`."""
+    if not all(isinstance(uri, str) for uri in uris):
+        raise InvalidClientMetadata(f"{what} must be strings")
+    kept = tuple(dict.fromkeys(uris))
+    if len(kept) > MAX_REDIRECT_URIS:
+        raise InvalidRedirectUri(f"a client may have at most {MAX_REDIRECT_URIS} {what}")
+    return tuple(validate_redirect_uri(uri) for uri in kept)
+
+
+def _grants(grant_types: Sequence[str], *, public: bool) -> tuple[str, ...]:
+    grants = tuple(dict.fromkeys(grant_types))
+    unknown = [g for g in grants if g not in KNOWN_GRANTS]
+    if unknown or not grants:
+        raise InvalidClientMetadata(
+            f"unknown grant type(s) {', '.join(map(str, unknown)) or '(none)'}; choose from {', '.join(KNOWN_GRANTS)}"
+        )
+    if public and "client_credentials" in grants:
+        raise InvalidClientMetadata("a public client cannot use the client_credentials grant")
+    return grants
+
+
+def _scopes(scopes: Sequence[str], defined_scopes: Mapping[str, str]) -> tuple[str, ...]:
+    kept = tuple(dict.fromkeys(scopes))
+    if len(kept) > MAX_SCOPES:
+        raise InvalidClientMetadata(f"a client may be limited to at most {MAX_SCOPES} scopes")
+    undefined = [s for s in kept if s not in defined_scopes and s != "*"]
+    if undefined:
+        raise InvalidClientMetadata(f"undefined scope(s): {', '.join(map(str, undefined))}")
+    return kept
+
+
+def _check_introspection(introspection: bool, *, public: bool) -> None:
+    """RFC 7662 2.1: the introspection endpoint authenticates its caller, which a public client cannot do."""
+    if introspection and public:
+        raise InvalidClientMetadata("a public client cannot introspect tokens: it cannot authenticate")
+
+
+def _needs_redirect(grants: Sequence[str], uris: Sequence[str]) -> None:
+    """RFC 6749 3.1.2.2 (and RFC 9700 2.1): a redirecting client registers where it may be sent."""
+    if any(g in REDIRECTING_GRANTS for g in grants) and not uris:
+        raise InvalidRedirectUri("a client using authorization_code or implicit needs a redirect URI")
 
 
 @dataclass(frozen=True)
@@ -80,29 +195,23 @@ def new_client(
     user_id: str | None = None,
     defined_scopes: Mapping[str, str],
     post_logout_redirect_uris: Sequence[str] = (),
+    introspection: bool = False,
 ) -> NewClient:
-    if not name.strip():
-        raise InvalidClientMetadata("a client needs a name")
-    grants = tuple(dict.fromkeys(grant_types))
-    unknown = [g for g in grants if g not in KNOWN_GRANTS]
-    if unknown or not grants:
-        raise InvalidClientMetadata(
-            f"unknown grant type(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(KNOWN_GRANTS)}"
-        )
-    if public and "client_credentials" in grants:
-        raise InvalidClientMetadata("a public client cannot use the client_credentials grant")
-    uris = tuple(validate_redirect_uri(u) for u in dict.fromkeys(redirect_uris))
-    if any(g in REDIRECTING_GRANTS for g in grants) and not uris:
-        raise InvalidClientMetadata("a client using authorization_code or implicit needs a --redirect-uri")
-    undefined = [s for s in scopes if s not in defined_scopes and s != "*"]
-    if undefined:
-        raise InvalidClientMetadata(f"undefined scope(s): {', '.join(undefined)}")
-    logout_uris = tuple(validate_redirect_uri(u) for u in dict.fromkeys(post_logout_redirect_uris))
+    """A new client held to every rule here, with a fresh UUID and (unless public) a 256-bit secret.
+    ``introspection``: a resource server that may introspect every client's tokens (RFC 7662 2.1)."""
+    display_name = validate_name(name)
+    grants = _grants(grant_types, public=public)
+    uris = validate_redirect_uris(redirect_uris)
+    _needs_redirect(grants, uris)
+    kept_scopes = _scopes(scopes, defined_scopes)
+    logout_uris = validate_redirect_uris(post_logout_redirect_uris, "post-logout redirect URIs")
+    _check_introspection(introspection, public=public)
     secret = None if public else new_secret()
     client = Client(
-        client_id=str(uuid.uuid4()), name=name.strip(), secret_hash=hash_secret(secret) if secret else None,
-        redirect_uris=uris, grant_types=grants, scopes=tuple(dict.fromkeys(scopes)), first_party=first_party,
+        client_id=str(uuid.uuid4()), name=display_name, secret_hash=hash_secret(secret) if secret else None,
+        redirect_uris=uris, grant_types=grants, scopes=kept_scopes, first_party=first_party,
         user_id=user_id, created_at=int(time.time()), post_logout_redirect_uris=logout_uris,
+        introspection=introspection,
     )
     return NewClient(client, secret)
 
@@ -116,25 +225,24 @@ def changed_client(
     first_party: bool | None = None,
     defined_scopes: Mapping[str, str],
     post_logout_redirect_uris: Sequence[str] | None = None,
+    grant_types: Sequence[str] | None = None,
+    introspection: bool | None = None,
 ) -> Client:
-    """The client with these changes (None keeps a field), held to the rules of :func:`new_client`."""
-    new_name = current.name if name is None else name.strip()
-    if not new_name:
-        raise InvalidClientMetadata("a client needs a name")
-    uris = current.redirect_uris if redirect_uris is None else tuple(
-        validate_redirect_uri(u) for u in dict.fromkeys(redirect_uris)
-    )
-    if any(g in REDIRECTING_GRANTS for g in current.grant_types) and not uris:
-        raise InvalidClientMetadata("a client using authorization_code or implicit needs a --redirect-uri")
-    new_scopes = current.scopes if scopes is None else tuple(dict.fromkeys(scopes))
-    undefined = [s for s in new_scopes if s not in defined_scopes and s != "*"]
-    if undefined:
-        raise InvalidClientMetadata(f"undefined scope(s): {', '.join(undefined)}")
-    logout_uris = current.post_logout_redirect_uris if post_logout_redirect_uris is None else tuple(
-        validate_redirect_uri(u) for u in dict.fromkeys(post_logout_redirect_uris)
-    )
+    """The client with these changes (None keeps a field), each change held to the rules of :func:`new_client`.
+    What is kept is not judged again, so a client made under older rules can still be changed."""
+    grants = current.grant_types if grant_types is None else _grants(grant_types, public=current.public)
+    uris = current.redirect_uris if redirect_uris is None else validate_redirect_uris(redirect_uris)
+    _needs_redirect(grants, uris)
+    if introspection is not None:
+        _check_introspection(introspection, public=current.public)
     return replace(
-        current, name=new_name[:255], redirect_uris=uris, scopes=new_scopes,
+        current,
+        introspection=current.introspection if introspection is None else introspection,
+        name=current.name if name is None else validate_name(name),
+        redirect_uris=uris,
+        grant_types=grants,
+        scopes=current.scopes if scopes is None else _scopes(scopes, defined_scopes),
         first_party=current.first_party if first_party is None else first_party,
-        post_logout_redirect_uris=logout_uris,
+        post_logout_redirect_uris=current.post_logout_redirect_uris if post_logout_redirect_uris is None
+        else validate_redirect_uris(post_logout_redirect_uris, "post-logout redirect URIs"),
     )

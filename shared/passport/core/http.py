@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
@@ -86,6 +87,44 @@ def json_response(payload: object, status: int = 200, headers: Mapping[str, str]
     merged = {"Content-Type": "application/json"}
     merged.update(headers or {})
     return Response(status, merged, json.dumps(payload, separators=(",", ":")))
+
+
+class MalformedJson(ValueError):
+    """A body that is not one JSON value in UTF-8; the message says why (safe to show the sender)."""
+
+
+def _no_constant(name: str) -> object:
+    raise MalformedJson(f"{name} is not JSON (RFC 8259 6)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise MalformedJson("a number is out of range")
+    return value
+
+
+def parse_json(data: bytes | str) -> object:
+    """One JSON value (RFC 8259) from bytes a client sent, or :class:`MalformedJson`: never anything else.
+
+    UTF-8 only (RFC 8259 8.1: no other encoding, where ``json.loads`` of bytes would also take UTF-16 and 32);
+    ``NaN``, ``Infinity`` and numbers that overflow to them refused (6); a ``\\u`` escape of half a surrogate pair
+    refused (8.2: such a string could never be written out again as UTF-8); nesting that would exhaust the
+    parser's recursion (``[[[[...``) and integers past Python's digit limit are malformed input, not a crash."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        if "\\u" in text:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")  # raises for a lone surrogate
+        return value
+    except UnicodeError:
+        raise MalformedJson("the body is not UTF-8") from None
+    except RecursionError:
+        raise MalformedJson("the JSON is nested too deeply") from None
+    except MalformedJson:
+        raise
+    except ValueError:  # JSONDecodeError, and int() past sys.get_int_max_str_digits()
+        raise MalformedJson("the body is not valid JSON") from None
 
 
 def single(params: Mapping[str, list[str]], name: str, *, required: bool = False) -> str | None:

@@ -9,49 +9,41 @@ authorization grant").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
-
-import jwt
 
 from passport.core.audit import audit
 from passport.core.client_auth import authenticate_client, extract_credentials
 from passport.core.errors import OAuthError, invalid_client, unauthorized_client
 from passport.core.hashing import hash_secret
 from passport.core.http import NO_STORE, Request, Response, json_response, single
-from passport.keys.material import VerificationKey
+from passport.core.models import Client
+from passport.jws import InvalidToken, TokenVerifier
 from passport.ports import AccessTokenStore, ClientStore, Clock, Grants
 
 INACTIVE = {"active": False}
 HINTS = ("access_token", "refresh_token")
 
 
-def access_claims(token: str, keys: Mapping[str, VerificationKey], issuer: str, *, verify_exp: bool) -> dict | None:
-    """Our JWT's claims, or None: never trust a claim whose signature we did not make."""
-    try:
-        kid = jwt.get_unverified_header(token).get("kid")
-        key = keys.get(kid) if isinstance(kid, str) else None
-        if key is None:
-            return None
-        return jwt.decode(token, key.key, algorithms=[key.alg], issuer=issuer,
-                          options={"verify_aud": False, "verify_exp": verify_exp, "require": ["jti", "client_id"]})
-    except jwt.InvalidTokenError:
-        return None
-
-
 class TokenLifecycle:
     def __init__(
-        self, *, clients: ClientStore, access: AccessTokenStore, grants: Grants, clock: Clock, issuer: str,
-        keys: Callable[[], Mapping[str, VerificationKey]],
-        liveness: Callable[[str, str], tuple[bool | None, bool | None]],
+        self, *, clients: ClientStore, access: AccessTokenStore, grants: Grants, clock: Clock,
+        access_tokens: TokenVerifier, liveness: Callable[[str | None, str | None], tuple[bool | None, bool | None]],
     ) -> None:
+        """``access_tokens`` verifies our access tokens for every resource this server issues them for."""
         self._liveness = liveness
         self._clients = clients
         self._access = access
         self._grants = grants
         self._clock = clock
-        self._issuer = issuer
-        self._keys = keys
+        self._access_tokens = access_tokens
+
+    def _claims(self, token: str, *, check_expiry: bool) -> dict[str, Any] | None:
+        """Our access token's claims, or None: never trust a claim whose signature we did not make."""
+        try:
+            return self._access_tokens.verify(token, check_expiry=check_expiry)
+        except InvalidToken:
+            return None
 
     def _request(self, request: Request) -> tuple[Any, str, str | None]:
         form = request.form()
@@ -67,7 +59,7 @@ class TokenLifecycle:
             client, token, hint = self._request(request)
             looks_like_jwt = token.count(".") == 2
             if looks_like_jwt or hint == "access_token":
-                claims = access_claims(token, self._keys(), self._issuer, verify_exp=False)
+                claims = self._claims(token, check_expiry=False)
                 if claims is not None:
                     if claims["client_id"] != client.client_id:
                         raise unauthorized_client("The token was not issued to this client.")
@@ -96,31 +88,47 @@ class TokenLifecycle:
             if client.public:
                 # 2.1: the endpoint MUST require authorization; a public client proves nothing.
                 raise invalid_client("Introspection needs a confidential client.")
-            return json_response(self._describe(token), headers=NO_STORE)
+            return json_response(self._describe(token, client), headers=NO_STORE)
         except OAuthError as error:
             return json_response(error.body(), error.status, {**NO_STORE, **error.headers})
 
-    def _describe(self, token: str) -> dict[str, Any]:
-        now = self._clock.now()
+    def _describe(self, token: str, caller: Client) -> dict[str, Any]:
+        """2.2's answer, or exactly ``{"active": false}`` for anything this caller may not know about (4: "the
+        authorization server MAY respond ... as inactive" when the caller is not entitled to the token's state,
+        which also keeps one client from probing another's tokens)."""
         if token.count(".") == 2:
-            claims = access_claims(token, self._keys(), self._issuer, verify_exp=True)
-            if claims is None:
-                return INACTIVE
-            # The record and its client in one read, as the guard does.
-            token_live, client_live = self._liveness(claims["jti"], claims["client_id"])
-            if not (token_live and client_live):
-                return INACTIVE
-            return {
-                "active": True, "scope": claims.get("scope", ""), "client_id": claims["client_id"],
-                "sub": claims.get("sub"), "exp": claims.get("exp"), "iat": claims.get("iat"),
-                "token_type": "Bearer", "iss": claims.get("iss"), "aud": claims.get("aud"), "jti": claims["jti"],
-            }
+            return self._describe_access(token, caller)
+        return self._describe_refresh(token, caller)
+
+    def _entitled(self, caller: Client, owner: str) -> bool:
+        """A client introspects its own tokens; a resource server the operator trusted, every client's."""
+        return owner == caller.client_id or caller.introspection
+
+    def _describe_access(self, token: str, caller: Client) -> dict[str, Any]:
+        claims = self._claims(token, check_expiry=True)
+        if claims is None or not self._entitled(caller, claims["client_id"]):
+            return INACTIVE
+        # The record and its client in one read, as the guard does.
+        token_live, client_live = self._liveness(claims["jti"], claims["client_id"])
+        if not (token_live and client_live):
+            return INACTIVE
+        return {
+            "active": True, "scope": claims.get("scope", ""), "client_id": claims["client_id"],
+            "sub": claims["sub"], "exp": claims["exp"], "iat": claims["iat"], "token_type": "Bearer",
+            "iss": claims["iss"], "aud": claims["aud"], "jti": claims["jti"],
+        }
+
+    def _describe_refresh(self, token: str, caller: Client) -> dict[str, Any]:
         family_id, dot, _ = token.partition(".")
-        if not dot:
+        if not dot or not family_id:
             return INACTIVE
         refresh, family = self._grants.get_refresh(hash_secret(token), family_id)
         if (refresh is None or family is None or refresh.rotated or refresh.revoked or family.revoked
-                or refresh.expires_at <= now):
+                or refresh.expires_at <= self._clock.now() or not self._entitled(caller, refresh.client_id)):
+            return INACTIVE
+        # The caller authenticated just now, so its own client is live; another's is read (a revoked client's
+        # refresh tokens are dead: the token endpoint refuses it).
+        if refresh.client_id != caller.client_id and not self._liveness(None, refresh.client_id)[1]:
             return INACTIVE
         body: dict[str, Any] = {
             "active": True, "scope": " ".join(refresh.scopes), "client_id": refresh.client_id,

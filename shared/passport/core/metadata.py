@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from passport.config import USERINFO_PATH
 from passport.core.client_auth import AUTH_METHODS
 from passport.core.oidc.claims import CLAIMS_SUPPORTED, IDENTITY_SCOPES
 
@@ -44,7 +45,7 @@ def authorization_server_metadata(
         metadata["response_modes_supported"] = ["query", "fragment"] if "token" in response_types else ["query"]
     if registration:
         metadata["registration_endpoint"] = f"{issuer}/oauth/register"  # RFC 7591 / RFC 8414 2, only when open
-    metadata["userinfo_endpoint"] = f"{issuer}/oauth/userinfo"
+    metadata["userinfo_endpoint"] = issuer + USERINFO_PATH
     metadata["end_session_endpoint"] = f"{issuer}/oauth/logout"
     return metadata
 

@@ -29,6 +29,9 @@ class Client:
     registration_token_hash: str | None = None
     #: The token_endpoint_auth_method it registered with ("": the default for its kind).
     auth_method: str = ""
+    #: A resource server the operator let introspect every client's tokens (RFC 7662 2.1, 4); without it a client
+    #: introspects only its own.
+    introspection: bool = False
 
     @property
     def public(self) -> bool:
@@ -39,6 +42,14 @@ class Client:
     def registered(self) -> bool:
         """Registered dynamically (RFC 7591), not by the CLI or the JSON API."""
         return self.registration_token_hash is not None
+
+    @property
+    def vetted(self) -> bool:
+        """Made by an operator of this server (the CLI or the install step), who vouches for its name and its
+        redirect URIs. A client that registered itself (RFC 7591) or that a signed-in user created through the
+        JSON API (it has ``user_id``) is only what it says it is: its name is a claim nobody checked (RFC 7591 5,
+        RFC 6749 10.2), and the consent page says so."""
+        return not self.registered and self.user_id is None
 
     @property
     def token_endpoint_auth_method(self) -> str:

@@ -12,18 +12,24 @@ per source address.
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from passport.core.audit import audit
-from passport.core.clients import LOOPBACK_HOSTS, InvalidClientMetadata, validate_redirect_uri
+from passport.core.clients import (
+    MAX_URI,
+    InvalidClientMetadata,
+    InvalidRedirectUri,
+    changed_client,
+    new_client,
+    validate_name,
+    validate_redirect_uris,
+)
 from passport.core.hashing import HASH_PREFIX, hash_secret, new_secret, verify_secret
-from passport.core.http import NO_STORE, Request, Response, json_response
+from passport.core.http import NO_STORE, MalformedJson, Request, Response, json_response, parse_json
 from passport.core.models import Client
 from passport.core.oidc.claims import IDENTITY_SCOPES
 from passport.core.oidc.userinfo import BearerError, bearer_token, challenge
@@ -33,9 +39,8 @@ AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
 #: The grants a registered client may have (the device grant and the others stay with the CLI).
 GRANTS = ("authorization_code", "refresh_token", "client_credentials")
 MAX_BODY = 16 * 1024
-MAX_URI = 512
-MAX_NAME = 100
-MAX_REDIRECT_URIS = 10
+#: What a client that gives no client_name is called (RFC 7591 2: the member is optional).
+UNNAMED = "Unnamed application"
 
 
 class RegistrationError(Exception):
@@ -50,21 +55,12 @@ def invalid_metadata(description: str) -> RegistrationError:
     return RegistrationError("invalid_client_metadata", description)
 
 
-def _redirect_uri(uri: object) -> str:
-    """The CLI's rules (:func:`passport.core.clients.validate_redirect_uri`: absolute, ASCII, no fragment), and for
-    a client nobody vetted only https, or http on a loopback address (RFC 8252 7.3), with no credentials in it."""
-    if not isinstance(uri, str) or not uri or len(uri) > MAX_URI:
-        raise RegistrationError("invalid_redirect_uri", "Each redirect URI must be an absolute URI in ASCII.")
-    try:
-        validate_redirect_uri(uri)
-        parts = urlsplit(uri)
-    except (InvalidClientMetadata, ValueError) as error:
-        raise RegistrationError("invalid_redirect_uri", str(error)) from None
-    if parts.username is not None or parts.password is not None:
-        raise RegistrationError("invalid_redirect_uri", f"{uri}: a redirect URI must not carry credentials.")
-    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
-        return uri
-    raise RegistrationError("invalid_redirect_uri", f"{uri}: use https, or http on a loopback address.")
+def refusal(error: InvalidClientMetadata) -> RegistrationError:
+    """A refusal of the client rules (:mod:`passport.core.clients`, the same for every way a client is made) in
+    RFC 7591 3.2.2's terms: ``invalid_redirect_uri`` for a redirect URI, ``invalid_client_metadata`` else."""
+    code = "invalid_redirect_uri" if isinstance(error, InvalidRedirectUri) else "invalid_client_metadata"
+    description = str(error)
+    return RegistrationError(code, description[:1].upper() + description[1:] + ".")
 
 
 def _web_uri(name: str, value: object) -> str | None:
@@ -120,14 +116,17 @@ class ClientMetadata:
                                    "authorization_code.")
         if method == "none" and "client_credentials" in grants:
             raise invalid_metadata("A public client (token_endpoint_auth_method none) cannot use client_credentials.")
-        uris = tuple(_redirect_uri(u) for u in _strings("redirect_uris", body.get("redirect_uris")))
+        try:
+            # The rules every client is held to, whoever makes it (passport.core.clients).
+            uris = validate_redirect_uris(_strings("redirect_uris", body.get("redirect_uris")))
+            logout_uris = validate_redirect_uris(_strings("post_logout_redirect_uris",
+                                                          body.get("post_logout_redirect_uris")),
+                                                 "post-logout redirect URIs")
+            name = validate_name(body.get("client_name", ""), default=UNNAMED)
+        except InvalidClientMetadata as error:
+            raise refusal(error) from None
         if "authorization_code" in grants and not uris:
             raise RegistrationError("invalid_redirect_uri", "The code flow needs at least one redirect URI.")
-        if len(uris) > MAX_REDIRECT_URIS:
-            raise RegistrationError("invalid_redirect_uri", f"At most {MAX_REDIRECT_URIS} redirect URIs.")
-        name = body.get("client_name", "")
-        if not isinstance(name, str) or len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
-            raise invalid_metadata(f"client_name must be text of at most {MAX_NAME} characters.")
         scope_value = body.get("scope")
         if scope_value is not None and not isinstance(scope_value, str):
             raise invalid_metadata("scope must be a space-separated string.")
@@ -138,13 +137,10 @@ class ClientMetadata:
         undefined = [s for s in scopes if s not in defined_scopes and s not in IDENTITY_SCOPES]
         if undefined:
             raise invalid_metadata(f"The scope {undefined[0]} is not defined here.")
-        for name_ in ("tos_uri", "policy_uri", "jwks_uri"):
-            _web_uri(name_, body.get(name_))
-        logout_uris = tuple(_redirect_uri(u) for u in _strings("post_logout_redirect_uris",
-                                                              body.get("post_logout_redirect_uris")))
+        for member in ("tos_uri", "policy_uri", "jwks_uri"):
+            _web_uri(member, body.get(member))
         return cls(
-            redirect_uris=uris, token_endpoint_auth_method=method, grant_types=grants,
-            client_name=name.strip() or "Unnamed application",
+            redirect_uris=uris, token_endpoint_auth_method=method, grant_types=grants, client_name=name,
             client_uri=_web_uri("client_uri", body.get("client_uri")),
             logo_uri=_web_uri("logo_uri", body.get("logo_uri")),
             # Only API scopes limit a client; identity scopes are open to every code-flow client anyway.
@@ -227,18 +223,22 @@ class RegistrationEndpoint:
         if self._policy == "open" and not metadata.public:
             raise invalid_metadata("Open registration is for public clients: token_endpoint_auth_method must be "
                                    "none (and the client must use PKCE).")
+        try:
+            made = new_client(
+                name=metadata.client_name, grant_types=metadata.grant_types, redirect_uris=metadata.redirect_uris,
+                scopes=metadata.scope, public=metadata.public, defined_scopes=self._scopes,
+                post_logout_redirect_uris=metadata.post_logout_redirect_uris,
+            )
+        except InvalidClientMetadata as error:
+            raise refusal(error) from None
         if not self._rate_limit(request.source_ip or "unknown"):
             raise RegistrationError("slow_down", "Too many registrations from this address; try again later.", 429,
                                     {"Retry-After": "3600"})
-        secret = None if metadata.public else new_secret()
-        token = new_secret()
-        client = Client(
-            client_id=str(uuid.uuid4()), name=metadata.client_name,
-            secret_hash=hash_secret(secret) if secret else None, redirect_uris=metadata.redirect_uris,
-            grant_types=metadata.grant_types, scopes=metadata.scope, created_at=int(self._clock()),
-            post_logout_redirect_uris=metadata.post_logout_redirect_uris, client_uri=metadata.client_uri,
-            logo_uri=metadata.logo_uri, registration_token_hash=hash_secret(token),
-            auth_method=metadata.token_endpoint_auth_method,
+        secret, token = made.secret, new_secret()
+        # What only a registered client has: its RFC 7591 display URIs and its RFC 7592 registration access token.
+        client = replace(
+            made.client, created_at=int(self._clock()), client_uri=metadata.client_uri, logo_uri=metadata.logo_uri,
+            registration_token_hash=hash_secret(token), auth_method=metadata.token_endpoint_auth_method,
         )
         self._clients.create(client)
         audit("client_registered", client_id=client.client_id, source_ip=request.source_ip,
@@ -278,9 +278,16 @@ class RegistrationEndpoint:
             raise invalid_metadata("token_endpoint_auth_method cannot change: register a new client instead.")
         if "client_credentials" in metadata.grant_types and "client_credentials" not in client.grant_types:
             raise invalid_metadata("A registered client cannot add client_credentials.")
-        changed = replace(client, name=metadata.client_name, redirect_uris=metadata.redirect_uris,
-                          grant_types=metadata.grant_types, scopes=metadata.scope, client_uri=metadata.client_uri,
-                          logo_uri=metadata.logo_uri, post_logout_redirect_uris=metadata.post_logout_redirect_uris)
+        try:
+            # 2.2: the metadata replaced as a whole, held to the rules of every client
+            changed = changed_client(
+                client, name=metadata.client_name, redirect_uris=metadata.redirect_uris,
+                grant_types=metadata.grant_types, scopes=metadata.scope, defined_scopes=self._scopes,
+                post_logout_redirect_uris=metadata.post_logout_redirect_uris,
+            )
+        except InvalidClientMetadata as error:
+            raise refusal(error) from None
+        changed = replace(changed, client_uri=metadata.client_uri, logo_uri=metadata.logo_uri)
         if not self._clients.replace_registered(changed):
             raise BearerError(401, "invalid_token", "The registration access token is not valid for this client.")
         return json_response({**describe(changed, self._issuer), "registration_access_token": presented},
@@ -293,9 +300,9 @@ def _json_body(request: Request) -> dict[str, Any]:
     if len(request.body) > MAX_BODY:
         raise invalid_metadata("The request body is too large.")
     try:
-        body = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise invalid_metadata("The request body is not valid JSON.") from None
+        body = parse_json(request.body)
+    except MalformedJson as error:
+        raise invalid_metadata(f"The request body is not valid JSON: {error}.") from None
     if not isinstance(body, dict):
         raise invalid_metadata("The request body must be a JSON object.")
     return body

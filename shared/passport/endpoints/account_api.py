@@ -1,21 +1,20 @@
-"""The signed-in user's JSON API (SPEC section 4, Laravel Passport's JSON API): the defined scopes and the
-user's personal access tokens. Authenticated by the browser session; every state-changing call must send
-``X-XSRF-TOKEN`` equal to the ``XSRF-TOKEN`` cookie (Laravel's convention), which holds the session's CSRF
-token, so another site cannot make the user's browser call it."""
+"""The signed-in user's JSON API (Laravel Passport's JSON API; docs/http.md): the defined scopes, the user's
+personal access tokens, the apps they authorized and the clients they made. Authenticated by the browser
+session; every state-changing call must send ``X-XSRF-TOKEN`` equal to the ``XSRF-TOKEN`` cookie (Laravel's
+convention), which holds the session's CSRF token, so another site cannot make the user's browser call it."""
 
 from __future__ import annotations
 
 import hmac
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
-from passport.core.clients import InvalidClientMetadata, new_client, validate_redirect_uri
+from passport.core.clients import InvalidClientMetadata, InvalidRedirectUri, changed_client, new_client
 from passport.core.errors import OAuthError, StorageUnavailable
 from passport.core.hashing import hash_secret, new_secret
-from passport.core.http import NO_STORE, Headers, Request, Response, json_response
+from passport.core.http import NO_STORE, Headers, MalformedJson, Request, Response, json_response, parse_json
 from passport.core.models import AccessTokenRecord, Client, Session, User
 from passport.core.personal_access import NoPersonalAccessClient, PersonalAccessTokens
 from passport.ports import ClientStore, Consents, Grants
@@ -25,6 +24,13 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 def _error(status: int, error: str, description: str) -> Response:
     return json_response({"error": error, "error_description": description}, status, NO_STORE)
+
+
+def _refused(error: InvalidClientMetadata) -> Response:
+    """A client the rules refuse (:mod:`passport.core.clients`, the same for every way a client is made): 422
+    with RFC 7591 3.2.2's error code, as the JSON API answers what it cannot do as asked."""
+    code = "invalid_redirect_uri" if isinstance(error, InvalidRedirectUri) else "invalid_client_metadata"
+    return _error(422, code, str(error))
 
 
 def _token_json(record: AccessTokenRecord) -> dict[str, Any]:
@@ -190,12 +196,12 @@ class AccountApi:
             body = _body(request)
             try:
                 made = new_client(
-                    name=str(body.get("name") or ""), grant_types=("authorization_code", "refresh_token"),
+                    name=_text(body, "name"), grant_types=("authorization_code", "refresh_token"),
                     redirect_uris=_uris(body), public=body.get("confidential") is False, user_id=user.id,
                     defined_scopes=self._scopes,
                 )
             except InvalidClientMetadata as error:
-                return _error(422, "invalid_client_metadata", str(error))
+                return _refused(error)
             self._clients.create(made.client)
             return json_response({**_client_json(made.client), "client_secret": made.secret}, 201, NO_STORE)
         current = self._clients.get(client_id[:128]) if client_id else None
@@ -213,13 +219,14 @@ class AccountApi:
             return json_response({**_client_json(current), "client_secret": secret}, 201, NO_STORE)
         body = _body(request)
         try:
-            uris = tuple(validate_redirect_uri(u) for u in _uris(body)) or current.redirect_uris
+            # Passport's form sends every field: an empty one keeps what the client has.
+            changed = changed_client(current, name=_text(body, "name") or None, redirect_uris=_uris(body) or None,
+                                     defined_scopes=self._scopes)
         except InvalidClientMetadata as error:
-            return _error(422, "invalid_redirect_uri", str(error))
-        name = str(body.get("name") or current.name).strip()[:255]
-        if not self._clients.update(client_id, user.id, name=name, redirect_uris=uris):
+            return _refused(error)
+        if not self._clients.update(client_id, user.id, name=changed.name, redirect_uris=changed.redirect_uris):
             return _error(404, "not_found", "No such client.")
-        return json_response(_client_json(replace(current, name=name, redirect_uris=uris)), headers=NO_STORE)
+        return json_response(_client_json(changed), headers=NO_STORE)
 
     def _personal_tokens(self, request: Request, user: User) -> Response:
         tokens = self._personal()
@@ -257,13 +264,23 @@ def _uris(body: dict[str, Any]) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _text(body: dict[str, Any], name: str) -> str:
+    """A text member ("" when absent or null); anything else is a 422, never turned into text."""
+    value = body.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise OAuthError("invalid_request", f"{name} must be a string.")
+    return value
+
+
 def _body(request: Request) -> dict[str, Any]:
     """JSON (as Passport's Vue components send) or a form."""
     if request.media_type == "application/json":
         try:
-            body = json.loads(request.body.decode("utf-8") or "{}")
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise OAuthError("invalid_request", "The body is not valid JSON.") from None
+            body = parse_json(request.body or b"{}")
+        except MalformedJson as error:
+            raise OAuthError("invalid_request", f"The body is not valid JSON: {error}.") from None
         if not isinstance(body, dict):
             raise OAuthError("invalid_request", "The body must be a JSON object.")
         return body

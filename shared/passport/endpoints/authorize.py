@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode, urlsplit
@@ -37,7 +36,7 @@ from passport.core.oidc.logout import parse_logout
 from passport.core.scopes import satisfies
 from passport.core.tokens import AccessTokenIssuer
 from passport.core.users import UserProvider, check_credentials
-from passport.keys.material import VerificationKey
+from passport.jws import TokenVerifier
 from passport.ports import ClientStore, Consents, Devices, Grants, LoginThrottle, Sessions
 from passport.web.render import error_page, page
 
@@ -71,8 +70,8 @@ class BrowserContext:
     #: The access token issuer, when the implicit grant is on (else None: no token leaves this function).
     implicit_issuer: AccessTokenIssuer | None = None
     devices: Devices | None = None
-    #: The published keys, to check the id_token_hint of RP-initiated logout.
-    verification_keys: Callable[[], Mapping[str, VerificationKey]] | None = None
+    #: Our ID tokens, to check the id_token_hint of RP-initiated logout (None: no hint is ever ours).
+    id_tokens: TokenVerifier | None = None
     #: The resources an authorization request may name (RFC 8707): the deployment's API and the registered ones.
     resources: tuple[str, ...] = ()
 
@@ -255,7 +254,7 @@ class BrowserEndpoints:
     def _consent_page(self, auth: AuthorizationRequest, session: Session, user: User) -> Response:
         return page(
             "consent.html", app_name=self.ctx.app_name, client_name=auth.client.name, user_name=user.name,
-            registered=auth.client.registered, client_uri=auth.client.client_uri or "",
+            vetted=auth.client.vetted, registered=auth.client.registered, client_uri=auth.client.client_uri or "",
             user_email=user.email, csrf=session.csrf, action=self.ctx.url("/oauth/authorize"),
             logout_action=self.ctx.url("/logout"), **self._scope_rows(auth.scopes, user),
             # prompt and max_age were for this GET; the form's answer must not ask for them again
@@ -373,7 +372,7 @@ class BrowserEndpoints:
             raise PageError("Unknown application", "The device's application is no longer registered.")
         return page(
             "consent.html", app_name=self.ctx.app_name, client_name=client.name, user_name=user.name,
-            registered=client.registered, client_uri=client.client_uri or "",
+            vetted=client.vetted, registered=client.registered, client_uri=client.client_uri or "",
             user_email=user.email, csrf=session.csrf, action=self.ctx.url("/oauth/device/authorize"),
             logout_action=self.ctx.url("/logout"), **self._scope_rows(device.scopes, user),
             # The code as typed (it found the record): the store keeps only its hash.
@@ -470,9 +469,8 @@ class BrowserEndpoints:
         try:
             form = request.form() if request.method == "POST" else {}
             params = form if request.method == "POST" else dict(request.query)
-            assert self.ctx.verification_keys is not None
             logout = parse_logout({k: v for k, v in params.items() if k != "_token"}, clients=self.ctx.clients,
-                                  keys=self.ctx.verification_keys(), issuer=self.ctx.issuer)
+                                  id_tokens=self.ctx.id_tokens)
         except PageError as error:
             return error_page(error.title, error.message, error.status)
         except OAuthError as error:

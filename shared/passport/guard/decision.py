@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from passport.config import RouteRule
 from passport.guard.revocation import RevocationCache
 from passport.guard.rules import RuleTable, permits
-from passport.guard.verify import InvalidToken, TokenVerifier
+from passport.jws import InvalidToken, TokenVerifier
 
 _DENIED_MEMO_SIZE = 1024
 
@@ -53,11 +53,9 @@ class Guard:
         """The principal of a valid, live token; :class:`InvalidToken` for anything else."""
         if not token:
             raise InvalidToken("no token")
-        claims = self._verifier.verify(token)
-        scope = claims.get("scope", "")
-        if not isinstance(scope, str):
-            raise InvalidToken("scope must be a string")
-        principal = Principal(claims["sub"], claims["client_id"], tuple(scope.split()), claims["jti"])
+        claims = self._verifier.verify(token)  # an access token: sub, client_id, jti and scope are strings
+        principal = Principal(claims["sub"], claims["client_id"], tuple(claims.get("scope", "").split()),
+                              claims["jti"])
         if not self._revocations.is_live(principal.jti, principal.client_id):
             raise InvalidToken("revoked, unknown or of a revoked client")
         return principal

@@ -15,13 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from passport.bearer import MalformedAuthorization, bearer_credentials
 from passport.guard.decision import Guard, Principal
 from passport.guard.tally import TALLY
-from passport.guard.verify import InvalidToken
+from passport.jws import InvalidToken
 
 
 class Unauthorized(Exception):
-    """Raised with the message ``Unauthorized``: API Gateway's signal for a 401."""
+    """Raised with the message ``Unauthorized``: API Gateway's signal for a 401 (the one exception the guard raises
+    for what a client sent; anything else it refuses is a policy or ``isAuthorized`` false)."""
 
     def __init__(self) -> None:
         super().__init__("Unauthorized")
@@ -36,29 +38,37 @@ class AuthorizerCall:
     arn: str  # methodArn or routeArn
 
 
-def bearer_token(value: str | None) -> str | None:
-    """The b64token of ``Authorization: Bearer <token>`` (RFC 6750 2.1); the scheme is case-insensitive."""
-    if not value:
-        return None
-    scheme, _, token = value.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        return None
-    return token
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
-def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+def _header(headers: object, name: str) -> object:
     """A header by its lower-case name. REST events keep the client's spelling, HTTP API events lower-case
     it: the two usual spellings are tried before a scan."""
-    if not headers:
+    if not isinstance(headers, Mapping) or not headers:
         return None
     value = headers.get(name) or headers.get(name.title())
     if value is not None:
         return value
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
+    return next((value for key, value in headers.items() if isinstance(key, str) and key.lower() == name), None)
+
+
+def _token(value: object) -> str | None:
+    """The Bearer token of a header value (RFC 6750 2.1); a malformed one is no token (401 alike)."""
+    try:
+        return bearer_credentials(value)
+    except MalformedAuthorization:
+        return None
+
+
+def _request_token(event: Mapping[str, Any]) -> str | None:
+    """A REST REQUEST event's token. ``headers`` keeps only the last of repeated headers; ``multiValueHeaders``
+    has them all, and two Authorization headers are two methods at once (RFC 6750 2: "MUST NOT use more than one
+    method"), so no token at all."""
+    values = _header(event.get("multiValueHeaders"), "authorization")
+    if isinstance(values, list) and len(values) > 1:
+        return None
+    return _token(_header(event.get("headers"), "authorization"))
 
 
 def _split_arn(arn: str) -> tuple[str, str]:
@@ -70,18 +80,19 @@ def _split_arn(arn: str) -> tuple[str, str]:
 
 
 def parse(event: Mapping[str, Any]) -> AuthorizerCall:
+    """The call an authorizer event describes. Every field is taken as it comes (a header is what a client sent),
+    so nothing in it can make this raise: what is not where it should be is absent."""
     if event.get("version") == "2.0":
-        method, _, path = str(event.get("routeKey", "")).partition(" ")
-        token = bearer_token(_header(event.get("headers"), "authorization"))
-        return AuthorizerCall("HTTP", token, method, path, str(event.get("routeArn", "")))
-    arn = str(event.get("methodArn", ""))
+        method, _, path = _text(event.get("routeKey")).partition(" ")
+        token = _token(_header(event.get("headers"), "authorization"))
+        return AuthorizerCall("HTTP", token, method, path, _text(event.get("routeArn")))
+    arn = _text(event.get("methodArn"))
     if event.get("type") == "TOKEN":
         method, path = _split_arn(arn)
-        return AuthorizerCall("TOKEN", bearer_token(event.get("authorizationToken")), method, path, arn)
-    method = str(event.get("httpMethod") or _split_arn(arn)[0])
-    path = str(event.get("resource") or _split_arn(arn)[1])
-    token = bearer_token(_header(event.get("headers"), "authorization"))
-    return AuthorizerCall("REQUEST", token, method, path, arn)
+        return AuthorizerCall("TOKEN", _token(event.get("authorizationToken")), method, path, arn)
+    method = _text(event.get("httpMethod")) or _split_arn(arn)[0]
+    path = _text(event.get("resource")) or _split_arn(arn)[1]
+    return AuthorizerCall("REQUEST", _request_token(event), method, path, arn)
 
 
 def _arn_prefix(arn: str) -> str:
@@ -126,6 +137,8 @@ def policy(principal: Principal, guard: Guard, call: AuthorizerCall) -> dict[str
 
 
 def authorize(event: Mapping[str, Any], guard: Guard) -> dict[str, Any]:
+    if not isinstance(event, Mapping):
+        raise Unauthorized()  # not an API Gateway authorizer event: nothing in it to trust
     call = parse(event)
     try:
         principal = guard.authenticate(call.token)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 
+from passport.bearer import MalformedAuthorization, bearer_credentials
 from passport.core.http import Request, Response
 from passport.guard.context import TokenContext
 from passport.guard.decision import Guard
-from passport.guard.verify import InvalidToken
+from passport.jws import InvalidToken
 
 
 class Refused(Exception):
@@ -32,12 +33,15 @@ class ProtectedResource:
 
     def authenticate(self, request: Request) -> TokenContext:
         """The caller of a request with a valid, live Bearer token for this resource (its ``aud``)."""
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        try:
+            token = bearer_credentials(request.headers.get("authorization"))
+        except MalformedAuthorization:
+            raise Refused(self._refusal("invalid_token", "The Authorization header is not one Bearer token.")) from None
+        if token is None:
             # 3.1: no credentials, no error code; the metadata says where to get them
             raise Refused(self._refusal(None, "This resource needs an access token (Authorization: Bearer)."))
         try:
-            principal = self._guard.authenticate(token.strip())
+            principal = self._guard.authenticate(token)
         except InvalidToken:
             raise Refused(self._refusal("invalid_token", "The access token is missing, invalid, expired, revoked, "
                                         "or not for this resource.")) from None

@@ -9,8 +9,8 @@ from passport.config import Settings, load_settings
 from passport.guard.decision import Guard
 from passport.guard.revocation import RevocationCache, RevocationLookup
 from passport.guard.rules import RuleTable
-from passport.guard.verify import TokenVerifier
-from passport.keys.keyring import KEYS
+from passport.jws import TokenVerifier
+from passport.keys.keyring import PublishedKeys
 from passport.routes import route_table
 
 
@@ -28,11 +28,10 @@ def guard(audience: str | None = None) -> Guard:
     """The container's guard for tokens of ``audience`` (RFC 8707; None: this deployment's API)."""
     settings = load_settings()
     verifier = TokenVerifier(
-        lambda: KEYS.get(settings).verification,
+        PublishedKeys.of(settings),  # a kid not yet seen makes it read the keys again (a rotation), boundedly
         issuer=settings.issuer_url,
-        audience=audience or settings.token_audience,
+        audiences=(audience or settings.token_audience,),
         leeway=settings.guard.leeway_seconds,
-        reload_keys=lambda: KEYS.reload(settings).verification,
     )
     rules_json = os.environ.get("PASSPORT_GUARD_RULES")
     rules = RuleTable.from_json(rules_json) if rules_json else RuleTable.from_routes(route_table(settings))

@@ -77,6 +77,7 @@ class ClientModel(_Base):
     logo_uri = UnicodeAttribute(null=True)
     registration_token_hash = UnicodeAttribute(null=True)
     auth_method = UnicodeAttribute(null=True)
+    introspection = BooleanAttribute(null=True)
 
 
 class UserModel(_Base):

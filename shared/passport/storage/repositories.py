@@ -48,6 +48,7 @@ class DynamoClientStore:
             post_logout_redirect_uris=list(client.post_logout_redirect_uris) or None,
             client_uri=client.client_uri, logo_uri=client.logo_uri,
             registration_token_hash=client.registration_token_hash, auth_method=client.auth_method or None,
+            introspection=client.introspection or None,
         )
         with storage_call():
             # Never overwrite an existing client, even on a (practically impossible) UUID clash.
@@ -65,11 +66,11 @@ class DynamoClientStore:
     def update(
         self, client_id: str, owner: str | None, *, name: str, redirect_uris: tuple[str, ...],
         scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
-        post_logout_redirect_uris: tuple[str, ...] | None = None,
+        post_logout_redirect_uris: tuple[str, ...] | None = None, introspection: bool | None = None,
     ) -> bool:
         """Change a live client (only the owner's own, when ``owner`` is given; any, for the administrator's
-        CLI); scopes, first_party and post-logout URIs change only when given. False when it is not theirs,
-        revoked or gone."""
+        CLI); scopes, first_party, post-logout URIs and the introspection right change only when given. False
+        when it is not theirs, revoked or gone."""
         actions = [ClientModel.name.set(name), ClientModel.redirect_uris.set(list(redirect_uris)),
                    ClientModel.updated_at.set(_now())]
         if post_logout_redirect_uris is not None:
@@ -78,6 +79,8 @@ class DynamoClientStore:
             actions.append(ClientModel.scopes.set(list(scopes)))
         if first_party is not None:
             actions.append(ClientModel.first_party.set(first_party))
+        if introspection is not None:
+            actions.append(ClientModel.introspection.set(introspection))
         condition = ClientModel.client_id.exists() & (ClientModel.revoked == False)  # noqa: E712 (DynamoDB)
         if owner is not None:
             condition &= ClientModel.user_id == owner
@@ -145,7 +148,7 @@ def _client(item: ClientModel) -> Client:
         user_id=item.user_id, created_at=int(item.created_at or 0),
         post_logout_redirect_uris=tuple(item.post_logout_redirect_uris or ()),
         client_uri=item.client_uri, logo_uri=item.logo_uri, registration_token_hash=item.registration_token_hash,
-        auth_method=item.auth_method or "",
+        auth_method=item.auth_method or "", introspection=bool(item.introspection),
     )
 
 

@@ -42,6 +42,12 @@ class AuthorizationCodeGrant:
         now = self._issuer.clock.now()
         if code is None or code.expires_at <= now:
             raise invalid_grant("The authorization code is invalid or expired.")
+        # 4.1.3: "ensure that the authorization code was issued to the authenticated confidential client, or if
+        # the client is public, ensure that the code was issued to client_id". Checked first, as the refresh
+        # grant checks its token's client first: a spent code in another client's hands is only an invalid grant,
+        # never a way to make the server revoke what the victim's code issued.
+        if code.client_id != client.client_id:
+            raise invalid_grant("The authorization code was issued to another client.")
         if code.used:
             # 4.1.2: "If an authorization code is used more than once, the authorization server MUST deny the
             # request and SHOULD revoke (when possible) all tokens previously issued based on that code."
@@ -50,8 +56,6 @@ class AuthorizationCodeGrant:
                       reason="a spent authorization code was presented again: its tokens are revoked")
                 self._grants.revoke_family(code.family_id)
             raise invalid_grant("The authorization code was already used; the tokens it gave are revoked.")
-        if code.client_id != client.client_id:
-            raise invalid_grant("The authorization code was issued to another client.")
         # 4.1.3: redirect_uri is REQUIRED if it was in the authorization request, and must be identical.
         if code.redirect_uri_sent and redirect_uri != code.redirect_uri:
             raise invalid_grant("The redirect_uri does not match the authorization request.")

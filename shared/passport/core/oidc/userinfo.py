@@ -4,15 +4,15 @@ token is presented as RFC 6750 says, and every failure answers with RFC 6750 sec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
+from passport.bearer import MalformedAuthorization, bearer_credentials
 from passport.core.http import NO_STORE, Request, Response, json_response
-from passport.core.lifecycle import access_claims
 from passport.core.models import User
 from passport.core.oidc.claims import OPENID, user_claims
 from passport.core.scopes import parse_scope
-from passport.keys.material import VerificationKey
+from passport.jws import InvalidToken, TokenVerifier
 
 
 class BearerError(Exception):
@@ -37,15 +37,12 @@ def challenge(realm: str, failure: BearerError) -> str:
 def bearer_token(request: Request) -> str:
     """The token from the Authorization header (2.1) or, for a POST, the form body (2.2); never the query (2.3 is
     discouraged, and a token in a URL ends up in logs). Two ways at once is invalid_request (2)."""
-    header = request.headers.get("authorization", "")
-    from_header = None
-    if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer":
-            raise BearerError(401, None)  # another scheme: as no token at all (3.1), the challenge says which
-        if not value.strip() or " " in value.strip():
-            raise BearerError(400, "invalid_request", "The Authorization header is not a well-formed Bearer token.")
-        from_header = value.strip()
+    try:
+        # None for no header or another scheme: as no token at all (3.1), the challenge says which
+        from_header = bearer_credentials(request.headers.get("authorization"))
+    except MalformedAuthorization:
+        # 3.1: invalid_token covers an access token that is "malformed"; invalid_request is for the request itself
+        raise BearerError(401, "invalid_token", "The access token is malformed.") from None
     from_body = None
     if request.method == "POST" and request.media_type == "application/x-www-form-urlencoded":
         try:
@@ -65,13 +62,14 @@ def bearer_token(request: Request) -> str:
 
 class UserInfoEndpoint:
     def __init__(
-        self, *, issuer: str, users: Callable[[str], User | None],
-        keys: Callable[[], Mapping[str, VerificationKey]],
+        self, *, issuer: str, users: Callable[[str], User | None], access_tokens: TokenVerifier,
         liveness: Callable[[str, str], tuple[bool | None, bool | None]],
     ) -> None:
+        """``access_tokens`` accepts only tokens meant for this server's own API or for userinfo (their ``aud``,
+        RFC 8707): a token issued for another resource is that resource's, not a key to the user's profile."""
         self._issuer = issuer
         self._users = users
-        self._keys = keys
+        self._access_tokens = access_tokens
         self._liveness = liveness
 
     def handle(self, request: Request) -> Response:
@@ -87,18 +85,20 @@ class UserInfoEndpoint:
             return json_response(body, failure.status, headers)
 
     def _claims(self, token: str) -> dict[str, Any]:
-        claims = access_claims(token, self._keys(), self._issuer, verify_exp=True) if token.count(".") == 2 else None
-        if claims is None:
-            raise BearerError(401, "invalid_token", "The access token is invalid or expired.")
+        try:
+            claims = self._access_tokens.verify(token)
+        except InvalidToken:
+            raise BearerError(401, "invalid_token", "The access token is invalid, expired, or not for this "
+                              "server's API.") from None
         token_live, client_live = self._liveness(claims["jti"], claims["client_id"])
         if not (token_live and client_live):
             raise BearerError(401, "invalid_token", "The access token was revoked.")
-        scopes = parse_scope(claims.get("scope") if isinstance(claims.get("scope"), str) else None)
+        scopes = parse_scope(claims.get("scope"))
         if OPENID not in scopes:
             raise BearerError(403, "insufficient_scope", "The access token was not issued for OpenID Connect.",
                               scope=OPENID)
-        subject = claims.get("sub")
-        user = self._users(subject) if isinstance(subject, str) and subject != claims["client_id"] else None
+        subject = claims["sub"]
+        user = self._users(subject) if subject != claims["client_id"] else None
         if user is None:
             raise BearerError(401, "invalid_token", "The access token does not name a user.")
         return user_claims(user, scopes)
