@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test bench lint install clean
+.PHONY: serve test bench fuzz lint install clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,25 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Coverage-guided fuzzing (tests/fuzz/): each target for FUZZ_SECONDS in its own process, seeded from and merged
+# into tests/fuzz/corpus/ (which make test replays); crashes are kept in tests/fuzz/crashes/ and fail the run.
+# FUZZ_TARGETS picks targets (all when empty); FUZZ_ENGINE=hypothesis forces the fallback.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_ENGINE ?= auto
+FUZZ_STAMP := $(VENV)/.fuzz-stamp
+
+# The `fuzz` extra's requirements alone (read from pyproject.toml), as wheels only: reinstalling the project
+# itself would disturb a test run in the same checkout, and building atheris from source needs a libFuzzer
+# toolchain. Where no wheel fits, the stamp is not made and make fuzz falls back to Hypothesis.
+$(FUZZ_STAMP): $(STAMP)
+	@$(BIN)/python -m pip install --quiet --only-binary=:all: $$($(BIN)/python -c 'import tomllib; \
+		print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["fuzz"])') \
+		&& touch $@ || echo "make fuzz: atheris could not be installed here (no wheel?): Hypothesis will search"
+
+fuzz: $(FUZZ_STAMP)
+	$(BIN)/python -m tests.fuzz --seconds $(FUZZ_SECONDS) --engine $(FUZZ_ENGINE) --targets "$(FUZZ_TARGETS)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check shared functions tests bench infra app.py

@@ -112,7 +112,8 @@ def parse_json(data: bytes | str) -> object:
     refused (8.2: such a string could never be written out again as UTF-8); nesting that would exhaust the
     parser's recursion (``[[[[...``) and integers past Python's digit limit are malformed input, not a crash."""
     try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        # Bytes must decode as UTF-8; text must encode as it (a raw lone surrogate cannot).
+        text = data.decode("utf-8") if isinstance(data, bytes) else data.encode("utf-8").decode("utf-8")
         value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
         if "\\u" in text:
             json.dumps(value, ensure_ascii=False).encode("utf-8")  # raises for a lone surrogate

@@ -1,0 +1,131 @@
+"""The hand-made seeds of each target's corpus: ``tests/fuzz/corpus/<target>/seed-<name>``. ``make fuzz`` writes
+any that are missing before it starts, and never drops them when it trims a corpus; libFuzzer mutates them.
+The layouts are those described in :mod:`tests.fuzz.targets`."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.fuzz.targets import VALID_CLAIMS, fuzz_header
+from tests.jws_corpus import AUDIENCE
+
+#: Seeds are named so, and merged inputs by their SHA-1 (libFuzzer's names): a trim can tell them apart.
+SEED_PREFIX = "seed-"
+
+#: A real ES256 access token, kid fuzz-key, signed by a key that no longer exists: the verifier parses all of it
+#: and refuses it at the signature, which is as far as a client's bytes may go.
+REAL_TOKEN = (
+    "eyJhbGciOiJFUzI1NiIsImtpZCI6ImZ1enota2V5IiwidHlwIjoiYXQrand0In0."
+    "eyJpc3MiOiJodHRwczovL2FzLmV4YW1wbGUiLCJzdWIiOiJ1c2VyLTEiLCJhdWQiOiJodHRwczovL2FzLmV4YW1wbGUvYXBpIiwiY2xpZW50X2lk"
+    "IjoiY2xpZW50LTEiLCJqdGkiOiJqLTEiLCJpYXQiOjE3NjcyMjU2MDAsImV4cCI6NDEwMjQ0NDgwMCwic2NvcGUiOiJvcmRlcnM6cmVhZCJ9."
+    "gVFHksC-Lk_lF69cVvaRTEU_OMsSdJ7mMy6CyfppZrfznd5aY9nAY1gFNOfAxKFEMyBz8Jmn7UGyuCYuMF4eQg"
+)
+#: A JSON text nested past Python's recursion limit (1000): the parser's RecursionError must become a refusal.
+NESTED_ARRAY = b"[" * 1500
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+CLAIMS = VALID_CLAIMS
+HEADER = json.loads(fuzz_header())
+_, REAL_PAYLOAD, REAL_SIGNATURE = REAL_TOKEN.split(".")
+
+ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod"
+
+SEEDS: dict[str, dict[str, bytes]] = {
+    "jws_token": {
+        "real-token": REAL_TOKEN.encode(),
+        "nested-array-header": f"{_b64(NESTED_ARRAY)}.{REAL_PAYLOAD}.{REAL_SIGNATURE}".encode(),
+        "alg-none": f"{_b64(_json({**HEADER, 'alg': 'none'}))}.{REAL_PAYLOAD}.".encode(),
+        "padded-header": f"{_b64(_json(HEADER))}==.{REAL_PAYLOAD}.{REAL_SIGNATURE}".encode(),
+        "header-not-json": f"{_b64(b'{not json')}.{REAL_PAYLOAD}.{REAL_SIGNATURE}".encode(),
+        "short": b"a.b.c",
+    },
+    "jws_signed": {
+        "valid-claims": _json(CLAIMS),
+        "header-and-claims": _json(HEADER) + b"\0" + _json(CLAIMS),
+        "nested-array-header": NESTED_ARRAY + b"\0" + _json(CLAIMS),
+        "nested-payload": b'{"a":' * 1200,
+        "id-token": _json({**HEADER, "typ": "JWT"}) + b"\0" + _json({**CLAIMS, "nonce": "n", "azp": "client-1"}),
+        "aud-array-float-exp": _json({**CLAIMS, "aud": ["other", AUDIENCE], "exp": 4102444800.5}),
+        "nan-exp": _json(CLAIMS)[:-1] + b',"exp":NaN}',
+        "crit-header": _json({**HEADER, "crit": ["exp"]}) + b"\0" + _json(CLAIMS),
+    },
+    "guard_event": {
+        "http-api": _json({"version": "2.0", "type": "REQUEST", "routeKey": "GET /api/orders",
+                           "routeArn": f"{ARN}/GET/api/orders", "headers": {"authorization": "Bearer $TOKEN"}}),
+        "rest-token": _json({"type": "TOKEN", "authorizationToken": "Bearer $TOKEN",
+                             "methodArn": f"{ARN}/DELETE/api/orders/42"}),
+        "rest-request": _json({"type": "REQUEST", "methodArn": f"{ARN}/GET/files/a/b", "resource": "/files/{proxy+}",
+                               "httpMethod": "GET", "headers": {"Authorization": "Bearer $CLIENT_TOKEN"},
+                               "multiValueHeaders": {"Authorization": ["Bearer $CLIENT_TOKEN"]}}),
+        "headers-not-a-dict": _json({"type": "REQUEST", "methodArn": f"{ARN}/GET/api/orders",
+                                     "headers": ["Authorization", "Bearer $TOKEN"]}),
+        "two-authorization-headers": _json({"type": "REQUEST", "methodArn": f"{ARN}/GET/api/orders",
+                                            "headers": {"Authorization": "Bearer $TOKEN"},
+                                            "multiValueHeaders": {"Authorization": ["Bearer $TOKEN", "Bearer x"]}}),
+        "not-an-object": b'["version","2.0"]',
+    },
+    "form": {
+        "code-exchange": b"grant_type=authorization_code&code=abc&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
+                         b"&client_id=client-1&code_verifier=" + b"v" * 43,
+        "repeated": b"grant_type=client_credentials&grant_type=password&scope=",
+        "not-utf8": b"client_id=%FF%FE&x=\xff",
+        "separators": b"&&=&a==b;c=d+e%2",
+        "empty": b"",
+    },
+    "json_body": {
+        "nested-body": _json({"client_name": "App", "redirect_uris": ["https://app.example/cb"],
+                              "grant_types": ["authorization_code"], "nested": {"a": [1, {"b": [None, True]}]}}),
+        "nested-array": NESTED_ARRAY,
+        "lone-surrogate": b'{"name":"\\ud800"}',
+        "constants": b"[NaN, Infinity, -Infinity, 1e400]",
+        "long-integer": b"9" * 4400,
+        "utf16": '{"a": 1}'.encode("utf-16"),
+    },
+    "mcp": {
+        "initialize": _json({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "fuzz", "version": "1"}}}),
+        "tools-call": b"POST\nmcp-protocol-version: 2025-06-18\naccept: application/json\n"
+                      b"content-type: application/json\0" + _json(
+                          {"jsonrpc": "2.0", "id": "a", "method": "tools/call",
+                           "params": {"name": "list_orders", "arguments": {"status": "shipped"}}}),
+        "batch": _json([{"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+                        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+                        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "whoami"}},
+                        {"jsonrpc": "2.0", "id": 4, "result": {}}, 5]),
+        "get": b"GET\naccept: text/event-stream\0",
+        "not-json": b"POST\naccept: application/*;q=0.5\ncontent-type: application/json; charset=utf-8\0{",
+    },
+    "bearer": {
+        "token": f"Bearer {REAL_TOKEN}".encode(),
+        "b64token": b"bearer  abc-._~+/xyz==",
+        "tabs": b"\tBearer\tabc\t",
+        "two-tokens": b"Bearer a, Bearer b",
+        "basic": b"Basic dXNlcjpwYXNz",
+        "scheme-only": b"Bearer",
+    },
+}
+
+
+def write_missing(corpus_root: Path) -> int:
+    """Writes the seeds that are not in the corpus yet; how many it wrote."""
+    written = 0
+    for target, seeds in SEEDS.items():
+        folder = corpus_root / target
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in seeds.items():
+            path = folder / f"{SEED_PREFIX}{name}"
+            if not path.exists():
+                path.write_bytes(data)
+                written += 1
+    return written
