@@ -8,23 +8,42 @@
   replacement deletes the old resource after creating the new one: it must not take the keys with it.
 
 The answer is ``{"PhysicalResourceId", "Data": {"Kid", "CreatedClients"}}``; no secret is ever in it or in a log.
-A failure raises, and the framework reports it to CloudFormation (the deploy fails with the message).
+
+A failure raises :class:`InstallKeysFailed`, and the framework reports it to CloudFormation. CloudFormation
+refuses a custom resource response over 4,096 bytes ("Response object is too long"), and the framework
+(aws-cdk-lib ``custom-resources/lib/provider-framework/runtime/framework.js``, ``invokeUserFunction``, and
+``cfn-response.js``, ``submitResponse``) puts this function's ``errorMessage`` in the ``Reason`` as it is, with
+the log group and a Node.js stack added. So whatever failed, the message raised here is short, one line and
+bounded (``passport.custom_resource``): the cause's type and the start of its text, and where the full log is.
+The full detail goes to the log first, with any private key taken out.
 """
 
 import json
 import logging
 
 from passport.config import load_settings
+from passport.custom_resource import REQUEST_TYPES, failure_message, log_failure
 from passport.observability import instrumented
 
 log = logging.getLogger("passport.install_keys")
 log.setLevel(logging.INFO)
 
-REQUEST_TYPES = ("Create", "Update", "Delete")
+
+class InstallKeysFailed(RuntimeError):
+    """The failure as CloudFormation is told it: one bounded line (the full detail is in the function's log)."""
 
 
 @instrumented
 def handler(event, context):
+    try:
+        return serve(event)
+    except Exception as error:
+        log_failure(log, event, context, error)
+        # ``from None``: the Lambda runtime reports this error alone; the cause is in the log just written.
+        raise InstallKeysFailed(failure_message(event, context, error)) from None
+
+
+def serve(event):
     request = event.get("RequestType")
     if request not in REQUEST_TYPES:
         raise ValueError(f"unknown RequestType {request!r}; CloudFormation sends {', '.join(REQUEST_TYPES)}")
