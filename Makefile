@@ -63,7 +63,12 @@ DEPLOY_FLAGS ?=
 
 .PHONY: layer synth deploy bootstrap
 
+# npm, the CDK CLI and the CDK app's jsii runtime run node from PATH: a missing or broken one (a version manager's
+# shim for a version not installed) is one line saying what to do, not a stack trace.
+NODE_CHECK = @node --version >/dev/null 2>&1 || { echo "node (Node.js 20 or later) is not on PATH or does not run: install it, then run make again" >&2; exit 1; }
+
 $(CDK_STAMP):
+	$(NODE_CHECK)
 	npm install --prefix "$(CURDIR)" --no-save --no-package-lock --no-audit --no-fund --loglevel=error aws-cdk@$(CDK_CLI_VERSION)
 	@touch $(CDK_STAMP)
 
@@ -73,12 +78,15 @@ layer: $(STAMP)
 
 # No context lookups, and no instance-metadata probe for credentials: synth talks to nothing.
 synth: $(STAMP) $(CDK_STAMP)
+	$(NODE_CHECK)
 	$(CDK_ENV) AWS_EC2_METADATA_DISABLED=true $(CDK) synth --no-notices --no-lookups --quiet
 	@echo "Synthesized: cdk.out/PassportStack.template.json, checked by cdk-nag (AwsSolutions)"
 
 # Once per account and region: the CDK's asset bucket and deploy roles.
 bootstrap: $(STAMP) $(CDK_STAMP)
+	$(NODE_CHECK)
 	$(CDK_ENV) $(CDK) bootstrap --no-notices
 
 deploy: $(STAMP) $(CDK_STAMP)
+	$(NODE_CHECK)
 	$(CDK_ENV) $(CDK) deploy --no-notices $(DEPLOY_FLAGS) PassportStack

@@ -15,6 +15,7 @@ from aws_cdk import Annotations, App, Validations
 from cdk_nag import AwsSolutionsChecks
 from passport.config import load_settings
 
+from infra.layer import LayerBuildError
 from infra.options import DeployOptions
 from infra.stack import PassportStack
 
@@ -74,7 +75,11 @@ def build_app(
 
 
 def main() -> None:
-    app, _stack = build_app()
+    try:
+        app, _stack = build_app()
+    except LayerBuildError as error:
+        # What to do, not a traceback: the CDK CLI shows this and exits non-zero.
+        raise SystemExit(str(error)) from None
     app.synth()
 
 

@@ -168,7 +168,7 @@ def build_dependencies(
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             shutil.rmtree(staging, ignore_errors=True)
-            raise LayerBuildError(f"pip could not install the layer's dependencies:\n{result.stderr.strip()}")
+            raise LayerBuildError(_pip_failure(result.stderr))
         site = staging / "python"
         shutil.rmtree(site / "bin", ignore_errors=True)
         for cache in list(site.rglob("__pycache__")):
@@ -178,18 +178,62 @@ def build_dependencies(
         return published
 
 
-def _precompile(site: Path, python: str) -> bool:
-    """Compile the layer's modules when this machine has the runtime's Python: Lambda mounts layers read-only,
-    so without bytecode in the layer every cold start compiles every module it imports. Hash-based, unchecked
-    bytecode stays valid whatever timestamps the asset zip gives the sources."""
-    interpreter = shutil.which(f"python{python}")
+def _pip_failure(stderr: str) -> str:
+    # pip runs with this interpreter (never one from PATH); a virtualenv made without pip is the one way it is absent.
+    if "No module named pip" in stderr:
+        return (f"layer: {sys.executable} has no pip: run `{sys.executable} -m ensurepip --upgrade` "
+                "(or `make install`), then build again")
+    return f"pip could not install the layer's dependencies:\n{stderr.strip()}"
+
+
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def runtime_interpreter(python: str) -> str | None:
+    """``python3.14`` (the runtime's version) from PATH, if it runs and is that version; else None, and the layer
+    ships without bytecode. PATH is not trusted: a pyenv shim for a version that is not installed is found but
+    exits 127, and a ``python3.14`` may be a link to another version, whose bytecode Lambda's 3.14 would ignore."""
+    found = shutil.which(f"python{python}")
+    if found is None:
+        return None  # the usual case on a machine without that Python: no bytecode, nothing to say
+    probe = [found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+    try:
+        result = subprocess.run(probe, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as error:
+        _warn(_no_bytecode(found, python, type(error).__name__))
+        return None
+    if result.returncode != 0:
+        _warn(_no_bytecode(found, python, f"it exits {result.returncode}"))
+        return None
+    if result.stdout.strip() != python:
+        _warn(_no_bytecode(found, python, f"it is Python {result.stdout.strip() or '?'}"))
+        return None
+    return found
+
+
+def _no_bytecode(found: str, python: str, why: str) -> str:
+    return (f"layer: {found} does not run Python {python} ({why}); the layer ships without bytecode (cold starts "
+            f"compile what they import). Install Python {python} (`pyenv install {python}`) or take it off PATH.")
+
+
+def _precompile(site: Path, interpreter: str | None) -> bool:
+    """Compile the layer's modules with the runtime's Python (:func:`runtime_interpreter`), when this machine has
+    it: Lambda mounts layers read-only, so without bytecode in the layer every cold start compiles every module
+    it imports. Hash-based, unchecked bytecode stays valid whatever timestamps the asset zip gives the sources."""
     if interpreter is None:
         return False
-    subprocess.run(
-        [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(site)],
-        check=True,
-        capture_output=True,
-    )
+    command = [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(site)]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.SubprocessError) as error:
+        _warn(f"layer: {interpreter} -m compileall failed ({type(error).__name__}); the layer ships without bytecode")
+        return False
+    if result.returncode != 0:
+        # Bytecode is an optimization: what compiled ships, the rest compiles at cold start.
+        last = (result.stdout.strip() or result.stderr.strip()).splitlines()[-1:] or ["no output"]
+        _warn(f"layer: {interpreter} -m compileall exited {result.returncode} ({last[0]}); some modules ship "
+              "without bytecode")
     return True
 
 
@@ -204,13 +248,14 @@ def build_layer(
     """The layer folder (``python/`` + ``passport.toml``), built unless an identical build is cached."""
     settings_file = Path(settings_file or SETTINGS_FILE)
     deps = build_dependencies(arch, python, requirements=requirements, build_dir=build_dir)
+    interpreter = runtime_interpreter(python)
     prefix = f"layer-{arch}-py{python.replace('.', '')}-"
     key = _digest(
         FORMAT,
         deps.name,
         _tree_digest(PACKAGE, EXCLUDED_FROM_PACKAGE),
         hashlib.sha256(settings_file.read_bytes()).hexdigest(),
-        shutil.which(f"python{python}") is not None,
+        interpreter is not None,  # with bytecode or without: two different layers
     )
     target = build_dir / f"{prefix}{key}"
     if _cached(target):
@@ -226,7 +271,7 @@ def build_layer(
             ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *EXCLUDED_FROM_PACKAGE),
         )
         shutil.copy2(settings_file, staging / LAYER_CONFIG)
-        _precompile(staging / "python", python)
+        _precompile(staging / "python", interpreter)
         published = _publish(staging, target)
         _prune(build_dir, prefix, published)
         return published
