@@ -120,6 +120,8 @@ def _deploy(folder: Path) -> Iterator[Deployment]:
         config = _write_config(folder / "passport.toml", f"http://127.0.0.1:{port}")
         os.environ["PASSPORT_CONFIG"] = str(config)
         os.environ["PORT"] = str(port)
+        # The bench calls the demo API (GET /api/orders) through the guard, as `passport serve` runs it.
+        os.environ["PASSPORT_DEMO_ENABLED"] = "true"
         reset_caches()
         settings = load_settings()
         ensure_tables(settings.storage)

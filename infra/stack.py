@@ -89,9 +89,11 @@ class PassportStack(Stack):
         self.functions[deploy.GUARD] = self.guard.own
         # The API's 401 names its protected resource metadata (RFC 9728 5.1) where the local gateway's does: under
         # the issuer (the custom domain, or the stage's URL), at the path of the API's identifier (the audience).
+        # Without the demos nothing on this API is guarded, and no metadata is published for a 401 to name.
         audience = settings.audience or f"{self.issuer}/api"
+        metadata = api_resource_metadata(self.issuer, audience) if settings.demo.enabled else None
         self.api.add_routes(routes, {n: f.function for n, f in self.functions.items()}, self.guard,
-                            resource_metadata=api_resource_metadata(self.issuer, audience))
+                            resource_metadata=metadata)
 
         self.install_keys = InstallKeys(
             self,

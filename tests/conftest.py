@@ -92,6 +92,8 @@ def env(store_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, re
     for name in [n for n in os.environ if n.startswith("PASSPORT_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("PASSPORT_CONFIG", str(config))
+    # The demo API and MCP server, which most tests call, as under `passport serve` (a deployment's default is off).
+    monkeypatch.setenv("PASSPORT_DEMO_ENABLED", "true")
     monkeypatch.setenv("PORT", str(port))
     reset_caches()
     settings = load_settings()

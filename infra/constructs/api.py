@@ -59,7 +59,7 @@ class PassportApi(Construct):
             # API Gateway's metrics are keyed by the API's name (ApiName): the stack's, unique in the account and
             # region, so the alarms and the dashboard watch this API alone.
             rest_api_name=Stack.of(self).stack_name,
-            description="lambda-passport: the OAuth 2.0 authorization server and its demo protected API",
+            description="lambda-passport: the OAuth 2.0 authorization server",
             # Regional: no CloudFront distribution of API Gateway's own in front (put yours, or a custom domain).
             endpoint_types=[apigateway.EndpointType.REGIONAL],
             # Access logs need the account's API Gateway CloudWatch role; this sets it (account-wide, per region)
@@ -80,6 +80,7 @@ class PassportApi(Construct):
         self.api.node.try_remove_child("Endpoint")
         self.stage_name = stage_name
         self.methods: dict[str, apigateway.Method] = {}
+        self.routes: tuple[Route, ...] = ()
         acknowledge(
             self.api,
             "AwsSolutions-APIG2",
@@ -126,7 +127,8 @@ class PassportApi(Construct):
             name: apigateway.LambdaIntegration(function, allow_test_invoke=False)
             for name, function in functions.items()
         }
-        for route in routes:
+        self.routes = tuple(routes)
+        for route in self.routes:
             if route.key in self.methods:
                 raise ValueError(f"the route table lists {route.key} twice")
             resource = self.api.root.resource_for_path(route.path)
@@ -162,6 +164,7 @@ class PassportApi(Construct):
         # RFC 9728 5.1: a bare 401 says where the protected resource metadata is (the metadata function serves it,
         # a route of the table). Built from the API id, never from the Stage: the Deployment depends on every
         # gateway response, and the Stage on the Deployment.
-        metadata = resource_metadata or api_resource_metadata(self.url, f"{self.url}/api")
+        guarded_routes = any(route.rule is not None for route in self.routes)
+        metadata = resource_metadata or (api_resource_metadata(self.url, f"{self.url}/api") if guarded_routes else None)
         self.resource_metadata_url = metadata
         guard.add_gateway_responses(self.api, gateway_responses(resource_metadata=metadata))

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
@@ -135,6 +136,15 @@ def _default_demo_routes() -> tuple[RouteRule, ...]:
 
 
 @dataclass(frozen=True)
+class Demo:
+    """The examples that ship with the server: the demo API (``[demo_api]``, ``/api/*``) and the demo MCP server
+    (``/mcp``). Off by default, so a deployment serves only what it was asked to; ``passport serve`` turns them on
+    unless the settings say otherwise (the quickstart and the guides use them)."""
+
+    enabled: bool = False
+
+
+@dataclass(frozen=True)
 class DemoApi:
     routes: tuple[RouteRule, ...] = field(default_factory=_default_demo_routes)
 
@@ -172,6 +182,7 @@ class Settings:
     keys: Keys = field(default_factory=Keys)
     guard: Guard = field(default_factory=Guard)
     storage: Storage = field(default_factory=Storage)
+    demo: Demo = field(default_factory=Demo)
     demo_api: DemoApi = field(default_factory=DemoApi)
     deploy: Deploy = field(default_factory=Deploy)
     # Where relative paths in the file are anchored (the file's folder).
@@ -188,6 +199,8 @@ class Settings:
 
     @property
     def token_audience(self) -> str:
+        """The ``aud`` of a token that names no resource: the deployment's API. ``<issuer>/api`` by default, with
+        the demo API or without it: what PassportGuard (and the deployed guard) on the user's own API expects."""
         return self.audience or f"{self.issuer_url}/api"
 
     @property
@@ -197,8 +210,10 @@ class Settings:
 
     @property
     def registered_resources(self) -> tuple[str, ...]:
-        """Every resource a token may be for: this API, the demo MCP server, and the configured ``resources``."""
-        return tuple(dict.fromkeys((self.token_audience, self.mcp_resource, *self.resources)))
+        """Every resource a token may be for: this API, the demo MCP server when it runs, and the configured
+        ``resources``."""
+        mcp = (self.mcp_resource,) if self.demo.enabled else ()
+        return tuple(dict.fromkeys((self.token_audience, *mcp, *self.resources)))
 
     @property
     def data_path(self) -> Path:
@@ -212,20 +227,36 @@ class Settings:
 def load_settings(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
     """Read the settings file (if any), then apply ``PASSPORT_*`` overrides."""
     environ = os.environ if environ is None else environ
-    path = path or environ.get("PASSPORT_CONFIG") or ("passport.toml" if Path("passport.toml").is_file() else None)
-    raw: dict[str, Any] = {}
-    base_dir = "."
-    if path:
-        file = Path(path)
-        try:
-            raw = tomllib.loads(file.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read settings file {file}: {exc}") from exc
-        base_dir = str(file.resolve().parent)
-    raw["base_dir"] = base_dir
+    path = _settings_file(path, environ)
+    raw = _read_file(path) if path else {}
+    raw["base_dir"] = str(Path(path).resolve().parent) if path else "."
     settings = _build(Settings, raw, "", environ)
     _validate(settings)
     return settings
+
+
+def is_given(section: str, key: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the environment or the settings file sets ``section.key`` (a default does not): for a program that
+    defaults a setting otherwise, as ``passport serve`` turns the demos on unless told not to."""
+    environ = os.environ if environ is None else environ
+    if f"PASSPORT_{section}_{key}".upper() in environ:
+        return True
+    path = _settings_file(None, environ)
+    table = _read_file(path).get(section, {}) if path else {}
+    return isinstance(table, dict) and key in table
+
+
+def _settings_file(path: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> str | os.PathLike[str] | None:
+    """The given file, else ``PASSPORT_CONFIG``'s, else ``./passport.toml`` if there is one."""
+    return path or environ.get("PASSPORT_CONFIG") or ("passport.toml" if Path("passport.toml").is_file() else None)
+
+
+def _read_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    file = Path(path)
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read settings file {file}: {exc}") from exc
 
 
 def _build(cls: type, raw: dict[str, Any], prefix: str, environ: dict[str, str]) -> Any:

@@ -37,12 +37,6 @@ def route_table(settings: Settings) -> tuple[Route, ...]:
         Route("GET", "/.well-known/openid-configuration", "metadata",
               "OpenID Provider metadata (OpenID Connect Discovery 1.0)"),
         Route("GET", "/.well-known/jwks.json", "metadata", "The public signing keys (JWKS)"),
-        Route("GET", "/.well-known/oauth-protected-resource", "metadata",
-              "Protected resource metadata of the API (RFC 9728)"),
-        Route("GET", "/.well-known/oauth-protected-resource/api", "metadata",
-              "Protected resource metadata of the API at its identifier's own location (RFC 9728 3.1)"),
-        Route("GET", "/.well-known/oauth-protected-resource/mcp", "metadata",
-              "Protected resource metadata of the demo MCP server (RFC 9728)"),
         Route("GET", "/openapi.json", "metadata", "This HTTP interface as an OpenAPI 3.1 document"),
         Route("POST", "/oauth/token", "token", "Token endpoint (RFC 6749 3.2)"),
         Route("POST", "/oauth/revoke", "revoke", "Token revocation (RFC 7009)"),
@@ -80,6 +74,22 @@ def route_table(settings: Settings) -> tuple[Route, ...]:
         Route("POST", "/oauth/device/authorize", "authorize", "Approve a device"),
         Route("DELETE", "/oauth/device/authorize", "authorize", "Deny a device"),
     ]
+    if settings.demo.enabled:
+        routes += demo_routes(settings)
+    return tuple(routes)
+
+
+def demo_routes(settings: Settings) -> list[Route]:
+    """The examples (``[demo] enabled``): the demo API, the demo MCP server, and the protected resource metadata
+    that names them, which would describe resources nothing serves without them."""
+    routes = [
+        Route("GET", "/.well-known/oauth-protected-resource", "metadata",
+              "Protected resource metadata of the API (RFC 9728)"),
+        Route("GET", "/.well-known/oauth-protected-resource/api", "metadata",
+              "Protected resource metadata of the API at its identifier's own location (RFC 9728 3.1)"),
+        Route("GET", "/.well-known/oauth-protected-resource/mcp", "metadata",
+              "Protected resource metadata of the demo MCP server (RFC 9728)"),
+    ]
     routes += [
         Route(rule.method, rule.path, "api", f"Demo protected API: {rule.path}", rule)
         for rule in settings.demo_api.routes
@@ -92,7 +102,7 @@ def route_table(settings: Settings) -> tuple[Route, ...]:
     # (API Gateway would answer an unrouted method with its own 403/404).
     routes += [Route(method, MCP_PATH, "mcp", f"Demo MCP server: {method} is 405 (no SSE stream, no session)",
                      bearer=True) for method in ("GET", "DELETE")]
-    return tuple(routes)
+    return routes
 
 
 _PARAM = re.compile(r"\{([A-Za-z0-9_]+)\+?\}")

@@ -44,12 +44,33 @@ def synthesize(outdir: Path, **options: Any) -> Synthesized:
     return Synthesized(app, stack, outdir, template)
 
 
+def demo_settings_file(folder: Path) -> Path:
+    """The shipped passport.toml with the demos turned on (``[demo] enabled = true``)."""
+    shipped = (REPO / "passport.toml").read_text(encoding="utf-8")
+    text = shipped.replace("# enabled = false", "enabled = true", 1)
+    assert text != shipped, "passport.toml no longer has the [demo] enabled line this fixture turns on"
+    path = folder / "passport.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
-    """PassportStack from the shipped passport.toml, with cdk-nag: synthesis raises on any finding not
-    acknowledged. CDK's own CloudFormation validation and the copy of the assets into the output are left to
+    """PassportStack from the shipped passport.toml with the demos on (most template tests look at the demo API's
+    guarded routes and the demo MCP server), with cdk-nag: synthesis raises on any finding not acknowledged.
+    CDK's own CloudFormation validation and the copy of the assets into the output are left to
     test_cdk_cli_synth, which runs the whole thing through the CDK CLI (they take half of a synthesis)."""
-    yield synthesize(tmp_path_factory.mktemp("cdk.out"), cloudformation_validation=False, stage_assets=False)
+    settings_file = demo_settings_file(tmp_path_factory.mktemp("settings"))
+    yield synthesize(tmp_path_factory.mktemp("cdk.out"), settings_file=settings_file,
+                     cloudformation_validation=False, stage_assets=False)
+
+
+@pytest.fixture(scope="session")
+def synthesized_without_demos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """PassportStack from the shipped passport.toml as it is: the demos off, as a deployment has them by default.
+    A second synthesis (seconds): only the tests that compare the two use it."""
+    yield synthesize(tmp_path_factory.mktemp("cdk.out"), settings_file=REPO / "passport.toml",
+                     cloudformation_validation=False, stage_assets=False)
 
 
 @pytest.fixture(scope="session")

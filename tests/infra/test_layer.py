@@ -13,13 +13,16 @@ from pathlib import Path
 
 import pytest
 
+import infra.layer
 from infra.layer import (
     EXCLUDED_FROM_PACKAGE,
     LAMBDA_ARCH,
     LAMBDA_PYTHON,
     MACHINES,
+    LayerBuildError,
     _tree_digest,
     build_layer,
+    runtime_interpreter,
     runtime_requirements,
 )
 from tests.conftest import REPO
@@ -29,9 +32,9 @@ ELF_MACHINES = {183: "aarch64", 62: "x86_64"}  # e_machine: EM_AARCH64, EM_X86_6
 
 
 @pytest.fixture(scope="module")
-def layer(synthesized) -> Path:
-    """The layer folder the synthesized stack ships."""
-    return Path(synthesized.stack.layer.directory)
+def layer(synthesized_without_demos) -> Path:
+    """The layer folder the stack synthesized from the shipped passport.toml ships."""
+    return Path(synthesized_without_demos.stack.layer.directory)
 
 
 def third_party_imports(paths: list[Path]) -> set[str]:
@@ -159,3 +162,103 @@ def test_the_layer_build_is_keyed_by_its_content(tmp_path):
 
 def test_a_cached_layer_build_is_reused(layer):
     assert build_layer() == layer  # same sources, same requirements: the same folder, no pip run
+
+
+# -- interpreters and tools found on PATH ---------------------------------------------------------------------
+# The build runs the runtime's Python from PATH to precompile the layer; PATH is whatever the shell has (a pyenv
+# shim for a version that is not installed, nothing at all). Either way the build finishes, without bytecode, and
+# says so in one line when something on PATH is broken.
+
+HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+@pytest.fixture
+def fake_deps(tmp_path, monkeypatch) -> Path:
+    """A built dependency folder of one module, in place of pip's (the precompile step is under test, not pip)."""
+    deps = tmp_path / "deps"
+    (deps / "python" / "dep").mkdir(parents=True)
+    (deps / "python" / "dep" / "__init__.py").write_text("VALUE = 1\n")
+    monkeypatch.setattr(infra.layer, "build_dependencies", lambda *args, **kwargs: deps)
+    return deps
+
+
+def fake_path(folder: Path, monkeypatch, scripts: dict[str, str]) -> Path:
+    """PATH of one folder holding these executable scripts (name -> body)."""
+    folder.mkdir()
+    for name, body in scripts.items():
+        script = folder / name
+        script.write_text(body)
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(folder))
+    return folder
+
+
+def bytecode(layer: Path) -> list[Path]:
+    return list((layer / "python").rglob("*.pyc"))
+
+
+PYENV_SHIM = (
+    "#!/bin/sh\n"
+    "echo \"pyenv: python$0: command not found\" >&2\n"
+    "echo \"The \\`python3.14' command exists in these Python versions: ...\" >&2\n"
+    "exit 127\n"
+)
+
+
+def test_a_shim_that_exits_127_gives_a_layer_without_bytecode_and_one_line_saying_what_to_do(
+    fake_deps, tmp_path, monkeypatch, capsys
+):
+    fake_path(tmp_path / "bin", monkeypatch, {f"python{LAMBDA_PYTHON}": PYENV_SHIM})
+    built = build_layer(settings_file=REPO / "passport.toml", build_dir=tmp_path / "build")
+    assert (built / "python" / "dep" / "__init__.py").is_file() and (built / "python" / "passport").is_dir()
+    assert bytecode(built) == []
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "exits 127" in lines[0] and f"pyenv install {LAMBDA_PYTHON}" in lines[0] and "without bytecode" in lines[0]
+
+
+def test_no_runtime_python_on_path_gives_a_layer_without_bytecode_silently(fake_deps, tmp_path, monkeypatch, capsys):
+    fake_path(tmp_path / "bin", monkeypatch, {})
+    built = build_layer(settings_file=REPO / "passport.toml", build_dir=tmp_path / "build")
+    assert (built / "python" / "passport").is_dir()
+    assert bytecode(built) == []
+    assert capsys.readouterr().err == ""
+
+
+def test_an_interpreter_of_another_version_under_the_runtimes_name_is_not_used(tmp_path, monkeypatch, capsys):
+    """Bytecode of another Python would be ignored by Lambda's: a ``python3.14`` that is not 3.14 is refused."""
+    fake_path(tmp_path / "bin", monkeypatch, {f"python{LAMBDA_PYTHON}": f"#!/bin/sh\nexec {sys.executable} \"$@\"\n"})
+    assert runtime_interpreter(LAMBDA_PYTHON) is None
+    assert f"is Python {HOST_PYTHON}" in capsys.readouterr().err
+
+
+def test_a_working_runtime_python_on_path_precompiles_the_layer(fake_deps, tmp_path, monkeypatch, capsys):
+    """The counterpart: the same build with an interpreter of the version asked for ships bytecode."""
+    fake_path(tmp_path / "bin", monkeypatch, {f"python{HOST_PYTHON}": f"#!/bin/sh\nexec {sys.executable} \"$@\"\n"})
+    built = build_layer(python=HOST_PYTHON, settings_file=REPO / "passport.toml", build_dir=tmp_path / "build")
+    assert bytecode(built)
+    assert capsys.readouterr().err == ""
+
+
+def test_an_interpreter_without_pip_is_one_line_saying_what_to_do(tmp_path, monkeypatch):
+    """pip runs with this interpreter, never one from PATH; a virtualenv made without pip is the one way to lose it."""
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "venv" / "bin" / "python"))
+    with pytest.raises(LayerBuildError) as raised:
+        infra.layer.build_dependencies(LAMBDA_ARCH, LAMBDA_PYTHON, requirements=["six"], build_dir=tmp_path / "build")
+    message = str(raised.value)
+    assert "\n" not in message and "has no pip" in message and "ensurepip" in message
+
+
+def test_make_synth_reports_a_layer_build_error_in_one_line_not_a_traceback(tmp_path):
+    """``app.py`` (what ``make synth`` runs through the CDK CLI) with a failing layer build: its message, exit 1."""
+    script = (
+        "import sys, infra.app, infra.layer\n"
+        "def fail(**options):\n"
+        "    raise infra.layer.LayerBuildError('layer: the reason, and what to do')\n"
+        "infra.app.build_app = fail\n"
+        "infra.app.main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "layer: the reason, and what to do"

@@ -223,7 +223,7 @@ def test_a_topic_named_in_the_deploy_section_receives_the_alarms_and_no_topic_is
     text = (REPO / "passport.toml").read_text()
     assert 'alarm_topic_arn = ""' in text  # the shipped file documents it, empty
     config.write_text(text.replace('alarm_topic_arn = ""', f'alarm_topic_arn = "{TOPIC_ARN}"'))
-    settings = load_settings(config, environ={})
+    settings = load_settings(config, environ={"PASSPORT_DEMO_ENABLED": "true"})  # as `synthesized` is built
     assert DeployOptions.from_settings(settings).alarm_topic_arn == TOPIC_ARN
     stack = PassportStack(
         App(context={"aws:cdk:disable-asset-staging": True}),

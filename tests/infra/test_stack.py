@@ -16,7 +16,8 @@ from passport.storage.models import TABLES
 
 from tests.infra.conftest import REPO, Synthesized, resolve_ref
 
-SETTINGS = load_settings(REPO / "passport.toml", environ={})
+# The synthesized stack has the demos on (tests/infra/conftest.py); test_demo.py looks at the one without.
+SETTINGS = load_settings(REPO / "passport.toml", environ={"PASSPORT_DEMO_ENABLED": "true"})
 ROUTES = route_table(SETTINGS)
 ROUTE_FUNCTIONS = list(dict.fromkeys(route.function for route in ROUTES))
 
@@ -343,6 +344,7 @@ def test_the_issuer_optional_grants_and_removal_policy_configured_reach_the_stac
     config = tmp_path / "passport.toml"
     text = (REPO / "passport.toml").read_text().replace('issuer = ""', 'issuer = "https://auth.example.com/"')
     text = text.replace("password = false", "password = true").replace("implicit = false", "implicit = true")
+    text = text.replace("# enabled = false", "enabled = true")  # the demo API's guarded routes: a 401 to look at
     config.write_text(text)
     settings = load_settings(config, environ={})
     stack = PassportStack(

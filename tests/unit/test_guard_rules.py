@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from passport.config import ConfigError, RouteRule, Settings
+from passport.config import ConfigError, Demo, RouteRule, Settings
 from passport.guard.revocation import RevocationCache
 from passport.guard.rules import ANY_TOKEN, WILDCARD, RuleTable, permits, token_can
 from passport.routes import Route, path_pattern, route_table
@@ -137,7 +137,7 @@ def test_path_pattern_names_the_parameters():
 
 
 def test_the_table_from_the_route_table_holds_the_demo_rules():
-    table = RuleTable.from_routes(route_table(Settings()))
+    table = RuleTable.from_routes(route_table(Settings(demo=Demo(enabled=True))))
     assert table.for_route("GET", "/api/orders").scopes == ("orders:read",)
     assert table.for_route("GET", "/api/user").subject == "user"
     assert dict(table).keys() == {"GET /api/user", "GET /api/ping", "GET /api/orders"}

@@ -7,8 +7,9 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import MutableMapping
 
-from passport.config import Settings, load_settings
+from passport.config import Settings, is_given, load_settings
 from passport.core.clients import NewClient
 
 
@@ -26,10 +27,21 @@ def _banner(settings: Settings, created: list[NewClient], new_keys: str | None) 
         "Create a client and get a token:",
         "  .venv/bin/passport client create --client --name svc --scope orders:read",
         f"  curl -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials -d scope=orders:read {url}/oauth/token",
-        f"  curl -H 'Authorization: Bearer ACCESS_TOKEN' {url}/api/orders",
+    ]
+    if settings.demo.enabled:
+        lines.append(f"  curl -H 'Authorization: Bearer ACCESS_TOKEN' {url}/api/orders")
+    lines += [
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)
+
+
+def enable_demos(environ: MutableMapping[str, str]) -> None:
+    """The local server runs the demo API and MCP server (the quickstart and the guides call them) unless the
+    settings file or the environment sets ``demo.enabled``. Through the environment, so the handlers, which read
+    their settings themselves, see it too."""
+    if not is_given("demo", "enabled", environ):
+        environ["PASSPORT_DEMO_ENABLED"] = "true"
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
@@ -40,6 +52,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
 
     # The issuer follows HOST and PORT unless configured; handlers read the same environment.
     os.environ["HOST"], os.environ["PORT"] = host, str(port)
+    enable_demos(os.environ)
     settings = load_settings()
     compose.reset()
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
