@@ -9,14 +9,41 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from passport.config import load_settings
 from passport.core.errors import OAuthError, StorageUnavailable, temporarily_unavailable
 from passport.core.http import NO_STORE, Headers, Request, Response, json_response
 
 log = logging.getLogger("passport")
+
+#: RFC 6797 6.1: two years, subdomains included (hstspreload.org's recommendation). No ``preload``: putting a
+#: domain on browsers' built-in list is its owner's decision, not this server's.
+STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
+
+
+@functools.cache
+def strict_transport_security() -> str | None:
+    """The HSTS value for this deployment, read once per process: sent only when the issuer is https. Over plain
+    http browsers ignore it (RFC 6797 8.1), and on a local issuer it would only pin localhost to https."""
+    https = load_settings().issuer_url.lower().startswith("https://")
+    return STRICT_TRANSPORT_SECURITY if https else None
+
+
+def _with_transport_security(response: Response) -> Response:
+    try:
+        value = strict_transport_security()
+    except Exception as error:  # unreadable settings: the answer still goes out, without the header
+        log.warning("no Strict-Transport-Security: the settings could not be read (%s)", type(error).__name__)
+        return response
+    if value is None or "Strict-Transport-Security" in response.headers:
+        return response
+    # A copy: an endpoint may hand back the same Response object (or headers) on every call.
+    return dataclasses.replace(response, headers={**response.headers, "Strict-Transport-Security": value})
 
 
 def request_from_event(event: Mapping[str, Any]) -> Request:
@@ -85,4 +112,4 @@ def serve(event: Mapping[str, Any], endpoint: Callable[[Request], Response]) -> 
             {"error": "server_error", "error_description": "The server met an unexpected condition."},
             500, NO_STORE,
         )
-    return result_from_response(response)
+    return result_from_response(_with_transport_security(response))

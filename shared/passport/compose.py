@@ -248,7 +248,10 @@ def browser_endpoints() -> BrowserEndpoints:
 
 def reset() -> None:
     """Forget everything built (tests that change settings between cases)."""
+    from passport.apigw import strict_transport_security
+
     settings.cache_clear()
+    strict_transport_security.cache_clear()
     token_endpoint.cache_clear()
     browser_endpoints.cache_clear()
     device_endpoint.cache_clear()

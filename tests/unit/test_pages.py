@@ -303,7 +303,7 @@ def test_security_headers_are_on_every_page(response):
     assert response.headers == {
         "Content-Type": "text/html; charset=utf-8",
         "Content-Security-Policy": f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; "
-        "base-uri 'none'; frame-ancestors 'none'",
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
@@ -312,8 +312,38 @@ def test_security_headers_are_on_every_page(response):
     }
 
 
-def test_csp_has_no_form_action_which_would_block_the_redirect_to_the_client():
-    assert "form-action" not in security_headers("n")["Content-Security-Policy"]
+def csp_directives(response: Response) -> dict[str, str]:
+    return {d.split(" ", 1)[0]: d for d in response.headers["Content-Security-Policy"].split("; ")}
+
+
+def test_forms_may_only_post_to_this_site_when_no_client_redirect_is_named():
+    assert csp_directives(render("login.html"))["form-action"] == "form-action 'self'"
+    assert "form-action 'self'; " in security_headers("n")["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("redirect, source", [
+    # only the origin: the path, query (a logout's state) and fragment are never in the policy
+    ("https://client.example/cb?x=1#f", "https://client.example"),
+    ("https://Client.Example:8443/cb", "https://client.example:8443"),
+    ("http://127.0.0.1:53117/callback", "http://127.0.0.1:53117"),
+    ("http://localhost:8080/cb", "http://localhost:8080"),
+    # RFC 8252 7.1: a private-use scheme is allowed by its scheme source
+    ("com.example.app:/oauth2redirect", "com.example.app:"),
+    ("Com.Example.App:/cb", "com.example.app:"),
+    # no host-source can name an IPv6 literal or an underscore: the scheme, the narrowest source that still works
+    ("http://[::1]:53117/cb", "http:"),
+    ("https://my_host.example/cb", "https:"),
+    # and a host that would smuggle a directive in is never written into the header
+    ("https://x.example; script-src *", "https:"),
+])
+def test_a_page_whose_form_leads_to_a_client_allows_that_origin_only(redirect, source):
+    response = render("consent.html", form_redirect=redirect)
+    assert csp_directives(response)["form-action"] == f"form-action 'self' {source}"
+
+
+@pytest.mark.parametrize("redirect", ["/relative/cb", "https:///no-host", "https://host:notaport/cb", "", None])
+def test_a_redirect_that_names_no_origin_adds_nothing(redirect):
+    assert csp_directives(render("consent.html", form_redirect=redirect))["form-action"] == "form-action 'self'"
 
 
 def test_no_cors_headers_ever():

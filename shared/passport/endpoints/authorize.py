@@ -15,7 +15,7 @@ import secrets
 import time
 from dataclasses import dataclass, replace
 from http.cookies import CookieError, SimpleCookie
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from passport.core.authorization import (
     AuthorizationRequest,
@@ -259,7 +259,7 @@ class BrowserEndpoints:
             logout_action=self.ctx.url("/logout"), **self._scope_rows(auth.scopes, user),
             # prompt and max_age were for this GET; the form's answer must not ask for them again
             params={k: v for k, v in auth.params.items() if k not in ("prompt", "max_age")},
-            resources=list(auth.resources),
+            resources=list(auth.resources), form_redirect=auth.redirect_uri,
         )
 
     def _scope_rows(self, scopes: tuple[str, ...], user: User) -> dict[str, list[dict[str, str]]]:
@@ -405,7 +405,24 @@ class BrowserEndpoints:
             "login.html", status=status, headers=headers, app_name=self.ctx.app_name, action=self.ctx.url("/login"),
             next=next_path or "", csrf=token, email=email, error=error,
             cookies=[_cookie(self.ctx, self.ctx.login_csrf_cookie, token, 3600)],
+            form_redirect=self._resumed_redirect(next_path),
         )
+
+    def _resumed_redirect(self, next_path: str | None) -> str | None:
+        """Where the sign-in can end when ``next`` is an authorization request: its redirect URI, once its client
+        and that URI check out (the 303 after sign-in may go straight there, when consent is remembered or the
+        request fails). Anything else ``next`` may be stays on this site."""
+        if not next_path:
+            return None
+        parts = urlsplit(next_path)
+        if parts.path != self.ctx.url("/oauth/authorize"):
+            return None
+        try:
+            return self._validate(parse_qs(parts.query, keep_blank_values=True)).redirect_uri
+        except RedirectError as failure:  # the client still hears of it at its (registered) redirect URI
+            return failure.request.redirect_uri
+        except (PageError, OAuthError):  # an unknown client or unregistered URI: no redirect to allow
+            return None
 
     def _login_submit(self, request: Request) -> Response:
         form = request.form()
@@ -482,7 +499,8 @@ class BrowserEndpoints:
             if not confirmed and logout.subject != user.id:
                 return page("logout_confirm.html", app_name=self.ctx.app_name, user_email=user.email,
                             client_name=logout.client.name if logout.client else "", csrf=session.csrf,
-                            action=self.ctx.url("/oauth/logout"), params=logout.params)
+                            action=self.ctx.url("/oauth/logout"), params=logout.params,
+                            form_redirect=logout.redirect)
             self.ctx.sessions.delete(session.session_hash)
         cookies = [_cookie(self.ctx, self.ctx.session_cookie, "", 0),
                    _cookie(self.ctx, XSRF_COOKIE, "", 0, http_only=False)]

@@ -1,8 +1,9 @@
 """Render the HTML pages into :class:`~passport.core.http.Response` objects with the security headers.
 
 Every page gets ``X-Frame-Options: DENY``, a strict Content-Security-Policy (no scripts at all; the one inline
-``<style>`` block is allowed by a nonce made fresh for each response), ``nosniff``, ``no-referrer`` and
-``no-store``. No CORS header is ever set on these pages.
+``<style>`` block is allowed by a nonce made fresh for each response; forms may lead to this site and to the
+one client redirect URI the page's forms end at), ``nosniff``, ``no-referrer`` and ``no-store``. No CORS
+header is ever set on these pages.
 
 The Jinja2 environment is built once per process, at first use, with autoescaping on for every template
 (whatever its file extension) and :class:`~jinja2.StrictUndefined`, so a misspelt or missing context variable
@@ -12,8 +13,10 @@ fails loudly instead of rendering as an empty string.
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -46,26 +49,63 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(16)
 
 
-def content_security_policy(nonce: str) -> str:
-    # No form-action directive on purpose: Chrome applies form-action to the redirects that follow a form
-    # submission, so `form-action 'self'` would block the 303 from POST /oauth/authorize to the client's
-    # redirect URI (another origin). Forms here only ever post to relative, same-origin actions.
+#: RFC 3986 3.1's scheme, which is also CSP's scheme-source grammar.
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+#: CSP's host-source (host-char is ALPHA / DIGIT / "-"): an IPv6 literal or an underscore cannot be written in it.
+_CSP_HOST = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)*")
+
+
+def redirect_source(uri: str) -> str | None:
+    """The CSP source expression that allows a form's redirect chain to end at ``uri``: its origin
+    (scheme://host[:port]) for http(s), the scheme alone for a private-use scheme (RFC 8252 7.1,
+    ``com.example.app:``), None for what cannot be a redirect target (no scheme, no host)."""
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    if not _SCHEME.fullmatch(scheme):
+        return None
+    if scheme not in ("http", "https"):
+        return f"{scheme}:"
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number
+        return None
+    if not host:
+        return None
+    if not _CSP_HOST.fullmatch(host):
+        # http://[::1]:port/ (RFC 8252 7.3) has no host-source; the scheme alone is the narrowest source that
+        # still lets the browser reach it.
+        return f"{scheme}:"
+    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def form_action(redirect: str | None = None) -> str:
+    """CSP Level 3 form-action: this site, plus where the form's redirects may end. Chromium checks every
+    redirect that follows a form submission, so a form whose 303 leads to a client's redirect URI must name that
+    URI's origin, or the browser stops before reaching the client."""
+    source = redirect_source(redirect) if redirect else None
+    return "form-action 'self'" + (f" {source}" if source else "")
+
+
+def content_security_policy(nonce: str, form_redirect: str | None = None) -> str:
+    """``form_redirect``: the one URI outside this site the page's forms can lead to (through 303s), if any."""
     return "; ".join(
         (
             "default-src 'none'",
             f"style-src 'nonce-{nonce}'",
             "img-src 'self' data:",
             "base-uri 'none'",
+            form_action(form_redirect),
             "frame-ancestors 'none'",
         )
     )
 
 
-def security_headers(nonce: str) -> dict[str, str]:
-    """The headers every HTML page carries, for a response whose inline style uses ``nonce``."""
+def security_headers(nonce: str, form_redirect: str | None = None) -> dict[str, str]:
+    """The headers every HTML page carries, for a response whose inline style uses ``nonce`` and whose forms
+    may lead to ``form_redirect``."""
     return {
         "Content-Type": HTML_CONTENT_TYPE,
-        "Content-Security-Policy": content_security_policy(nonce),
+        "Content-Security-Policy": content_security_policy(nonce, form_redirect),
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
@@ -80,18 +120,20 @@ def page(
     status: int = 200,
     headers: dict[str, str] | None = None,
     cookies: list[str] | None = None,
+    form_redirect: str | None = None,
     **context: object,
 ) -> Response:
     """Render ``templates/<template>`` with ``context`` (plus ``csp_nonce``) into an HTML response.
 
     ``headers`` are added after the security headers (and so may replace one, which pages should not need);
-    ``cookies`` are full ``Set-Cookie`` values.
+    ``cookies`` are full ``Set-Cookie`` values; ``form_redirect`` is the client URI the page's forms can
+    end at (form-action allows its origin besides this site).
     """
     if "csp_nonce" in context:
         raise ValueError("csp_nonce is set by page() for each response; do not pass it")
     nonce = new_nonce()
     body = environment().get_template(template).render(context, csp_nonce=nonce)
-    merged = security_headers(nonce)
+    merged = security_headers(nonce, form_redirect)
     merged.update(headers or {})
     return Response(status=status, headers=merged, body=body, cookies=list(cookies or []))
 
