@@ -342,7 +342,7 @@ class PassportGuard(Construct):
         else:
             definitions = {
                 kind: response
-                for kind, response in gateway_responses(self._metadata_urls.get(api.node.path)).items()
+                for kind, response in gateway_responses(self._metadata_urls.get(api.node.path), https=True).items()
                 if kind in tuple(responses)
             }
         made = self._responses.setdefault(api.node.path, {})

@@ -18,12 +18,9 @@ from typing import Any
 from passport.config import load_settings
 from passport.core.errors import OAuthError, StorageUnavailable, temporarily_unavailable
 from passport.core.http import NO_STORE, Headers, Request, Response, json_response
+from passport.gateway_responses import STRICT_TRANSPORT_SECURITY
 
 log = logging.getLogger("passport")
-
-#: RFC 6797 6.1: two years, subdomains included (hstspreload.org's recommendation). No ``preload``: putting a
-#: domain on browsers' built-in list is its owner's decision, not this server's.
-STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
 
 @functools.cache

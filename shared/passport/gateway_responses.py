@@ -10,6 +10,9 @@ from dataclasses import dataclass, field, replace
 
 #: Where, under the issuer (or the API's base URL), a protected API publishes its RFC 9728 metadata.
 PROTECTED_RESOURCE_PATH = "/.well-known/oauth-protected-resource"
+#: RFC 6797 6.1: two years, subdomains included. No ``preload``: putting a domain on browsers' built-in list is its
+#: owner's decision, not this server's. Sent on every answer of an https origin, API Gateway's own included.
+STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
 
 @dataclass(frozen=True)
@@ -63,16 +66,24 @@ METHOD_NOT_ALLOWED = GatewayResponse(
 )
 
 
-def gateway_responses(resource_metadata: str | None = None) -> dict[str, GatewayResponse]:
+def gateway_responses(resource_metadata: str | None = None, *, https: bool = False) -> dict[str, GatewayResponse]:
     """The gateway responses of an API whose protected resource publishes its metadata at ``resource_metadata``
     (RFC 9728 5.1): the 401 says where, so a client that has nothing but the API's URL finds the resource's
-    authorization server from a bare 401."""
-    if not resource_metadata:
-        return dict(GATEWAY_RESPONSES)
-    unauthorized = GATEWAY_RESPONSES["UNAUTHORIZED"]
-    challenge = f'{unauthorized.headers["WWW-Authenticate"]}, resource_metadata="{resource_metadata}"'
-    return {**GATEWAY_RESPONSES,
-            "UNAUTHORIZED": replace(unauthorized, headers={**unauthorized.headers, "WWW-Authenticate": challenge})}
+    authorization server from a bare 401. ``https``: the API answers over https only (API Gateway always does),
+    so every answer carries ``Strict-Transport-Security`` (RFC 6797), as the functions' answers do."""
+    responses = dict(GATEWAY_RESPONSES)
+    if resource_metadata:
+        unauthorized = GATEWAY_RESPONSES["UNAUTHORIZED"]
+        challenge = f'{unauthorized.headers["WWW-Authenticate"]}, resource_metadata="{resource_metadata}"'
+        responses["UNAUTHORIZED"] = replace(unauthorized,
+                                            headers={**unauthorized.headers, "WWW-Authenticate": challenge})
+    if https:
+        responses = {kind: with_transport_security(response) for kind, response in responses.items()}
+    return responses
+
+
+def with_transport_security(response: GatewayResponse) -> GatewayResponse:
+    return replace(response, headers={**response.headers, "Strict-Transport-Security": STRICT_TRANSPORT_SECURITY})
 
 
 def api_resource_metadata(issuer: str, audience: str) -> str:

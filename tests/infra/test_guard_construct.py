@@ -132,6 +132,10 @@ def test_the_users_rest_api_is_guarded_on_its_own_routes_with_spec_6_responses(o
         responses["UNAUTHORIZED"]["ResponseParameters"]["gatewayresponse.header.WWW-Authenticate"]
         == "'Bearer error=\"invalid_token\"'"
     )
+    # API Gateway answers over https only: its own answers carry HSTS as the functions' do (RFC 6797).
+    for response in responses.values():
+        assert response["ResponseParameters"]["gatewayresponse.header.Strict-Transport-Security"] == (
+            "'max-age=63072000; includeSubDomains'")
     guard = stack.resolve(stack.guard.function.node.default_child.logical_id)
     assertions.has_resource_properties(
         "AWS::Lambda::Permission",

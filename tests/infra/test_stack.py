@@ -231,7 +231,7 @@ def test_gateway_responses_are_the_shared_definitions(synthesized, kind):
     api = synthesized.logical_id(synthesized.stack.api.api)
     metadata = (f"https://<{api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/prod/.well-known/"
                 "oauth-protected-resource/api")
-    expected = gateway_responses(resource_metadata=metadata)[kind]
+    expected = gateway_responses(resource_metadata=metadata, https=True)[kind]  # API Gateway is https only
     (response,) = [
         r["Properties"]
         for r in synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()
@@ -250,9 +250,10 @@ def test_a_refusal_by_the_guard_carries_the_spec_6_www_authenticate_header(synth
         for r in synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()
     }
     assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
-    (header,) = responses["UNAUTHORIZED"]["ResponseParameters"]
+    header = "gatewayresponse.header.WWW-Authenticate"
+    assert set(responses["UNAUTHORIZED"]["ResponseParameters"]) == {header,
+                                                                     "gatewayresponse.header.Strict-Transport-Security"}
     challenge = joined(responses["UNAUTHORIZED"]["ResponseParameters"][header])
-    assert header == "gatewayresponse.header.WWW-Authenticate"
     assert challenge.startswith("'Bearer error=\"invalid_token\", resource_metadata=\"https://")  # and RFC 9728 5.1
     assert responses["ACCESS_DENIED"]["StatusCode"] == "403"
     assert (
@@ -260,7 +261,9 @@ def test_a_refusal_by_the_guard_carries_the_spec_6_www_authenticate_header(synth
         in responses["ACCESS_DENIED"]["ResponseParameters"]["gatewayresponse.header.WWW-Authenticate"]
     )
     assert responses["AUTHORIZER_FAILURE"]["StatusCode"] == "503"
-    assert responses["AUTHORIZER_FAILURE"]["ResponseParameters"] == {"gatewayresponse.header.Retry-After": "'1'"}
+    assert responses["AUTHORIZER_FAILURE"]["ResponseParameters"] == {
+        "gatewayresponse.header.Retry-After": "'1'",
+        "gatewayresponse.header.Strict-Transport-Security": "'max-age=63072000; includeSubDomains'"}
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
 
 
@@ -364,7 +367,8 @@ def test_the_issuer_optional_grants_and_removal_policy_configured_reach_the_stac
                        and c.response_type == "UNAUTHORIZED"]
     assert unauthorized.response_parameters == {"gatewayresponse.header.WWW-Authenticate": (
         '\'Bearer error="invalid_token", '
-        'resource_metadata="https://auth.example.com/.well-known/oauth-protected-resource/api"\'')}
+        'resource_metadata="https://auth.example.com/.well-known/oauth-protected-resource/api"\''),
+        "gatewayresponse.header.Strict-Transport-Security": "'max-age=63072000; includeSubDomains'"}
     for table in stack.tables.tables.values():
         assert table.node.default_child.cfn_options.deletion_policy == CfnDeletionPolicy.DELETE
         assert stack.resolve(table.node.default_child.deletion_protection_enabled) is False

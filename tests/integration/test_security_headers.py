@@ -4,6 +4,7 @@ form-action, which allows this site plus the one client redirect URI a page's fo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import requests
@@ -35,6 +36,17 @@ def test_an_https_issuer_gets_hsts_on_json_and_html_answers_and_a_plain_http_one
     assert deployed["json"].status_code in (400, 401) and deployed["html"].status_code == 200
     assert {kind: answer.headers.get("Strict-Transport-Security") for kind, answer in deployed.items()} == {
         "json": HSTS, "html": HSTS}
+    # API Gateway's own answers too (a refused token, a path with no route), as the stack installs them: a local
+    # gateway of an https deployment (the running one keeps the settings it was built with).
+    from passport.local.gateway import LocalGateway
+
+    gateway = LocalGateway(server.env.settings)
+    for path in ("/api/ping", "/no/such/route"):
+        reply = gateway.dispatch("GET", path, [("Authorization", "Bearer x.y.z")], b"")
+        assert reply.status in (401, 404) and ("Strict-Transport-Security", HSTS) in reply.headers, path
+    plain = LocalGateway(replace(server.env.settings, issuer="http://127.0.0.1:1"))
+    assert not [h for h in plain.dispatch("GET", "/no/such/route", [], b"").headers
+                if h[0] == "Strict-Transport-Security"]
 
 
 def form_action(response: requests.Response) -> str:

@@ -50,6 +50,7 @@ from passport.gateway_responses import (
     GatewayResponse,
     api_resource_metadata,
     gateway_responses,
+    with_transport_security,
 )
 from passport.routes import Route, path_pattern, route_table
 
@@ -373,6 +374,8 @@ class LocalGateway:
         return Reply(status, headers, raw)
 
     def _gateway_reply(self, response: GatewayResponse, extra: list[tuple[str, str]] | None = None) -> Reply:
+        if self.settings.issuer_url.lower().startswith("https://"):
+            response = with_transport_security(response)  # as API Gateway's, over https (RFC 6797)
         headers = [("Content-Type", "application/json"), *response.headers.items(), *(extra or [])]
         return Reply(response.status, headers, json.dumps(response.body).encode("utf-8"))
 
