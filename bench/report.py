@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 PASS, FAIL, INFO, ERROR = "PASS", "FAIL", "info", "ERROR"
 
@@ -48,3 +49,29 @@ def summary(rows: Sequence[Row]) -> str:
     if broken:
         parts.append(f"{len(broken)} figure(s) could not be measured: " + "; ".join(r.figure for r in broken))
     return "*** " + " *** ".join(parts) + " ***" + caveat
+
+
+#: The figures section of docs/performance.md lies between these lines; `make bench` rewrites what is between them.
+DOCS_BEGIN = "<!-- figures: written by make bench from one run; do not edit by hand -->"
+DOCS_END = "<!-- end of figures -->"
+
+
+def markdown(rows: Sequence[Row], facts: str, day: str, verdict_line: str) -> str:
+    """The run as the docs show it: when, on what, every figure with its target and verdict."""
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = [f"## One run ({day}; {facts.removeprefix('machine: ')})", "", verdict_line, "",
+             "| Figure | Measured | Target | Result |", "|---|---|---|---|"]
+    lines += [f"| {cell(r.figure)} | {cell(r.measured)} | {cell(r.target)} | {cell(r.result)} |" for r in rows]
+    return "\n".join(lines)
+
+
+def write_docs(path: Path, section: str) -> bool:
+    """Put ``section`` between the markers of ``path``; False (nothing written) when the markers are missing."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(DOCS_BEGIN), text.find(DOCS_END)
+    if start < 0 or end < start:
+        return False
+    path.write_text(text[: start + len(DOCS_BEGIN)] + "\n" + section + "\n" + text[end:], encoding="utf-8")
+    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import platform
 import sys
@@ -9,10 +10,11 @@ import time
 import traceback
 from collections.abc import Callable
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from bench.counting import describe
-from bench.report import ERROR, INFO, Row, render, summary, verdict
+from bench.report import ERROR, INFO, Row, markdown, render, summary, verdict, write_docs
 
 if TYPE_CHECKING:
     from bench.figures import GuardTimes, IssuanceTimes, RoundTrips
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
     from bench.timing import Settling
 
 GUARD_RATIO_TARGET = 1.0
+#: Where the figures of a full run are written (between the markers of bench.report).
+PERFORMANCE_DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 ISSUANCE_OVERHEAD_TARGET_US = 40.0
 #: A timed figure is measured again while its even and odd halves disagree by more than this.
 GUARD_RATIO_TOLERANCE = 0.05
@@ -484,4 +488,9 @@ def main(argv: list[str] | None = None) -> int:
     for line in bench.notes:
         print(f"- {line}")
     print(f"- this run took {time.perf_counter() - started:.1f} s")
+    if not only_load:
+        # Every figure of docs/performance.md comes from this run: the docs never carry a hand-copied number.
+        section = markdown(rows, facts, datetime.date.today().isoformat(), summary(rows))
+        if write_docs(PERFORMANCE_DOC, section):
+            note(f"wrote this run's figures into {PERFORMANCE_DOC.relative_to(PERFORMANCE_DOC.parents[1])}")
     return 1 if bench.broken else 0
