@@ -34,6 +34,10 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+# What the functions run on: passport.deploy holds it, so that passport_cdk (installed without this checkout) and
+# the layer built here agree.
+from passport.deploy import LAMBDA_ARCH, LAMBDA_PYTHON
+
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "shared" / "passport"
 SETTINGS_FILE = REPO / "passport.toml"
@@ -51,11 +55,6 @@ EXCLUDED_FROM_PACKAGE = ("local",)
 _JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 
 LAYER_CONFIG = "passport.toml"
-
-#: What the functions run on. ARM_64 (Graviton): about 20 % cheaper per GB-second than x86_64 for the same work,
-#: and every dependency ships aarch64 wheels. Python 3.14: the newest Lambda runtime (Amazon Linux 2023).
-LAMBDA_ARCH = "arm64"
-LAMBDA_PYTHON = "3.14"
 
 
 class LayerBuildError(RuntimeError):

@@ -18,10 +18,9 @@ from passport import deploy
 from passport.config import Settings
 from passport.gateway_responses import api_resource_metadata
 from passport.routes import route_table
+from passport_cdk import PassportFunction, PassportGuard, PassportResources
 
 from infra.constructs.api import PassportApi
-from infra.constructs.function import PassportFunction
-from infra.constructs.guard import PassportGuard, PassportResources
 from infra.constructs.install_keys import InstallKeys
 from infra.constructs.keys import KeysSecret
 from infra.constructs.layer import PassportLayer

@@ -1,10 +1,1 @@
-"""The guard: a Lambda authorizer for REST (TOKEN and REQUEST) and HTTP APIs (payload 2.0)."""
-
-from passport.guard.events import authorize
-from passport.guard.runtime import guard
-from passport.observability import instrumented_guard
-
-
-@instrumented_guard
-def handler(event, context):
-    return authorize(event, guard())
+../../shared/passport_cdk/functions/guard/handler.py

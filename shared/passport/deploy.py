@@ -20,6 +20,12 @@ from typing import Any
 GUARD = "guard"
 INSTALL_KEYS = "install_keys"
 
+#: What the functions run on (the layer is built for it, and every function, a guard of your own too, must match
+#: it). ARM_64 (Graviton): about 20 % cheaper per GB-second than x86_64 for the same work, and every dependency
+#: ships aarch64 wheels. Python 3.14: the newest Lambda runtime (Amazon Linux 2023).
+LAMBDA_ARCH = "arm64"
+LAMBDA_PYTHON = "3.14"
+
 #: What a secret access level allows (without the ``secretsmanager:`` prefix).
 SECRET_ACTIONS: dict[str, tuple[str, ...]] = {
     "": (),

@@ -24,9 +24,9 @@ from passport.authorizer_cache import HTTP_IDENTITY_SOURCES, REST_IDENTITY_SOURC
 from passport.guard.rules import RuleTable
 from passport.local.gateway import GUARD, LocalGateway, Reply
 from passport.routes import Route, route_table
+from passport_cdk import PassportGuard, PassportResources
 
 from infra.app import cdk_context
-from infra.constructs import PassportGuard, PassportResources
 from tests.conftest import Env, Server, make_client
 from tests.infra.conftest import Synthesized
 from tests.infra.test_guard_construct import OUTPUTS, _methods_by_path

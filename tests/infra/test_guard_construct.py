@@ -17,9 +17,9 @@ from passport.config import ConfigError, RouteRule
 from passport.core.protected_resource import protected_resource_metadata
 from passport.gateway_responses import GATEWAY_RESPONSES, PROTECTED_RESOURCE_PATH
 from passport.guard.rules import RuleTable
+from passport_cdk import PassportGuard, PassportResources
 
 from infra.app import cdk_context
-from infra.constructs import PassportGuard, PassportResources
 from tests.infra.conftest import resolve_ref
 from tests.infra.test_compliance import cfn_lint, not_ignored
 from tests.infra.test_iam import XRAY, grants
