@@ -1,4 +1,4 @@
-"""``make bench``: the figures of SPEC section 11, measured in one run on loopback only.
+"""``make bench``: the figures of docs/performance.md, measured in one run on loopback only.
 
 Run it as ``python -m bench`` from the repository root. It prints one row per figure (measured value, target,
 PASS/FAIL), then how each figure was measured. Time is measured with timeit-style loops (min of repeats);

@@ -1,4 +1,5 @@
-"""The comparison for issue 8's throughput figure: a minimal token endpoint built on authlib, never part of the product.
+"""The comparison for the token throughput figure (docs/performance.md): a minimal token endpoint built on
+authlib, never part of the product.
 
 authlib's framework-independent :class:`authlib.oauth2.rfc6749.AuthorizationServer`, subclassed as its
 framework integrations subclass it; the client_credentials grant; one confidential client held in memory,

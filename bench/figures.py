@@ -1,4 +1,5 @@
-"""Figures 1, 2 and 4 of SPEC section 11, measured in this process against a local deployment."""
+"""The guard, issuance and round-trip figures of docs/performance.md, measured in this process against a local
+deployment."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 7 item 5 and issue 8: a bounded load run against the local server, and the same token load against a
+"""A bounded load run against the local server, and the same token load against a
 minimal authlib token endpoint, in the same run, on 127.0.0.1 only.
 
 The server is the real ``passport serve`` (embedded store, snapshots, access log) in a subprocess on a fresh
@@ -39,7 +39,7 @@ PASSPORT = Path(sys.executable).with_name("passport")
 SCOPE = "orders:read"
 API_PATH = "/api/orders"
 
-#: The issue's example is 5,000 token requests and 20,000 guard decisions. The local server issues a few dozen
+#: The full-size variant is 5,000 token requests and 20,000 guard decisions. The local server issues a few dozen
 #: tokens a second on a 2-core machine (each costs two requests to the embedded store: moto, in the server's
 #: process, one request at a time, milliseconds each), so 5,000 would take minutes alone: the token phase is
 #: cut to 1,000 to keep the load part near 2 minutes. ``python -m bench load 5000 20000`` runs the example.
@@ -550,11 +550,11 @@ def run_load(tokens: int = TOKEN_REQUESTS, decisions: int = GUARD_REQUESTS) -> L
 
 
 LOAD_METHOD = """\
-- load (issue 7 item 5, issue 8): the real `passport serve` in a subprocess on a fresh folder, shipped
+- load: the real `passport serve` in a subprocess on a fresh folder, shipped
   passport.toml and {settings} (API Gateway's authorizer result cache off: every
   decision runs the guard), its client made with `passport client create`. {clients} threads, one keep-alive
   http.client connection each, on 127.0.0.1: {warm} warm-up token requests and {warm} guard decisions (not
-  counted), then {tokens} client_credentials token requests (the issue's example is 5000: at a few dozen a second
+  counted), then {tokens} client_credentials token requests (the full-size variant is 5000: at a few dozen a second
   that alone takes minutes here; `python -m bench load 5000 20000` runs it), then {decisions} GET {api} spread
   round-robin over every issued token (a token's first use reads its revocation status from the store; the
   guard caches it {revocation} s). Every phase stops by itself {deadline:.0f} s after the server started.

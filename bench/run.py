@@ -31,9 +31,9 @@ ISSUANCE_OVERHEAD_TOLERANCE_US = 10.0
 IMPORT_TARGETS = {"guard": 1.2}
 IMPORT_TARGET_DEFAULT = 1.6
 TOKEN_CALLS_TARGET = 2
-CODE_FLOW_CALLS_TARGET = 3  # issue 4: code exchange and refresh
-DEVICE_POLL_CALLS_TARGET = 1  # issue 8: a poll while the user has not answered
-LIFECYCLE_CALLS_TARGET = 2  # issue 8: revoke 2, introspect 2 (1 for the caller's client)
+CODE_FLOW_CALLS_TARGET = 3  # code exchange and refresh
+DEVICE_POLL_CALLS_TARGET = 1  # a poll while the user has not answered
+LIFECYCLE_CALLS_TARGET = 2  # revoke 2, introspect 2 (1 for the caller's client)
 GUARD_UNCACHED_CALLS_TARGET = 1
 
 T = TypeVar("T")
@@ -431,7 +431,7 @@ method:
 
 USAGE = """usage: python -m bench [load [TOKENS [DECISIONS]]]
   load: only the bounded load run and the authlib comparison, optionally with other counts
-  (the issue's example, 5000 20000, takes several minutes on a 2-core machine)"""
+  (the full-size variant, 5000 20000, takes several minutes on a 2-core machine)"""
 
 
 def main(argv: list[str] | None = None) -> int:

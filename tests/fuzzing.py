@@ -1,5 +1,5 @@
 """Shared pieces of the fuzz tests (tests/integration/test_fuzz.py and test_schemathesis.py): hostile-input
-strategies, a raw HTTP sender, and the checks that every answer is in its endpoint's style (SPEC section 4,
+strategies, a raw HTTP sender, and the checks that every answer is in its endpoint's style (docs/http.md,
 "Everywhere": malformed input gets a clear error in the endpoint's style, never a 500 or a stack trace).
 
 The strategies build *structured* hostility: forms made of the endpoint's real field names with random,

@@ -1,4 +1,4 @@
-"""The install-keys custom resource (SPEC section 8), called by the CDK Provider framework for CloudFormation.
+"""The install-keys custom resource (docs/keys.md), called by the CDK Provider framework for CloudFormation.
 
 - Create: the signing keys into the secret and the default clients, as ``passport install``. What exists is
   kept, so a repeated Create (a retry, a replacement) changes nothing.

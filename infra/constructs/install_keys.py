@@ -1,4 +1,4 @@
-"""The install-keys custom resource (SPEC section 8): on the first deploy it puts the signing keys in the secret and
+"""The install-keys custom resource (docs/keys.md): on the first deploy it puts the signing keys in the secret and
 creates the default clients, as ``passport install`` does; later deploys never replace a key.
 
 CloudFormation talks to ``functions/install_keys/handler.py`` through the CDK Provider framework, which sends

@@ -1,4 +1,4 @@
-"""The Secrets Manager secret for the signing keys (SPEC section 8)."""
+"""The Secrets Manager secret for the signing keys (docs/keys.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``PassportMonitoring``: the CloudWatch alarms and the dashboard of a passport deployment (SPEC section 10).
+"""``PassportMonitoring``: the CloudWatch alarms and the dashboard of a passport deployment (docs/operations.md).
 
 Alarms, each to one SNS topic (its ``alarm_topic_arn`` from ``[deploy]``, else a topic of the stack's own), when
 the alarm fires and when it clears:

@@ -1,4 +1,4 @@
-"""The ``passport`` command (SPEC section 3), mirroring Laravel Passport's artisan commands.
+"""The ``passport`` command (docs/cli.md), mirroring Laravel Passport's artisan commands.
 
 Every command takes ``--json`` and then prints one JSON object (a list for ``list``). Errors are one line on
 stderr and exit status 1. Commands work on the local store: the running ``passport serve``'s if there is one,

@@ -1,5 +1,5 @@
 """Settings: one file (``passport.toml``) read by the CDK app and at run time, every key overridable from the
-environment (SPEC section 9).
+environment (docs/configuration.md).
 
 The file is found through ``PASSPORT_CONFIG``, else ``./passport.toml``; without either the defaults below
 apply, and they equal the shipped file. An override is ``PASSPORT_<SECTION>_<KEY>`` for a key in a section and
@@ -86,7 +86,7 @@ class Keys:
 
 
 REGISTRATION_POLICIES = ("closed", "open", "token")
-#: Where the demo MCP server answers; its resource identifier is ``<issuer>/mcp`` (SPEC section 12).
+#: Where the demo MCP server answers; its resource identifier is ``<issuer>/mcp`` (docs/mcp.md).
 MCP_PATH = "/mcp"
 #: The UserInfo endpoint under the issuer (OpenID Connect Core 5.3), and so the audience of a token for it alone.
 USERINFO_PATH = "/oauth/userinfo"
@@ -97,7 +97,7 @@ class Registration:
     """Dynamic client registration (RFC 7591) at ``POST /oauth/register``."""
 
     # closed: none (the CLI registers clients); open: anyone may register a public client that uses PKCE (what
-    # MCP clients do, so they need no manual set-up: SPEC section 12); token: whoever presents the initial access
+    # MCP clients do, so they need no manual set-up: docs/mcp.md); token: whoever presents the initial access
     # token may register any client.
     policy: str = "open"
     # The SHA-256 (hex) of the initial access token, for policy "token" (`passport client registration-token`).

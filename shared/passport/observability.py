@@ -1,4 +1,4 @@
-"""Logs and metrics as a function runs on Lambda (SPEC section 10), with Powertools.
+"""Logs and metrics as a function runs on Lambda (docs/operations.md), with Powertools.
 
 - Logs: Powertools' Logger writes every ``passport.*`` log line (the audit trail included) as one JSON object
   with the service (``POWERTOOLS_SERVICE_NAME``, ``passport-<function>``), the cold-start flag, the Lambda

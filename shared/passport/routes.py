@@ -1,5 +1,5 @@
 """The route table: every HTTP route of the product, read by both the CDK stack and the local gateway, so
-local and deployed routing cannot drift apart (SPEC section 2).
+local and deployed routing cannot drift apart (docs/http.md).
 
 A route names the function (``functions/<function>/handler.py``) that serves it and, for protected routes,
 the guard's rule. Standard library only: the guard imports this module.

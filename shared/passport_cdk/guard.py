@@ -333,7 +333,7 @@ class PassportGuard(Construct):
     ) -> list[apigateway.GatewayResponse]:
         """API Gateway's own answers, as ``passport.gateway_responses`` defines them (and the local gateway
         gives): by default those of the guard, 401 ``invalid_token`` and 403 ``insufficient_scope`` with
-        ``WWW-Authenticate`` (SPEC 6) and 503 with ``Retry-After`` when it fails; the passport API takes them all
+        ``WWW-Authenticate`` and 503 with ``Retry-After`` when it fails; the passport API takes them all
         (404 for an unknown path, 429, 413, 502 in OAuth's JSON), as a mapping of kind to response. On an API
         :meth:`protect_resource` made a protected resource, the 401's challenge carries ``resource_metadata``
         (RFC 9728 5.1)."""

@@ -185,7 +185,7 @@ def load_module(name: str, source: str, folder: Path) -> types.ModuleType:
 
 def test_the_backend_example_reads_the_caller_from_rest_and_http_api_events(tmp_path: Path):
     """Deploying: the backend behind PassportGuard gets the guard's authorizer context (the real Principal's)
-    in REST API and HTTP API events, and `TokenContext` reads it (SPEC 6)."""
+    in REST API and HTTP API events, and `TokenContext` reads it (docs/concepts.md)."""
     from passport.guard.decision import Principal
 
     handler = load_module("orders/handler.py", runner.python_files(DOCS / "deploying.md")["orders/handler.py"],

@@ -1,12 +1,12 @@
-"""Issue 11's acceptance test: the official ``mcp`` Python SDK's OAuth client (``OAuthClientProvider``) connects to
-the demo MCP server through the local gateway starting from nothing but the server URL.
+"""The acceptance test of docs/mcp.md: the official ``mcp`` Python SDK's OAuth client (``OAuthClientProvider``)
+connects to the demo MCP server through the local gateway starting from nothing but the server URL.
 
 It follows the MCP authorization spec (2025-06-18, Basic > Authorization): the unauthenticated request gets a 401
 whose ``WWW-Authenticate`` names the protected resource metadata (RFC 9728 5.1); the client reads that metadata
 (RFC 9728 3), then the authorization server's (RFC 8414 3), registers itself (RFC 7591 3), runs the authorization
 code flow with PKCE (RFC 7636, S256) naming the resource (RFC 8707 2), redeems the code, and calls tools with the
 bearer token (RFC 6750 2.1). The browser step is headless Chromium (Debian's, through Playwright) or a scripted
-user. The MCP server is a protected resource of its own, ``<issuer>/mcp`` (SPEC section 12), with its metadata at
+user. The MCP server is a protected resource of its own, ``<issuer>/mcp`` (docs/mcp.md), with its metadata at
 ``/.well-known/oauth-protected-resource/mcp``; a token issued for another resource (the deployment's API, or another
 registered one) is refused by it, and its token by the API (RFC 8707 2, RFC 9068 4: the audience must be the
 resource's own).
@@ -40,7 +40,7 @@ user = integration.user
 
 OTHER_RESOURCE = "https://other.example/api"
 # Another protected resource registered, so a token can be issued for it. Registration is left at its default,
-# open (SPEC section 12: what an MCP client needs on first contact, with no manual set-up).
+# open (docs/mcp.md: what an MCP client needs on first contact, with no manual set-up).
 pytestmark = pytest.mark.passport_config(f'resources = ["{OTHER_RESOURCE}"]\n')
 
 MCP_PATH = "/mcp"

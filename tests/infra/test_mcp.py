@@ -1,4 +1,4 @@
-"""Issue 11 in the synthesized passport stack: dynamic client registration (RFC 7591/7592) and the demo MCP server
+"""The synthesized passport stack: dynamic client registration (RFC 7591/7592) and the demo MCP server
 as functions of their own, each on its routes with a least-privilege role, alarms and dashboard lines; the
 protected resource metadata (RFC 9728) served by the metadata function, and API Gateway's bare 401 that names the
 API's (RFC 9728 5.1), built from the API's id so that no dependency cycle goes through the stage."""
@@ -131,7 +131,7 @@ def test_a_bare_401_names_the_metadata_by_a_url_built_from_the_api_id_and_never_
 
 
 def test_register_and_mcp_alarm_on_errors_and_throttles_and_are_on_the_dashboard(synthesized):
-    """SPEC 10: alarms and the dashboard come from the function list; the two new functions are in it."""
+    """docs/operations.md: alarms and the dashboard come from the function list; the two new functions are in it."""
     ids = function_ids(synthesized)
     _, parts = dashboard_body(synthesized)
     for name in ("register", "mcp"):

@@ -1,4 +1,4 @@
-"""Operations (SPEC section 10), read from the synthesized template: X-Ray tracing on every function and the API
+"""Operations (docs/operations.md), read from the synthesized template: X-Ray tracing on every function and the API
 stage, CloudWatch alarms on errors and throttling (the functions, the API, the tables), each to the SNS topic
 config names or the stack's own, and the dashboard."""
 
@@ -72,7 +72,7 @@ def table_ids(synthesized: Synthesized) -> dict[str, str]:
 
 
 def test_every_function_traces_actively_with_x_ray_and_names_its_powertools_service(synthesized):
-    """SPEC 10 (tracing): the route functions, the guard and install-keys; Powertools reads its service and the
+    """docs/operations.md (tracing): the functions, the guard and install-keys; Powertools reads its service and the
     metrics namespace from the environment."""
     assert set(synthesized.stack.functions) >= {deploy.GUARD, deploy.INSTALL_KEYS, "token"}
     for name, logical_id in function_ids(synthesized).items():
@@ -93,8 +93,8 @@ def test_the_api_stage_traces_requests_through_to_the_functions(synthesized):
 
 @pytest.mark.parametrize("metric", ["Errors", "Throttles"])
 def test_every_function_alarms_on_any_error_and_any_throttle_in_five_minutes(synthesized, metric):
-    """SPEC 10: alarms on errors and throttling, for each function by its own FunctionName (install-keys too: it
-    also runs on updates that CI deploys unattended); the guard on throttling only (next test)."""
+    """docs/operations.md: alarms on errors and throttling for each function by its own FunctionName (install-keys
+    too: it also runs on updates that CI deploys unattended); the guard on throttling only (next test)."""
     for name, logical_id in function_ids(synthesized).items():
         if metric == "Errors" and name == deploy.GUARD:
             continue

@@ -37,7 +37,7 @@ def test_metadata_lists_only_what_is_enabled(server):
     assert metadata["revocation_endpoint"] == f"{server.url}/oauth/revoke"
     assert metadata["introspection_endpoint"] == f"{server.url}/oauth/introspect"
     assert "none" not in metadata["introspection_endpoint_auth_methods_supported"]
-    # registration is open by default (SPEC 12); closed, it is not advertised (tests/integration/test_registration.py)
+    # registration is open by default (docs/mcp.md); closed, it is not advertised (test_registration.py)
     assert metadata["registration_endpoint"] == f"{server.url}/oauth/register"
     assert "password" not in metadata["grant_types_supported"]
     assert "implicit" not in metadata["grant_types_supported"] and "token" not in metadata["response_types_supported"]

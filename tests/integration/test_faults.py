@@ -1,5 +1,5 @@
-"""Faults (SPEC section 4: "when storage is throttled or down, 503 with Retry-After, and nothing is left
-half-written"; section 6: the guard fails closed; section 8: keys in Secrets Manager).
+"""Faults (docs/http.md: when storage is throttled or down, 503 with Retry-After, and nothing is left
+half-written; docs/security.md: the guard fails closed; docs/keys.md: keys in Secrets Manager).
 
 Every AWS call of the process goes over HTTP through a fault-injecting proxy (:mod:`tests.faults`) in front of
 the embedded store, so throttling, server errors, timeouts and dropped connections arrive on the wire and go
@@ -422,7 +422,7 @@ def test_with_the_store_unreachable_every_endpoint_answers_503_in_its_own_style(
 def test_with_the_key_secret_failing_on_a_cold_container_nothing_is_issued_and_the_guard_fails_closed(
     env, faults, server, client, tokens,
 ):
-    """Keys in a Secrets Manager secret (SPEC 8), the secret store failing (throttled, 500, a dropped
+    """Keys in a Secrets Manager secret (docs/keys.md), the secret store failing (throttled, 500, a dropped
     connection, no answer) when a container starts: the token endpoint answers 503 and issues nothing,
     introspection and the JWKS answer 503, the guard fails closed. Nothing is cached from the failure: once
     the secret answers, all work again."""

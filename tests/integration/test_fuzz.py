@@ -1,4 +1,4 @@
-"""Property tests over every route's parameters through the local gateway on a real socket (SPEC section 4,
+"""Property tests over every route's parameters through the local gateway on a real socket (docs/http.md,
 "Everywhere": malformed input gets a clear error in the endpoint's style, never a 500 or a stack trace).
 
 Each test sets up real clients, a user and a session once, then lets Hypothesis send structured hostile requests:
@@ -290,7 +290,7 @@ def test_revoke_introspect_and_device_code_answer_only_in_their_rfc_json(world, 
         if path == "/oauth/introspect" and answer is not None and response.status_code == 200:
             assert isinstance(answer.get("active"), bool), describe(response)
             if not answer["active"]:
-                assert answer == {"active": False}, describe(response)  # RFC 7662 2.2, SPEC section 4
+                assert answer == {"active": False}, describe(response)  # RFC 7662 2.2, docs/http.md
 
     check()
 
@@ -393,7 +393,7 @@ def _page_body(pairs: list[tuple[str, str]], kind: str, headers: dict[str, str])
 
 
 def test_login_and_logout_answer_html_and_redirect_only_to_local_paths(world, http):
-    """SPEC section 4 (login and logout pages): any form gets an HTML page or a 303; ``next`` never becomes
+    """docs/http.md (login and logout pages): any form gets an HTML page or a 303; ``next`` never becomes
     an open redirect (RFC 9700 4.11.1), whatever its encoding."""
     w = world
     login_fields = {
@@ -515,7 +515,7 @@ def json_api_bodies(draw: st.DrawFn) -> tuple[bytes, str | None]:
 
 
 def test_json_api_answers_json_errors_for_any_call(world, http):
-    """SPEC section 4 (the signed-in user's JSON API): every call, signed in or not, with or without the
+    """docs/http.md (the signed-in user's JSON API): every call, signed in or not, with or without the
     X-XSRF-TOKEN header, with any JSON value or form, answers JSON (an ``error`` member on failure) or 204."""
     w = world
     w.install()
@@ -547,7 +547,7 @@ def test_json_api_answers_json_errors_for_any_call(world, http):
 
 
 def test_account_page_answers_html_for_any_form(world, http):
-    """SPEC section 4 (the account page): any action, id, name or scope, with the right CSRF token or not,
+    """docs/http.md (the account page): any action, id, name or scope, with the right CSRF token or not,
     answers an HTML page or a 303; never a 5xx."""
     w = world
     w.install()
@@ -705,7 +705,7 @@ DEMO = ("/api/user", "/api/ping", "/api/orders")
 
 
 def test_discovery_documents_and_the_guarded_api_answer_json_for_any_query_or_token(world, http):
-    """RFC 8414 3.2 and RFC 7517: the documents are JSON whatever the query; RFC 6750 3.1 and SPEC section 6:
+    """RFC 8414 3.2 and RFC 7517: the documents are JSON whatever the query; RFC 6750 3.1 and docs/concepts.md:
     the demo API answers 200 or a JSON 401 ``invalid_token`` / 403 ``insufficient_scope`` with a Bearer
     ``WWW-Authenticate``, whatever Authorization header comes."""
     w = world
@@ -813,7 +813,7 @@ def test_logout_answers_html_and_redirects_only_to_a_registered_post_logout_uri(
 
 
 def test_unknown_paths_and_methods_get_json_404_and_405_from_the_gateway(world, http):
-    """SPEC section 4 (Everywhere): an unknown path is a JSON 404, a known path with another method a JSON 405
+    """docs/http.md (errors, "Anywhere"): an unknown path is a JSON 404, a known path with another method a JSON 405
     with ``Allow``; encoded slashes, dot segments and non-UTF-8 percent escapes change nothing."""
     w = world
     segment = st.one_of(st.sampled_from(("oauth", "token", "api", "..", ".", "%2F", "%FF", "%00", "%C3%28", "",
@@ -839,7 +839,7 @@ def test_unknown_paths_and_methods_get_json_404_and_405_from_the_gateway(world, 
 
 
 def test_a_request_line_over_64_kb_is_refused_without_reaching_a_function(server):
-    """SPEC section 4 (Everywhere): an absurd URL (100 KB of query) is refused with a 4xx, never a 5xx or a
+    """docs/http.md (errors, "Anywhere"): an absurd URL (100 KB of query) is refused with a 4xx, never a 5xx or a
     trace. API Gateway refuses URLs over 10 KB itself; the local server refuses request lines over 64 KB."""
     response = requests.get(f"{server.url}/oauth/authorize", params={"state": "s" * 100_000}, timeout=30)
     assert_no_crash(response)

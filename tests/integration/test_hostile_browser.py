@@ -1,4 +1,4 @@
-"""Hostile input at the browser endpoints (issue 7 item 6; SPEC section 4; RFC 9700 4.1, 4.7, 4.11,
+"""Hostile input at the browser endpoints (docs/http.md; RFC 9700 4.1, 4.7, 4.11,
 4.16; RFC 6749 10.6, 10.10, 10.12, 10.13, 10.14), swept systematically through the local gateway on a real socket:
 
 - open redirects: ``next`` on /login and every shape of redirect URI at /oauth/authorize;
@@ -502,7 +502,7 @@ def hostile(server, env) -> HostileWorld:
 
 @pytest.mark.passport_config(HOSTILE_CONFIG)
 def test_hostile_text_in_every_reflected_field_is_shown_escaped_and_runs_no_script(server, hostile):
-    """SPEC section 4 (every page autoescaped) and RFC 6749 10.14: the client's name and redirect URI, scope
+    """docs/http.md (every page autoescaped) and RFC 6749 10.14: the client's name and redirect URI, scope
     names and descriptions, state and nonce, the user's name and email, the app name, PAT and client names, a
     typed user code, an email typed into the login form, `next`, and an error page's message each reach their
     page escaped, never as markup.
@@ -968,7 +968,7 @@ def test_an_unknown_account_and_a_wrong_password_get_the_same_answer_after_the_s
 
 @pytest.mark.passport_config("[grants]\npassword = true\n")
 def test_the_throttles_treat_an_unknown_account_like_a_known_one(server, env):
-    """The sign-in throttle (SPEC section 4) and the password grant's: an unknown account is slowed down and
+    """The sign-in throttle (docs/http.md) and the password grant's: an unknown account is slowed down and
     then refused after exactly as many failures, with the same page or body and Retry-After, as a real
     account, so the throttle does not reveal which accounts exist. (Each account is tried from its own
     loopback address, so only the account counters decide.)"""

@@ -1,4 +1,4 @@
-"""Key sources of SPEC section 8: files, PASSPORT_PRIVATE_KEY/PUBLIC_KEY, a Secrets Manager secret (over HTTP
+"""Key sources of docs/keys.md: files, PASSPORT_PRIVATE_KEY/PUBLIC_KEY, a Secrets Manager secret (over HTTP
 to the embedded store, as on AWS)."""
 
 from __future__ import annotations

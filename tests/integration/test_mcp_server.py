@@ -1,4 +1,4 @@
-"""The demo MCP server end to end (issue 11, SPEC section 12): real tokens from the token endpoint, the MCP
+"""The demo MCP server end to end (docs/mcp.md): real tokens from the token endpoint, the MCP
 function's own handler (functions/mcp/handler.py) running the real guard in-process for its own resource
 ``<issuer>/mcp`` (RFC 8707, RFC 9728), the local gateway on a loopback socket (``POST /mcp``, no authorizer in
 front), and the official ``mcp`` SDK's client speaking MCP's Streamable HTTP transport (MCP 2025-06-18, Basic >
@@ -35,7 +35,7 @@ def access_token(server, client, scope: str, **form: str) -> str:
 
 
 def mcp_resource(server) -> str:
-    """The demo MCP server's resource identifier (RFC 8707 2): its own URL, ``<issuer>/mcp`` (SPEC section 12)."""
+    """The demo MCP server's resource identifier (RFC 8707 2): its own URL, ``<issuer>/mcp`` (docs/mcp.md)."""
     return server.url + MCP_PATH
 
 

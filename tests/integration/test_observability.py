@@ -1,5 +1,5 @@
 """On Lambda every function logs JSON through Powertools' Logger with the request's correlation id, and the token
-endpoint and the guard emit CloudWatch metrics in the embedded metric format (SPEC section 10). Off Lambda the
+endpoint and the guard emit CloudWatch metrics in the embedded metric format (docs/operations.md). Off Lambda the
 handlers run bare. The Lambda case runs the real handlers in a child interpreter with Lambda's environment
 (AWS_LAMBDA_FUNCTION_NAME), behind the local gateway, and reads what they print."""
 

@@ -1,4 +1,4 @@
-"""Races (SPEC section 7: "Single-use and rotation rules hold under concurrency by conditional writes and
+"""Races (docs/concepts.md: "Single-use and rotation rules hold under concurrency by conditional writes and
 transactions"): many clients at once, through the local gateway and the embedded store over HTTP, each
 starting together at a barrier. Whatever the interleaving, nothing is issued twice and the rule of each grant
 holds afterwards.
@@ -206,7 +206,7 @@ def test_concurrent_approval_and_denial_of_one_user_code_decide_once(env, server
 
 
 def test_concurrent_secret_rotations_leave_exactly_one_secret_working(server, browser):
-    """SPEC 3 (rotate-secret: "the old one stops working"): rotations racing each other each return a new
+    """docs/cli.md (rotate-secret: "the old one stops working"): rotations racing each other each return a new
     secret, but afterwards exactly one secret authenticates the client; every other one, and the original,
     is refused with invalid_client."""
     xsrf = {"X-XSRF-TOKEN": browser.http.cookies["XSRF-TOKEN"]}

@@ -1,4 +1,4 @@
-"""DynamoDB round trips per operation (SPEC section 11), counted on botocore's ``before-send`` event of the
+"""DynamoDB round trips per operation (docs/performance.md), counted on botocore's ``before-send`` event of the
 process's shared client (one event per request sent, retries included). Counts are deterministic, so they are
 asserted here; ``make bench`` prints the same counts beside its timings."""
 

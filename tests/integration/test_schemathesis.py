@@ -1,5 +1,5 @@
 """Schemathesis against the product's own OpenAPI document (``GET /openapi.json``), through the local gateway on
-a real socket (SPEC section 10: the OpenAPI document of the HTTP interface; section 4: never a 500).
+a real socket (docs/operations.md: the OpenAPI document of the HTTP interface; docs/http.md: never a 500).
 
 Every operation of the document gets generated requests, valid by the document (positive) and invalid
 (negative). Every answer must not be a server error; valid requests' answers must also match the document:
@@ -111,7 +111,7 @@ def run_operation(operation, mode: GenerationMode, base: str, headers: dict[str,
 
 
 def test_valid_requests_to_every_operation_get_documented_answers_and_never_a_server_error(server, signed_in):
-    """SPEC section 10 (the OpenAPI document) and section 4 (never a 500): for requests the document says are
+    """docs/operations.md (the OpenAPI document) and docs/http.md (never a 500): for requests the document says are
     valid, each answer's status code, content type and body are the ones the document describes."""
     failures = [failure for operation in operations(server)
                 if (failure := run_operation(operation, GenerationMode.POSITIVE, server.url, signed_in, CONFORMANCE,
@@ -120,7 +120,7 @@ def test_valid_requests_to_every_operation_get_documented_answers_and_never_a_se
 
 
 def test_invalid_requests_to_every_operation_never_get_a_server_error(server, env):
-    """SPEC section 4 (Everywhere): requests that break the document (wrong types, missing required parts,
+    """docs/http.md (errors, "Anywhere"): requests that break the document (wrong types, missing required parts,
     unexpected methods' bodies) are refused, never answered with a 5xx."""
     client = make_client(env)
     headers = {"Authorization": requests.auth._basic_auth_str(client.client_id, client.secret)}

@@ -1,4 +1,4 @@
-"""Secret hygiene in the logs (issue 7 item 7; SPEC section 10: "no secret, token, code or password in them").
+"""Secret hygiene in the logs (docs/operations.md: "no secret, token, code or password in them").
 
 Every flow runs through the local gateway with every logger at DEBUG (the root logger, ``passport``,
 ``passport.audit``, ``passport.gateway``, botocore, urllib3, pynamodb and whatever else exists), captured by a
@@ -404,7 +404,7 @@ def test_failed_sign_ins_and_a_throttled_account_log_no_password(env, server, lo
 
 
 def test_signing_keys_read_from_secrets_manager_never_reach_a_log_line(env, server, logs):
-    """SPEC section 8: deployed, the private key lives in a Secrets Manager secret. botocore at DEBUG logs the
+    """docs/keys.md: deployed, the private key lives in a Secrets Manager secret. botocore at DEBUG logs the
     body of every call, so writing the secret (install) and reading it (each cold start) would log the PEM;
     the product filters those lines (passport.keys.redaction)."""
     from passport import admin

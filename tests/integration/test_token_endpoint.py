@@ -1,5 +1,5 @@
 """The token endpoint through the local gateway on a real socket: client credentials and every error of
-SPEC section 4 (RFC 6749 sections 2.3.1, 3.2, 4.4 and 5.2)."""
+docs/http.md (RFC 6749 sections 2.3.1, 3.2, 4.4 and 5.2)."""
 
 from __future__ import annotations
 

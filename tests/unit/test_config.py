@@ -1,4 +1,4 @@
-"""Settings (SPEC section 9): one file, every key overridable by PASSPORT_* from the environment."""
+"""Settings (docs/configuration.md): one file, every key overridable by PASSPORT_* from the environment."""
 
 from __future__ import annotations
 

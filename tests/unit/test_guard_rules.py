@@ -1,4 +1,4 @@
-"""The guard's per-route rules (SPEC section 6: Passport's ``scopes:``, ``scope:`` and
+"""The guard's per-route rules (docs/concepts.md: Passport's ``scopes:``, ``scope:`` and
 ``EnsureClientIsResourceOwner``) and its bounded, time-limited revocation cache."""
 
 from __future__ import annotations

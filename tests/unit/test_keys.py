@@ -1,4 +1,4 @@
-"""Signing keys (SPEC sections 5 and 8): generation, PEM round trips, RFC 7638 thumbprints as kids, JWKs,
+"""Signing keys (docs/concepts.md and docs/keys.md): generation, PEM round trips, RFC 7638 thumbprints as kids, JWKs,
 key files, rotation, the environment source and the per-process cache."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The demo MCP server's protocol (issue 11, SPEC section 12), in process: MCP's Streamable HTTP transport
+"""The demo MCP server's protocol (docs/mcp.md), in process: MCP's Streamable HTTP transport
 (MCP 2025-06-18 and 2025-03-26, Basic > Transports) served stateless with JSON responses, JSON-RPC 2.0 framing,
 the lifecycle (Basic > Lifecycle), ping (Basic > Utilities) and tools (Server Features > Tools)."""
 

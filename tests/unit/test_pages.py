@@ -1,4 +1,4 @@
-"""The server-rendered pages (SPEC section 4, "Every HTML page"; issue 4 item 7): Jinja2 with autoescaping, no
+"""The server-rendered pages (docs/http.md, docs/security.md): Jinja2 with autoescaping, no
 JavaScript and no third-party assets, CSRF fields on every form, and the security headers on every response."""
 
 from __future__ import annotations

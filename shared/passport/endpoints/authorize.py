@@ -1,5 +1,5 @@
 """The browser side: ``/oauth/authorize`` (GET, POST approve, DELETE deny), ``/login`` and ``/logout``
-(SPEC section 4, RFC 6749 4.1.1-4.1.2, RFC 9207, RFC 9700 4.11 and 4.13).
+(docs/http.md, RFC 6749 4.1.1-4.1.2, RFC 9207, RFC 9700 4.11 and 4.13).
 
 Sessions are server-side (the cookie holds 256 random bits; the store holds their hash) and revocable.
 Forms carry a CSRF token: the session's for signed-in forms, a double-submit cookie for the login form.

@@ -1,4 +1,4 @@
-"""The demo protected API behind the guard (SPEC section 4): a template for users' own backends."""
+"""The demo protected API behind the guard (docs/http.md): a template for users' own backends."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The demo MCP server behind the guard (issue 11, SPEC section 12): a template for a user's own MCP server.
+"""The demo MCP server behind the guard (docs/mcp.md): a template for a user's own MCP server.
 
 The Model Context Protocol's Streamable HTTP transport (MCP 2025-06-18 and 2025-03-26, "Basic > Transports"),
 served stateless and in JSON-response mode, so one Lambda invocation answers one POST:

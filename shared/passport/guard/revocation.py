@@ -1,4 +1,4 @@
-"""Revocation status, cached per container for a bounded time (SPEC section 6).
+"""Revocation status, cached per container for a bounded time (docs/concepts.md).
 
 A token is live when its record exists, is not revoked and has not expired, and its client is not revoked.
 Both facts come from one DynamoDB call when neither is cached, none when both are. A revoked answer is final

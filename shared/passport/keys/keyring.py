@@ -1,4 +1,4 @@
-"""Where keys come from, and the per-process key set built from them (SPEC section 8).
+"""Where keys come from, and the per-process key set built from them (docs/keys.md).
 
 Sources, first match wins: ``PASSPORT_PRIVATE_KEY`` / ``PASSPORT_PUBLIC_KEY`` (PEM text, as Passport), a
 Secrets Manager secret named by ``keys.secret_name``, key files under ``keys.path`` (``oauth-private.key``

@@ -1,4 +1,4 @@
-"""pynamodb models (SPEC section 7).
+"""pynamodb models (docs/concepts.md).
 
 Three tables: clients (key ``client_id``), users (key ``pk``: ``user#<id>`` and ``email#<address>``, the second
 making emails unique) and tokens (key ``pk``: ``access#<jti>`` and, as later grants arrive, hashed refresh

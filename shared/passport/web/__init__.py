@@ -1,4 +1,4 @@
-"""Server-rendered HTML pages: login, consent, sign-out and error pages (SPEC section 4, "Every HTML page").
+"""Server-rendered HTML pages: login, consent, sign-out and error pages (docs/http.md, docs/security.md).
 
 Templates live in ``templates/`` next to :mod:`passport.web.render`, are rendered by Jinja2 with autoescaping on
 for every template, and use no JavaScript and no third-party assets: one inline stylesheet allowed by a
