@@ -8,6 +8,9 @@ wheels Lambda's Linux (Amazon Linux 2023, glibc 2.34) and Python need, whatever 
 ships every dependency that ``pyproject.toml`` declares, the AWS SDK included: one consistent, tested set, never
 half the SDK from the layer and half (urllib3, dateutil, jmespath) from the runtime's own copy.
 
+Every module ships with bytecode compiled by the runtime's own Python (:mod:`infra.runtime_python` finds it or
+unpacks Debian's build of it): Lambda mounts layers read-only, so the bytecode cannot be written at cold start.
+
 Layout, as Lambda mounts a layer at ``/opt``::
 
     python/             on sys.path: the dependencies and passport/
@@ -37,6 +40,9 @@ from pathlib import Path
 # What the functions run on: passport.deploy holds it, so that passport_cdk (installed without this checkout) and
 # the layer built here agree.
 from passport.deploy import LAMBDA_ARCH, LAMBDA_PYTHON
+
+from infra import runtime_python
+from infra.runtime_python import Interpreter, RuntimePythonUnavailable
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "shared" / "passport"
@@ -189,49 +195,34 @@ def _warn(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def runtime_interpreter(python: str) -> str | None:
-    """``python3.14`` (the runtime's version) from PATH, if it runs and is that version; else None, and the layer
-    ships without bytecode. PATH is not trusted: a pyenv shim for a version that is not installed is found but
-    exits 127, and a ``python3.14`` may be a link to another version, whose bytecode Lambda's 3.14 would ignore."""
-    found = shutil.which(f"python{python}")
-    if found is None:
-        return None  # the usual case on a machine without that Python: no bytecode, nothing to say
-    probe = [found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+def runtime_interpreter(python: str, build_dir: Path = BUILD_DIR) -> Interpreter | None:
+    """The runtime's own Python (:mod:`infra.runtime_python`: PATH, else Debian's build unpacked in ``build_dir``),
+    or None after one line on stderr saying why and what to do: the layer then ships without bytecode."""
     try:
-        result = subprocess.run(probe, capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.SubprocessError) as error:
-        _warn(_no_bytecode(found, python, type(error).__name__))
+        return runtime_python.find(python, build_dir)
+    except RuntimePythonUnavailable as error:
+        _warn(f"layer: {error}; the layer ships without bytecode (cold starts compile what they import). "
+              f"Put a working python{python} on PATH to ship bytecode.")
         return None
-    if result.returncode != 0:
-        _warn(_no_bytecode(found, python, f"it exits {result.returncode}"))
-        return None
-    if result.stdout.strip() != python:
-        _warn(_no_bytecode(found, python, f"it is Python {result.stdout.strip() or '?'}"))
-        return None
-    return found
 
 
-def _no_bytecode(found: str, python: str, why: str) -> str:
-    return (f"layer: {found} does not run Python {python} ({why}); the layer ships without bytecode (cold starts "
-            f"compile what they import). Install Python {python} (`pyenv install {python}`) or take it off PATH.")
-
-
-def _precompile(site: Path, interpreter: str | None) -> bool:
-    """Compile the layer's modules with the runtime's Python (:func:`runtime_interpreter`), when this machine has
-    it: Lambda mounts layers read-only, so without bytecode in the layer every cold start compiles every module
-    it imports. Hash-based, unchecked bytecode stays valid whatever timestamps the asset zip gives the sources."""
+def _precompile(site: Path, interpreter: Interpreter | None) -> bool:
+    """Compile the layer's modules with the runtime's Python: Lambda mounts layers read-only, so without bytecode in
+    the layer every cold start compiles every module it imports. Hash-based, unchecked bytecode stays valid whatever
+    timestamps the asset zip gives the sources (PEP 552)."""
     if interpreter is None:
         return False
-    command = [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(site)]
+    command = interpreter.command("-I", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(site))
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError) as error:
-        _warn(f"layer: {interpreter} -m compileall failed ({type(error).__name__}); the layer ships without bytecode")
+        _warn(f"layer: {interpreter.origin} -m compileall failed ({type(error).__name__}); the layer ships without "
+              "bytecode")
         return False
     if result.returncode != 0:
         # Bytecode is an optimization: what compiled ships, the rest compiles at cold start.
         last = (result.stdout.strip() or result.stderr.strip()).splitlines()[-1:] or ["no output"]
-        _warn(f"layer: {interpreter} -m compileall exited {result.returncode} ({last[0]}); some modules ship "
+        _warn(f"layer: {interpreter.origin} -m compileall exited {result.returncode} ({last[0]}); some modules ship "
               "without bytecode")
     return True
 
@@ -247,14 +238,14 @@ def build_layer(
     """The layer folder (``python/`` + ``passport.toml``), built unless an identical build is cached."""
     settings_file = Path(settings_file or SETTINGS_FILE)
     deps = build_dependencies(arch, python, requirements=requirements, build_dir=build_dir)
-    interpreter = runtime_interpreter(python)
+    interpreter = runtime_interpreter(python, build_dir)
     prefix = f"layer-{arch}-py{python.replace('.', '')}-"
     key = _digest(
         FORMAT,
         deps.name,
         _tree_digest(PACKAGE, EXCLUDED_FROM_PACKAGE),
         hashlib.sha256(settings_file.read_bytes()).hexdigest(),
-        interpreter is not None,  # with bytecode or without: two different layers
+        interpreter and interpreter.magic.hex(),  # with bytecode (of which Python) or without: different layers
     )
     target = build_dir / f"{prefix}{key}"
     if _cached(target):

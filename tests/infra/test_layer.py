@@ -9,11 +9,13 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
 
 import infra.layer
+from infra import runtime_python
 from infra.layer import (
     EXCLUDED_FROM_PACKAGE,
     LAMBDA_ARCH,
@@ -25,6 +27,7 @@ from infra.layer import (
     runtime_interpreter,
     runtime_requirements,
 )
+from infra.runtime_python import RuntimePythonUnavailable
 from tests.conftest import REPO
 
 FUNCTIONS = sorted(p.parent.name for p in (REPO / "functions").glob("*/handler.py"))
@@ -164,12 +167,68 @@ def test_a_cached_layer_build_is_reused(layer):
     assert build_layer() == layer  # same sources, same requirements: the same folder, no pip run
 
 
-# -- interpreters and tools found on PATH ---------------------------------------------------------------------
-# The build runs the runtime's Python from PATH to precompile the layer; PATH is whatever the shell has (a pyenv
-# shim for a version that is not installed, nothing at all). Either way the build finishes, without bytecode, and
-# says so in one line when something on PATH is broken.
+# -- bytecode for the runtime's Python -------------------------------------------------------------------------
+# Lambda mounts the layer read-only: without .pyc files of its own Python's magic number, every cold start compiles
+# every module it imports. The build compiles with the runtime's Python from PATH or, failing that, Debian's build
+# of it (infra.runtime_python); either way it finishes, and says so in one line when it cannot ship bytecode.
 
+#: importlib.util.MAGIC_NUMBER of each Python Lambda runs, as CPython's Lib/importlib/_bootstrap_external.py lists
+#: them: known here independently of the interpreter the build found.
+RUNTIME_MAGIC = {"3.12": 3531, "3.13": 3571, "3.14": 3627}
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+CACHE_TAG = f"cpython-{LAMBDA_PYTHON.replace('.', '')}"
+
+
+def layer_zip(layer: Path, folder: Path) -> Path:
+    """The layer zipped as the CDK's asset publisher zips a directory asset: its contents, paths relative."""
+    archive = folder / "layer.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        for path in sorted(layer.rglob("*")):
+            if path.is_file():
+                out.write(path, path.relative_to(layer).as_posix())
+    return archive
+
+
+def test_every_module_of_the_unzipped_layer_has_bytecode_for_the_runtimes_python(layer, tmp_path):
+    unzipped = tmp_path / "opt"
+    with zipfile.ZipFile(layer_zip(layer, tmp_path)) as archive:
+        archive.extractall(unzipped)
+    sources = sorted((unzipped / "python").rglob("*.py"))
+    assert len(sources) > 500  # the SDK, cryptography's Python part, pynamodb, passport...
+    missing, wrong = [], []
+    for source in sources:
+        compiled = source.parent / "__pycache__" / f"{source.stem}.{CACHE_TAG}.pyc"
+        if not compiled.is_file():
+            missing.append(source.relative_to(unzipped))
+            continue
+        header = compiled.read_bytes()[:8]
+        # PEP 552: the magic number, then flags 0b01 (hash-based, source not checked): valid whatever mtime the
+        # zip gives the sources.
+        if header[:2] != RUNTIME_MAGIC[LAMBDA_PYTHON].to_bytes(2, "little") or header[2:4] != b"\r\n" or \
+                int.from_bytes(header[4:8], "little") != 0b01:
+            wrong.append(compiled.relative_to(unzipped))
+    assert missing == [] and wrong == []
+    # Nothing of another Python: this machine's bytecode would be dead weight in every cold start's download.
+    assert [p for p in unzipped.rglob("*.pyc") if CACHE_TAG not in p.name] == []
+
+
+def test_the_runtimes_python_runs_the_layers_bytecode_not_its_source(layer, tmp_path):
+    """The proof that Lambda's Python uses the bytecode: a source changed after the build is not what runs."""
+    interpreter = runtime_python.find(LAMBDA_PYTHON, infra.layer.BUILD_DIR)
+    site = tmp_path / "python"
+    shutil.copytree(layer / "python" / "passport", site / "passport")
+    deploy = site / "passport" / "deploy.py"
+    deploy.write_text(deploy.read_text() + "\nraise SystemExit('the source was compiled at import')\n")
+    script = f"import sys; sys.path.insert(0, {str(site)!r}); import passport.deploy as d; print(d.LAMBDA_PYTHON)"
+    result = subprocess.run(interpreter.command("-I", "-B", "-c", script), capture_output=True, text=True)
+    assert (result.returncode, result.stdout.strip(), result.stderr) == (0, LAMBDA_PYTHON, "")
+
+
+def test_the_runtimes_python_is_the_declared_version_with_its_magic_number():
+    interpreter = runtime_python.find(LAMBDA_PYTHON, infra.layer.BUILD_DIR)
+    assert interpreter.version.startswith(f"{LAMBDA_PYTHON}.")
+    assert interpreter.magic == RUNTIME_MAGIC[LAMBDA_PYTHON].to_bytes(2, "little") + b"\r\n"
+    assert interpreter.cache_tag == CACHE_TAG
 
 
 @pytest.fixture
@@ -183,7 +242,7 @@ def fake_deps(tmp_path, monkeypatch) -> Path:
 
 
 def fake_path(folder: Path, monkeypatch, scripts: dict[str, str]) -> Path:
-    """PATH of one folder holding these executable scripts (name -> body)."""
+    """PATH of one folder holding these executable scripts (name -> body): no apt-get, so no Debian build either."""
     folder.mkdir()
     for name, body in scripts.items():
         script = folder / name
@@ -205,7 +264,7 @@ PYENV_SHIM = (
 )
 
 
-def test_a_shim_that_exits_127_gives_a_layer_without_bytecode_and_one_line_saying_what_to_do(
+def test_a_shim_that_exits_127_and_no_apt_give_a_layer_without_bytecode_and_one_line_saying_what_to_do(
     fake_deps, tmp_path, monkeypatch, capsys
 ):
     fake_path(tmp_path / "bin", monkeypatch, {f"python{LAMBDA_PYTHON}": PYENV_SHIM})
@@ -214,22 +273,38 @@ def test_a_shim_that_exits_127_gives_a_layer_without_bytecode_and_one_line_sayin
     assert bytecode(built) == []
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1, lines
-    assert "exits 127" in lines[0] and f"pyenv install {LAMBDA_PYTHON}" in lines[0] and "without bytecode" in lines[0]
+    assert "exits 127" in lines[0] and "no APT" in lines[0] and "without bytecode" in lines[0]
+    assert f"python{LAMBDA_PYTHON} on PATH" in lines[0]
 
 
-def test_no_runtime_python_on_path_gives_a_layer_without_bytecode_silently(fake_deps, tmp_path, monkeypatch, capsys):
+def test_no_runtime_python_anywhere_gives_a_layer_without_bytecode_and_one_line(
+    fake_deps, tmp_path, monkeypatch, capsys
+):
     fake_path(tmp_path / "bin", monkeypatch, {})
     built = build_layer(settings_file=REPO / "passport.toml", build_dir=tmp_path / "build")
     assert (built / "python" / "passport").is_dir()
     assert bytecode(built) == []
-    assert capsys.readouterr().err == ""
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "without bytecode" in lines[0], lines
 
 
-def test_an_interpreter_of_another_version_under_the_runtimes_name_is_not_used(tmp_path, monkeypatch, capsys):
+def test_a_broken_debian_download_is_one_line_not_a_traceback(fake_deps, tmp_path, monkeypatch, capsys):
+    """apt-get that fails (no network, no such package): the layer still builds, without bytecode."""
+    failing_apt = "#!/bin/sh\necho 'E: Failed to fetch the package lists' >&2\nexit 100\n"
+    fake_path(tmp_path / "bin", monkeypatch, {"apt-get": failing_apt, "dpkg-deb": "#!/bin/sh\nexit 2\n"})
+    built = build_layer(settings_file=REPO / "passport.toml", build_dir=tmp_path / "build")
+    assert bytecode(built) == []
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "Failed to fetch the package lists" in lines[0] and "without bytecode" in lines[0]
+
+
+def test_an_interpreter_of_another_version_under_the_runtimes_name_is_not_used(tmp_path, monkeypatch):
     """Bytecode of another Python would be ignored by Lambda's: a ``python3.14`` that is not 3.14 is refused."""
     fake_path(tmp_path / "bin", monkeypatch, {f"python{LAMBDA_PYTHON}": f"#!/bin/sh\nexec {sys.executable} \"$@\"\n"})
-    assert runtime_interpreter(LAMBDA_PYTHON) is None
-    assert f"is Python {HOST_PYTHON}" in capsys.readouterr().err
+    with pytest.raises(RuntimePythonUnavailable, match=f"is Python {HOST_PYTHON}"):
+        runtime_python.on_path(LAMBDA_PYTHON)
+    assert runtime_interpreter(LAMBDA_PYTHON, tmp_path / "build") is None
 
 
 def test_a_working_runtime_python_on_path_precompiles_the_layer(fake_deps, tmp_path, monkeypatch, capsys):
