@@ -170,6 +170,7 @@ def _unpack(python: str, target: Path, *, stdlib: bool) -> None:
         (staging / ".complete").write_text("ok\n")
         if stdlib:
             (staging / ".stdlib").write_text("ok\n")
+        _compile_stdlib(staging, python)
         probe(_argv(staging, python), python)  # it runs, and is that version, before it is kept
         if target.exists():
             shutil.rmtree(target)
@@ -178,6 +179,13 @@ def _unpack(python: str, target: Path, *, stdlib: bool) -> None:
         raise RuntimePythonUnavailable(f"could not unpack Debian's python{python} ({type(error).__name__})") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _compile_stdlib(root: Path, python: str) -> None:
+    """Debian's packages ship the standard library as source and compile it when installed; unpacked, it is
+    compiled here, once, so that this Python starts as an installed one (and as Lambda's) does."""
+    command = [*_argv(root, python), "-I", "-m", "compileall", "-q", str(root / "usr" / "lib" / f"python{python}")]
+    subprocess.run(command, capture_output=True, timeout=APT_TIMEOUT, stdin=subprocess.DEVNULL)  # best effort
 
 
 def _apt_options(state: Path, uri: str, keyring: str | None) -> list[str]:
