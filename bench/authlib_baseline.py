@@ -7,7 +7,8 @@ authenticated with client_secret_basic (its secret kept as the product keeps sec
 constant time); access tokens as RFC 9068 JWTs (``typ: at+jwt``) signed RS256 with a 2048-bit key parsed once at
 start. Nothing is stored: ``save_token`` does nothing. It is served by the same HTTP server class as the local
 gateway (:class:`passport.local.gateway.GatewayServer`: a ``ThreadingHTTPServer`` with HTTP/1.1 keep-alive), on
-127.0.0.1, in a process of its own.
+127.0.0.1, in a process of its own, for the load run; :func:`token_response` is what it does with each request,
+and what the issuance figure calls in process (bench/figures.py): the two comparisons run the same code.
 
 ``python -m bench.authlib_baseline`` binds a free loopback port and prints one JSON line (url, client_id,
 client_secret, the public key in PEM) once it serves; it runs until SIGTERM or SIGINT.
@@ -125,13 +126,16 @@ class Server(AuthorizationServer):
         return status, headers, json.dumps(body).encode()
 
 
-def build(issuer: str) -> tuple[Server, str, str, bytes]:
-    """The server, its one client's id and secret, and the public key (PEM)."""
+def build(
+    issuer: str, client_id: str | None = None, secret: str | None = None
+) -> tuple[Server, str, str, bytes]:
+    """The server, its one client's id and secret (random unless given), and the public key (PEM)."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
     key = RSAKey.import_key(pem)  # parsed once
-    client_id, secret = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
+    client_id = client_id or secrets.token_urlsafe(16)
+    secret = secret or secrets.token_urlsafe(32)
     server = Server({client_id: Client(client_id, secret, SCOPES)})
     generator = TokenGenerator(issuer, key, f"{issuer}/api")
     generator.GRANT_TYPES_EXPIRES_IN = {"client_credentials": ACCESS_LIFETIME}
@@ -140,6 +144,14 @@ def build(issuer: str) -> tuple[Server, str, str, bytes]:
     public = private.public_key().public_bytes(serialization.Encoding.PEM,
                                                serialization.PublicFormat.SubjectPublicKeyInfo)
     return server, client_id, secret, public
+
+
+def token_response(
+    server: Server, issuer: str, headers: dict[str, str], body: bytes
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One POST to the token endpoint: the form parsed, authlib's request built, its answer in JSON."""
+    form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return server.create_token_response(Request("POST", issuer + TOKEN_PATH, headers, form))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -154,9 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != TOKEN_PATH:
             status, headers, payload = 404, [("Content-Type", "application/json")], b'{"message":"Not Found"}'
         else:
-            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-            request = Request("POST", self.issuer + self.path, dict(self.headers.items()), form)
-            status, headers, payload = self.oauth.create_token_response(request)
+            status, headers, payload = token_response(self.oauth, self.issuer, dict(self.headers.items()), body)
         self.send_response(status)
         for name, value in headers:
             if name.lower() != "content-length":

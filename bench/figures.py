@@ -3,13 +3,14 @@ deployment."""
 
 from __future__ import annotations
 
+import base64
 import copy
-import dataclasses
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bench.counting import counting
+from bench.counting import counting, describe
 from bench.deployment import SCOPE, Deployment
 from bench.timing import Timing, best_per_call
 
@@ -211,63 +212,122 @@ def measure_guard(d: Deployment, token: str, event: dict[str, Any]) -> GuardTime
     return GuardTimes(best["raw"], best["decision"], best["authorize"], list(calls.operations))
 
 
-# -- 2. token issuance, storage excluded -----------------------------------------------------------------
-
-
-class MemoryAccessTokenStore:
-    """An AccessTokenStore that keeps records in a dict: storage is not what this figure measures."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, Any] = {}
-
-    def save(self, record: Any) -> None:
-        self.records[record.jti] = record
-
-    def get(self, jti: str) -> Any:
-        return self.records.get(jti)
-
-    def revoke(self, jti: str) -> None:
-        if jti in self.records:
-            self.records[jti] = dataclasses.replace(self.records[jti], revoked=True)
+# -- 2. token issuance: the token function's handler, as users pay it ----------------------------------------
 
 
 @dataclass(frozen=True)
 class IssuanceTimes:
-    respond: Timing
-    mint: Timing
+    handler: Timing  # functions/token/handler.py's handler(event, context), storage in memory
+    sign: Timing  # the product's signer alone, on the same claims and headers
+    authlib: Timing  # a minimal authlib token endpoint, in this process
+
+
+class _AuditLines(logging.Handler):
+    """Keeps the audit lines logged while it is attached."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
 
 
 def measure_issuance(d: Deployment) -> IssuanceTimes:
-    import jwt
-    from passport.compose import SystemClock
-    from passport.core.grants.client_credentials import ClientCredentialsGrant
-    from passport.core.scopes import ScopePolicy
-    from passport.core.tokens import ACCESS_TOKEN_TYP, AccessTokenIssuer
+    """The token function's own handler on the REST proxy event the local gateway builds for the bench client's
+    POST /oauth/token (HTTP Basic, client_credentials), with its stores in memory through compose's storage seam;
+    against the product's signer alone on the same claims and headers, and against a minimal authlib token
+    endpoint (bench/authlib_baseline.py, the load run's baseline) given the same request in this process."""
+    from passport import compose
+    from passport.core.tokens import ACCESS_TOKEN_TYP
     from passport.keys.keyring import KEYS
+    from passport.local.gateway import LambdaContext
 
-    s = d.settings
-    signer = KEYS.get(s, need_private=True).require_signer()  # as compose.access_token_issuer builds it
-    issuer = AccessTokenIssuer(
-        signer=signer,
-        store=MemoryAccessTokenStore(),
-        clock=SystemClock(),
-        issuer=s.issuer_url,
-        audience=s.token_audience,
-        lifetime=s.lifetimes.access,
-    )
-    grant = ClientCredentialsGrant(issuer, ScopePolicy(s.scopes, s.default_scopes))
-    form = {"grant_type": ["client_credentials"], "scope": [SCOPE]}
-    client = d.client
+    from bench import authlib_baseline
+    from bench.memory import MemoryStorage
 
-    def respond() -> object:
-        return grant.respond(client, form)
+    signer = KEYS.get(d.settings, need_private=True).require_signer()  # the one compose wires
+    path, header_list, body = d.token_request()
+    module = d.gateway.function("token")  # functions/token/handler.py, as the gateway loads it
+    with counting() as calls, compose.using_storage(MemoryStorage(d.client)) as storage:
+        seen: list[dict[str, Any]] = []
+        original = module.handler
 
-    claims = jwt.decode(respond()["access_token"], options={"verify_signature": False})  # the same claims
-    headers = {"kid": signer.kid, "typ": ACCESS_TOKEN_TYP}
-    private_key, algorithm = signer._key, signer.alg  # the same key object the grant signs with
+        def recording(event: dict[str, Any], context: Any) -> Any:
+            seen.append(copy.deepcopy(event))
+            return original(event, context)
 
-    def mint() -> object:
-        return jwt.encode(claims, private_key, algorithm=algorithm, headers=headers)
+        module.handler = recording
+        try:
+            reply = d.gateway.dispatch("POST", path, header_list, body)
+        finally:
+            module.handler = original
+        _token_of(reply)
+        (event,) = seen
+        context = LambdaContext("token")
+        handle = module.handler
 
-    best = best_per_call({"respond": respond, "mint": mint})
-    return IssuanceTimes(best["respond"], best["mint"])
+        def handler() -> object:
+            return handle(event, context)
+
+        pristine = copy.deepcopy(event)
+        audit_log, lines = logging.getLogger("passport.audit"), _AuditLines()
+        audit_log.addHandler(lines)
+        try:
+            answer = handler()
+        finally:
+            audit_log.removeHandler(lines)
+        token = _check_answer(answer, lines.lines, d.client.client_id)
+        if event != pristine:
+            raise RuntimeError("the token handler changed the event it was given: a replay would not be alike")
+        signing_input, _, _ = token.rpartition(".")
+        claims = json.loads(base64.urlsafe_b64decode(signing_input.split(".")[1] + "=="))
+        headers = {"kid": signer.kid, "typ": ACCESS_TOKEN_TYP}  # as AccessTokenIssuer signs every access token
+
+        def sign() -> object:
+            return signer.sign(claims, headers)
+
+        if signer.sign(claims, headers).rpartition(".")[0] != signing_input:
+            raise RuntimeError("the bare sign does not sign what the handler signed")
+
+        server, _, _, _ = authlib_baseline.build(d.settings.issuer_url, d.client.client_id, d.secret)
+        authlib_headers = dict(header_list)
+
+        def authlib() -> object:
+            return authlib_baseline.token_response(server, d.settings.issuer_url, authlib_headers, body)
+
+        _check_authlib(authlib())
+        best = best_per_call({"handler": handler, "sign": sign, "authlib": authlib})
+        if not storage.token_store.records:
+            raise RuntimeError("the handler recorded no token in the in-memory store")
+    if calls.operations:
+        raise RuntimeError(f"the issuance figure sent {describe(calls.operations)} DynamoDB requests: its storage "
+                           "was not the in-memory one")
+    return IssuanceTimes(best["handler"], best["sign"], best["authlib"])
+
+
+def _check_answer(answer: Any, audit_lines: list[str], client_id: str) -> str:
+    """The handler's proxy result is a token response (RFC 6749 5.1) that may not be cached (5.1: no-store),
+    and it logged one audit line for it; the access token in it."""
+    headers = answer.get("headers") or {}
+    if answer.get("statusCode") != 200 or headers.get("Cache-Control") != "no-store" or \
+            headers.get("Pragma") != "no-cache" or headers.get("Content-Type") != "application/json":
+        raise RuntimeError(f"the token handler answered {answer.get('statusCode')} {headers}: {answer.get('body')!r}")
+    body = json.loads(answer["body"])
+    if body.get("token_type") != "Bearer" or body.get("scope") != SCOPE:
+        raise RuntimeError(f"unexpected token response {sorted(body)}")
+    line = json.loads(audit_lines[0]) if len(audit_lines) == 1 else {}
+    if line.get("audit") != "token_issued" or line.get("client_id") != client_id:
+        raise RuntimeError(f"unexpected audit lines {audit_lines!r}")
+    return body["access_token"]
+
+
+def _check_authlib(answer: tuple[int, list[tuple[str, str]], bytes]) -> None:
+    """The baseline issues what the comparison assumes: 200 and an RFC 9068 JWT signed RS256."""
+    import jwt
+
+    status, _, payload = answer
+    body = json.loads(payload) if status == 200 else {}
+    header = jwt.get_unverified_header(body["access_token"]) if "access_token" in body else {}
+    if header.get("typ") != "at+jwt" or header.get("alg") != "RS256":
+        raise RuntimeError(f"the authlib endpoint answered {status}: {payload[:200]!r}")

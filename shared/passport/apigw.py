@@ -47,24 +47,24 @@ def request_from_event(event: Mapping[str, Any]) -> Request:
     """A REST (payload 1.0) or HTTP API (2.0) proxy event as a core request."""
     is_v2 = event.get("version") == "2.0"
     context = event.get("requestContext") or {}
+    query: dict[str, list[str]]
     if is_v2:
         method = context.get("http", {}).get("method", "GET")
         path = event.get("rawPath", "/")
-        headers = dict(event.get("headers") or {})
+        fields = dict(event.get("headers") or {})
         if event.get("cookies"):
-            headers["cookie"] = "; ".join(event["cookies"])
-        query: dict[str, list[str]] = {
-            k: v.split(",") for k, v in (event.get("queryStringParameters") or {}).items()
-        }
+            fields["cookie"] = "; ".join(event["cookies"])
+        headers = Headers(fields)
+        query = {k: v.split(",") for k, v in (event.get("queryStringParameters") or {}).items()}
         source_ip = context.get("http", {}).get("sourceIp", "")
     else:
         method = event.get("httpMethod", "GET")
         path = event.get("path", "/")
-        multi = event.get("multiValueHeaders") or {}
-        headers = {k: ",".join(v) for k, v in multi.items()} if multi else dict(event.get("headers") or {})
-        query = dict(event.get("multiValueQueryStringParameters") or {}) or {
-            k: [v] for k, v in (event.get("queryStringParameters") or {}).items()
-        }
+        multi = event.get("multiValueHeaders")
+        headers = Headers.of_fields(multi) if multi else Headers(event.get("headers"))
+        query = dict(event.get("multiValueQueryStringParameters") or ())
+        if not query and event.get("queryStringParameters"):
+            query = {k: [v] for k, v in event["queryStringParameters"].items()}
         source_ip = context.get("identity", {}).get("sourceIp", "")
     raw = event.get("body") or ""
     if event.get("isBase64Encoded"):
@@ -75,7 +75,7 @@ def request_from_event(event: Mapping[str, Any]) -> Request:
     else:
         body = raw.encode("utf-8", "surrogateescape")
     return Request(
-        method=method.upper(), path=path, headers=Headers(headers), query=query, body=body,
+        method=method.upper(), path=path, headers=headers, query=query, body=body,
         source_ip=source_ip, path_params=dict(event.get("pathParameters") or {}),
     )
 

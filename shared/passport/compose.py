@@ -2,13 +2,19 @@
 
 Everything is built on first use, not at import, so a cold start pays only for the imports of the path the
 function serves, and a failed build (keys not yet readable) is retried on the next request.
+
+The stores behind the ports (:mod:`passport.ports`) come from one :class:`Storage`: DynamoDB's adapters
+(:mod:`passport.storage`) unless :func:`use_storage` installs others (the bench's in-memory stores), so a handler
+runs unchanged on either.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from passport.config import USERINFO_PATH, Settings, load_settings
 from passport.core.grants.authorization_code import AuthorizationCodeGrant
@@ -34,11 +40,132 @@ if TYPE_CHECKING:
     from passport.core.registration import RegistrationEndpoint
     from passport.endpoints.account_api import AccountApi
     from passport.endpoints.authorize import BrowserEndpoints
+    from passport.guard.revocation import RevocationLookup
+    from passport.ports import (
+        AccessTokenStore,
+        ClientStore,
+        Consents,
+        Devices,
+        Grants,
+        LoginThrottle,
+        Sessions,
+        UserStore,
+    )
 
 
 class SystemClock:
     def now(self) -> int:
         return int(time.time())
+
+
+class Storage(Protocol):
+    """Where a function's state lives: one adapter per port, made when the wiring is built."""
+
+    def clients(self) -> ClientStore: ...
+
+    def users(self) -> UserStore: ...
+
+    def access_tokens(self) -> AccessTokenStore: ...
+
+    def grants(self) -> Grants: ...
+
+    def devices(self) -> Devices: ...
+
+    def sessions(self) -> Sessions: ...
+
+    def consents(self) -> Consents: ...
+
+    def login_throttle(self) -> LoginThrottle: ...
+
+    def revocation(self) -> RevocationLookup:
+        """A token's and its client's liveness in one read (introspection, userinfo)."""
+        ...
+
+    def rate_limit(self, per_hour: int) -> Callable[[str], bool]:
+        """Takes one event for a key; False once the key had ``per_hour`` this hour (registration)."""
+        ...
+
+
+class DynamoStorage:
+    """The DynamoDB tables (pynamodb models bound by :func:`settings`). Each adapter's module is imported when
+    first asked for, so no handler imports the AWS SDK at cold start (tests/integration/test_import_sets.py)."""
+
+    def clients(self) -> ClientStore:
+        from passport.storage.repositories import DynamoClientStore
+
+        return DynamoClientStore()
+
+    def users(self) -> UserStore:
+        from passport.storage.repositories import DynamoUserStore
+
+        return DynamoUserStore()
+
+    def access_tokens(self) -> AccessTokenStore:
+        from passport.storage.repositories import DynamoAccessTokenStore
+
+        return DynamoAccessTokenStore()
+
+    def grants(self) -> Grants:
+        from passport.storage.grants import DynamoGrants
+
+        return DynamoGrants()
+
+    def devices(self) -> Devices:
+        from passport.storage.devices import DynamoDevices
+
+        return DynamoDevices()
+
+    def sessions(self) -> Sessions:
+        from passport.storage.browser import DynamoSessions
+
+        return DynamoSessions()
+
+    def consents(self) -> Consents:
+        from passport.storage.browser import DynamoConsents
+
+        return DynamoConsents()
+
+    def login_throttle(self) -> LoginThrottle:
+        from passport.storage.browser import DynamoLoginThrottle
+
+        return DynamoLoginThrottle()
+
+    def revocation(self) -> RevocationLookup:
+        from passport.storage.revocation import DynamoRevocationLookup
+
+        return DynamoRevocationLookup()
+
+    def rate_limit(self, per_hour: int) -> Callable[[str], bool]:
+        from passport.storage.browser import DynamoRateLimit
+
+        return DynamoRateLimit(per_hour).take
+
+
+_storage: Storage = DynamoStorage()
+
+
+def storage() -> Storage:
+    """The storage the wiring is built on."""
+    return _storage
+
+
+def use_storage(chosen: Storage | None) -> None:
+    """Build the wiring on ``chosen`` from now on (None: DynamoDB again); what was built is forgotten, the settings
+    and keys are kept."""
+    global _storage
+    _storage = DynamoStorage() if chosen is None else chosen
+    _forget_wiring()
+
+
+@contextmanager
+def using_storage(chosen: Storage) -> Iterator[Storage]:
+    """:func:`use_storage` for the length of a block, then the storage that was in use before."""
+    previous = _storage
+    use_storage(chosen)
+    try:
+        yield chosen
+    finally:
+        use_storage(previous)
 
 
 @cache
@@ -79,11 +206,9 @@ def access_token_verifier(s: Settings, audiences: tuple[str, ...]) -> TokenVerif
 
 
 def access_token_issuer(s: Settings) -> AccessTokenIssuer:
-    from passport.storage.repositories import DynamoAccessTokenStore
-
     return AccessTokenIssuer(
         signer=KEYS.get(s, need_private=True).require_signer(),
-        store=DynamoAccessTokenStore(),
+        store=storage().access_tokens(),
         clock=SystemClock(),
         issuer=s.issuer_url,
         audience=s.token_audience,
@@ -94,52 +219,46 @@ def access_token_issuer(s: Settings) -> AccessTokenIssuer:
 
 @cache
 def token_endpoint() -> TokenEndpoint:
-    from passport.storage.devices import DynamoDevices
-    from passport.storage.grants import DynamoGrants
-    from passport.storage.repositories import DynamoClientStore
-
     s = settings()
     scopes = ScopePolicy(s.scopes, s.default_scopes)
     issuer = access_token_issuer(s)
     id_tokens = IdTokenIssuer(signer=KEYS.get(s, need_private=True).require_signer(), clock=issuer.clock,
                               issuer=s.issuer_url, lifetime=s.lifetimes.id_token)
-    store = DynamoGrants()
+    store = storage().grants()
     refresh = RefreshTokens(s.lifetimes.refresh)
     grants: dict[str, Grant] = {
         AuthorizationCodeGrant.GRANT_TYPE: AuthorizationCodeGrant(issuer, store, refresh, id_tokens),
         RefreshTokenGrant.GRANT_TYPE: RefreshTokenGrant(issuer, store, refresh, id_tokens),
         ClientCredentialsGrant.GRANT_TYPE: ClientCredentialsGrant(issuer, scopes),
-        DeviceCodeGrant.GRANT_TYPE: DeviceCodeGrant(issuer, DynamoDevices(), refresh, id_tokens),
+        DeviceCodeGrant.GRANT_TYPE: DeviceCodeGrant(issuer, storage().devices(), refresh, id_tokens),
     }
     if s.grants.password:
-        from passport.storage.browser import DynamoLoginThrottle
-
         grants[PasswordGrant.GRANT_TYPE] = PasswordGrant(
-            issuer, store, refresh, user_provider(s), DynamoLoginThrottle(), scopes
+            issuer, store, refresh, user_provider(s), storage().login_throttle(), scopes
         )
     assert tuple(grants) == enabled_grant_types(s)
-    return TokenEndpoint(DynamoClientStore(), grants)
+    return TokenEndpoint(storage().clients(), grants)
 
 
 @cache
 def personal_access_tokens() -> PersonalAccessTokens:
     from passport.core.personal_access import PersonalAccessTokens, find_personal_access_client
-    from passport.storage.repositories import DynamoAccessTokenStore, DynamoClientStore
 
     s = settings()
+    clients = storage().clients()
     found: list[Client] = []
 
     def client() -> Client | None:
         # Looked up once per container (a scan of the clients table), then kept.
         if not found:
-            match = find_personal_access_client(DynamoClientStore().all(), s.personal_access_client)
+            match = find_personal_access_client(clients.all(), s.personal_access_client)
             if match is None:
                 return None
             found.append(match)
         return found[0]
 
     return PersonalAccessTokens(
-        issuer=access_token_issuer(s), store=DynamoAccessTokenStore(), client=client,
+        issuer=access_token_issuer(s), store=storage().access_tokens(), client=client,
         scopes=ScopePolicy(s.scopes, s.default_scopes), lifetime=s.lifetimes.personal_access,
     )
 
@@ -147,55 +266,48 @@ def personal_access_tokens() -> PersonalAccessTokens:
 @cache
 def token_lifecycle() -> TokenLifecycle:
     from passport.core.lifecycle import TokenLifecycle
-    from passport.storage.grants import DynamoGrants
-    from passport.storage.repositories import DynamoAccessTokenStore, DynamoClientStore
-    from passport.storage.revocation import DynamoRevocationLookup
 
     s = settings()
+    stored = storage()
     return TokenLifecycle(
-        clients=DynamoClientStore(), access=DynamoAccessTokenStore(), grants=DynamoGrants(), clock=SystemClock(),
+        clients=stored.clients(), access=stored.access_tokens(), grants=stored.grants(), clock=SystemClock(),
         # Introspection and revocation answer for every resource this server issues tokens for.
         access_tokens=access_token_verifier(s, (s.token_audience, *s.registered_resources)),
-        liveness=DynamoRevocationLookup().lookup,
+        liveness=stored.revocation().lookup,
     )
 
 
 @cache
 def registration_endpoint() -> RegistrationEndpoint:
     from passport.core.registration import RegistrationEndpoint
-    from passport.storage.browser import DynamoRateLimit
-    from passport.storage.repositories import DynamoClientStore
 
     s = settings()
     return RegistrationEndpoint(
         issuer=s.issuer_url, policy=s.registration.policy,
-        initial_token_sha256=s.registration.initial_access_token_sha256, clients=DynamoClientStore(),
-        defined_scopes=s.scopes, rate_limit=DynamoRateLimit(s.registration.per_hour).take,
+        initial_token_sha256=s.registration.initial_access_token_sha256, clients=storage().clients(),
+        defined_scopes=s.scopes, rate_limit=storage().rate_limit(s.registration.per_hour),
     )
 
 
 @cache
 def userinfo_endpoint() -> UserInfoEndpoint:
     from passport.core.oidc.userinfo import UserInfoEndpoint
-    from passport.storage.revocation import DynamoRevocationLookup
 
     s = settings()
     # OpenID Connect Core 5.3: userinfo is a resource of this server: tokens for its own API or for userinfo.
     audiences = (s.token_audience, s.issuer_url + USERINFO_PATH)
     return UserInfoEndpoint(issuer=s.issuer_url, users=user_provider(s).get,
-                            access_tokens=access_token_verifier(s, audiences), liveness=DynamoRevocationLookup().lookup)
+                            access_tokens=access_token_verifier(s, audiences), liveness=storage().revocation().lookup)
 
 
 @cache
 def account_api() -> AccountApi:
     from passport.endpoints.account_api import AccountApi
-    from passport.storage.browser import DynamoConsents
-    from passport.storage.grants import DynamoGrants
-    from passport.storage.repositories import DynamoClientStore
 
+    stored = storage()
     return AccountApi(current=browser_endpoints().current, scopes=dict(settings().scopes),
-                      personal=personal_access_tokens, clients=DynamoClientStore(), grants=DynamoGrants(),
-                      consents=DynamoConsents(), app_name=settings().app_name,
+                      personal=personal_access_tokens, clients=stored.clients(), grants=stored.grants(),
+                      consents=stored.consents(), app_name=settings().app_name,
                       base_path=browser_endpoints().ctx.base_path)
 
 
@@ -206,39 +318,33 @@ def user_provider(s: Settings) -> UserProvider:
 
         module, _, name = s.user_provider.partition(":")
         return getattr(importlib.import_module(module), name)()
-    from passport.storage.repositories import DynamoUserStore
-
-    return StoredUsers(DynamoUserStore())
+    return StoredUsers(storage().users())
 
 
 @cache
 def device_endpoint() -> DeviceAuthorizationEndpoint:
     from passport.core.device import DeviceAuthorizationEndpoint
-    from passport.storage.devices import DynamoDevices
-    from passport.storage.repositories import DynamoClientStore
 
     s = settings()
+    stored = storage()
     return DeviceAuthorizationEndpoint(
-        DynamoClientStore(), DynamoDevices(), ScopePolicy(s.scopes, s.default_scopes), s.issuer_url, s.lifetimes.device
+        stored.clients(), stored.devices(), ScopePolicy(s.scopes, s.default_scopes), s.issuer_url, s.lifetimes.device
     )
 
 
 @cache
 def browser_endpoints() -> BrowserEndpoints:
     from passport.endpoints.authorize import BrowserContext, BrowserEndpoints
-    from passport.storage.browser import DynamoConsents, DynamoLoginThrottle, DynamoSessions
-    from passport.storage.devices import DynamoDevices
-    from passport.storage.grants import DynamoGrants
-    from passport.storage.repositories import DynamoClientStore
 
     s = settings()
+    stored = storage()
     return BrowserEndpoints(BrowserContext(
-        issuer=s.issuer_url, app_name=s.app_name, clients=DynamoClientStore(), users=user_provider(s),
-        sessions=DynamoSessions(), consents=DynamoConsents(), grants=DynamoGrants(),
-        throttle=DynamoLoginThrottle(), scopes=dict(s.scopes), scope_policy=ScopePolicy(s.scopes, s.default_scopes),
+        issuer=s.issuer_url, app_name=s.app_name, clients=stored.clients(), users=user_provider(s),
+        sessions=stored.sessions(), consents=stored.consents(), grants=stored.grants(),
+        throttle=stored.login_throttle(), scopes=dict(s.scopes), scope_policy=ScopePolicy(s.scopes, s.default_scopes),
         response_types=response_types(s), code_lifetime=s.lifetimes.code, session_lifetime=s.lifetimes.session,
         inherit=s.inherited_scopes, implicit_issuer=access_token_issuer(s) if s.grants.implicit else None,
-        devices=DynamoDevices(),
+        devices=stored.devices(),
         # RP-initiated logout's id_token_hint: any client's ID token (the hint's aud is checked against the client)
         id_tokens=TokenVerifier(PublishedKeys.of(s), issuer=s.issuer_url, audiences=None, kind=ID_TOKEN,
                                 leeway=s.guard.leeway_seconds),
@@ -246,12 +352,7 @@ def browser_endpoints() -> BrowserEndpoints:
     ))
 
 
-def reset() -> None:
-    """Forget everything built (tests that change settings between cases)."""
-    from passport.apigw import strict_transport_security
-
-    settings.cache_clear()
-    strict_transport_security.cache_clear()
+def _forget_wiring() -> None:
     token_endpoint.cache_clear()
     browser_endpoints.cache_clear()
     device_endpoint.cache_clear()
@@ -260,4 +361,15 @@ def reset() -> None:
     token_lifecycle.cache_clear()
     userinfo_endpoint.cache_clear()
     registration_endpoint.cache_clear()
+
+
+def reset() -> None:
+    """Forget everything built, and go back to DynamoDB (tests that change settings between cases)."""
+    global _storage
+    from passport.apigw import strict_transport_security
+
+    _storage = DynamoStorage()
+    settings.cache_clear()
+    strict_transport_security.cache_clear()
+    _forget_wiring()
     KEYS.clear()

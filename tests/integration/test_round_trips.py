@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import jwt
 import pytest
 from passport.guard import runtime as guard_runtime
 from passport.storage.connection import dynamodb_client
@@ -233,3 +234,34 @@ def test_a_pending_device_poll_costs_one_dynamodb_call(server, env, dynamodb):
                                      data={**form, "grant_type": device_grant, "device_code": code})
         assert response.json()["error"] == "authorization_pending", response.text
         assert sent == ["UpdateItem"], (public, sent)
+
+
+def test_the_token_function_runs_unchanged_on_the_storage_compose_is_given(server, client, dynamodb):
+    """compose's storage seam (compose.using_storage): functions/token/handler.py, through the local gateway, finds
+    the client and records the token in the stores it is given, and sends DynamoDB nothing; once the block ends the
+    wiring is built on DynamoDB again."""
+    from passport import compose
+    from passport.storage.repositories import DynamoClientStore
+
+    from tests.unit.fakes import MemoryAccessTokenStore, MemoryClientStore
+
+    class InMemory(compose.DynamoStorage):
+        def __init__(self) -> None:
+            self.tokens = MemoryAccessTokenStore()
+            self.clients_seen = MemoryClientStore(DynamoClientStore().get(client.client_id))
+
+        def clients(self):
+            return self.clients_seen
+
+        def access_tokens(self):
+            return self.tokens
+
+    with compose.using_storage(InMemory()) as storage, dynamodb.during() as sent:
+        token = issue_token(server, client)
+    assert sent == []
+    assert storage.clients_seen.lookups == [client.client_id]
+    assert list(storage.tokens.records) == [jwt.decode(token, options={"verify_signature": False})["jti"]]
+    assert isinstance(compose.storage(), compose.DynamoStorage) and not isinstance(compose.storage(), InMemory)
+    with dynamodb.during() as sent:
+        issue_token(server, client)
+    assert sorted(sent) == ["GetItem", "PutItem"]

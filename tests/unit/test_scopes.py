@@ -128,3 +128,42 @@ def test_a_client_allowed_the_wildcard_may_be_granted_a_defined_scope():
     """new_client accepts "*" in a client's scope list (the CLI's ``--scope '*'``); the only sensible reading is
     "every defined scope". ScopePolicy compares it literally, so such a client can be granted nothing."""
     assert policy().resolve("orders:read", allowed=("*",)) == ("orders:read",)
+
+
+# --- the memo of ScopePolicy.resolve ------------------------------------------------------------------------
+
+
+def test_a_kept_answer_is_the_answer_and_a_refusal_is_refused_every_time():
+    policy = ScopePolicy(DEFINED, ("orders:read",))
+    for _ in range(3):
+        assert policy.resolve("orders:read orders:write", ("orders:read", "orders:write")) == (
+            "orders:read", "orders:write")
+        assert policy.resolve(None, ("orders:read",)) == ("orders:read",)
+        with pytest.raises(OAuthError):
+            policy.resolve("orders:write", ("orders:read",))  # the same request from a client without the scope
+        with pytest.raises(OAuthError):
+            policy.resolve("*")  # wildcard=False: the answer kept for wildcard=True below is not this one's
+        assert policy.resolve("*", wildcard=True) == ("*",)
+        with pytest.raises(OAuthError):
+            policy.resolve("openid")
+        assert policy.resolve("openid", identity=True) == ("openid",)
+
+
+def test_the_memo_stays_bounded_and_keeps_no_long_request(monkeypatch):
+    from passport.core import scopes
+
+    monkeypatch.setattr(scopes, "MEMO_ENTRIES", 4)
+    defined = {f"s{i}": "" for i in range(10)}
+    policy = ScopePolicy(defined)
+    for i in range(10):
+        assert policy.resolve(f"s{i}") == (f"s{i}",)
+        assert len(policy._granted) <= 4
+    long_request = " ".join(["s1"] * (scopes.MEMO_REQUEST_LENGTH // 2 + 1))
+    assert policy.resolve(long_request) == ("s1",)
+    assert all(key[0] != long_request for key in policy._granted)
+
+
+def test_policies_compare_by_their_definitions_not_their_memo():
+    one, other = ScopePolicy(DEFINED), ScopePolicy(DEFINED)
+    one.resolve("profile")
+    assert one == other and "granted" not in repr(one)

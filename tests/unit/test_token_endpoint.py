@@ -4,13 +4,17 @@ signer: one form in, one JSON answer out, never cached."""
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
+import logging
+from urllib.parse import parse_qsl, urlencode
 
 import jwt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from passport.core import audit as audit_module
 from passport.core.grants.client_credentials import ClientCredentialsGrant
 from passport.core.hashing import hash_secret
-from passport.core.http import MAX_FORM_BYTES, Response
+from passport.core.http import MAX_FORM_BYTES, Headers, Response, parse_form
 from passport.core.models import Client
 from passport.core.scopes import ScopePolicy
 from passport.core.token_endpoint import TokenEndpoint
@@ -178,6 +182,55 @@ def test_a_body_over_64_kib_is_invalid_request(endpoint):
 def test_a_body_that_is_not_utf8_is_invalid_request(endpoint):
     body = b"grant_type=client_credentials&scope=\xff\xfe"
     assert_error(endpoint.handle(form_request(body, headers=machine_auth())), 400, "invalid_request")
+
+
+def test_percent_escapes_that_are_not_utf8_are_invalid_request(endpoint):
+    for body in (b"grant_type=client_credentials&scope=%FF", b"grant_type=client_credentials&%C3=x"):
+        assert_error(endpoint.handle(form_request(body, headers=machine_auth())), 400, "invalid_request")
+
+
+#: What form bodies are made of: separators, escapes (valid, truncated, of invalid UTF-8, of separators), plus
+#: signs and characters of every UTF-8 length.
+FORM_PIECES = ["a", "b", "=", "&", "+", "%", "%2", "%41", "%3a", "%3D", "%26", "%2B", "%C3", "%A9", "%C3%A9",
+               "%E2%82%AC", "%F0%9F%98%80", "%FF", "%ED%A0%80", "%zz", " ", "é", "€", "\U0001f600", ";", "\x00"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(FORM_PIECES), max_size=16).map("".join))
+def test_a_form_parses_as_parse_qsl_parses_it(text):
+    """RFC 6749 appendix B: what the standard library's parser gives, grouped by name, or a refusal where it
+    refuses (invalid UTF-8 behind an escape)."""
+    try:
+        expected: dict[str, list[str]] | None = {}
+        for name, value in parse_qsl(text, keep_blank_values=True, strict_parsing=False, errors="strict"):
+            expected.setdefault(name, []).append(value)
+    except UnicodeDecodeError:
+        expected = None
+    if expected is None:
+        with pytest.raises(UnicodeDecodeError):
+            parse_form(text)
+    else:
+        assert parse_form(text) == expected
+
+
+def test_headers_of_repeated_fields_join_them_and_ignore_case():
+    headers = Headers.of_fields({"Accept": ["a", "b"], "X-One": ["1"]})
+    assert headers["accept"] == headers.get("ACCEPT") == "a,b"
+    assert headers.get("x-one") == "1" and headers.get("missing") is None and headers.get("missing", "") == ""
+    assert dict(headers) == {"accept": "a,b", "x-one": "1"}
+
+
+def test_each_answer_leaves_one_audit_line_naming_the_audit_trail_as_its_source(endpoint, caplog):
+    """The line logged as logging.info in passport.core.audit.audit would log it (its caller, not the endpoint)."""
+    caplog.set_level(logging.INFO, logger="passport.audit")
+    endpoint.handle(form_request({"grant_type": "client_credentials"}, headers=machine_auth()))
+    endpoint.handle(form_request({"grant_type": "client_credentials"}))
+    records = [r for r in caplog.records if r.name == "passport.audit"]
+    assert [json.loads(r.getMessage())["audit"] for r in records] == ["token_issued", "token_refused"]
+    for record in records:
+        assert (record.levelno, record.funcName, record.filename, record.module) == (
+            logging.INFO, "audit", "audit.py", "audit")
+        assert record.pathname == audit_module.__file__ and record.lineno > 0
 
 
 def test_percent_encoded_bytes_that_are_not_utf8_are_invalid_request(endpoint):

@@ -7,7 +7,6 @@ Confidential clients authenticate with HTTP Basic (``client_secret_basic``) or w
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,16 +31,25 @@ class ClientCredentials:
     method: str  # one of AUTH_METHODS
 
 
+def _form_unquote(text: str) -> str:
+    """``unquote_plus``, skipped for text with nothing to unquote (client ids, most secrets)."""
+    return unquote_plus(text) if "%" in text or "+" in text else text
+
+
 def parse_basic(header: str) -> tuple[str, str]:
-    """Decode ``Basic base64(urlencode(id):urlencode(secret))`` (RFC 6749 2.3.1, RFC 7617)."""
+    """Decode ``Basic base64(urlencode(id):urlencode(secret))`` (RFC 6749 2.3.1, RFC 7617).
+
+    Strict base64 (RFC 4648 4: the alphabet and its padding only), as ``base64.b64decode(validate=True)`` checks it.
+    """
     try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = binascii.a2b_base64(header[6:].strip().encode("ascii"), strict_mode=True)
+        decoded = raw.decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError):
         raise invalid_client("The Basic credentials are malformed.", used_basic=True) from None
     client_id, sep, secret = decoded.partition(":")
     if not sep or not client_id:
         raise invalid_client("The Basic credentials are malformed.", used_basic=True)
-    return unquote_plus(client_id), unquote_plus(secret)
+    return _form_unquote(client_id), _form_unquote(secret)
 
 
 def extract_credentials(headers: Headers, form: Mapping[str, list[str]]) -> ClientCredentials:
@@ -64,24 +72,25 @@ def extract_credentials(headers: Headers, form: Mapping[str, list[str]]) -> Clie
 def authenticate_client(credentials: ClientCredentials, clients: ClientStore) -> Client:
     """The client the credentials prove, or ``invalid_client``: unknown, revoked, wrong secret, or a
     confidential client that sent no secret."""
-    used_basic = credentials.method == "client_secret_basic"
-
-    def refuse(description: str = "Client authentication failed.") -> OAuthError:
-        return invalid_client(description, used_basic=used_basic)
-
-    if not credentials.client_id:
-        raise refuse("Client authentication failed: no client identifier was sent.")
-    if len(credentials.client_id) > MAX_CLIENT_ID_LENGTH:
-        raise refuse()
-    client = clients.get(credentials.client_id)
+    client_id, secret = credentials.client_id, credentials.secret
+    if not client_id:
+        raise _refused(credentials, "Client authentication failed: no client identifier was sent.")
+    if len(client_id) > MAX_CLIENT_ID_LENGTH:
+        raise _refused(credentials)
+    client = clients.get(client_id)
     if client is None or client.revoked:
-        if credentials.secret is not None:
-            verify_secret(credentials.secret, None)  # same work as a real check: timing tells nothing
-        raise refuse()
+        if secret is not None:
+            verify_secret(secret, None)  # same work as a real check: timing tells nothing
+        raise _refused(credentials)
     if client.public:
         if credentials.method != "none":
-            raise refuse("A public client has no secret to send.")
+            raise _refused(credentials, "A public client has no secret to send.")
         return client
-    if credentials.secret is None or not verify_secret(credentials.secret, client.secret_hash):
-        raise refuse()
+    if secret is None or not verify_secret(secret, client.secret_hash):
+        raise _refused(credentials)
     return client
+
+
+def _refused(credentials: ClientCredentials, description: str = "Client authentication failed.") -> OAuthError:
+    """``invalid_client``, with the Basic challenge when the client tried Basic (RFC 6749 5.2)."""
+    return invalid_client(description, used_basic=credentials.method == "client_secret_basic")

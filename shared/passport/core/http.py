@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from passport.core.errors import invalid_request
 
@@ -17,6 +17,9 @@ from passport.core.errors import invalid_request
 MAX_FORM_BYTES = 64 * 1024
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+#: ``json.dumps(value, separators=(",", ":"))``, with one encoder for every answer (it keeps no state between calls).
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class Headers(Mapping[str, str]):
@@ -27,8 +30,18 @@ class Headers(Mapping[str, str]):
     def __init__(self, items: Mapping[str, str] | None = None) -> None:
         self._items = {k.lower(): v for k, v in (items or {}).items()}
 
+    @classmethod
+    def of_fields(cls, fields: Mapping[str, Sequence[str]]) -> Headers:
+        """Each field's values joined with commas, as a recipient may combine them (RFC 9110 5.3)."""
+        headers = cls.__new__(cls)
+        headers._items = {k.lower(): ",".join(v) for k, v in fields.items()}
+        return headers
+
     def __getitem__(self, key: str) -> str:
         return self._items[key.lower()]
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return self._items.get(key.lower(), default)
 
     def __iter__(self):
         return iter(self._items)
@@ -64,14 +77,40 @@ class Request:
         if len(self.body) > MAX_FORM_BYTES:
             raise invalid_request("The request body is too large.")
         try:
-            text = self.body.decode("utf-8")
-            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, errors="strict")
+            return parse_form(self.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise invalid_request("The request body is not valid UTF-8 form data.") from None
-        form: dict[str, list[str]] = {}
-        for name, value in pairs:
-            form.setdefault(name, []).append(value)
-        return form
+
+
+def _form_decode(text: str) -> str:
+    """A name or value of a form: ``+`` is a space, ``%XX`` a byte (URL Standard 5.1), the bytes UTF-8; invalid
+    UTF-8 raises ``UnicodeDecodeError``.
+
+    What ``unquote(text, errors="strict")`` gives for text without lone surrogates: that decodes the escapes of each
+    ASCII run apart, and the characters between the runs (whole UTF-8 sequences) can neither complete nor continue
+    an escaped sequence, so decoding all the bytes at once accepts and yields the same."""
+    if "+" in text:
+        text = text.replace("+", " ")
+    return unquote_to_bytes(text).decode("utf-8") if "%" in text else text
+
+
+def parse_form(text: str) -> dict[str, list[str]]:
+    """``application/x-www-form-urlencoded`` text (a body decoded from UTF-8) as name -> values, in order: what
+    ``parse_qsl(text, keep_blank_values=True, errors="strict")`` gives, grouped by name (``&`` separates fields,
+    empty fields are skipped, a field without ``=`` is a name with an empty value), without its per-field work on
+    text that has nothing to decode."""
+    form: dict[str, list[str]] = {}
+    for field_text in text.split("&"):
+        if not field_text:
+            continue
+        name, _, value = field_text.partition("=")
+        name, value = _form_decode(name), _form_decode(value)
+        values = form.get(name)
+        if values is None:
+            form[name] = [value]
+        else:
+            values.append(value)
+    return form
 
 
 @dataclass
@@ -85,8 +124,9 @@ class Response:
 
 def json_response(payload: object, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     merged = {"Content-Type": "application/json"}
-    merged.update(headers or {})
-    return Response(status, merged, json.dumps(payload, separators=(",", ":")))
+    if headers:
+        merged.update(headers)
+    return Response(status, merged, _compact_json(payload))
 
 
 class MalformedJson(ValueError):

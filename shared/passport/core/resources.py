@@ -25,7 +25,10 @@ def invalid_target(description: str) -> OAuthError:
 def requested_resources(params: Mapping[str, list[str]], registered: Sequence[str]) -> tuple[str, ...]:
     """The ``resource`` values of a request (the parameter may repeat), each an absolute URI without a fragment
     (2) that this server knows."""
-    values = tuple(dict.fromkeys(params.get("resource") or ()))
+    given = params.get("resource")
+    if not given:
+        return ()
+    values = tuple(dict.fromkeys(given))
     for value in values:
         try:
             parts = urlsplit(value)

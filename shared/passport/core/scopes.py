@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from passport.config import SCOPE_TOKEN
 from passport.core.errors import invalid_scope
@@ -11,6 +11,11 @@ from passport.core.oidc.claims import IDENTITY_SCOPES
 
 #: Passport's "*": every scope.
 WILDCARD = "*"
+
+#: What :meth:`ScopePolicy.resolve` keeps: the answers to requests this short (clients ask for the same few scopes
+#: over and over), this many at most (a flood of distinct requests empties the memo rather than growing it).
+MEMO_REQUEST_LENGTH = 256
+MEMO_ENTRIES = 1024
 
 
 def parse_scope(value: str | None) -> tuple[str, ...]:
@@ -49,6 +54,10 @@ class ScopePolicy:
 
     definitions: Mapping[str, str]
     defaults: tuple[str, ...] = ()
+    #: Granted scopes by (request, client's list, wildcard, identity): a pure function of those and the policy.
+    _granted: dict[tuple[str | None, tuple[str, ...], bool, bool], tuple[str, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def describe(self, scope: str) -> str:
         return self.definitions.get(scope) or IDENTITY_SCOPES.get(scope, scope)
@@ -64,7 +73,23 @@ class ScopePolicy:
         access tokens, never by a grant a third party drives. The identity scopes (openid, profile, email,
         offline_access) may be asked only where ``identity`` says so (a user signs in: the code and device
         flows), and there by any client: its list limits API scopes.
+
+        Answers are kept (refusals are not, they raise each time): resolving is a pure function of the arguments
+        and the policy.
         """
+        key = (requested, tuple(allowed), wildcard, identity)
+        granted = self._granted.get(key)
+        if granted is None:
+            granted = self._resolve(requested, allowed, wildcard=wildcard, identity=identity)
+            if requested is None or len(requested) <= MEMO_REQUEST_LENGTH:
+                if len(self._granted) >= MEMO_ENTRIES:
+                    self._granted.clear()
+                self._granted[key] = granted
+        return granted
+
+    def _resolve(
+        self, requested: str | None, allowed: Sequence[str], *, wildcard: bool, identity: bool
+    ) -> tuple[str, ...]:
         if WILDCARD in allowed:
             allowed = ()  # the client may have any defined scope
         scopes = parse_scope(requested)

@@ -87,7 +87,7 @@ class AccessTokenIssuer:
         now = self._clock.now()
         ttl = lifetime or self._lifetime
         jti = secrets.token_hex(16)
-        scope_list = list(scopes)
+        granted = tuple(scopes)
         claims = {
             "iss": self._issuer,
             # RFC 9068 2.2: the resource owner, or the client itself when there is none (client credentials)
@@ -99,12 +99,12 @@ class AccessTokenIssuer:
             "iat": now,
             "nbf": now,
             "exp": now + ttl,
-            "scope": " ".join(scope_list),
-            "scopes": scope_list,
+            "scope": " ".join(granted),
+            "scopes": list(granted),
         }
         token = self._signer.sign(claims, self._headers)
         record = AccessTokenRecord(
-            jti=jti, client_id=client_id, user_id=user_id, scopes=tuple(scope_list),
+            jti=jti, client_id=client_id, user_id=user_id, scopes=granted,
             issued_at=now, expires_at=now + ttl, grant_type=grant_type, name=name,
         )
-        return IssuedToken(token, ttl, tuple(scope_list), record)
+        return IssuedToken(token, ttl, granted, record)

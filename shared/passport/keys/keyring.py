@@ -42,6 +42,10 @@ def _b64(raw: bytes) -> bytes:
     return base64.urlsafe_b64encode(raw).rstrip(b"=")
 
 
+#: ``json.dumps(claims, separators=(",", ":"))``, with one encoder for every token (it keeps no state between calls).
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
 class JwtSigner:
     """The current private key as a :class:`passport.ports.Signer`.
 
@@ -69,7 +73,7 @@ class JwtSigner:
         return segment
 
     def sign(self, claims: Mapping[str, Any], headers: Mapping[str, str]) -> str:
-        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        payload = _b64(_compact_json(claims).encode())
         signing_input = self._header_segment(headers) + b"." + payload
         return (signing_input + b"." + _b64(self._algorithm.sign(signing_input, self._key))).decode("ascii")
 
