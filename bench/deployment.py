@@ -136,7 +136,7 @@ def _deploy(folder: Path) -> Iterator[Deployment]:
             scopes=(SCOPE,),
             defined_scopes=settings.scopes,
         )
-        compose.settings()  # binds the models to this deployment's tables
+        compose.bind_storage()  # the models on this deployment's tables
         DynamoClientStore().create(made.client)
         assert made.secret is not None
         yield Deployment(settings, made.client, made.secret, LocalGateway(settings))

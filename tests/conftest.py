@@ -99,7 +99,7 @@ def env(store_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, re
     settings = load_settings()
     ensure_tables(settings.storage)
     admin.create_keys(settings)
-    _ = DynamoClientStore  # the adapters bind through compose.settings()
+    _ = DynamoClientStore  # the adapters bind through compose.bind_storage()
     yield Env(settings, config, monkeypatch)
     reset_caches()
     drop_tables(settings.storage)
@@ -152,7 +152,7 @@ def make_client(env: Env, **options: Any) -> RegisteredClient:
     options.setdefault("grant_types", ("client_credentials",))
     options.setdefault("name", "test client")
     made = new_client(defined_scopes=env.settings.scopes, **options)
-    compose.settings()  # binds the models to this test's tables
+    compose.bind_storage()  # the models on this test's tables
     DynamoClientStore().create(made.client)
     return RegisteredClient(made.client.client_id, made.secret, json.loads(json.dumps(made.client.__dict__)))
 

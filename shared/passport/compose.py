@@ -87,55 +87,65 @@ class Storage(Protocol):
 
 
 class DynamoStorage:
-    """The DynamoDB tables (pynamodb models bound by :func:`settings`). Each adapter's module is imported when
+    """The DynamoDB tables (pynamodb models bound by :func:`bind_storage`). Each adapter's module is imported when
     first asked for, so no handler imports the AWS SDK at cold start (tests/integration/test_import_sets.py)."""
 
     def clients(self) -> ClientStore:
+        bind_storage()
         from passport.storage.repositories import DynamoClientStore
 
         return DynamoClientStore()
 
     def users(self) -> UserStore:
+        bind_storage()
         from passport.storage.repositories import DynamoUserStore
 
         return DynamoUserStore()
 
     def access_tokens(self) -> AccessTokenStore:
+        bind_storage()
         from passport.storage.repositories import DynamoAccessTokenStore
 
         return DynamoAccessTokenStore()
 
     def grants(self) -> Grants:
+        bind_storage()
         from passport.storage.grants import DynamoGrants
 
         return DynamoGrants()
 
     def devices(self) -> Devices:
+        bind_storage()
         from passport.storage.devices import DynamoDevices
 
         return DynamoDevices()
 
     def sessions(self) -> Sessions:
+        bind_storage()
         from passport.storage.browser import DynamoSessions
 
         return DynamoSessions()
 
     def consents(self) -> Consents:
+        bind_storage()
         from passport.storage.browser import DynamoConsents
 
         return DynamoConsents()
 
     def login_throttle(self) -> LoginThrottle:
+        bind_storage()
         from passport.storage.browser import DynamoLoginThrottle
 
         return DynamoLoginThrottle()
 
     def revocation(self) -> RevocationLookup:
+        bind_storage()
         from passport.storage.revocation import DynamoRevocationLookup
 
         return DynamoRevocationLookup()
 
     def rate_limit(self, per_hour: int) -> Callable[[str], bool]:
+        bind_storage()
         from passport.storage.browser import DynamoRateLimit
 
         return DynamoRateLimit(per_hour).take
@@ -170,9 +180,18 @@ def using_storage(chosen: Storage) -> Iterator[Storage]:
 
 @cache
 def settings() -> Settings:
+    """This deployment's settings, read once per container."""
+    return load_settings()
+
+
+@cache
+def bind_storage() -> Settings:
+    """Point the DynamoDB models at this deployment's tables, region and call limits, once. Done by
+    :class:`DynamoStorage` as it makes its first adapter, so only a request that reaches DynamoDB pays for
+    pynamodb and botocore: discovery and the JWKS never import them."""
     from passport.storage.models import bind
 
-    loaded = load_settings()
+    loaded = settings()
     bind(loaded.storage)
     return loaded
 
@@ -370,6 +389,7 @@ def reset() -> None:
 
     _storage = DynamoStorage()
     settings.cache_clear()
+    bind_storage.cache_clear()
     strict_transport_security.cache_clear()
     _forget_wiring()
     KEYS.clear()

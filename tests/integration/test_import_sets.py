@@ -86,3 +86,30 @@ def test_each_handler_imports_exactly_its_pinned_packages_and_no_aws_sdk(functio
     modules = imported_by(function)
     assert third_party(modules) == THIRD_PARTY_AT_IMPORT[function]
     assert not [m for m in modules if any(m == sdk or m.startswith(sdk + ".") for sdk in AWS_SDK)]
+
+
+def imported_after_first_request(function: str, method: str, path: str) -> tuple[int, set[str]]:
+    """The modules loaded once ``function`` has answered its first request (a fresh interpreter, as on Lambda)."""
+    handler = str(REPO / "functions" / function / "handler.py")
+    event = {"httpMethod": method, "path": path, "resource": path, "headers": {"Host": "127.0.0.1"},
+             "requestContext": {"requestId": "first", "stage": "v1", "identity": {"sourceIp": "127.0.0.1"}}}
+    script = (
+        "import importlib.util, json, sys\n"
+        f"spec = importlib.util.spec_from_file_location('handler', {handler!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        f"answer = module.handler({event!r}, None)\n"
+        "print(json.dumps([answer['statusCode'], sorted(sys.modules)]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO,
+                         env=dict(os.environ))
+    status, modules = json.loads(out.stdout.strip().splitlines()[-1])
+    return status, set(modules)
+
+
+@pytest.mark.parametrize("path", ["/.well-known/openid-configuration", "/.well-known/jwks.json"])
+def test_discovery_and_the_jwks_answer_without_loading_the_aws_sdk(env, path):
+    """They read no table: their first request, which every client's first contact is, pays for no DynamoDB client."""
+    status, modules = imported_after_first_request("metadata", "GET", path)
+    assert status == 200
+    assert [m for m in AWS_SDK if m in modules] == []
