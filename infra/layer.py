@@ -24,8 +24,6 @@ the settings file. A lock makes concurrent builds (parallel test workers, two sh
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -34,7 +32,7 @@ import subprocess
 import sys
 import tomllib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 # What the functions run on: passport.deploy holds it, so that passport_cdk (installed without this checkout) and
@@ -42,7 +40,7 @@ from pathlib import Path
 from passport.deploy import LAMBDA_ARCH, LAMBDA_PYTHON
 
 from infra import runtime_python
-from infra.runtime_python import Interpreter, RuntimePythonUnavailable
+from infra.runtime_python import Interpreter, RuntimePythonUnavailable, build_lock
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "shared" / "passport"
@@ -95,17 +93,6 @@ def _tree_digest(root: Path, skip: Sequence[str] = ()) -> str:
     return h.hexdigest()[:16]
 
 
-@contextlib.contextmanager
-def _locked(build_dir: Path) -> Iterator[None]:
-    build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir / ".lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def is_built(target: Path) -> bool:
     """A finished build (the marker sits beside the folder, so the folder is exactly what ships)."""
     return target.with_name(target.name + ".complete").exists()
@@ -153,7 +140,7 @@ def build_dependencies(
     target = build_dir / f"{prefix}{_digest(FORMAT, requirements, platform)}"
     if _cached(target):
         return target
-    with _locked(build_dir):
+    with build_lock(build_dir, ".lock"):
         if _cached(target):
             return target
         staging = build_dir / f".staging-{uuid.uuid4().hex}"
@@ -250,7 +237,7 @@ def build_layer(
     target = build_dir / f"{prefix}{key}"
     if _cached(target):
         return target
-    with _locked(build_dir):
+    with build_lock(build_dir, ".lock"):
         if _cached(target):
             return target
         staging = build_dir / f".staging-{uuid.uuid4().hex}"

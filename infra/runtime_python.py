@@ -117,7 +117,7 @@ def find(python: str, build_dir: Path, *, stdlib: bool = False) -> Interpreter:
 def unpacked(python: str, build_dir: Path, *, stdlib: bool = False) -> Interpreter:
     """Debian's Python ``python``, unpacked under ``build_dir`` once (a lock makes concurrent builds wait)."""
     target = build_dir / f"python{python}-{_machine()}"
-    with _locked(build_dir):
+    with build_lock(build_dir):
         if not (target / ".complete").exists() or (stdlib and not (target / ".stdlib").exists()):
             _unpack(python, target, stdlib=stdlib)
         return probe(_argv(target, python), python)
@@ -128,9 +128,10 @@ def _machine() -> str:
 
 
 @contextlib.contextmanager
-def _locked(build_dir: Path) -> Iterator[None]:
+def build_lock(build_dir: Path, name: str = ".python-lock") -> Iterator[None]:
+    """Hold ``build_dir/name`` exclusively: concurrent builds (parallel test workers, two shells) wait in turn."""
     build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir / ".python-lock", "a") as handle:
+    with open(build_dir / name, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

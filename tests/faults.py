@@ -39,6 +39,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.servers import running
+
 #: How long a ``hang`` holds a call at most (the clients under test give up well before).
 HANG_SECONDS = 5.0
 
@@ -270,13 +272,8 @@ class _Handler(BaseHTTPRequestHandler):
 def serving(upstream: str) -> Iterator[FaultProxy]:
     """A proxy on a free loopback port, stopped (and its hung calls released) on exit."""
     proxy = FaultProxy(upstream)
-    thread = threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with running(proxy, stop=proxy.stop):
         yield proxy
-    finally:
-        proxy.stop()
-        thread.join(timeout=5)
 
 
 @contextmanager

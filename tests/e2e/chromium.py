@@ -9,7 +9,6 @@ screenshots go to artifacts/screenshots/ (git-ignored) for CI to keep.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from playwright.async_api import async_playwright
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.conftest import REPO
+from tests.servers import running
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -72,13 +72,8 @@ def serve_callback(body: bytes = b"ok") -> Iterator[Callback]:
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     record.url = f"http://127.0.0.1:{httpd.server_address[1]}/callback"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with running(httpd):
         yield record
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 # -- the browser --------------------------------------------------------------------------------------------------

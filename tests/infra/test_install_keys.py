@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from passport.storage.repositories import DynamoClientStore
 
 from tests.conftest import REPO
 from tests.faults import routed_to
+from tests.servers import running
 
 ACCOUNT = "123456789012"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/PassportStack/5a1c3e80-ae2d-11ef-8d4b-0affd3c1e5a1"
@@ -328,14 +328,8 @@ class _LongErrorHandler(BaseHTTPRequestHandler):
 @contextmanager
 def long_errors(size: int) -> Iterator[LongErrors]:
     server = LongErrors(size)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def test_an_aws_error_with_a_100_kb_message_fits_and_is_logged_whole(deployment, store_endpoint, caplog):

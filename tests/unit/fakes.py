@@ -1,55 +1,31 @@
-"""In-memory stand-ins for the core's ports (passport.ports): plain dicts, no AWS, no I/O."""
+"""In-memory stand-ins for the core's ports (passport.ports): plain dicts, no AWS, no I/O. The stores are the
+bench's (bench/memory.py), which the token handler's issuance figure runs on."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from urllib.parse import quote_plus, urlencode
 
 from passport.core.http import Headers, Request
-from passport.core.models import AccessTokenRecord, Client
+from passport.core.models import Client
+
+from bench.memory import MemoryAccessTokenStore as MemoryAccessTokenStore  # re-exported for the tests
+from bench.memory import MemoryClientStore as BenchClientStore
 
 FORM = "application/x-www-form-urlencoded"
 
 
-class MemoryClientStore:
-    """A ClientStore over a dict; records every lookup so a test can see whether storage was asked."""
+class MemoryClientStore(BenchClientStore):
+    """bench.memory's ClientStore over a dict, recording every lookup so a test can see whether storage was asked."""
 
     def __init__(self, *clients: Client) -> None:
-        self._clients = {client.client_id: client for client in clients}
+        super().__init__(*clients)
         self.lookups: list[str] = []
 
     def get(self, client_id: str) -> Client | None:
         self.lookups.append(client_id)
-        return self._clients.get(client_id)
-
-    def create(self, client: Client) -> None:
-        self._clients[client.client_id] = client
-
-    def all(self) -> Iterable[Client]:
-        return list(self._clients.values())
-
-    def revoke(self, client_id: str) -> bool:
-        client = self._clients.get(client_id)
-        if client is None:
-            return False
-        self._clients[client_id] = Client(**{**client.__dict__, "revoked": True})
-        return True
-
-
-class MemoryAccessTokenStore:
-    def __init__(self) -> None:
-        self.records: dict[str, AccessTokenRecord] = {}
-
-    def save(self, record: AccessTokenRecord) -> None:
-        self.records[record.jti] = record
-
-    def get(self, jti: str) -> AccessTokenRecord | None:
-        return self.records.get(jti)
-
-    def revoke(self, jti: str) -> None:
-        record = self.records[jti]
-        self.records[jti] = AccessTokenRecord(**{**record.__dict__, "revoked": True})
+        return super().get(client_id)
 
 
 class FixedClock:

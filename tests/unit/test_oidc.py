@@ -98,8 +98,8 @@ def test_at_hash_is_the_left_half_of_the_algs_hash(request, key, hash_name, half
 
 
 def test_at_hash_matches_the_published_vectors():
-    """Core Appendix A.3's RS256 example, and the Ed25519 (SHA-512) value agreed in the OpenID Foundation's
-    issue 1125 on the hash for EdDSA ID tokens."""
+    """Core Appendix A.3's RS256 example, and the Ed25519 value: OpenID Connect Core 1.0 (errata set 2) 3.1.3.6
+    hashes with SHA-512 for an ID token signed with EdDSA over Ed25519."""
     assert left_half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", "RS256") == "77QmUPtjPfzWtF2AnpK9RQ"
     assert left_half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", "ES256") == "77QmUPtjPfzWtF2AnpK9RQ"
     assert left_half_hash("dNZX1hEZ9wBCzNL40Upu646bdzQA", "EdDSA") == "8xltSlOGYrWy8W9yNvRlEth1i_bXW-JROWPLvCv5zog"
