@@ -1,5 +1,6 @@
-"""A throw-away local deployment: the embedded store on loopback (in memory, no data folder), a settings file
-and keys in a temporary folder, the tables, and one client_credentials client."""
+"""A throw-away local deployment: the embedded store on loopback (in memory, no data folder), a settings file in a
+temporary folder, the tables, the signing keys in a Secrets Manager secret of that store (where a deployed stack
+keeps them: every function that signs or verifies reads it on its first request), and one client."""
 
 from __future__ import annotations
 
@@ -84,6 +85,8 @@ def _write_config(path: Path, issuer: str) -> Path:
         f'clients_table = "{prefix}-clients"\n'
         f'users_table = "{prefix}-users"\n'
         f'tokens_table = "{prefix}-tokens"\n'
+        "[keys]\n"
+        f'secret_name = "{prefix}-keys"\n'
     )
     return path
 

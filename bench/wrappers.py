@@ -30,7 +30,7 @@ def bare(event, context):
 
 
 event, context = {"headers": {}, "requestContext": {"requestId": "bench"}}, Context()
-wrapped = {"logged": instrumented(bare, trace_invocations=False), "traced": instrumented(bare)}
+wrapped = {"logged": instrumented(bare, tracing=False), "traced": instrumented(bare)}
 best = {}
 for name, handler in wrapped.items():
     runs = timeit.repeat(lambda: handler(event, context), number=5000, repeat=5)

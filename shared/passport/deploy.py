@@ -26,6 +26,10 @@ INSTALL_KEYS = "install_keys"
 LAMBDA_ARCH = "arm64"
 LAMBDA_PYTHON = "3.14"
 
+#: The AWS services the functions call, and so the only ones whose models (botocore's data) the layer carries: DynamoDB
+#: (the tables) and Secrets Manager (the key secret), as the manifest below grants.
+AWS_SERVICES = ("dynamodb", "secretsmanager")
+
 #: What a secret access level allows (without the ``secretsmanager:`` prefix).
 SECRET_ACTIONS: dict[str, tuple[str, ...]] = {
     "": (),

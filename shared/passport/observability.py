@@ -10,11 +10,11 @@
   counted in memory and sent at most once a minute per container (a line per decision would cost more than
   the decision).
 - Traces: Powertools' Tracer (X-Ray) puts each invocation in a ``## handler`` subsegment annotated with the
-  service and the cold start (all but the guard's: see ``instrumented``), and every AWS call (DynamoDB, Secrets
-  Manager) in a subsegment of its own. Neither the handler's answer nor the event is recorded (they carry
-  tokens), and X-Ray's botocore patch records only table names and operations, never keys or items. botocore is
-  patched when it is first imported (the first request that needs storage), not at cold start, so tracing adds
-  no AWS SDK import to any function's start.
+  service and the cold start, and every AWS call (DynamoDB, Secrets Manager) in a subsegment of its own. The
+  guard runs no Tracer (see ``instrumented_guard``): its traces are Lambda's own. Neither the handler's answer
+  nor the event is recorded (they carry tokens), and X-Ray's botocore patch records only table names and
+  operations, never keys or items. botocore is patched when it is first imported (the first request that needs
+  storage), not at cold start, so tracing adds no AWS SDK import to any function's start.
 
 Outside Lambda (``passport serve``, the tests) handlers run bare: the console stays readable and no EMF is
 printed. Powertools is imported only on Lambda, at cold start, with the handler.
@@ -42,12 +42,11 @@ def on_lambda() -> bool:
     return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
-def instrumented(handler: Handler, *, trace_invocations: bool = True) -> Handler:
+def instrumented(handler: Handler, *, tracing: bool = True) -> Handler:
     """The handler with logging, metrics and tracing around it on Lambda; the handler itself anywhere else.
 
-    ``trace_invocations=False`` traces the AWS calls but puts no subsegment around each invocation: that costs
-    about 90 µs a call (X-Ray's segment, its JSON and a UDP send), more than a warm guard decision (about 70 µs),
-    and Lambda's active tracing already times every invocation.
+    ``tracing=False`` leaves Powertools' Tracer out: no X-Ray SDK (nor wrapt, nor asyncio) to import at cold
+    start, no subsegment per invocation. Lambda's active tracing still times every initialization and invocation.
     """
     if not on_lambda():
         return handler
@@ -63,9 +62,8 @@ def instrumented(handler: Handler, *, trace_invocations: bool = True) -> Handler
     logging.getLogger("passport")  # registered, so the copy below reaches it and every passport.* child
     copy_config_to_registered_loggers(source_logger=logger, include={"passport"})
     observe(_token_metrics)
-    traced = tracer()
-    if trace_invocations:
-        handler = traced.capture_lambda_handler(handler, capture_response=False)
+    if tracing:
+        handler = tracer().capture_lambda_handler(handler, capture_response=False)
     return logger.inject_lambda_context(
         handler, correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True
     )
@@ -125,12 +123,15 @@ class GuardMetrics:
 
 
 def instrumented_guard(handler: Handler) -> Handler:
-    """The guard's handler: logs as every function's, its DynamoDB calls traced (not each invocation: it runs on
-    every API call), and its counts flushed at most once a minute."""
+    """The guard's handler: logs as every function's and its counts flushed at most once a minute, without a
+    Tracer. It runs before every API call, so a subsegment per invocation (about 90 µs: X-Ray's segment, its JSON
+    and a UDP send) would cost more than a warm decision, and importing X-Ray's SDK would cost every cold start of
+    every API tens of milliseconds, for one DynamoDB read per uncached decision that its own signed call makes
+    (not botocore, which X-Ray's patch would trace)."""
     if not on_lambda():
         return handler
     flusher = GuardMetrics()
-    inner = instrumented(handler, trace_invocations=False)
+    inner = instrumented(handler, tracing=False)
 
     def guarded(event: Any, context: Any) -> Any:
         try:

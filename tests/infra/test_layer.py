@@ -77,7 +77,7 @@ def test_every_third_party_package_the_functions_import_is_in_the_layer(layer):
     site = layer / "python"
     sources = [*(site / "passport").rglob("*.py"), *(REPO / "functions").glob("*/handler.py")]
     imported = third_party_imports(sources)
-    assert {"jwt", "cryptography", "pynamodb", "botocore"} <= imported
+    assert {"cryptography", "pynamodb", "botocore"} <= imported and "jwt" not in imported
     missing = [name for name in sorted(imported) if not (site / name).is_dir() and not (site / f"{name}.py").is_file()]
     assert missing == []
 
@@ -337,3 +337,62 @@ def test_make_synth_reports_a_layer_build_error_in_one_line_not_a_traceback(tmp_
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr.strip() == "layer: the reason, and what to do"
+
+
+#: Regions of every partition whose endpoints differ: the commercial one, China, GovCloud and an opt-in region.
+PARTITION_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "me-south-1", "cn-north-1", "us-gov-west-1")
+_RESOLVE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import botocore, botocore.session
+session = botocore.session.get_session()
+found = {"botocore": botocore.__file__, "services": sorted(session.get_available_services())}
+for service in sys.argv[2].split(","):
+    for region in sys.argv[3].split(","):
+        client = session.create_client(service, region_name=region, aws_access_key_id="a", aws_secret_access_key="b")
+        found[f"{service} {region}"] = [client.meta.endpoint_url, client.meta.region_name,
+                                        client.meta.service_model.signing_name, client.meta.partition]
+print(json.dumps(found))
+"""
+
+
+def _resolved(python: list[str], path: Path | str, services: tuple[str, ...]) -> dict:
+    out = subprocess.run([*python, "-I", "-c", _RESOLVE, str(path), ",".join(services), ",".join(PARTITION_REGIONS)],
+                         capture_output=True, text=True, timeout=120, check=True, env={"PATH": "/usr/bin:/bin"})
+    return json.loads(out.stdout)
+
+
+def test_the_trimmed_botocore_resolves_every_kept_service_in_every_partition_as_the_whole_one(tmp_path):
+    """botocore's data cut to the functions' services (infra.layer.trim_botocore_data) gives each of them the
+    endpoint, region, signing name and partition that the whole of botocore gives, in every partition."""
+    import botocore
+    from passport.deploy import AWS_SERVICES
+
+    whole = Path(botocore.__file__).parent
+    site = tmp_path / "site"
+    shutil.copytree(whole, site / "botocore", ignore=shutil.ignore_patterns("__pycache__"))
+    infra.layer.trim_botocore_data(site)
+    trimmed = _resolved([sys.executable], site, AWS_SERVICES)
+    assert trimmed.pop("botocore") == str(site / "botocore" / "__init__.py")
+    assert trimmed.pop("services") == sorted(AWS_SERVICES)
+    reference = _resolved([sys.executable], whole.parent, AWS_SERVICES)
+    assert len(reference.pop("services")) > 300 and reference.pop("botocore") == botocore.__file__
+    assert trimmed == reference
+    assert (site / "botocore" / "data" / "endpoints.json").stat().st_size < 100_000
+
+
+def test_the_layer_carries_the_models_of_the_services_the_functions_are_granted_alone(layer):
+    """What passport.deploy grants (the tables, the key secret) is what the layer can call, and nothing more: the
+    layer's botocore under Lambda's Python creates a client of each in every partition."""
+    from passport.deploy import AWS_SERVICES, FUNCTIONS, SECRET_ACTIONS
+
+    data = layer / "python" / "botocore" / "data"
+    assert sorted(p.name for p in data.iterdir() if p.is_dir()) == sorted(AWS_SERVICES)
+    granted = {"dynamodb" if needs.tables else None for needs in FUNCTIONS.values()}
+    granted |= {"secretsmanager" if SECRET_ACTIONS[needs.secret] else None for needs in FUNCTIONS.values()}
+    assert granted - {None} == set(AWS_SERVICES)
+    interpreter = runtime_python.find(LAMBDA_PYTHON, infra.layer.BUILD_DIR)
+    found = _resolved(interpreter.command(), layer / "python", AWS_SERVICES)
+    assert found.pop("services") == sorted(AWS_SERVICES)
+    assert found["dynamodb cn-north-1"][0] == "https://dynamodb.cn-north-1.amazonaws.com.cn"
+    assert found["secretsmanager us-gov-west-1"][0] == "https://secretsmanager.us-gov-west-1.amazonaws.com"

@@ -13,7 +13,8 @@ from tests.conftest import REPO
 
 #: botocore's bare package (a few ms) comes with Powertools' user-agent hook; its session and client are the SDK.
 AWS_SDK = ["boto3", "botocore.session", "botocore.client", "pynamodb"]
-HEAVY_FOR_THE_GUARD = ["aws_lambda_powertools.event_handler", "pydantic", *AWS_SDK, "moto"]
+#: PyJWT's package (its JWKS client, urllib.request, http.client, X.509) too: passport.keys.jwa signs and verifies.
+HEAVY_FOR_THE_GUARD = ["aws_lambda_powertools.event_handler", "pydantic", *AWS_SDK, "moto", "jwt"]
 
 
 def imported_by(function: str) -> set[str]:
@@ -33,11 +34,11 @@ def imported_by(function: str) -> set[str]:
     return set(json.loads(out.stdout))
 
 
-def test_the_guard_imports_neither_the_powertools_event_handler_nor_pydantic_nor_the_aws_sdk():
+def test_the_guard_imports_neither_the_powertools_event_handler_nor_pydantic_nor_the_aws_sdk_nor_pyjwt():
     modules = imported_by("guard")
     loaded = [m for m in HEAVY_FOR_THE_GUARD if any(n == m or n.startswith(m + ".") for n in modules)]
     assert loaded == []
-    assert "jwt" in modules and "passport.guard.events" in modules
+    assert "passport.guard.events" in modules
 
 
 @pytest.mark.parametrize("function", ["token", "metadata", "api", "register", "mcp"])
@@ -52,20 +53,22 @@ def test_http_handlers_do_not_import_the_powertools_event_handler_or_pydantic(fu
 #: client and pynamodb come on the first request that needs storage, so no handler can make an AWS call while it is
 #: imported, and X-Ray's patch of botocore waits for them.
 POWERTOOLS = {"aws_lambda_powertools", "jmespath", "typing_extensions", "botocore", "aws_xray_sdk", "wrapt"}
+#: The guard runs Powertools' Logger and metrics without its Tracer (passport.observability.instrumented_guard).
+UNTRACED = POWERTOOLS - {"aws_xray_sdk", "wrapt"}
 THIRD_PARTY_AT_IMPORT = {
-    "account": {"cryptography", "jwt", *POWERTOOLS},
-    "api": {"cryptography", "jwt", *POWERTOOLS},
-    "authorize": {"cryptography", "jwt", *POWERTOOLS},
-    "device": {"cryptography", "jwt", *POWERTOOLS},
-    "guard": {"cryptography", "jwt", *POWERTOOLS},
+    "account": {"cryptography", *POWERTOOLS},
+    "api": {"cryptography", *POWERTOOLS},
+    "authorize": {"cryptography", *POWERTOOLS},
+    "device": {"cryptography", *POWERTOOLS},
+    "guard": {"cryptography", *UNTRACED},
     "install_keys": POWERTOOLS,
-    "introspect": {"cryptography", "jwt", *POWERTOOLS},
-    "mcp": {"cryptography", "jwt", *POWERTOOLS},
-    "metadata": {"cryptography", "jwt", *POWERTOOLS},
-    "register": {"cryptography", "jwt", *POWERTOOLS},
-    "revoke": {"cryptography", "jwt", *POWERTOOLS},
-    "token": {"cryptography", "jwt", *POWERTOOLS},
-    "userinfo": {"cryptography", "jwt", *POWERTOOLS},
+    "introspect": {"cryptography", *POWERTOOLS},
+    "mcp": {"cryptography", *POWERTOOLS},
+    "metadata": {"cryptography", *POWERTOOLS},
+    "register": {"cryptography", *POWERTOOLS},
+    "revoke": {"cryptography", *POWERTOOLS},
+    "token": {"cryptography", *POWERTOOLS},
+    "userinfo": {"cryptography", *POWERTOOLS},
 }
 #: Not packages of their own: cryptography's compiled parts, and setuptools' shim that site installs.
 _NOT_PACKAGES = {"_cffi_backend", "_openssl", "_rust", "_distutils_hack", "passport", "handler", "__main__"}

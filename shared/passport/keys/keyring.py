@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jwt
-
+from passport.keys import jwa
 from passport.keys.material import (
     KeyMaterialError,
     PrivateKey,
@@ -50,7 +49,7 @@ class JwtSigner:
     """The current private key as a :class:`passport.ports.Signer`.
 
     A JWS in compact serialization (RFC 7515 3.1, 7.1): the header segment is the same for every token of one
-    kind, so it is encoded once; the signature is PyJWT's own implementation of the key's algorithm (including
+    kind, so it is encoded once; the signature is the key's one algorithm (:mod:`passport.keys.jwa`, including
     ES256's raw r||s form, RFC 7518 3.4). The output is what ``jwt.encode`` gives for the same claims and
     headers, without its per-call plumbing (the header's JSON, a copy of the claims, date conversions)."""
 
@@ -59,7 +58,6 @@ class JwtSigner:
         self.kid = self.verification_key.kid
         self.alg = self.verification_key.alg
         self._key = key
-        self._algorithm = jwt.get_algorithm_by_name(self.alg)
         self._header_segments: dict[tuple[tuple[str, str], ...], bytes] = {}
 
     def _header_segment(self, headers: Mapping[str, str]) -> bytes:
@@ -75,7 +73,7 @@ class JwtSigner:
     def sign(self, claims: Mapping[str, Any], headers: Mapping[str, str]) -> str:
         payload = _b64(_compact_json(claims).encode())
         signing_input = self._header_segment(headers) + b"." + payload
-        return (signing_input + b"." + _b64(self._algorithm.sign(signing_input, self._key))).decode("ascii")
+        return (signing_input + b"." + _b64(jwa.sign(self.alg, signing_input, self._key))).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -103,15 +101,17 @@ def _pem_env(name: str, environ: Mapping[str, str]) -> str | None:
     return value.replace("\\n", "\n") if value else None
 
 
-def _build(private_pem: str | None, public_pems: list[str], need_private: bool, source: str) -> KeySet:
+def _build(
+    private_pem: str | None, public_pems: list[str], need_private: bool, source: str, *, generated_here: bool = False
+) -> KeySet:
     signer = None
     verification: dict[str, VerificationKey] = {}
     if private_pem and need_private:
-        signer = JwtSigner(load_private(private_pem))
+        signer = JwtSigner(load_private(private_pem, generated_here=generated_here))
         verification[signer.kid] = signer.verification_key
     elif private_pem and not public_pems:
         # Only a private key is configured: publish its public half.
-        only = VerificationKey.of(load_private(private_pem).public_key())
+        only = VerificationKey.of(load_private(private_pem, generated_here=generated_here).public_key())
         verification[only.kid] = only
     for pem in public_pems:
         key = VerificationKey.of(load_public(pem))
@@ -171,7 +171,8 @@ def load_from_secret(secret_name: str, need_private: bool, *, timeout_seconds: i
     private = current.get("private_key")
     if current.get("public_key"):
         publics.insert(0, current["public_key"])
-    return _build(private, publics, need_private, f"secret {secret_name}")
+    # Only passport.keys.secret writes the secret, and only keys it generated: no user key is ever in it.
+    return _build(private, publics, need_private, f"secret {secret_name}", generated_here=True)
 
 
 def parse_secret(value: str) -> dict[str, Any]:

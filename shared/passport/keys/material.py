@@ -1,7 +1,8 @@
 """Key material: generate, serialize and describe keys as JWKs (RFC 7517, RFC 7638 thumbprints).
 
-Parsing a PEM is the expensive part (30 ms for RSA-2048, 200 ms for RSA-4096): callers parse once per
-process and keep the key object.
+Parsing an RSA private key is the expensive part when OpenSSL checks it (primality and consistency: about 40 ms
+for RSA-2048 on Lambda's Python, 200 ms for RSA-4096); callers parse once per process and keep the key object,
+and a key this server generated itself skips the check (:func:`load_private`).
 """
 
 from __future__ import annotations
@@ -47,10 +48,15 @@ def public_pem(key: PublicKey) -> str:
     ).decode("ascii")
 
 
-def load_private(pem: str | bytes) -> PrivateKey:
+def load_private(pem: str | bytes, *, generated_here: bool = False) -> PrivateKey:
+    """A PEM private key. ``generated_here``: the key is one this server generated and stored itself (the key
+    secret, written only by :mod:`passport.keys.secret`), so OpenSSL's RSA check, which proves nothing about a
+    key made by OpenSSL's own generator and costs every cold start that signs or verifies 40 ms, is skipped. A
+    key a user supplies (a file, which may be Laravel Passport's, or the environment) is always checked: an
+    invalid RSA key that skips it can make OpenSSL misbehave (``cryptography``'s documentation)."""
     data = pem.encode("ascii") if isinstance(pem, str) else pem
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        key = serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=generated_here)
     except (ValueError, TypeError) as exc:
         raise KeyMaterialError(f"not a usable unencrypted PEM private key: {exc}") from None
     algorithm_for(key.public_key())
