@@ -29,6 +29,8 @@ RUNS = 5
 RUNS_WITHOUT_BYTECODE = 3
 #: Functions whose first request is not measured (and why).
 IMPORT_ONLY = {"install_keys": "answers CloudFormation once per deploy"}
+#: Measured once more with ``[observability] tracer`` on (Powertools' Tracer, X-Ray's SDK): what turning it on costs.
+TRACED = "token"
 
 _CHILD = """
 import json, os, sys, time
@@ -81,6 +83,7 @@ class ColdStarts:
     boto3_without_bytecode: float | None  # None when not measured
     with_bytecode: dict[str, ColdStart]
     without_bytecode: dict[str, ColdStart]
+    traced: ColdStart  # TRACED with the layer's bytecode and [observability] tracer on
     layer_files: int  # .py files in the layer
     layer_bytecode: int  # of them with a .pyc for the runtime's Python
 
@@ -178,11 +181,12 @@ def measure_cold_starts(d: Any, runs: int = RUNS, runs_without_bytecode: int = R
         env = _lambda_environment()
         names = handler_names()
 
-        def child(name: str | None, site: Path) -> ColdStart:
+        def child(name: str | None, site: Path, traced: bool = False) -> ColdStart:
             task_root = "-" if name is None else str(REPO / "functions" / name)
             event = "-" if name is None or name not in event_files else str(event_files[name])
             run_env = {**env, "AWS_LAMBDA_FUNCTION_NAME": f"passport-{name or 'bench'}",
-                       "LAMBDA_TASK_ROOT": task_root if name else str(folder)}
+                       "LAMBDA_TASK_ROOT": task_root if name else str(folder),
+                       "PASSPORT_OBSERVABILITY_TRACER": "true" if traced else "false"}
             out = subprocess.run(
                 interpreter.command("-I", "-B", "-c", _CHILD, task_root, str(site / "python"), event),
                 env=run_env, cwd=folder, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
@@ -195,21 +199,23 @@ def measure_cold_starts(d: Any, runs: int = RUNS, runs_without_bytecode: int = R
             found = json.loads(out.stdout.strip().splitlines()[-1])
             return ColdStart(found["import"], found["first"], found["status"])
 
-        best: dict[tuple[str | None, bool], ColdStart] = {}
+        best: dict[tuple[str | None, bool, bool], ColdStart] = {}
         for bytecode, count in ((True, runs), (False, runs_without_bytecode)):
             site = layer if bytecode else stripped
             for _ in range(count):
-                for name in [None, *names]:
-                    found = child(name, site)
-                    key = (name, bytecode)
+                kinds = [(name, False) for name in [None, *names]] + ([(TRACED, True)] if bytecode else [])
+                for name, traced in kinds:
+                    found = child(name, site, traced)
+                    key = (name, bytecode, traced)
                     if key not in best or found.total < best[key].total:
                         best[key] = found
     return ColdStarts(
         interpreter=f"Python {interpreter.version} ({interpreter.origin})",
-        boto3=best[(None, True)].imported,
-        boto3_without_bytecode=best[(None, False)].imported if runs_without_bytecode else None,
-        with_bytecode={name: best[(name, True)] for name in names},
-        without_bytecode={name: best[(name, False)] for name in names if (name, False) in best},
+        boto3=best[(None, True, False)].imported,
+        boto3_without_bytecode=best[(None, False, False)].imported if runs_without_bytecode else None,
+        with_bytecode={name: best[(name, True, False)] for name in names},
+        without_bytecode={name: best[(name, False, False)] for name in names if (name, False, False) in best},
+        traced=best[(TRACED, True, True)],
         layer_files=len(sources),
         layer_bytecode=compiled,
     )

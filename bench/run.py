@@ -132,7 +132,7 @@ class Bench:
     # -- the figures -------------------------------------------------------------------------------------
 
     def cold_starts(self, d: Deployment) -> None:
-        from bench.cold_start import IMPORT_ONLY, measure_cold_starts
+        from bench.cold_start import IMPORT_ONLY, TRACED, measure_cold_starts
 
         found = self.attempt("imports", "cold starts (runtime's Python, layer with and without bytecode)",
                              lambda: measure_cold_starts(d))
@@ -157,6 +157,12 @@ class Bench:
                 f"<= {target}x",
                 verdict(ratio <= target),
             ))
+        plain = found.with_bytecode[TRACED]
+        rows.append(Row(
+            f"cold start functions/{TRACED} with [observability] tracer on (X-Ray's SDK)",
+            f"{ms(found.traced.total)} (+{ms(found.traced.total - plain.total)}; "
+            f"{found.traced.total / found.boto3:.2f}x import boto3)", "-", INFO,
+        ))
         self.notes.append(
             f"cold starts ran on {found.interpreter}; import boto3 took {ms(found.boto3)} with the layer's bytecode, "
             f"{ms(found.boto3_without_bytecode)} without"
@@ -171,7 +177,7 @@ class Bench:
         self.rows["guard"] += [
             Row("on Lambda, per invocation: Powertools Logger + metrics (every function, the guard too)",
                 us(times.logged), "-", INFO),
-            Row("on Lambda, per invocation: + Tracer's ## handler subsegment (every function but the guard)",
+            Row("on Lambda, per invocation: + Tracer's ## handler subsegment ([observability] tracer on)",
                 f"{us(times.traced)} (+{us(times.traced - times.logged)})", "-", INFO),
         ]
 
@@ -460,9 +466,11 @@ method:
 - cold starts: bench/cold_start.py. For every function, a fresh `python3.14 -I -B` (Lambda's Python; this
   machine's architecture) with only functions/<name>/ and the unzipped layer on sys.path imports `handler` and
   answers the event API Gateway handed it on its first request (recorded from the local gateway; storage over
-  loopback), with Lambda's environment (Powertools' Logger, metrics and Tracer on; X-Ray's datagrams to a discard
-  port). Times are taken inside the child (perf_counter around the import and the call), the minimum of {runs}
-  runs with the layer's bytecode and of {runs_without} without it (children of every kind interleaved);
+  loopback), with Lambda's environment (Powertools' Logger and metrics on, its Tracer off as shipped; the keys in
+  a Secrets Manager secret of the local store, as deployed) and once more for functions/token with
+  `[observability] tracer` on (X-Ray's datagrams to a discard port). Times are taken inside the child
+  (perf_counter around the import and the call), the minimum of {runs} runs with the layer's bytecode and of
+  {runs_without} without it (children of every kind interleaved);
   `import boto3` in the same interpreter from the same layer, with its bytecode, is the yardstick.
 - per invocation on Lambda: bench/wrappers.py, a handler that does nothing wrapped as passport.observability wraps
   every handler, in a child with Lambda's environment (X-Ray's datagrams to a discard port on 127.0.0.1).

@@ -150,6 +150,16 @@ class DemoApi:
 
 
 @dataclass(frozen=True)
+class Observability:
+    """What the functions record beyond their logs and metrics (docs/operations.md)."""
+
+    # Powertools' Tracer in every function but the guard: an X-Ray subsegment per invocation and one per DynamoDB
+    # and Secrets Manager call. Off, Lambda's active tracing still records every initialization and invocation;
+    # on, each cold start imports X-Ray's SDK (tens of milliseconds: `make bench` prints it).
+    tracer: bool = False
+
+
+@dataclass(frozen=True)
 class Deploy:
     """Choices of the CDK app alone (``infra.options.DeployOptions``): the functions never read them."""
 
@@ -184,6 +194,7 @@ class Settings:
     storage: Storage = field(default_factory=Storage)
     demo: Demo = field(default_factory=Demo)
     demo_api: DemoApi = field(default_factory=DemoApi)
+    observability: Observability = field(default_factory=Observability)
     deploy: Deploy = field(default_factory=Deploy)
     # Where relative paths in the file are anchored (the file's folder).
     base_dir: str = "."

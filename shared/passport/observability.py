@@ -9,12 +9,13 @@
   endpoint; ``GuardDecisions`` (``decision``: allow, deny, unauthorized) and ``GuardCacheHits`` from the guard,
   counted in memory and sent at most once a minute per container (a line per decision would cost more than
   the decision).
-- Traces: Powertools' Tracer (X-Ray) puts each invocation in a ``## handler`` subsegment annotated with the
-  service and the cold start, and every AWS call (DynamoDB, Secrets Manager) in a subsegment of its own. The
-  guard runs no Tracer (see ``instrumented_guard``): its traces are Lambda's own. Neither the handler's answer
-  nor the event is recorded (they carry tokens), and X-Ray's botocore patch records only table names and
-  operations, never keys or items. botocore is patched when it is first imported (the first request that needs
-  storage), not at cold start, so tracing adds no AWS SDK import to any function's start.
+- Traces: Lambda's active tracing records every initialization and invocation. With ``[observability] tracer``
+  on, Powertools' Tracer (X-Ray) also puts each invocation in a ``## handler`` subsegment annotated with the
+  service and the cold start, and every AWS call (DynamoDB, Secrets Manager) in a subsegment of its own, in every
+  function but the guard (see ``instrumented_guard``); off (the default), no cold start imports X-Ray's SDK.
+  Neither the handler's answer nor the event is recorded (they carry tokens), and X-Ray's botocore patch records
+  only table names and operations, never keys or items. botocore is patched when it is first imported (the first
+  request that needs storage), not at cold start, so tracing adds no AWS SDK import to any function's start.
 
 Outside Lambda (``passport serve``, the tests) handlers run bare: the console stays readable and no EMF is
 printed. Powertools is imported only on Lambda, at cold start, with the handler.
@@ -42,11 +43,12 @@ def on_lambda() -> bool:
     return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
-def instrumented(handler: Handler, *, tracing: bool = True) -> Handler:
-    """The handler with logging, metrics and tracing around it on Lambda; the handler itself anywhere else.
+def instrumented(handler: Handler, *, tracing: bool | None = None) -> Handler:
+    """The handler with logging, metrics and (``tracing``; None: as ``[observability] tracer`` says) Powertools'
+    Tracer around it on Lambda; the handler itself anywhere else.
 
-    ``tracing=False`` leaves Powertools' Tracer out: no X-Ray SDK (nor wrapt, nor asyncio) to import at cold
-    start, no subsegment per invocation. Lambda's active tracing still times every initialization and invocation.
+    Without the Tracer there is no X-Ray SDK (nor wrapt, nor asyncio) to import at cold start and no subsegment
+    per invocation; Lambda's active tracing still times every initialization and invocation.
     """
     if not on_lambda():
         return handler
@@ -62,11 +64,22 @@ def instrumented(handler: Handler, *, tracing: bool = True) -> Handler:
     logging.getLogger("passport")  # registered, so the copy below reaches it and every passport.* child
     copy_config_to_registered_loggers(source_logger=logger, include={"passport"})
     observe(_token_metrics)
-    if tracing:
+    if tracing if tracing is not None else tracer_wanted():
         handler = tracer().capture_lambda_handler(handler, capture_response=False)
     return logger.inject_lambda_context(
         handler, correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True
     )
+
+
+def tracer_wanted() -> bool:
+    """``[observability] tracer``. Settings that cannot be read leave it off: the function's requests answer for
+    them (a clear 500 in the endpoint's style), where failing here would fail every cold start instead."""
+    from passport.config import ConfigError, load_settings
+
+    try:
+        return load_settings().observability.tracer
+    except (ConfigError, OSError, ValueError):
+        return False
 
 
 def tracer() -> Any:

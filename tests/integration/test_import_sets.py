@@ -17,7 +17,7 @@ AWS_SDK = ["boto3", "botocore.session", "botocore.client", "pynamodb"]
 HEAVY_FOR_THE_GUARD = ["aws_lambda_powertools.event_handler", "pydantic", *AWS_SDK, "moto", "jwt"]
 
 
-def imported_by(function: str) -> set[str]:
+def imported_by(function: str, **environ: str) -> set[str]:
     path = str(REPO / "functions" / function / "handler.py")
     script = (
         "import importlib.util, json, sys\n"
@@ -28,7 +28,7 @@ def imported_by(function: str) -> set[str]:
     )
     # As on Lambda, where the handlers wrap themselves in Powertools (passport.observability) at import; X-Ray's
     # SDK knows Lambda by LAMBDA_TASK_ROOT (elsewhere it builds an AWS client for its sampling rules).
-    env = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": f"passport-{function}", "LAMBDA_TASK_ROOT": str(REPO)}
+    env = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": f"passport-{function}", "LAMBDA_TASK_ROOT": str(REPO), **environ}
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO,
                          env=env)
     return set(json.loads(out.stdout))
@@ -48,19 +48,18 @@ def test_http_handlers_do_not_import_the_powertools_event_handler_or_pydantic(fu
 
 
 #: Every handler's third-party imports at cold start on Lambda, pinned: anything more is paid on every cold start of
-#: that function (the bench prints the time). Powertools' Logger, metrics and Tracer (with jmespath,
-#: typing_extensions, botocore's bare package, X-Ray's SDK and wrapt) wrap every handler; the AWS SDK's session and
-#: client and pynamodb come on the first request that needs storage, so no handler can make an AWS call while it is
-#: imported, and X-Ray's patch of botocore waits for them.
-POWERTOOLS = {"aws_lambda_powertools", "jmespath", "typing_extensions", "botocore", "aws_xray_sdk", "wrapt"}
-#: The guard runs Powertools' Logger and metrics without its Tracer (passport.observability.instrumented_guard).
-UNTRACED = POWERTOOLS - {"aws_xray_sdk", "wrapt"}
+#: that function (the bench prints the time). Powertools' Logger and metrics (with jmespath, typing_extensions and
+#: botocore's bare package) wrap every handler; its Tracer (X-Ray's SDK and wrapt) only with [observability] tracer
+#: on, and never the guard's. The AWS SDK's session and client and pynamodb come on the first request that needs
+#: storage, so no handler can make an AWS call while it is imported, and X-Ray's patch of botocore waits for them.
+POWERTOOLS = {"aws_lambda_powertools", "jmespath", "typing_extensions", "botocore"}
+TRACER = {"aws_xray_sdk", "wrapt"}
 THIRD_PARTY_AT_IMPORT = {
     "account": {"cryptography", *POWERTOOLS},
     "api": {"cryptography", *POWERTOOLS},
     "authorize": {"cryptography", *POWERTOOLS},
     "device": {"cryptography", *POWERTOOLS},
-    "guard": {"cryptography", *UNTRACED},
+    "guard": {"cryptography", *POWERTOOLS},
     "install_keys": POWERTOOLS,
     "introspect": {"cryptography", *POWERTOOLS},
     "mcp": {"cryptography", *POWERTOOLS},
@@ -89,6 +88,13 @@ def test_each_handler_imports_exactly_its_pinned_packages_and_no_aws_sdk(functio
     modules = imported_by(function)
     assert third_party(modules) == THIRD_PARTY_AT_IMPORT[function]
     assert not [m for m in modules if any(m == sdk or m.startswith(sdk + ".") for sdk in AWS_SDK)]
+
+
+@pytest.mark.parametrize("function", ["token", "guard"])
+def test_with_the_tracer_on_every_function_but_the_guard_imports_x_rays_sdk(function):
+    modules = imported_by(function, PASSPORT_OBSERVABILITY_TRACER="true")
+    expected = THIRD_PARTY_AT_IMPORT[function] | (TRACER if function != "guard" else set())
+    assert third_party(modules) == expected
 
 
 def imported_after_first_request(function: str, method: str, path: str) -> tuple[int, set[str]]:
