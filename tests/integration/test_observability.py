@@ -42,11 +42,12 @@ CHILD = textwrap.dedent("""
 TRACE_ID = "Root=1-67a1b2c3-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
 
 
-def lambda_lines(env, client, function: str = "token", daemon: str = "127.0.0.1:9") -> list[dict]:
+def lambda_lines(env, client, function: str = "token", daemon: str = "127.0.0.1:9", **environ: str) -> list[dict]:
     basic = base64.b64encode(f"{quote(client.client_id)}:{quote(client.secret)}".encode()).decode()
     child_env = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": f"passport-{function}", "LAMBDA_TASK_ROOT": str(REPO),
                  "_X_AMZN_TRACE_ID": TRACE_ID, "AWS_XRAY_DAEMON_ADDRESS": daemon,
-                 "POWERTOOLS_SERVICE_NAME": "passport-token", "POWERTOOLS_METRICS_NAMESPACE": "LambdaPassport"}
+                 "POWERTOOLS_SERVICE_NAME": "passport-token", "POWERTOOLS_METRICS_NAMESPACE": "LambdaPassport",
+                 **environ}
     out = subprocess.run([sys.executable, "-c", CHILD, basic, env.settings.issuer_url.split("://", 1)[1]],
                          env=child_env, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert "STATUSES 200 400 200" in out.stdout, out.stdout + out.stderr
@@ -90,27 +91,35 @@ def xray_daemon() -> Iterator[tuple[str, list[dict]]]:
 
 
 @pytest.mark.slow
-def test_on_lambda_each_invocation_and_each_aws_call_is_traced_and_no_trace_carries_a_token(env, client):
+def test_with_the_tracer_on_each_invocation_and_each_aws_call_is_traced_and_no_trace_carries_a_token(env, client):
     with xray_daemon() as (address, segments):
-        lines = lambda_lines(env, client, daemon=address)
+        lines = lambda_lines(env, client, daemon=address, PASSPORT_OBSERVABILITY_TRACER="true")
     trace = TRACE_ID.split(";")[0].removeprefix("Root=")
     assert segments and {s["trace_id"] for s in segments} == {trace}
     handlers = [s for s in segments if s["name"] == "## handler"]
-    # the token endpoint twice and the demo API; not the guard's invocation (it runs on every API call and a
-    # subsegment costs more than its decision), though its DynamoDB read is traced (all one process here)
+    # the token endpoint twice and the demo API; never the guard (it runs on every API call and a subsegment costs
+    # more than its decision), whose revocation read is its own signed call, not botocore's
     services = sorted(s["annotations"]["Service"] for s in handlers)
     assert services == ["passport-token"] * 3
     assert all("ColdStart" in s["annotations"] for s in handlers)
     calls = [s for s in segments if s.get("namespace") == "aws"]
     assert {s["name"] for s in calls} <= {"dynamodb", "secretsmanager"}
     operations = {s["aws"]["operation"] for s in calls if s["name"] == "dynamodb"}
-    assert {"GetItem", "PutItem", "BatchGetItem"} <= operations  # the guard's read: BatchGetItem
+    assert {"GetItem", "PutItem"} <= operations and "BatchGetItem" not in operations
     assert all(s["aws"].get("table_name") or s["aws"].get("table_names") for s in calls if s["name"] == "dynamodb")
     # neither answers nor events nor keys are recorded
     assert not [s for s in handlers if "metadata" in s]
     text = json.dumps(segments)
     assert client.secret not in text and "eyJ" not in text and "Basic " not in text and '"Key"' not in text
     assert lines  # the logs still flowed
+
+
+@pytest.mark.slow
+def test_by_default_no_function_sends_x_ray_subsegments(env, client):
+    """[observability] tracer is off as shipped: Lambda's active tracing alone records the invocations."""
+    with xray_daemon() as (address, segments):
+        assert lambda_lines(env, client, daemon=address)  # the logs flow
+    assert segments == []
 
 
 def test_off_lambda_the_handlers_run_bare(env):

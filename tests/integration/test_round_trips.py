@@ -1,6 +1,7 @@
-"""DynamoDB round trips per operation (docs/performance.md), counted on botocore's ``before-send`` event of the
-process's shared client (one event per request sent, retries included). Counts are deterministic, so they are
-asserted here; ``make bench`` prints the same counts beside its timings."""
+"""DynamoDB round trips per operation (docs/performance.md), counted on the wire: the process's DynamoDB calls go
+through a proxy in front of the embedded store (tests/faults.py, no fault injected), which sees each request sent,
+retries included, whichever client sent it (botocore's, or the guard's signed one: passport.storage.dynamodb_http).
+Counts are deterministic, so they are asserted here; ``make bench`` prints the same counts beside its timings."""
 
 from __future__ import annotations
 
@@ -11,38 +12,31 @@ from typing import Any
 import jwt
 import pytest
 from passport.guard import runtime as guard_runtime
-from passport.storage.connection import dynamodb_client
 
-HOOK_ID = "test-round-trips"
+from tests.faults import FaultProxy, routed_through, serving
 
 
 class DynamoCalls:
-    """Every DynamoDB request the shared client sends while installed, by operation name."""
+    """Every DynamoDB request the proxy forwards, by operation name."""
 
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def __call__(self, event_name: str = "", **_: Any) -> None:  # None: the request goes on unchanged
-        self.sent.append(event_name.rsplit(".", 1)[-1])
+    def __init__(self, proxy: FaultProxy) -> None:
+        self.proxy = proxy
 
     @contextmanager
     def during(self) -> Iterator[list[str]]:
         """The operations sent inside the block (filled when the block ends)."""
-        start = len(self.sent)
+        start = len(self.proxy.operations(service="dynamodb"))
         seen: list[str] = []
         try:
             yield seen
         finally:
-            seen.extend(self.sent[start:])
+            seen.extend(self.proxy.operations(service="dynamodb")[start:])
 
 
 @pytest.fixture
-def dynamodb(env) -> Iterator[DynamoCalls]:
-    calls = DynamoCalls()
-    events = dynamodb_client().meta.events
-    events.register("before-send.dynamodb", calls, unique_id=HOOK_ID)
-    yield calls
-    events.unregister("before-send.dynamodb", unique_id=HOOK_ID)
+def dynamodb(env, store_endpoint) -> Iterator[DynamoCalls]:
+    with serving(store_endpoint) as proxy, routed_through(proxy, env.monkeypatch, store_endpoint):
+        yield DynamoCalls(proxy)
 
 
 def issue_token(server, client) -> str:
@@ -196,7 +190,7 @@ def test_code_exchange_costs_at_most_three_dynamodb_calls(server, code_flow, dyn
         response = requests.post(f"{server.url}/oauth/token", auth=(app.client_id, app.secret), data={
             "grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example.com/cb"})
     assert response.status_code == 200, response.text
-    assert sent, "the counter saw no call: the hook is not installed"
+    assert sent, "the counter saw no call: the calls do not go through the proxy"
     assert len(sent) <= 3, sent
 
 

@@ -15,7 +15,14 @@ from passport.routes import route_table
 
 
 def _dynamo_lookup(settings: Settings) -> RevocationLookup:
-    # Imported on the first uncached decision, not at cold start: botocore is the guard's heaviest import.
+    """The revocation lookup, made on the first uncached decision: over the signed standard-library client
+    (passport.storage.dynamodb_http) wherever it serves as botocore would, as on Lambda; else over botocore,
+    the guard's heaviest import by far, paid only then."""
+    from passport.storage.revocation import SignedRevocationLookup
+
+    signed = SignedRevocationLookup.configured(settings.storage)
+    if signed is not None:
+        return signed
     from passport.storage.models import bind
     from passport.storage.revocation import DynamoRevocationLookup
 

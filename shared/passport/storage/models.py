@@ -25,8 +25,9 @@ from passport.storage.connection import (
     dynamodb_client,
     share_client,
 )
+from passport.storage.items import TTL_ATTRIBUTE as TTL_ATTRIBUTE  # re-exported: the definitions live there
+from passport.storage.items import access_key as access_key
 
-TTL_ATTRIBUTE = "ttl"
 
 class _Base(Model):
     class Meta:
@@ -251,10 +252,6 @@ def bind(storage: Any) -> None:
             if storage.region:
                 model.Meta.region = storage.region
             model._connection = None
-
-
-def access_key(jti: str) -> str:
-    return f"access#{jti}"
 
 
 def user_key(user_id: str) -> str:

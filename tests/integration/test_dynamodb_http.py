@@ -1,0 +1,339 @@
+"""The guard's signed DynamoDB client (passport.storage.dynamodb_http) on the wire, against a scripted server on
+loopback: what it sends, its keep-alive connection, which answers it retries as botocore's standard mode retries
+DynamoDB (throttling, 5xx, dropped connections, timeouts, a CRC32 mismatch) and which it refuses at once (other
+4xx, an oversized, truncated or non-JSON answer), always ending as StorageUnavailable without a secret in it."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import ssl
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from passport.core.errors import StorageUnavailable
+from passport.storage.dynamodb_http import (
+    MAX_ANSWER_BYTES,
+    MAX_BACKOFF,
+    Configuration,
+    Credentials,
+    Endpoint,
+    SignedDynamoDB,
+)
+
+from tests.conftest import free_port
+from tests.servers import running
+
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"
+PAYLOAD = {"RequestItems": {"tokens": {"Keys": [{"pk": {"S": "access#j1"}}]}}}
+ANSWER = {"Responses": {"tokens": [{"pk": {"S": "access#j1"}}]}, "UnprocessedKeys": {}}
+
+Behaviour = Callable[["_Handler"], None]
+
+
+# -- the scripted server -----------------------------------------------------------------------------------------
+
+
+class Scripted(ThreadingHTTPServer):
+    """Answers each request with the next behaviour of its script (the last one repeats); records requests and
+    the client ports they came from (one port per TCP connection)."""
+
+    daemon_threads = True
+
+    def __init__(self, script: list[Behaviour]) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.script = list(script)
+        self.requests: list[tuple[dict[str, str], bytes, int]] = []
+        self.lock = threading.Lock()
+        self.scheme = "http"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}"
+
+    def next(self) -> Behaviour:
+        with self.lock:
+            return self.script.pop(0) if len(self.script) > 1 else self.script[0]
+
+    @property
+    def connections(self) -> int:
+        return len({port for _, _, port in self.requests})
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Scripted
+    protocol_version = "HTTP/1.1"  # keep-alive, as DynamoDB
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with self.server.lock:
+            self.server.requests.append((dict(self.headers.items()), body, self.client_address[1]))
+        self.server.next()(self)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def answer(status: int = 200, document: Any = ANSWER, *, raw: bytes | None = None, crc: str | None = "right",
+           close: bool = False) -> Behaviour:
+    payload = raw if raw is not None else json.dumps(document).encode()
+
+    def behave(handler: _Handler) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/x-amz-json-1.0")
+        handler.send_header("Content-Length", str(len(payload)))
+        if crc is not None:
+            handler.send_header("x-amz-crc32", str(zlib.crc32(payload)) if crc == "right" else crc)
+        handler.end_headers()
+        handler.wfile.write(payload)
+        handler.close_connection = close  # closed without saying so (no Connection: close)
+
+    return behave
+
+
+def error(status: int, code: str) -> Behaviour:
+    return answer(status, {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "no"})
+
+
+def chunked(size: int) -> Behaviour:
+    def behave(handler: _Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        chunk = b"x" * 65536
+        for _ in range(size // len(chunk) + 1):
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        handler.wfile.write(b"0\r\n\r\n")
+
+    return behave
+
+
+def declared(length: int, sent: bytes) -> Behaviour:
+    """Content-Length ``length`` and only ``sent`` of it, then the connection closes."""
+
+    def behave(handler: _Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(length))
+        handler.end_headers()
+        handler.wfile.write(sent)
+        handler.close_connection = True
+
+    return behave
+
+
+def drop(handler: _Handler) -> None:
+    handler.close_connection = True
+
+
+def hang(seconds: float) -> Behaviour:
+    def behave(handler: _Handler) -> None:
+        time.sleep(seconds)
+        handler.close_connection = True
+
+    return behave
+
+
+@contextmanager
+def scripted(*script: Behaviour, tls: ssl.SSLContext | None = None) -> Iterator[Scripted]:
+    server = Scripted(list(script))
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        server.scheme = "https"
+    with running(server):
+        yield server
+
+
+def client(url: str, *, retries: int = 2, timeout: float = 2, token: str | None = TOKEN, ca_bundle: str | None = None,
+           sleeps: list[float] | None = None) -> SignedDynamoDB:
+    config = Configuration(Endpoint.parse(url), "eu-west-1", Credentials("AKIDEXAMPLE", SECRET, token),
+                           timeout_seconds=timeout, retries=retries, ca_bundle=ca_bundle)
+    return SignedDynamoDB(config, sleep=(sleeps if sleeps is not None else []).append)
+
+
+def refused(dynamodb: SignedDynamoDB, match: str) -> str:
+    with pytest.raises(StorageUnavailable, match=match) as raised:
+        dynamodb.call("BatchGetItem", PAYLOAD)
+    message = str(raised.value)
+    assert SECRET not in message and TOKEN not in message and "access#j1" not in message
+    return message
+
+
+# -- what it sends -----------------------------------------------------------------------------------------------
+
+
+def test_it_posts_the_json_protocol_signed_and_answers_the_json_object():
+    with scripted(answer()) as server:
+        dynamodb = client(server.url)
+        assert dynamodb.call("BatchGetItem", PAYLOAD) == ANSWER
+    ((headers, body, _),) = server.requests
+    assert json.loads(body) == PAYLOAD
+    assert headers["Host"] == f"127.0.0.1:{server.server_address[1]}"
+    assert headers["Content-Type"] == "application/x-amz-json-1.0"
+    assert headers["X-Amz-Target"] == "DynamoDB_20120810.BatchGetItem"
+    assert headers["X-Amz-Security-Token"] == TOKEN
+    assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+    assert "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target," in headers["Authorization"]
+    assert "X-Amz-Content-SHA256" not in headers and SECRET not in json.dumps(headers)
+
+
+def test_without_a_session_token_no_token_header_is_sent_or_signed():
+    with scripted(answer()) as server:
+        client(server.url, token=None).call("BatchGetItem", PAYLOAD)
+    ((headers, _, _),) = server.requests
+    assert "X-Amz-Security-Token" not in headers
+    assert "SignedHeaders=content-type;host;x-amz-date;x-amz-target," in headers["Authorization"]
+
+
+def test_calls_share_one_keep_alive_connection_and_a_closed_one_is_replaced_before_use():
+    with scripted(answer(), answer(), answer(close=True), answer()) as server:
+        dynamodb = client(server.url, retries=0)
+        for _ in range(3):
+            assert dynamodb.call("BatchGetItem", PAYLOAD) == ANSWER
+        assert server.connections == 1
+        time.sleep(0.1)  # the server has closed the idle connection without saying so; no retry is left
+        assert dynamodb.call("BatchGetItem", PAYLOAD) == ANSWER
+        assert server.connections == 2
+
+
+def test_threads_share_the_client():
+    with scripted(answer()) as server:
+        dynamodb = client(server.url, retries=0)
+        failures: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                for _ in range(25):
+                    assert dynamodb.call("BatchGetItem", PAYLOAD) == ANSWER
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        dynamodb.close()
+    assert failures == [] and len(server.requests) == 200
+    assert server.connections <= 8
+
+
+def test_https_with_the_ca_bundle_botocore_would_use(tmp_path: Path):
+    """TLS with certificate and host name verification against AWS_CA_BUNDLE's certificates."""
+    context, bundle = tls_server_context(tmp_path)
+    with scripted(answer(), tls=context) as server:
+        assert client(server.url, ca_bundle=str(bundle)).call("BatchGetItem", PAYLOAD) == ANSWER
+        refused(client(server.url, retries=0), "SSLCertVerificationError")  # not trusted without the bundle
+
+
+# -- what it retries, and how long it waits ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("failure", [
+    error(400, "ProvisionedThroughputExceededException"),
+    answer(400, {"__type": "com.amazon.coral.availability#ThrottlingException", "message": "slow down"}),
+    error(400, "RequestLimitExceeded"),
+    error(400, "TransactionInProgressException"),
+    error(500, "InternalServerError"),
+    answer(503, {"__type": "com.amazon.coral.availability#ServiceUnavailableException"}),
+    answer(502, raw=b"<html>bad gateway</html>", crc=None),
+    answer(429, raw=b"", crc=None),
+    answer(200, crc="12345"),  # a CRC32 that does not match: botocore retries it too
+    drop,
+    declared(500, b'{"Responses":'),  # truncated
+], ids=["provisioned-throughput", "throttling", "request-limit", "transaction-in-progress", "500", "503",
+        "502-html", "429", "crc32-mismatch", "dropped", "truncated"])
+def test_throttling_5xx_and_broken_answers_are_retried_with_short_backoff(failure):
+    sleeps: list[float] = []
+    with scripted(failure, failure, answer()) as server:
+        assert client(server.url, retries=2, sleeps=sleeps).call("BatchGetItem", PAYLOAD) == ANSWER
+    assert len(server.requests) == 3
+    assert len(sleeps) == 2 and all(0 <= s <= MAX_BACKOFF for s in sleeps)
+    # each attempt signed anew (botocore re-signs a retry)
+    assert all(h["Authorization"].startswith("AWS4-HMAC-SHA256 ") for h, _, _ in server.requests)
+
+
+def test_retries_are_bounded_by_the_setting_and_then_storage_is_unavailable():
+    with scripted(error(400, "ProvisionedThroughputExceededException")) as server:
+        message = refused(client(server.url, retries=2), "ProvisionedThroughputExceededException")
+        assert "after 3 attempts" in message and len(server.requests) == 3
+    with scripted(error(500, "InternalServerError")) as server:
+        refused(client(server.url, retries=0), r"InternalServerError \(HTTP 500\)")
+        assert len(server.requests) == 1
+
+
+def test_a_mismatched_crc32_to_the_end_is_a_failure_not_an_answer():
+    with scripted(answer(200, crc="1")) as server:
+        refused(client(server.url, retries=1), "CRC32")
+        assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize(("failure", "match"), [
+    (error(400, "ResourceNotFoundException"), "ResourceNotFoundException"),
+    (answer(400, {"__type": "com.amazon.coral.service#AccessDeniedException"}), "AccessDeniedException"),
+    (error(400, "ValidationException"), "ValidationException"),
+    (answer(403, {"__type": "com.amazon.coral.service#UnrecognizedClientException:http://internal"}),
+     r"UnrecognizedClientException \(HTTP 403\)"),
+    (answer(400, raw=b"not json", crc=None), r"an error \(HTTP 400\)"),
+    (answer(200, raw=b"<html>captive portal</html>", crc=None), "not a JSON object"),
+    (answer(200, [1, 2]), "not a JSON object"),
+    (answer(200, raw=b"\xff\xfe", crc=None), "not a JSON object"),
+    (declared(MAX_ANSWER_BYTES + 1, b"{}"), "too large"),
+    (chunked(MAX_ANSWER_BYTES + 1), "too large"),
+    (answer(200, raw=b"[" + b" " * MAX_ANSWER_BYTES + b"]", crc=None), "too large"),
+], ids=["resource-not-found", "access-denied", "validation", "unrecognized-client", "400-not-json", "html",
+        "json-array", "not-utf8", "oversized", "oversized-chunked", "oversized-by-a-byte"])
+def test_other_errors_and_unusable_answers_fail_at_once(failure, match):
+    with scripted(failure) as server:
+        refused(client(server.url, retries=3), match)
+        assert len(server.requests) == 1
+
+
+def test_a_call_that_never_answers_times_out_within_the_read_timeout():
+    with scripted(hang(3)) as server:
+        started = time.monotonic()
+        refused(client(server.url, retries=1, timeout=0.3), "timed out after 2 attempts")
+        assert time.monotonic() - started < 2
+
+
+def test_an_unreachable_endpoint_is_storage_unavailable():
+    refused(client(f"http://127.0.0.1:{free_port()}", retries=1), "ConnectionRefusedError after 2 attempts")
+
+
+# -- a certificate for the TLS test ------------------------------------------------------------------------------
+
+
+def tls_server_context(folder: Path) -> tuple[ssl.SSLContext, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test endpoint")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    bundle = folder / "bundle.pem"
+    bundle.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    private = folder / "key.pem"
+    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(bundle, private)
+    return context, bundle
