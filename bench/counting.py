@@ -1,7 +1,8 @@
-"""DynamoDB round trips, counted through botocore's ``before-send`` event on the process's shared client.
+"""DynamoDB round trips, counted through botocore's ``before-send`` event on the process's shared client and the
+signed client's equivalent (``passport.aws_json.REQUEST_OBSERVERS``: the guard's lookup).
 
-``before-send`` fires once per HTTP request the client is about to send, retries included; a handler that
-returns None lets the request go on unchanged.
+Both fire once per HTTP request about to be sent, retries included; a handler that returns None lets the request
+go on unchanged.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ class DynamoCalls:
 
     def __call__(self, event_name: str = "", **_: object) -> None:
         self.operations.append(event_name.rsplit(".", 1)[-1])
+
+    def signed(self, service: str, operation: str) -> None:
+        if service == "dynamodb":
+            self.operations.append(operation)
 
     @property
     def count(self) -> int:
@@ -34,15 +39,18 @@ class DynamoCalls:
 
 @contextmanager
 def counting() -> Iterator[DynamoCalls]:
+    from passport.aws_json import REQUEST_OBSERVERS
     from passport.storage.connection import dynamodb_client
 
     calls = DynamoCalls()
     events = dynamodb_client().meta.events
     events.register("before-send.dynamodb", calls, unique_id="bench-dynamo-calls")
+    REQUEST_OBSERVERS.append(calls.signed)
     try:
         yield calls
     finally:
         events.unregister("before-send.dynamodb", unique_id="bench-dynamo-calls")
+        REQUEST_OBSERVERS.remove(calls.signed)
 
 
 def describe(operations: list[str]) -> str:

@@ -1,4 +1,4 @@
-"""The guard's revocation lookup over its signed standard-library client (passport.storage.dynamodb_http),
+"""The guard's revocation lookup over its signed standard-library client (passport.aws_json),
 against the embedded store over HTTP: it answers as the botocore lookup answers, the guard uses it (a fresh
 interpreter decides tokens without ever importing botocore's client or pynamodb), falls back to botocore where
 the signed client declines, and retries and fails closed through the fault proxy as botocore would."""
@@ -139,11 +139,21 @@ print(json.dumps({"answers": answers, "modules": sorted(sys.modules)}))
 
 
 @pytest.mark.slow
-def test_a_fresh_guard_decides_against_the_store_without_importing_botocores_client_or_pynamodb(env, server, client):
+@pytest.mark.parametrize("keys", ["files", "secret"])
+def test_a_fresh_guard_decides_against_the_store_without_importing_botocores_client_or_pynamodb(
+    env, server, client, keys
+):
     """As a cold Lambda container: the guard's handler in a new interpreter, with Lambda's variables, decides a
     live token (Allow) and a revoked one (Unauthorized), which only the store can tell apart, and never
-    imports botocore's session or client, boto3 or pynamodb."""
+    imports botocore's session or client, boto3 or pynamodb, whether its keys are files or, as deployed, a
+    Secrets Manager secret (read with the same signed client)."""
+    from passport import admin
     from passport.storage.repositories import DynamoAccessTokenStore
+
+    if keys == "secret":
+        settings = env.reconfigure(PASSPORT_KEYS_SECRET_NAME=f"passport-keys-{uuid.uuid4().hex[:8]}")
+        admin.create_keys(settings)
+        server.gateway.settings = settings
 
     live = server.token(client.client_id, client.secret, scope="orders:read").json()["access_token"]
     revoked = server.token(client.client_id, client.secret, scope="orders:read").json()["access_token"]
@@ -160,7 +170,7 @@ def test_a_fresh_guard_decides_against_the_store_without_importing_botocores_cli
     assert isinstance(allowed, dict) and policy_allows(allowed["policyDocument"], events[0]["methodArn"]), result
     assert refused == "Unauthorized"
     modules = set(result["modules"])
-    assert "passport.storage.dynamodb_http" in modules
+    assert "passport.aws_json" in modules
     assert [m for m in modules if any(m == sdk or m.startswith(sdk + ".") for sdk in AWS_SDK)] == []
 
 

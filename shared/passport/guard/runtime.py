@@ -16,7 +16,7 @@ from passport.routes import route_table
 
 def _dynamo_lookup(settings: Settings) -> RevocationLookup:
     """The revocation lookup, made on the first uncached decision: over the signed standard-library client
-    (passport.storage.dynamodb_http) wherever it serves as botocore would, as on Lambda; else over botocore,
+    (passport.aws_json) wherever it serves as botocore would, as on Lambda; else over botocore,
     the guard's heaviest import by far, paid only then."""
     from passport.storage.revocation import SignedRevocationLookup
 

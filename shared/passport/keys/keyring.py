@@ -154,18 +154,12 @@ def secrets_manager_client(timeout_seconds: int = 4, retries: int = 2) -> Any:
     return botocore.session.get_session().create_client("secretsmanager", config=config)
 
 
-def load_from_secret(secret_name: str, need_private: bool, *, timeout_seconds: int = 4, retries: int = 2) -> KeySet:
+def load_from_secret(
+    secret_name: str, need_private: bool, *, timeout_seconds: int = 4, retries: int = 2,
+    environ: Mapping[str, str] | None = None,
+) -> KeySet:
     """The secret holds ``{"current": {"private_key": PEM}, "previous": [{"public_key": PEM}, ...]}``."""
-    from passport.core.errors import StorageUnavailable
-
-    client = secrets_manager_client(timeout_seconds, retries)
-    try:
-        value = client.get_secret_value(SecretId=secret_name)["SecretString"]
-    except client.exceptions.ResourceNotFoundException:
-        raise KeysMissing(f"the secret {secret_name} does not exist") from None
-    except Exception as exc:  # throttled, denied or unreachable: fail closed, as a 503
-        raise StorageUnavailable(f"cannot read the key secret: {type(exc).__name__}") from exc
-    document = parse_secret(value)
+    document = parse_secret(_secret_string(secret_name, timeout_seconds, retries, environ))
     current = document.get("current") or {}
     publics = [p["public_key"] for p in document.get("previous", []) if p.get("public_key")]
     private = current.get("private_key")
@@ -173,6 +167,51 @@ def load_from_secret(secret_name: str, need_private: bool, *, timeout_seconds: i
         publics.insert(0, current["public_key"])
     # Only passport.keys.secret writes the secret, and only keys it generated: no user key is ever in it.
     return _build(private, publics, need_private, f"secret {secret_name}", generated_here=True)
+
+
+@dataclass(frozen=True)
+class _SecretCall:
+    """The limits of the key secret's read: those of ``[storage]``, in the environment's own region (the
+    stack's secret is in the functions' region; ``[storage] region`` names DynamoDB's)."""
+
+    timeout_seconds: int
+    retries: int
+    region: str = ""
+
+
+def _secret_string(
+    secret_name: str, timeout_seconds: int, retries: int, environ: Mapping[str, str] | None
+) -> str:
+    """The secret's current value. Read with the signed standard-library client (passport.aws_json) wherever it
+    serves as botocore would, as on Lambda, so a function's first request does not import botocore for it;
+    else with botocore. A secret that does not exist is :class:`KeysMissing`; anything else that fails, a 503
+    (StorageUnavailable): the server fails closed."""
+    from passport.aws_json import SECRETS_MANAGER, ServiceError, SignedClient
+    from passport.core.errors import StorageUnavailable
+
+    signed = SignedClient.configured(SECRETS_MANAGER, _SecretCall(timeout_seconds, retries), environ)
+    if signed is not None:
+        try:
+            answer = signed.call("GetSecretValue", {"SecretId": secret_name})
+        except ServiceError as error:
+            if error.code == "ResourceNotFoundException":
+                raise KeysMissing(f"the secret {secret_name} does not exist") from None
+            raise StorageUnavailable(f"cannot read the key secret: {error.code or 'an error'}") from error
+        except StorageUnavailable as error:
+            raise StorageUnavailable(f"cannot read the key secret: {error}") from error
+        finally:
+            signed.close()
+        value = answer.get("SecretString")
+        if not isinstance(value, str):
+            raise KeyMaterialError("the key secret holds no text (SecretString)")
+        return value
+    client = secrets_manager_client(timeout_seconds, retries)
+    try:
+        return client.get_secret_value(SecretId=secret_name)["SecretString"]
+    except client.exceptions.ResourceNotFoundException:
+        raise KeysMissing(f"the secret {secret_name} does not exist") from None
+    except Exception as exc:  # throttled, denied or unreachable: fail closed, as a 503
+        raise StorageUnavailable(f"cannot read the key secret: {type(exc).__name__}") from exc
 
 
 def parse_secret(value: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ pynamodb's batch reads are one model at a time; the two tables are read together
 makes one round trip for an uncached decision, not two. The request and the reading of its answer are
 :class:`BatchRevocationLookup`'s; two transports carry it:
 
-- :class:`SignedRevocationLookup`, the guard's: :class:`passport.storage.dynamodb_http.SignedDynamoDB`, on the
+- :class:`SignedRevocationLookup`, the guard's: :class:`passport.aws_json.SignedClient` of DynamoDB, on the
   standard library, so the guard's cold start imports neither botocore nor pynamodb (the table names come from
   the settings);
 - :class:`DynamoRevocationLookup`: the botocore client the models share (the table names from the models, as
@@ -19,8 +19,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from passport.aws_json import DYNAMODB, SignedClient
 from passport.core.errors import StorageUnavailable
-from passport.storage.dynamodb_http import SignedDynamoDB
 from passport.storage.items import TTL_ATTRIBUTE, access_key
 
 if TYPE_CHECKING:
@@ -92,9 +92,9 @@ def _token_live(item: dict[str, Any]) -> bool:
 
 
 class SignedRevocationLookup(BatchRevocationLookup):
-    """The lookup over :class:`SignedDynamoDB`: no botocore, no pynamodb."""
+    """The lookup over a :class:`SignedClient` of DynamoDB: no botocore, no pynamodb."""
 
-    def __init__(self, client: SignedDynamoDB, tokens_table: str, clients_table: str) -> None:
+    def __init__(self, client: SignedClient, tokens_table: str, clients_table: str) -> None:
         self._client = client
         self._table_names = (tokens_table, clients_table)
 
@@ -102,7 +102,7 @@ class SignedRevocationLookup(BatchRevocationLookup):
     def configured(cls, storage: Storage) -> SignedRevocationLookup | None:
         """The lookup for ``[storage]``, or None where only botocore can serve this environment as botocore
         would (then :class:`DynamoRevocationLookup` does)."""
-        client = SignedDynamoDB.configured(storage)
+        client = SignedClient.configured(DYNAMODB, storage)
         return None if client is None else cls(client, storage.tokens_table, storage.clients_table)
 
     def _tables(self) -> tuple[str, str]:

@@ -1,7 +1,8 @@
-"""The guard's signed DynamoDB client (passport.storage.dynamodb_http) on the wire, against a scripted server on
-loopback: what it sends, its keep-alive connection, which answers it retries as botocore's standard mode retries
-DynamoDB (throttling, 5xx, dropped connections, timeouts, a CRC32 mismatch) and which it refuses at once (other
-4xx, an oversized, truncated or non-JSON answer), always ending as StorageUnavailable without a secret in it."""
+"""The signed JSON-protocol client (passport.aws_json) on the wire, against a scripted server on loopback: what it
+sends, its keep-alive connection, which answers it retries as botocore's standard mode retries (throttling, 5xx,
+dropped connections, timeouts, a CRC32 mismatch) and which it refuses at once (other 4xx, an oversized, truncated
+or non-JSON answer), always ending as StorageUnavailable without a secret in it (an error answer as ServiceError,
+with its code). DynamoDB's calls, and Secrets Manager's where the protocol differs."""
 
 from __future__ import annotations
 
@@ -19,15 +20,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from passport.core.errors import StorageUnavailable
-from passport.storage.dynamodb_http import (
+from passport.aws_json import (
+    DYNAMODB,
     MAX_ANSWER_BYTES,
     MAX_BACKOFF,
+    REQUEST_OBSERVERS,
+    SECRETS_MANAGER,
     Configuration,
     Credentials,
     Endpoint,
-    SignedDynamoDB,
+    Service,
+    ServiceError,
+    SignedClient,
 )
+from passport.core.errors import StorageUnavailable
 
 from tests.conftest import free_port
 from tests.servers import running
@@ -153,13 +159,13 @@ def scripted(*script: Behaviour, tls: ssl.SSLContext | None = None) -> Iterator[
 
 
 def client(url: str, *, retries: int = 2, timeout: float = 2, token: str | None = TOKEN, ca_bundle: str | None = None,
-           sleeps: list[float] | None = None) -> SignedDynamoDB:
+           sleeps: list[float] | None = None, service: Service = DYNAMODB) -> SignedClient:
     config = Configuration(Endpoint.parse(url), "eu-west-1", Credentials("AKIDEXAMPLE", SECRET, token),
                            timeout_seconds=timeout, retries=retries, ca_bundle=ca_bundle)
-    return SignedDynamoDB(config, sleep=(sleeps if sleeps is not None else []).append)
+    return SignedClient(service, config, sleep=(sleeps if sleeps is not None else []).append)
 
 
-def refused(dynamodb: SignedDynamoDB, match: str) -> str:
+def refused(dynamodb: SignedClient, match: str) -> str:
     with pytest.raises(StorageUnavailable, match=match) as raised:
         dynamodb.call("BatchGetItem", PAYLOAD)
     message = str(raised.value)
@@ -183,6 +189,40 @@ def test_it_posts_the_json_protocol_signed_and_answers_the_json_object():
     assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
     assert "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target," in headers["Authorization"]
     assert "X-Amz-Content-SHA256" not in headers and SECRET not in json.dumps(headers)
+
+
+def test_secrets_manager_gets_its_own_protocol_version_target_and_signing_scope():
+    secret = {"ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:k", "SecretString": "{}"}
+    with scripted(answer(document=secret, crc=None)) as server:
+        assert client(server.url, service=SECRETS_MANAGER).call("GetSecretValue", {"SecretId": "k"}) == secret
+    ((headers, body, _),) = server.requests
+    assert json.loads(body) == {"SecretId": "k"}
+    assert headers["Content-Type"] == "application/x-amz-json-1.1"
+    assert headers["X-Amz-Target"] == "secretsmanager.GetSecretValue"
+    assert "/eu-west-1/secretsmanager/aws4_request, " in headers["Authorization"]
+
+
+def test_an_error_answer_not_worth_retrying_carries_its_code_and_a_broken_exchange_does_not():
+    missing = {"__type": "ResourceNotFoundException", "message": "Secrets Manager can't find the specified secret."}
+    with scripted(answer(400, missing, crc=None)) as server:
+        with pytest.raises(ServiceError) as raised:
+            client(server.url, service=SECRETS_MANAGER).call("GetSecretValue", {"SecretId": "k"})
+    assert raised.value.code == "ResourceNotFoundException" and len(server.requests) == 1
+    with scripted(answer(503, {"Responses": {}})) as server:
+        with pytest.raises(StorageUnavailable) as raised:
+            client(server.url, retries=1).call("BatchGetItem", PAYLOAD)
+    assert not isinstance(raised.value, ServiceError) and len(server.requests) == 2
+
+
+def test_observers_see_every_request_sent_retries_included():
+    seen: list[tuple[str, str]] = []
+    REQUEST_OBSERVERS.append(lambda service, operation: seen.append((service, operation)))
+    try:
+        with scripted(answer(500, {}), answer()) as server:
+            client(server.url, retries=1).call("BatchGetItem", PAYLOAD)
+    finally:
+        REQUEST_OBSERVERS.clear()
+    assert seen == [("dynamodb", "BatchGetItem")] * 2 and len(server.requests) == 2
 
 
 def test_without_a_session_token_no_token_header_is_sent_or_signed():

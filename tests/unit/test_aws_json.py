@@ -1,7 +1,8 @@
-"""The guard's signed DynamoDB client (passport.storage.dynamodb_http) against botocore, its reference, with no I/O:
-the same SigV4 signature for the same request at the same time (AWS Signature Version 4,
-docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html), the same request as botocore's own DynamoDB client
-sends, and the same endpoint, region and credentials from the same environment, or None (botocore then serves)."""
+"""The signed JSON-protocol client (passport.aws_json: the guard's DynamoDB lookup, the key secret's read) against
+botocore, its reference, with no I/O: the same SigV4 signature for the same request at the same time (AWS Signature
+Version 4, docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html), the same request as botocore's own
+DynamoDB and Secrets Manager clients send, and the same endpoint, region and credentials from the same environment,
+or None (botocore then serves)."""
 
 from __future__ import annotations
 
@@ -19,13 +20,15 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotocoreCredentials
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from passport.storage import dynamodb_http
-from passport.storage.dynamodb_http import (
-    CONTENT_TYPE,
+from passport import aws_json
+from passport.aws_json import (
+    DYNAMODB,
+    SECRETS_MANAGER,
     Configuration,
     Credentials,
     Endpoint,
-    SignedDynamoDB,
+    Service,
+    SignedClient,
     Unsupported,
 )
 
@@ -36,9 +39,10 @@ def storage(region: str = "", timeout_seconds: int = 4, retries: int = 2) -> Sim
     return SimpleNamespace(region=region, timeout_seconds=timeout_seconds, retries=retries)
 
 
-def client_for(url: str, region: str, credentials: Credentials, epoch: float) -> SignedDynamoDB:
+def client_for(url: str, region: str, credentials: Credentials, epoch: float,
+               service: Service = DYNAMODB) -> SignedClient:
     configuration = Configuration(Endpoint.parse(url), region, credentials, timeout_seconds=4, retries=0)
-    return SignedDynamoDB(configuration, clock=lambda: epoch)
+    return SignedClient(service, configuration, clock=lambda: epoch)
 
 
 def at(epoch: float):
@@ -48,13 +52,14 @@ def at(epoch: float):
 
 
 def botocore_signed(url: str, region: str, credentials: Credentials, operation: str, body: bytes,
-                    epoch: float) -> AWSRequest:
-    """The request as botocore's SigV4Auth signs it for DynamoDB."""
+                    epoch: float, service: Service = DYNAMODB) -> AWSRequest:
+    """The request as botocore's SigV4Auth signs it for the service."""
     request = AWSRequest(method="POST", url=url.rstrip("/") + "/", data=body,
-                         headers={"Content-Type": CONTENT_TYPE, "X-Amz-Target": f"DynamoDB_20120810.{operation}"})
+                         headers={"Content-Type": service.content_type,
+                                  "X-Amz-Target": f"{service.target_prefix}.{operation}"})
     reference = BotocoreCredentials(credentials.access_key, credentials.secret_key, credentials.token)
     with at(epoch):
-        botocore.auth.SigV4Auth(reference, "dynamodb", region).add_auth(request)
+        botocore.auth.SigV4Auth(reference, service.name, region).add_auth(request)
     return request
 
 
@@ -88,21 +93,23 @@ CREDENTIALS = st.builds(
 # 2000 to 2100, with fractions of a second (both sides sign whole seconds) that a float holds exactly enough
 EPOCHS = st.builds(lambda whole, part: whole + part, st.integers(946684800, 4102444800),
                    st.sampled_from([0, 0.25, 0.5, 0.999]))
-OPERATIONS = st.sampled_from(["BatchGetItem", "GetItem", "PutItem", "Query", "TransactWriteItems"])
+OPERATIONS = st.sampled_from(["BatchGetItem", "GetItem", "PutItem", "Query", "TransactWriteItems",
+                               "GetSecretValue"])
+SERVICES = st.sampled_from([DYNAMODB, SECRETS_MANAGER])
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(url=ENDPOINTS, region=REGIONS, credentials=CREDENTIALS, operation=OPERATIONS, payload=PAYLOADS,
-       epoch=EPOCHS)
+       epoch=EPOCHS, service=SERVICES)
 @example(url="http://h:1", region="us-east-1", credentials=Credentials("AK", "SK", " a  b "), operation="GetItem",
-         payload={}, epoch=1e9)
-def test_the_signature_is_botocores_for_any_request(url, region, credentials, operation, payload, epoch):
+         payload={}, epoch=1e9, service=DYNAMODB)
+def test_the_signature_is_botocores_for_any_request(url, region, credentials, operation, payload, epoch, service):
     """The whole Authorization header (credential scope, signed headers, signature) and the date and token
     headers equal botocore's SigV4Auth's for the same request at the same moment: any region, endpoint (ports,
     default ports, IPv6, upper case), session token or none (with spaces SigV4 trims), body with any Unicode."""
     body = json.dumps(payload).encode()
-    ours = client_for(url, region, credentials, epoch).request_headers(operation, body)
-    theirs = botocore_signed(url, region, credentials, operation, body, epoch)
+    ours = client_for(url, region, credentials, epoch, service).request_headers(operation, body)
+    theirs = botocore_signed(url, region, credentials, operation, body, epoch, service)
     assert ours["Authorization"] == theirs.headers["Authorization"]
     assert ours["X-Amz-Date"] == theirs.headers["X-Amz-Date"]
     assert ours.get("X-Amz-Security-Token") == theirs.headers.get("X-Amz-Security-Token")
@@ -130,14 +137,15 @@ def test_a_known_signature():
 
 
 def sent_by_botocore(monkeypatch, region: str, endpoint: str | None, credentials: Credentials, operation: str,
-                     params: dict, epoch: float) -> tuple[str, dict[str, str], bytes]:
-    """What botocore's own DynamoDB client puts on the wire for ``params`` (URL, headers, body), not sent."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "AWS_ACCOUNT_ID"):
+                     params: dict, epoch: float, service: Service = DYNAMODB) -> tuple[str, dict[str, str], bytes]:
+    """What botocore's own client of the service puts on the wire for ``params`` (URL, headers, body), not sent."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_PROFILE",
+                 "AWS_ACCOUNT_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", NO_CONFIG_FILE)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", NO_CONFIG_FILE)
     client = botocore.session.Session().create_client(
-        "dynamodb", region_name=region, endpoint_url=endpoint, aws_access_key_id=credentials.access_key,
+        service.name, region_name=region, endpoint_url=endpoint, aws_access_key_id=credentials.access_key,
         aws_secret_access_key=credentials.secret_key, aws_session_token=credentials.token,
     )
     seen = {}
@@ -150,12 +158,21 @@ def sent_by_botocore(monkeypatch, region: str, endpoint: str | None, credentials
                                               for k, v in request.headers.items()}, body=request.body)
         raise Sent
 
-    client.meta.events.register("before-send.dynamodb", capture)
+    client.meta.events.register("before-send", capture)
     with at(epoch), pytest.raises(Sent):
         getattr(client, botocore.xform_name(operation))(**params)
     return seen["url"], seen["headers"], seen["body"]
 
 
+SECRET_REQUEST = ("GetSecretValue", {"SecretId": "passport-keys-é"})
+BATCH_REQUEST = ("BatchGetItem", {"RequestItems": {
+    "tokens": {"Keys": [{"pk": {"S": "access#jti-é-☃"}}], "ProjectionExpression": "pk, revoked, #ttl",
+               "ExpressionAttributeNames": {"#ttl": "ttl"}},
+    "clients": {"Keys": [{"client_id": {"S": "c1"}}]}}})
+
+
+@pytest.mark.parametrize(("service", "request_"), [(DYNAMODB, BATCH_REQUEST), (SECRETS_MANAGER, SECRET_REQUEST)],
+                         ids=["dynamodb", "secretsmanager"])
 @pytest.mark.parametrize(("region", "endpoint", "token"), [
     ("eu-west-1", None, "FwoGZXIvYXdzEJr//////////wEaDOtoken="),
     ("cn-north-1", None, None),
@@ -163,30 +180,41 @@ def sent_by_botocore(monkeypatch, region: str, endpoint: str | None, credentials
     ("us-east-1", "http://127.0.0.1:8000", None),
     ("ap-southeast-2", "https://ddb.internal.example:8443/", "t"),
 ])
-def test_the_request_is_the_one_botocores_dynamodb_client_sends(monkeypatch, region, endpoint, token):
+def test_the_request_is_the_one_botocores_own_client_sends(monkeypatch, service, request_, region, endpoint, token):
     """Against botocore's own client (not only its signer): the same URL, the same body bytes, and the same
     value of every header botocore signs or needs, Authorization included."""
+    operation, params = request_
     credentials = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", token)
-    params = {"RequestItems": {"tokens": {"Keys": [{"pk": {"S": "access#jti-é-☃"}}],
-                                          "ProjectionExpression": "pk, revoked, #ttl",
-                                          "ExpressionAttributeNames": {"#ttl": "ttl"}},
-                               "clients": {"Keys": [{"client_id": {"S": "c1"}}]}}}
     epoch = 1767225600.75
-    url, headers, body = sent_by_botocore(monkeypatch, region, endpoint, credentials, "BatchGetItem", params, epoch)
+    url, headers, body = sent_by_botocore(monkeypatch, region, endpoint, credentials, operation, params, epoch,
+                                          service)
     environ = {"AWS_ACCESS_KEY_ID": credentials.access_key, "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
                "AWS_DEFAULT_REGION": region, "AWS_CONFIG_FILE": NO_CONFIG_FILE}
     if token:
         environ["AWS_SESSION_TOKEN"] = token
     if endpoint:
-        environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
-    ours = SignedDynamoDB.configured(storage(), environ, clock=lambda: epoch)
+        environ[f"AWS_ENDPOINT_URL_{service.endpoint_variable}"] = endpoint
+    ours = SignedClient.configured(service, storage(), environ, clock=lambda: epoch)
     assert ours is not None
     assert Endpoint.parse(url) == ours.configuration.endpoint
     assert json.dumps(params).encode() == body
-    signed = ours.request_headers("BatchGetItem", body)
+    signed = ours.request_headers(operation, body)
     for name in ("Authorization", "X-Amz-Date", "X-Amz-Target", "Content-Type", "X-Amz-Security-Token"):
         assert signed.get(name) == headers.get(name), name
     assert "X-Amz-Content-SHA256" not in headers
+
+
+def test_each_services_protocol_is_its_botocore_models():
+    """The JSON version, target prefix, signing and endpoint names as botocore's models of the two services say."""
+    session = botocore.session.Session()
+    for service in (DYNAMODB, SECRETS_MANAGER):
+        metadata = session.get_service_model(service.name).metadata
+        assert metadata["protocol"] == "json"
+        assert metadata["jsonVersion"] == service.json_version
+        assert metadata["targetPrefix"] == service.target_prefix
+        assert metadata["signatureVersion"] == "v4"
+        assert metadata.get("signingName", metadata["endpointPrefix"]) == metadata["endpointPrefix"] == service.name
+        assert metadata["serviceId"].upper().replace(" ", "_") == service.endpoint_variable
 
 
 # -- configuration ----------------------------------------------------------------------------------------------
@@ -203,19 +231,19 @@ LAMBDA = {
 
 def resolved(region: str = "", **environ: str | None) -> Configuration:
     env = {k: v for k, v in {**LAMBDA, **environ}.items() if v is not None}
-    return Configuration.from_environment(storage(region), env)
+    return Configuration.from_environment(DYNAMODB, storage(region), env)
 
 
 def unsupported(region: str = "", **environ: str | None) -> str:
     with pytest.raises(Unsupported) as raised:
         resolved(region, **environ)
     env = {k: v for k, v in {**LAMBDA, **environ}.items() if v is not None}
-    assert SignedDynamoDB.configured(storage(region), env) is None
+    assert SignedClient.configured(DYNAMODB, storage(region), env) is None
     return str(raised.value)
 
 
 def test_on_lambda_the_regional_endpoint_the_environments_credentials_and_the_storage_limits():
-    config = Configuration.from_environment(storage(timeout_seconds=3, retries=1), LAMBDA)
+    config = Configuration.from_environment(DYNAMODB, storage(timeout_seconds=3, retries=1), LAMBDA)
     assert config.endpoint == Endpoint("https", "dynamodb.eu-west-1.amazonaws.com", 443,
                                        "dynamodb.eu-west-1.amazonaws.com")
     assert config.region == "eu-west-1"
@@ -334,17 +362,21 @@ def test_a_shared_config_file_is_left_to_botocore(tmp_path: Path):
     {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566", "AWS_ENDPOINT_URL_DYNAMODB": "https://ddb.example:8443/"},
     {"AWS_ENDPOINT_URL_DYNAMODB": "http://h:1", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"},
     {"AWS_DEFAULT_REGION": None, "AWS_REGION": None, "storage_region": "sa-east-1"},
+    {"AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://127.0.0.1:4567"},
+    {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566", "AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://localhost:9/"},
 ])
-def test_botocore_resolves_the_same_endpoint_and_region_from_the_same_environment(monkeypatch, environ):
+@pytest.mark.parametrize("service", [DYNAMODB, SECRETS_MANAGER], ids=["dynamodb", "secretsmanager"])
+def test_botocore_resolves_the_same_endpoint_and_region_from_the_same_environment(monkeypatch, environ, service):
+    """Each service's own endpoint variable is its alone: DynamoDB's never points Secrets Manager elsewhere."""
     environ = dict(environ)
     region = environ.pop("storage_region", "")
     env = {k: v for k, v in {**LAMBDA, **environ}.items() if v is not None}
-    ours = Configuration.from_environment(storage(region), env)
+    ours = Configuration.from_environment(service, storage(region), env)
     for name in [n for n in __import__("os").environ if n.startswith("AWS_")]:
         monkeypatch.delenv(name)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    theirs = botocore.session.Session().create_client("dynamodb", region_name=region or None)
+    theirs = botocore.session.Session().create_client(service.name, region_name=region or None)
     assert Endpoint.parse(theirs.meta.endpoint_url) == ours.endpoint
     assert theirs.meta.region_name == ours.region
     frozen = theirs._request_signer._credentials.get_frozen_credentials()
@@ -354,12 +386,12 @@ def test_botocore_resolves_the_same_endpoint_and_region_from_the_same_environmen
 def test_the_connect_timeout_is_the_botocore_clients():
     from passport.storage import connection
 
-    assert dynamodb_http.CONNECT_TIMEOUT == connection.CONNECT_TIMEOUT
+    assert aws_json.CONNECT_TIMEOUT == connection.CONNECT_TIMEOUT
 
 
 def test_the_retried_error_codes_include_botocores_standard_mode_lists():
     from botocore.retries.standard import ThrottledRetryableChecker, TransientRetryableChecker
 
-    assert set(ThrottledRetryableChecker._THROTTLED_ERROR_CODES) <= dynamodb_http.THROTTLING_CODES
-    assert set(TransientRetryableChecker._TRANSIENT_ERROR_CODES) <= dynamodb_http.TRANSIENT_CODES
-    assert set(TransientRetryableChecker._TRANSIENT_STATUS_CODES) <= dynamodb_http.TRANSIENT_STATUSES
+    assert set(ThrottledRetryableChecker._THROTTLED_ERROR_CODES) <= aws_json.THROTTLING_CODES
+    assert set(TransientRetryableChecker._TRANSIENT_ERROR_CODES) <= aws_json.TRANSIENT_CODES
+    assert set(TransientRetryableChecker._TRANSIENT_STATUS_CODES) <= aws_json.TRANSIENT_STATUSES

@@ -1,34 +1,36 @@
-"""A DynamoDB client on the standard library alone, for the guard's one call: its revocation lookup.
+"""AWS's JSON protocol on the standard library alone, signed with SigV4: the few calls a cold start must not pay
+botocore for.
 
-Why it exists: the guard's cold start. An uncached decision makes one DynamoDB call, a ``BatchGetItem``; making it
-through pynamodb and botocore costs a cold container their imports, a botocore client and its service model:
-on Python 3.14, pynamodb about 15 ms and botocore about 100 ms more where nothing else in the guard needs it,
-far more than the call. This module makes the call as botocore makes it, on http.client:
+Why it exists: cold starts. Importing botocore and building a client cost a function on Python 3.14 about a
+hundred milliseconds, more than the rest of its start. The guard makes one DynamoDB call (its revocation lookup,
+``BatchGetItem``) and every function that signs or verifies reads the key secret once (Secrets Manager's
+``GetSecretValue``); this module makes those calls as botocore makes them, on http.client:
 
-- DynamoDB's low-level API, a JSON protocol
-  (docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.LowLevelAPI.html): ``POST /``, the
-  operation in ``X-Amz-Target`` (``DynamoDB_20120810.BatchGetItem``), request and answer JSON objects
-  (``application/x-amz-json-1.0``), an error's code in the answer's ``__type``, and the answer's CRC32 in
-  ``x-amz-crc32``, checked as botocore checks it (a mismatch is retried).
+- AWS's JSON protocol (DynamoDB's low-level API, docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+  Programming.LowLevelAPI.html; Secrets Manager's API, docs.aws.amazon.com/secretsmanager/latest/apireference/):
+  ``POST /`` with the operation in ``X-Amz-Target`` (``DynamoDB_20120810.BatchGetItem``,
+  ``secretsmanager.GetSecretValue``), request and answer JSON objects (``application/x-amz-json-1.0`` or ``-1.1``,
+  as the service's model says), an error's code in the answer's ``__type``, and, where the service sends one, the
+  answer's CRC32 in ``x-amz-crc32``, checked as botocore checks DynamoDB's (a mismatch is retried).
 - Signed with AWS Signature Version 4 (docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html), over the
-  headers botocore signs for DynamoDB (content-type, host, x-amz-date, x-amz-security-token when there is a
-  session token, x-amz-target) and the body's SHA-256. botocore sends DynamoDB no ``x-amz-content-sha256`` (S3
-  needs it, DynamoDB does not), nor does this.
-- Configured, once, as botocore configures itself on Lambda, from the environment alone: the credentials Lambda
-  sets (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``), the endpoint
-  (``AWS_ENDPOINT_URL_DYNAMODB``, ``AWS_ENDPOINT_URL``:
-  docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html), the region. Wherever botocore would do
-  something this module does not (a shared config file or a profile, FIPS, dual-stack or account-ID endpoints,
-  a proxy, a partition other than aws, aws-cn and aws-us-gov), :meth:`SignedDynamoDB.configured` answers None
-  and the caller uses botocore.
-- Retried as botocore's standard mode retries DynamoDB
-  (docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html): connection errors, timeouts, 5xx,
-  throttling and the other transient error codes, with jittered exponential backoff, shorter than botocore's (an
-  authorizer that waits a second on a throttle holds the API call it guards; failing closed sooner is better).
+  headers botocore signs for these services (content-type, host, x-amz-date, x-amz-security-token when there is
+  a session token, x-amz-target) and the body's SHA-256. botocore sends no ``x-amz-content-sha256`` to them (only
+  S3 needs it), so neither does this.
+- Configured as botocore configures itself on Lambda, from the environment alone: the credentials Lambda sets
+  (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``), the endpoint
+  (``AWS_ENDPOINT_URL_<SERVICE>``, ``AWS_ENDPOINT_URL``, docs.aws.amazon.com/sdkref/latest/guide/
+  feature-ss-endpoints.html), the region. Wherever botocore would do something this module does not (a shared
+  config file or a profile, FIPS, dual-stack or account-ID endpoints, a proxy, a partition other than aws, aws-cn
+  and aws-us-gov), :meth:`SignedClient.configured` answers None and the caller uses botocore instead.
+- Retried as botocore's standard retry mode retries (docs.aws.amazon.com/sdkref/latest/guide/
+  feature-retry-behavior.html; botocore/retries/standard.py): connection errors, timeouts, 5xx, throttling and
+  the other transient error codes, with jittered exponential backoff, shorter than botocore's (an authorizer
+  that waits a second on a throttle holds the API call it guards; failing closed sooner is the better answer).
   ``[storage] timeout_seconds`` and ``retries`` bound it as they bound botocore (passport.storage.connection).
 
-Every failure, a DynamoDB error answer included, ends as :class:`passport.core.errors.StorageUnavailable` with a
-short cause; neither credentials nor request bodies are ever logged or put in a message.
+Every failure, an error answer included, ends as :class:`passport.core.errors.StorageUnavailable` (an error
+answer not worth retrying as its subclass :class:`ServiceError`, with the code) with a short cause; neither
+credentials nor request bodies are ever logged or put in a message.
 """
 
 from __future__ import annotations
@@ -53,10 +55,8 @@ from urllib.parse import urlsplit
 
 from passport.core.errors import StorageUnavailable
 
-SERVICE = "dynamodb"
-TARGET_PREFIX = "DynamoDB_20120810"
-CONTENT_TYPE = "application/x-amz-json-1.0"
-#: An answer of the guard's lookup is a few hundred bytes; anything past this is not DynamoDB's answer to it.
+#: The answers read here are a few hundred bytes (the guard's lookup) or a few KB (the key secret); anything past
+#: this is not the service's answer to them.
 MAX_ANSWER_BYTES = 1 << 20
 #: Connection timeout, at most: the same as passport.storage.connection's (not importable without pynamodb).
 CONNECT_TIMEOUT = 2
@@ -85,9 +85,9 @@ TRANSIENT_BACKOFF = 0.025
 THROTTLING_BACKOFF = 0.1
 MAX_BACKOFF = 0.25
 
-#: Partitions whose DynamoDB endpoint is ``https://dynamodb.<region>.<suffix>`` (botocore/data/partitions.json,
-#: docs.aws.amazon.com/general/latest/gr/ddb.html). Any other region, DynamoDB local's "local" among them, is
-#: left to botocore's endpoint rules.
+#: Partitions whose endpoints are ``https://<service>.<region>.<suffix>`` for both services (botocore/data/
+#: endpoints.json and partitions.json; docs.aws.amazon.com/general/latest/gr/ddb.html and .../asm.html). Any other
+#: region, DynamoDB local's "local" among them, is left to botocore's endpoint rules.
 _PARTITIONS = (
     (re.compile(r"(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+", re.ASCII), "amazonaws.com"),
     (re.compile(r"us-gov-\w+-\d+", re.ASCII), "amazonaws.com"),
@@ -98,12 +98,40 @@ _HOSTNAME = re.compile(r"((?!-)[a-z\d-]{1,63}(?<!-)\.)*(?!-)[a-z\d-]{1,63}(?<!-)
 _ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}", re.ASCII)
 
 
+@dataclass(frozen=True)
+class Service:
+    """What differs between the JSON-protocol services called here (each one's botocore model: its metadata)."""
+
+    name: str  # the endpoint prefix and SigV4's service name
+    title: str  # for messages
+    target_prefix: str  # X-Amz-Target is <target_prefix>.<Operation>
+    json_version: str  # Content-Type application/x-amz-json-<json_version>
+    endpoint_variable: str  # AWS_ENDPOINT_URL_<endpoint_variable>, the service-specific endpoint setting
+
+    @property
+    def content_type(self) -> str:
+        return f"application/x-amz-json-{self.json_version}"
+
+
+DYNAMODB = Service("dynamodb", "DynamoDB", "DynamoDB_20120810", "1.0", "DYNAMODB")
+SECRETS_MANAGER = Service("secretsmanager", "Secrets Manager", "secretsmanager", "1.1", "SECRETS_MANAGER")
+
+
+class ServiceError(StorageUnavailable):
+    """The service answered with an error not worth retrying (a missing table or secret, access denied...)."""
+
+    def __init__(self, message: str, code: str | None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class Unsupported(Exception):
     """This environment asks for something only botocore does; the message names it (never a secret)."""
 
 
 class StorageSettings(Protocol):
-    """What is read of ``[storage]`` (passport.config.Storage)."""
+    """What is read of ``[storage]`` (passport.config.Storage): the region (empty: the environment's) and the
+    limits of every call."""
 
     region: str
     timeout_seconds: int
@@ -175,7 +203,9 @@ class Configuration:
     ca_bundle: str | None = None
 
     @classmethod
-    def from_environment(cls, storage: StorageSettings, environ: Mapping[str, str] | None = None) -> Configuration:
+    def from_environment(
+        cls, service: Service, storage: StorageSettings, environ: Mapping[str, str] | None = None
+    ) -> Configuration:
         """What botocore would use in this environment, or :class:`Unsupported` where it would do more."""
         env = os.environ if environ is None else environ
         if env.get("AWS_PROFILE"):
@@ -197,11 +227,11 @@ class Configuration:
             raise Unsupported("FIPS or dual-stack endpoints")
         configured = None
         if not _true(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"):
-            configured = env.get("AWS_ENDPOINT_URL_DYNAMODB") or env.get("AWS_ENDPOINT_URL") or None
+            configured = env.get(f"AWS_ENDPOINT_URL_{service.endpoint_variable}") or env.get("AWS_ENDPOINT_URL") or None
         if configured is not None:
             endpoint = Endpoint.parse(configured)
         else:
-            endpoint = Endpoint.parse(f"https://dynamodb.{region}.{_dns_suffix(region)}")
+            endpoint = Endpoint.parse(f"https://{service.name}.{region}.{_dns_suffix(region)}")
             mode = env.get("AWS_ACCOUNT_ID_ENDPOINT_MODE", "").lower()
             if mode == "required" or (env.get("AWS_ACCOUNT_ID") and mode != "disabled"):
                 raise Unsupported("account-ID endpoints")
@@ -233,7 +263,7 @@ def amz_date(epoch_seconds: float) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch_seconds))
 
 
-def signing_key(secret_key: str, date: str, region: str, service: str = SERVICE) -> bytes:
+def signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
     """SigV4's derived key: HMAC-SHA256 chained over the date, region, service and "aws4_request"."""
     key = f"AWS4{secret_key}".encode()
     for part in (date, region, service, "aws4_request"):
@@ -243,7 +273,7 @@ def signing_key(secret_key: str, date: str, region: str, service: str = SERVICE)
 
 def authorization(
     headers: Mapping[str, str], body: bytes, credentials: Credentials, region: str, key: bytes | None = None,
-    *, method: str = "POST", path: str = "/", service: str = SERVICE,
+    *, service: str, method: str = "POST", path: str = "/",
 ) -> str:
     """The ``Authorization`` header of a request with no query string whose every header in ``headers`` is
     signed (``X-Amz-Date`` among them). ``key``: :func:`signing_key` of its date, when the caller keeps it."""
@@ -268,24 +298,35 @@ def authorization(
 
 
 class _Failure(Exception):
-    def __init__(self, cause: str, *, retryable: bool, throttled: bool = False) -> None:
+    def __init__(
+        self, cause: str, *, retryable: bool, throttled: bool = False, answered: bool = False, code: str | None = None
+    ) -> None:
         super().__init__(cause)
         self.cause = cause
         self.retryable = retryable
         self.throttled = throttled
+        self.answered = answered  # the service answered with an error (``code``), not a broken exchange
+        self.code = code
 
 
-class SignedDynamoDB:
-    """DynamoDB's JSON protocol over keep-alive connections, SigV4-signed; safe to share between threads."""
+#: Called with (service, operation) before every request is sent, retries included, as botocore's ``before-send``
+#: event is: how ``make bench`` counts round trips whichever client makes them.
+REQUEST_OBSERVERS: list[Callable[[str, str], None]] = []
+
+
+class SignedClient:
+    """One service's JSON protocol over keep-alive connections, SigV4-signed; safe to share between threads."""
 
     def __init__(
         self,
+        service: Service,
         configuration: Configuration,
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
+        self.service = service
         self.configuration = configuration
         self._clock = clock
         self._sleep = sleep
@@ -300,11 +341,12 @@ class SignedDynamoDB:
 
     @classmethod
     def configured(
-        cls, storage: StorageSettings, environ: Mapping[str, str] | None = None, **options: Any
-    ) -> SignedDynamoDB | None:
-        """The client for this environment, or None where only botocore can serve it as botocore would."""
+        cls, service: Service, storage: StorageSettings, environ: Mapping[str, str] | None = None, **options: Any
+    ) -> SignedClient | None:
+        """The client of ``service`` for this environment, or None where only botocore can serve it as botocore
+        would."""
         try:
-            return cls(Configuration.from_environment(storage, environ), **options)
+            return cls(service, Configuration.from_environment(service, storage, environ), **options)
         except Unsupported:
             return None
 
@@ -313,21 +355,24 @@ class SignedDynamoDB:
         config = self.configuration
         headers = {
             "Host": config.endpoint.host_header,
-            "Content-Type": CONTENT_TYPE,
+            "Content-Type": self.service.content_type,
             "X-Amz-Date": amz_date(self._clock()),
-            "X-Amz-Target": f"{TARGET_PREFIX}.{operation}",
+            "X-Amz-Target": f"{self.service.target_prefix}.{operation}",
         }
         if config.credentials.token:
             headers["X-Amz-Security-Token"] = config.credentials.token
         date = headers["X-Amz-Date"][:8]
         if self._key[0] != date:
-            self._key = (date, signing_key(config.credentials.secret_key, date, config.region))
-        headers["Authorization"] = authorization(headers, body, config.credentials, config.region, self._key[1])
+            self._key = (date, signing_key(config.credentials.secret_key, date, config.region, self.service.name))
+        headers["Authorization"] = authorization(
+            headers, body, config.credentials, config.region, self._key[1], service=self.service.name
+        )
         return headers
 
     def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """DynamoDB's answer to ``operation`` (``"BatchGetItem"``) with ``payload``: a JSON object, or
-        :class:`StorageUnavailable` once the retries are spent or the error is not one to retry."""
+        """The service's answer to ``operation`` (``"BatchGetItem"``) with ``payload``: a JSON object, or
+        :class:`StorageUnavailable` once the retries are spent, :class:`ServiceError` for an error answer that is
+        not one to retry."""
         body = json.dumps(payload).encode()
         failure = _Failure("no attempt", retryable=False)
         attempt = 0
@@ -343,7 +388,10 @@ class SignedDynamoDB:
                 if not error.retryable:
                     break
         tries = f" after {attempt} attempts" if attempt > 1 else ""
-        raise StorageUnavailable(f"DynamoDB {operation} failed: {failure.cause}{tries}")
+        message = f"{self.service.title} {operation} failed: {failure.cause}{tries}"
+        if failure.answered and not failure.retryable:
+            raise ServiceError(message, failure.code)
+        raise StorageUnavailable(message)
 
     def close(self) -> None:
         """Close the idle connections (a connection in use is closed by its call)."""
@@ -356,6 +404,8 @@ class SignedDynamoDB:
 
     def _attempt(self, operation: str, body: bytes) -> dict[str, Any]:
         headers = self.request_headers(operation, body)
+        for observer in REQUEST_OBSERVERS:
+            observer(self.service.name, operation)
         try:
             connection = self._take()
         except (OSError, http.client.HTTPException) as error:
@@ -465,7 +515,8 @@ def _answer(status: int, crc32: str | None, data: bytes) -> dict[str, Any]:
     code = _error_code(document)
     throttled = code in THROTTLING_CODES or status in THROTTLING_STATUSES
     retryable = throttled or code in TRANSIENT_CODES or status in TRANSIENT_STATUSES
-    raise _Failure(f"{code or 'an error'} (HTTP {status})", retryable=retryable, throttled=throttled)
+    raise _Failure(f"{code or 'an error'} (HTTP {status})", retryable=retryable, throttled=throttled, answered=True,
+                   code=code)
 
 
 def _json_object(data: bytes) -> dict[str, Any] | None:
