@@ -11,7 +11,8 @@ half the SDK from the layer and half (urllib3, dateutil, jmespath) from the runt
 botocore's data is cut to the services the functions call (``passport.deploy.AWS_SERVICES``): a client's creation
 lists every service folder and parses ``endpoints.json`` whole, which for botocore's four hundred services costs
 every cold start that reaches DynamoDB about 35 ms (and the layer 29 MB). The models of the services kept are
-botocore's own, untouched, and so are their entries in ``endpoints.json``.
+botocore's own less their documentation strings and examples (which only docstrings and help read), and their
+entries in ``endpoints.json`` are untouched.
 
 Every module ships with bytecode compiled by the runtime's own Python (:mod:`infra.runtime_python` finds it or
 unpacks Debian's build of it): Lambda mounts layers read-only, so the bytecode cannot be written at cold start.
@@ -29,6 +30,7 @@ the settings file. A lock makes concurrent builds (parallel test workers, two sh
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import json
 import os
@@ -39,6 +41,7 @@ import tomllib
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 # What the functions run on: passport.deploy holds it, so that passport_cdk (installed without this checkout) and
 # the layer built here agree.
@@ -53,7 +56,7 @@ SETTINGS_FILE = REPO / "passport.toml"
 BUILD_DIR = REPO / ".build"
 
 #: Bump when the layout or the build steps change: every cached build is then redone.
-FORMAT = 2
+FORMAT = 3
 #: Lambda architecture name -> the machine name in wheel platform tags.
 MACHINES = {"arm64": "aarch64", "x86_64": "x86_64"}
 #: Wheel platforms Lambda's Amazon Linux 2023 (glibc 2.34) runs, most specific first.
@@ -185,6 +188,8 @@ def trim_botocore_data(site: Path, services: Sequence[str] = AWS_SERVICES) -> No
     for folder in data.iterdir():
         if folder.is_dir() and folder.name not in services:
             shutil.rmtree(folder)
+    for model in data.glob("*/*/*.json*"):
+        _strip_documentation(model)
     endpoints_file = data / "endpoints.json"
     if endpoints_file.is_file():
         endpoints = json.loads(endpoints_file.read_text(encoding="utf-8"))
@@ -193,6 +198,31 @@ def trim_botocore_data(site: Path, services: Sequence[str] = AWS_SERVICES) -> No
                 name: entry for name, entry in partition.get("services", {}).items() if name in services
             }
         endpoints_file.write_text(json.dumps(endpoints, indent=1), encoding="utf-8")
+
+
+def _strip_documentation(model: Path) -> None:
+    """One of a kept service's data files, without what only documents it: its examples go, and its model and
+    rules lose their ``documentation`` strings (three quarters of DynamoDB's model, which botocore parses, into
+    ordered dicts, at every client's creation) and are stored as plain JSON, which botocore reads first."""
+    if model.name.startswith("examples-"):
+        model.unlink()
+        return
+    raw = gzip.decompress(model.read_bytes()) if model.suffix == ".gz" else model.read_bytes()
+    plain = model.with_name(model.name.removesuffix(".gz"))
+    plain.write_text(json.dumps(_undocumented(json.loads(raw)), separators=(",", ":")), encoding="utf-8")
+    if plain != model:
+        model.unlink()
+
+
+def _undocumented(value: Any) -> Any:
+    """``value`` without any ``documentation`` (or ``documentationUrl``) string; a shape member of that name (a
+    dict) stays."""
+    if isinstance(value, dict):
+        return {key: _undocumented(item) for key, item in value.items()
+                if not (key in ("documentation", "documentationUrl") and isinstance(item, str))}
+    if isinstance(value, list):
+        return [_undocumented(item) for item in value]
+    return value
 
 
 def _pip_failure(stderr: str) -> str:

@@ -140,6 +140,8 @@ class StorageSettings(Protocol):
 
 @dataclass(frozen=True)
 class Credentials:
+    """AWS credentials, the secret parts kept out of every repr."""
+
     access_key: str
     secret_key: str = field(repr=False)
     token: str | None = field(default=None, repr=False)
@@ -147,6 +149,8 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Endpoint:
+    """Where requests go, and the Host header SigV4 signs for it."""
+
     scheme: str  # "https" or "http"
     host: str  # what to connect to (an IPv6 address without brackets)
     port: int
@@ -195,6 +199,8 @@ def _true(environ: Mapping[str, str], name: str) -> bool:
 
 @dataclass(frozen=True)
 class Configuration:
+    """Everything one client needs, resolved once from the environment and the settings."""
+
     endpoint: Endpoint
     region: str
     credentials: Credentials

@@ -62,6 +62,8 @@ def validate_route_rule(rule: RouteRule) -> None:
 
 @dataclass(frozen=True)
 class Lifetimes:
+    """How long each kind of token, code and session lives, in seconds (``[lifetimes]``)."""
+
     access: int = 3600
     refresh: int = 30 * 24 * 3600
     personal_access: int = 365 * 24 * 3600
@@ -73,12 +75,16 @@ class Lifetimes:
 
 @dataclass(frozen=True)
 class Grants:
+    """The optional grants (``[grants]``), off by default as in Laravel Passport."""
+
     password: bool = False
     implicit: bool = False
 
 
 @dataclass(frozen=True)
 class Keys:
+    """Where the signing keys come from and what kind new ones are (``[keys]``, docs/keys.md)."""
+
     algorithm: str = "RS256"
     rsa_bits: int = 2048
     path: str = ""
@@ -108,6 +114,8 @@ class Registration:
 
 @dataclass(frozen=True)
 class Guard:
+    """The guard's caches and clock skew (``[guard]``)."""
+
     revocation_cache_seconds: int = 30
     # API Gateway's authorizer result cache on the passport API (what PassportGuard defaults to elsewhere).
     authorizer_cache_seconds: int = DEFAULT_TTL_SECONDS
@@ -116,6 +124,8 @@ class Guard:
 
 @dataclass(frozen=True)
 class Storage:
+    """The DynamoDB tables, their region, and the limits of every call to them (``[storage]``)."""
+
     clients_table: str = "passport-clients"
     users_table: str = "passport-users"
     tokens_table: str = "passport-tokens"
@@ -146,6 +156,8 @@ class Demo:
 
 @dataclass(frozen=True)
 class DemoApi:
+    """The demo API's routes and the guard's rule for each (``[demo_api]``)."""
+
     routes: tuple[RouteRule, ...] = field(default_factory=_default_demo_routes)
 
 
@@ -169,6 +181,8 @@ class Deploy:
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting, from the file and the environment (docs/configuration.md)."""
+
     issuer: str = ""
     audience: str = ""
     data_dir: str = ".passport"

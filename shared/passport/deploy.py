@@ -42,6 +42,8 @@ SECRET_ACTIONS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class FunctionNeeds:
+    """What one function reaches when deployed: tables, actions on each, the key secret."""
+
     description: str
     #: table setting -> DynamoDB actions on that table
     tables: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

@@ -17,6 +17,8 @@ STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
 @dataclass(frozen=True)
 class GatewayResponse:
+    """An answer API Gateway itself gives (an authorizer's refusal), as the local gateway gives it too."""
+
     status: int
     body: dict[str, str]
     headers: dict[str, str] = field(default_factory=dict)

@@ -15,6 +15,8 @@ from passport.config import MCP_PATH, RouteRule, Settings
 
 @dataclass(frozen=True)
 class Route:
+    """One route of the table the stack, the local gateway, OpenAPI and the guard all read."""
+
     method: str
     path: str
     function: str

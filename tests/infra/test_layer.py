@@ -352,6 +352,19 @@ for service in sys.argv[2].split(","):
         client = session.create_client(service, region_name=region, aws_access_key_id="a", aws_secret_access_key="b")
         found[f"{service} {region}"] = [client.meta.endpoint_url, client.meta.region_name,
                                         client.meta.service_model.signing_name, client.meta.partition]
+    model = session.get_service_model(service)
+
+    def shape(s, depth=0):
+        if s is None or depth > 6:
+            return None
+        members = getattr(s, "members", None) or {}
+        return [s.type_name, s.serialization, sorted(getattr(s, "required_members", [])),
+                {name: shape(m, depth + 1) for name, m in members.items()}]
+
+    found[f"{service} model"] = [model.metadata, sorted(model.operation_names), {
+        op: [shape(model.operation_model(op).input_shape), shape(model.operation_model(op).output_shape),
+             sorted(e.name for e in model.operation_model(op).error_shapes)]
+        for op in model.operation_names}]
 print(json.dumps(found))
 """
 
@@ -364,7 +377,8 @@ def _resolved(python: list[str], path: Path | str, services: tuple[str, ...]) ->
 
 def test_the_trimmed_botocore_resolves_every_kept_service_in_every_partition_as_the_whole_one(tmp_path):
     """botocore's data cut to the functions' services (infra.layer.trim_botocore_data) gives each of them the
-    endpoint, region, signing name and partition that the whole of botocore gives, in every partition."""
+    endpoint, region, signing name and partition that the whole of botocore gives, in every partition, and the
+    same model (operations, their input, output and error shapes) less its documentation."""
     import botocore
     from passport.deploy import AWS_SERVICES
 
@@ -379,6 +393,9 @@ def test_the_trimmed_botocore_resolves_every_kept_service_in_every_partition_as_
     assert len(reference.pop("services")) > 300 and reference.pop("botocore") == botocore.__file__
     assert trimmed == reference
     assert (site / "botocore" / "data" / "endpoints.json").stat().st_size < 100_000
+    model = site / "botocore" / "data" / "dynamodb" / "2012-08-10" / "service-2.json"
+    assert model.is_file() and not model.with_name("service-2.json.gz").exists()
+    assert '"documentation":"' not in model.read_text() and model.stat().st_size < 200_000
 
 
 def test_the_layer_carries_the_models_of_the_services_the_functions_are_granted_alone(layer):

@@ -40,6 +40,8 @@ class PageError(Exception):
 
 @dataclass(frozen=True)
 class AuthorizationRequest:
+    """An authorization request (RFC 6749 4.1.1), validated and ready for consent."""
+
     client: Client
     redirect_uri: str
     redirect_uri_sent: bool

@@ -26,6 +26,8 @@ MAX_CLIENT_ID_LENGTH = 128
 
 @dataclass(frozen=True)
 class ClientCredentials:
+    """What the client presented to authenticate, and how (RFC 6749 2.3.1)."""
+
     client_id: str | None
     secret: str | None
     method: str  # one of AUTH_METHODS

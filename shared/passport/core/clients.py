@@ -179,6 +179,8 @@ def _needs_redirect(grants: Sequence[str], uris: Sequence[str]) -> None:
 
 @dataclass(frozen=True)
 class NewClient:
+    """A client just made, with its secret in clear this one time."""
+
     client: Client
     #: The plain secret, shown once; None for public clients.
     secret: str | None

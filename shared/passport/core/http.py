@@ -55,6 +55,8 @@ class Headers(Mapping[str, str]):
 
 @dataclass(frozen=True)
 class Request:
+    """An HTTP request as the core sees it, whichever gateway event it came from."""
+
     method: str
     path: str
     headers: Headers = field(default_factory=Headers)
@@ -115,6 +117,8 @@ def parse_form(text: str) -> dict[str, list[str]]:
 
 @dataclass
 class Response:
+    """An HTTP answer as the core writes it; the adapters turn it into the gateway's shape."""
+
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: str = ""

@@ -61,6 +61,8 @@ class Client:
 
 @dataclass(frozen=True)
 class User:
+    """A resource owner, as the users table stores one (the password only as its hash)."""
+
     id: str
     email: str
     name: str
@@ -113,6 +115,8 @@ class AuthorizationCode:
 
 @dataclass(frozen=True)
 class RefreshTokenRecord:
+    """A refresh token, stored by hash, in the family its rotations share (RFC 9700 4.14.2)."""
+
     token_hash: str
     family_id: str
     client_id: str
@@ -161,6 +165,8 @@ DEVICE_PENDING, DEVICE_APPROVED, DEVICE_DENIED, DEVICE_REDEEMED = "pending", "ap
 
 @dataclass(frozen=True)
 class DeviceAuthorization:
+    """A device authorization request (RFC 8628 3.1-3.5), stored by the device code's hash."""
+
     device_hash: str
     user_code: str
     client_id: str

@@ -20,6 +20,8 @@ ACCESS_TOKEN_TYP = "at+jwt"
 
 @dataclass(frozen=True)
 class IssuedToken:
+    """A signed access token and the record that must be written before it is handed out."""
+
     access_token: str
     expires_in: int
     scopes: tuple[str, ...]

@@ -18,6 +18,8 @@ from passport.guard.rules import token_can
 
 @dataclass(frozen=True)
 class TokenContext:
+    """What the guard tells the protected API about the token it allowed."""
+
     sub: str
     client_id: str
     user_id: str | None

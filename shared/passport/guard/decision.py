@@ -14,6 +14,8 @@ _DENIED_MEMO_SIZE = 1024
 
 @dataclass(frozen=True)
 class Principal:
+    """Who a valid token speaks for, as the guard's rules read it."""
+
     sub: str
     client_id: str
     scopes: tuple[str, ...]

@@ -31,6 +31,8 @@ class Unauthorized(Exception):
 
 @dataclass(frozen=True)
 class AuthorizerCall:
+    """An authorizer event of any of API Gateway's three kinds, reduced to what a decision needs."""
+
     kind: str  # "TOKEN", "REQUEST" or "HTTP"
     token: str | None
     method: str

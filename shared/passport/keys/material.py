@@ -119,6 +119,8 @@ def thumbprint(key: PublicKey) -> str:
 
 @dataclass(frozen=True)
 class VerificationKey:
+    """A public key as the JWKS publishes it: its thumbprint ``kid`` and its one algorithm."""
+
     kid: str
     alg: str
     key: PublicKey

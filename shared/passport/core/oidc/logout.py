@@ -19,6 +19,8 @@ CARRIED = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")
 
 @dataclass(frozen=True)
 class LogoutRequest:
+    """An RP-initiated logout request (OpenID Connect RP-Initiated Logout 1.0 2), validated."""
+
     #: The user the hint names (None without a valid hint).
     subject: str | None
     client: Client | None
