@@ -30,13 +30,22 @@ _observers: list[Callable[[str, dict[str, Any]], None]] = []
 _line = json.JSONEncoder(sort_keys=True, default=str).encode
 
 
+class AuditLine(dict[str, Any]):
+    """An audit record as a log message: a handler that prints text gets its JSON line (``str``, when it formats
+    the message, as logging formats lazily), and Powertools' Logger on Lambda, which logs a dict message as an
+    object, gets the record itself, so the line is not encoded here only to be decoded there again."""
+
+    def __str__(self) -> str:
+        return _line(self)
+
+
 def observe(observer: Callable[[str, dict[str, Any]], None]) -> None:
     if observer not in _observers:
         _observers.append(observer)
 
 
 def audit(event: str, **fields: Any) -> None:
-    record: dict[str, Any] = {"audit": event, "at": int(time.time())}
+    record = AuditLine(audit=event, at=int(time.time()))
     for name, value in fields.items():
         if name in ALLOWED and value is not None and value != "":
             record[name] = value
@@ -45,7 +54,7 @@ def audit(event: str, **fields: Any) -> None:
         # caller it names is this line of audit(), which logging.findCaller would otherwise find on every line by
         # walking the stack (a third of the cost of logging it).
         here = sys._getframe()
-        log.handle(log.makeRecord(log.name, logging.INFO, here.f_code.co_filename, here.f_lineno, _line(record), (),
-                                  None, here.f_code.co_name))
+        log.handle(log.makeRecord(log.name, logging.INFO, here.f_code.co_filename, here.f_lineno, record, (), None,
+                                  here.f_code.co_name))
     for observer in _observers:
         observer(event, record)
