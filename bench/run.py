@@ -171,11 +171,11 @@ class Bench:
     def wrappers(self) -> None:
         from bench.wrappers import measure_wrappers
 
-        times = self.attempt("guard", "Powertools per invocation", measure_wrappers)
+        times = self.attempt("guard", "logs, metrics and tracing per invocation", measure_wrappers)
         if times is None:
             return
         self.rows["guard"] += [
-            Row("on Lambda, per invocation: Powertools Logger + metrics (every function, the guard too)",
+            Row("on Lambda, per invocation: JSON logs + metrics wrapper (every function, the guard too)",
                 us(times.logged), "-", INFO),
             Row("on Lambda, per invocation: + Tracer's ## handler subsegment ([observability] tracer on)",
                 f"{us(times.traced)} (+{us(times.traced - times.logged)})", "-", INFO),
@@ -466,7 +466,7 @@ method:
 - cold starts: bench/cold_start.py. For every function, a fresh `python3.14 -I -B` (Lambda's Python; this
   machine's architecture) with only functions/<name>/ and the unzipped layer on sys.path imports `handler` and
   answers the event API Gateway handed it on its first request (recorded from the local gateway; storage over
-  loopback), with Lambda's environment (Powertools' Logger and metrics on, its Tracer off as shipped; the keys in
+  loopback), with Lambda's environment (JSON logs and metrics on, Powertools' Tracer off as shipped; the keys in
   a Secrets Manager secret of the local store, as deployed) and once more for functions/token with
   `[observability] tracer` on (X-Ray's datagrams to a discard port). Times are taken inside the child
   (perf_counter around the import and the call), the minimum of {runs} runs with the layer's bytecode and of

@@ -1,5 +1,5 @@
-"""What Powertools costs per invocation on Lambda: the Logger (with the metrics observer) and the Tracer's
-``## handler`` subsegment, each around a handler that does nothing, in a child interpreter with Lambda's
+"""What the wrapper costs per invocation on Lambda: the JSON logs (with the metrics observer) and Powertools'
+Tracer's ``## handler`` subsegment, each around a handler that does nothing, in a child interpreter with Lambda's
 environment (X-Ray's SDK sends its segments over UDP to a loopback port nobody reads, as to the daemon).
 """
 
@@ -41,7 +41,7 @@ print(json.dumps(best))
 
 @dataclass(frozen=True)
 class WrapperTimes:
-    logged: float  # Logger + metrics observer: every function, the guard included
+    logged: float  # JSON logs + metrics observer: every function, the guard included
     traced: float  # the above + the Tracer's subsegment ([observability] tracer on; never the guard)
 
 

@@ -55,7 +55,7 @@ TABLE_OPERATIONS = (
     "BatchWriteItem",
     "TransactWriteItems",
 )
-#: The metrics the handlers emit (Powertools Metrics) -> the dimension each is split by ("" for none).
+#: The metrics the handlers emit (passport.observability, EMF) -> the dimension each is split by ("" for none).
 CUSTOM_METRICS = {
     "TokensIssued": "grant_type",
     "GrantFailures": "error",
@@ -337,7 +337,7 @@ class PassportMonitoring(Construct):
             ),
             _graph("DynamoDB system errors", [_table_system_errors(s, table) for s, table in tables.items()], width=6),
         )
-        # What the handlers emit, whatever dimensions Powertools adds (service): found by namespace and name.
+        # What the handlers emit, whatever other dimensions they carry (service): found by namespace and name.
         board.add_widgets(
             *(
                 _graph(

@@ -48,26 +48,26 @@ def test_http_handlers_do_not_import_the_powertools_event_handler_or_pydantic(fu
 
 
 #: Every handler's third-party imports at cold start on Lambda, pinned: anything more is paid on every cold start of
-#: that function (the bench prints the time). Powertools' Logger and metrics (with jmespath, typing_extensions and
-#: botocore's bare package) wrap every handler; its Tracer (X-Ray's SDK and wrapt) only with [observability] tracer
-#: on, and never the guard's. The AWS SDK's session and client and pynamodb come on the first request that needs
-#: storage, so no handler can make an AWS call while it is imported, and X-Ray's patch of botocore waits for them.
-POWERTOOLS = {"aws_lambda_powertools", "jmespath", "typing_extensions", "botocore"}
-TRACER = {"aws_xray_sdk", "wrapt"}
+#: that function (the bench prints the time). The JSON logs and metrics that wrap every handler are the standard
+#: library's (passport.observability); Powertools' Tracer (with X-Ray's SDK, wrapt, jmespath, typing_extensions and
+#: botocore's bare package) only with [observability] tracer on, and never the guard's. The AWS SDK's session and
+#: client and pynamodb come on the first request that needs storage, so no handler can make an AWS call while it is
+#: imported, and X-Ray's patch of botocore waits for them.
+TRACER = {"aws_lambda_powertools", "jmespath", "typing_extensions", "botocore", "aws_xray_sdk", "wrapt"}
 THIRD_PARTY_AT_IMPORT = {
-    "account": {"cryptography", *POWERTOOLS},
-    "api": {"cryptography", *POWERTOOLS},
-    "authorize": {"cryptography", *POWERTOOLS},
-    "device": {"cryptography", *POWERTOOLS},
-    "guard": {"cryptography", *POWERTOOLS},
-    "install_keys": POWERTOOLS,
-    "introspect": {"cryptography", *POWERTOOLS},
-    "mcp": {"cryptography", *POWERTOOLS},
-    "metadata": {"cryptography", *POWERTOOLS},
-    "register": {"cryptography", *POWERTOOLS},
-    "revoke": {"cryptography", *POWERTOOLS},
-    "token": {"cryptography", *POWERTOOLS},
-    "userinfo": {"cryptography", *POWERTOOLS},
+    "account": {"cryptography"},
+    "api": {"cryptography"},
+    "authorize": {"cryptography"},
+    "device": {"cryptography"},
+    "guard": {"cryptography"},
+    "install_keys": set(),
+    "introspect": {"cryptography"},
+    "mcp": {"cryptography"},
+    "metadata": {"cryptography"},
+    "register": {"cryptography"},
+    "revoke": {"cryptography"},
+    "token": {"cryptography"},
+    "userinfo": {"cryptography"},
 }
 #: Not packages of their own: cryptography's compiled parts, and setuptools' shim that site installs.
 _NOT_PACKAGES = {"_cffi_backend", "_openssl", "_rust", "_distutils_hack", "passport", "handler", "__main__"}

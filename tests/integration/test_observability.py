@@ -172,3 +172,53 @@ def test_the_guard_counts_every_decision_and_cache_hit(env, server):
     decisions, hits = TALLY.take()
     assert decisions == {"allow": 2, "deny": 1, "unauthorized": 1}
     assert hits == 2  # the first decision read the store, the next two were answered from the cache
+
+
+def test_each_line_has_powertools_loggers_structure_and_emf_names_only_what_it_carries(monkeypatch, capsys):
+    """The fields of Powertools' Logger (docs/operations.md), the correlation id only when the event has one, an
+    exception with its name, and EMF documents whose every dimension and metric is a member of the line
+    (CloudWatch's embedded metric format specification)."""
+    import logging
+
+    from passport.core.audit import audit
+    from passport.observability import instrumented
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "passport-token")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "passport-token")
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", TRACE_ID)
+    logger = logging.getLogger("passport")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+
+    class Context:
+        function_name, memory_limit_in_mb, invoked_function_arn, aws_request_id = "passport-token", 512, "arn:f", "r"
+
+    def handler(event, context):
+        audit("token_refused", client_id="c1", error="invalid_client", grant_type="password")
+        logging.getLogger("passport.x").info("below the level: not written")
+        try:
+            raise ValueError("bad")
+        except ValueError:
+            logging.getLogger("passport.x").exception("failed")
+
+    try:
+        wrapped = instrumented(handler, tracing=False)
+        wrapped({"requestContext": {"requestId": "corr"}}, Context())
+        wrapped({"methodArn": "arn:m", "type": "TOKEN"}, Context())
+    finally:
+        logger.handlers, logger.level, logger.propagate = saved
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    logs = [line for line in lines if "_aws" not in line]
+    assert [(line["level"], line["cold_start"], line.get("correlation_id")) for line in logs] == [
+        ("INFO", True, "corr"), ("ERROR", True, "corr"), ("INFO", False, None), ("ERROR", False, None)]
+    first = logs[0]
+    assert list(first)[:5] == ["level", "location", "message", "timestamp", "service"]
+    assert first["message"]["audit"] == "token_refused" and first["location"].startswith("audit:")
+    assert first["function_request_id"] == "r" and first["xray_trace_id"] == TRACE_ID.split(";")[0][5:]
+    assert logs[1]["exception_name"] == "ValueError" and "raise ValueError" in logs[1]["exception"]
+    for document in [line for line in lines if "_aws" in line]:
+        (directive,) = document["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == "LambdaPassport"
+        assert all(isinstance(document[name], str) for dimensions in directive["Dimensions"] for name in dimensions)
+        assert all(document[metric["Name"]] == [1.0] for metric in directive["Metrics"])
+        assert document["service"] == "passport-token" and document["error"] == "invalid_client"
