@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote_plus
 
 from passport.core.errors import OAuthError, invalid_client, invalid_request
@@ -24,18 +24,13 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 MAX_CLIENT_ID_LENGTH = 128
 
 
-@dataclass(frozen=True)
-class ClientCredentials:
-    """What the client presented to authenticate, and how (RFC 6749 2.3.1)."""
+class ClientCredentials(NamedTuple):
+    """What the client presented to authenticate, and how (RFC 6749 2.3.1). Immutable; a named tuple, as one is
+    built per token request."""
 
     client_id: str | None
     secret: str | None
     method: str  # one of AUTH_METHODS
-
-
-def _form_unquote(text: str) -> str:
-    """``unquote_plus``, skipped for text with nothing to unquote (client ids, most secrets)."""
-    return unquote_plus(text) if "%" in text or "+" in text else text
 
 
 def parse_basic(header: str) -> tuple[str, str]:
@@ -51,7 +46,9 @@ def parse_basic(header: str) -> tuple[str, str]:
     client_id, sep, secret = decoded.partition(":")
     if not sep or not client_id:
         raise invalid_client("The Basic credentials are malformed.", used_basic=True)
-    return _form_unquote(client_id), _form_unquote(secret)
+    if "%" in decoded or "+" in decoded:
+        return unquote_plus(client_id), unquote_plus(secret)
+    return client_id, secret  # nothing to unquote: UUID client ids, URL-safe secrets
 
 
 def extract_credentials(headers: Headers, form: Mapping[str, list[str]]) -> ClientCredentials:

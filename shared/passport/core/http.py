@@ -9,6 +9,8 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
 from passport.core.errors import invalid_request
@@ -17,6 +19,9 @@ from passport.core.errors import invalid_request
 MAX_FORM_BYTES = 64 * 1024
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+
 
 #: ``json.dumps(value, separators=(",", ":"))``, with one encoder for every answer (it keeps no state between calls).
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode
@@ -53,17 +58,23 @@ class Headers(Mapping[str, str]):
         return isinstance(key, str) and key.lower() in self._items
 
 
-@dataclass(frozen=True)
-class Request:
-    """An HTTP request as the core sees it, whichever gateway event it came from."""
+#: What a request without query or path parameters carries: empty, and read-only as it is shared.
+NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
+
+
+class Request(NamedTuple):
+    """An HTTP request as the core sees it, whichever gateway event it came from.
+
+    A named tuple: as immutable as a frozen dataclass, and built in a fraction of its time (one per request; a
+    frozen dataclass sets each field through ``object.__setattr__``)."""
 
     method: str
     path: str
-    headers: Headers = field(default_factory=Headers)
-    query: Mapping[str, list[str]] = field(default_factory=dict)
+    headers: Headers = Headers()
+    query: Mapping[str, list[str]] = NO_PARAMS
     body: bytes = b""
     source_ip: str = ""
-    path_params: Mapping[str, str] = field(default_factory=dict)
+    path_params: Mapping[str, str] = NO_PARAMS
 
     @property
     def media_type(self) -> str:
@@ -74,7 +85,8 @@ class Request:
 
         Refuses other media types, oversized bodies and bytes that are not UTF-8.
         """
-        if self.media_type != "application/x-www-form-urlencoded":
+        # The usual Content-Type is exactly the media type, with nothing to split off, strip or lower.
+        if self.headers.get("content-type") != FORM_MEDIA_TYPE and self.media_type != FORM_MEDIA_TYPE:
             raise invalid_request("The request body must be application/x-www-form-urlencoded.")
         if len(self.body) > MAX_FORM_BYTES:
             raise invalid_request("The request body is too large.")
@@ -106,7 +118,8 @@ def parse_form(text: str) -> dict[str, list[str]]:
         if not field_text:
             continue
         name, _, value = field_text.partition("=")
-        name, value = _form_decode(name), _form_decode(value)
+        if "%" in field_text or "+" in field_text:  # else there is nothing to decode (a grant_type field, say)
+            name, value = _form_decode(name), _form_decode(value)
         values = form.get(name)
         if values is None:
             form[name] = [value]
@@ -127,9 +140,8 @@ class Response:
 
 
 def json_response(payload: object, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    merged = {"Content-Type": "application/json"}
-    if headers:
-        merged.update(headers)
+    """The payload as compact JSON, with ``headers`` (which may replace the Content-Type) after the content type."""
+    merged = {"Content-Type": "application/json", **headers} if headers else {"Content-Type": "application/json"}
     return Response(status, merged, _compact_json(payload))
 
 

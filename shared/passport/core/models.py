@@ -74,7 +74,7 @@ class User:
     updated_at: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class AccessTokenRecord:
     """What the server remembers of an access token: enough to revoke and introspect it, never the JWT."""
 
@@ -88,6 +88,18 @@ class AccessTokenRecord:
     revoked: bool = False
     name: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+    def __init__(
+        self, jti: str, client_id: str, scopes: tuple[str, ...], issued_at: int, expires_at: int, grant_type: str,
+        user_id: str | None = None, revoked: bool = False, name: str | None = None, extra: dict[str, str] | None = None,
+    ) -> None:
+        # What the dataclass would write, with the fields set in one step: its __init__ for a frozen class sets them
+        # one by one through object.__setattr__, which made this record (one per token issued) cost as much as the
+        # rest of minting a token, the signature aside. Still frozen: assigning a field afterwards raises.
+        self.__dict__.update(
+            jti=jti, client_id=client_id, scopes=scopes, issued_at=issued_at, expires_at=expires_at,
+            grant_type=grant_type, user_id=user_id, revoked=revoked, name=name, extra={} if extra is None else extra,
+        )
 
 
 @dataclass(frozen=True)
