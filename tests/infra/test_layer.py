@@ -408,7 +408,7 @@ def test_the_layer_carries_the_models_of_the_services_the_functions_are_granted_
     granted = {"dynamodb" if needs.tables else None for needs in FUNCTIONS.values()}
     granted |= {"secretsmanager" if SECRET_ACTIONS[needs.secret] else None for needs in FUNCTIONS.values()}
     assert granted - {None} == set(AWS_SERVICES)
-    interpreter = runtime_python.find(LAMBDA_PYTHON, infra.layer.BUILD_DIR)
+    interpreter = runtime_python.find(LAMBDA_PYTHON, infra.layer.BUILD_DIR, stdlib=True)
     found = _resolved(interpreter.command(), layer / "python", AWS_SERVICES)
     assert found.pop("services") == sorted(AWS_SERVICES)
     assert found["dynamodb cn-north-1"][0] == "https://dynamodb.cn-north-1.amazonaws.com.cn"
