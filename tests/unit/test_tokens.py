@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+
 import jwt
 import pytest
+from passport.core.models import AccessTokenRecord
 from passport.core.tokens import ACCESS_TOKEN_TYP, AccessTokenIssuer
 from passport.keys.keyring import JwtSigner
 
@@ -138,3 +142,26 @@ def test_other_algorithms_sign_with_their_own_alg(request, key_fixture, store):
     token = issuer.issue(client_id="c1", scopes=("a",), grant_type="client_credentials").access_token
     assert jwt.get_unverified_header(token) == {"alg": signer.alg, "kid": signer.kid, "typ": "at+jwt"}
     assert verified_claims(token, signer)["scopes"] == ["a"]
+
+
+def test_the_record_is_frozen_and_its_init_is_the_dataclass_one():
+    """AccessTokenRecord sets its fields in one step (passport.core.models): the same parameters, order and defaults
+    as the dataclass's own __init__ would take, and still frozen."""
+    fields = dataclasses.fields(AccessTokenRecord)
+    parameters = list(inspect.signature(AccessTokenRecord.__init__).parameters.values())[1:]
+    assert [p.name for p in parameters] == [f.name for f in fields]
+    for parameter, field in zip(parameters, fields, strict=True):
+        if field.default is not dataclasses.MISSING:
+            assert parameter.default == field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            assert parameter.default is None  # the factory's value is made when None is given
+        else:
+            assert parameter.default is inspect.Parameter.empty
+    record = AccessTokenRecord(jti="j", client_id="c", scopes=("a",), issued_at=1, expires_at=2, grant_type="g")
+    assert dataclasses.asdict(record) == {"jti": "j", "client_id": "c", "scopes": ("a",), "issued_at": 1,
+                                          "expires_at": 2, "grant_type": "g", "user_id": None, "revoked": False,
+                                          "name": None, "extra": {}}
+    assert record.extra is not AccessTokenRecord("j", "c", ("a",), 1, 2, "g").extra
+    assert dataclasses.replace(record, revoked=True).revoked and not record.revoked
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.revoked = True  # type: ignore[misc]
