@@ -6,12 +6,12 @@ or None (botocore then serves)."""
 
 from __future__ import annotations
 
-import datetime
+import calendar
 import json
 import string
+import time
 from pathlib import Path
 from types import SimpleNamespace
-from unittest import mock
 
 import botocore.auth
 import botocore.session
@@ -45,21 +45,30 @@ def client_for(url: str, region: str, credentials: Credentials, epoch: float,
     return SignedClient(service, configuration, clock=lambda: epoch)
 
 
-def at(epoch: float):
-    """botocore's clock (botocore.auth.get_current_datetime: naive UTC) stopped at ``epoch``."""
-    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC).replace(tzinfo=None)
-    return mock.patch("botocore.auth.get_current_datetime", return_value=moment)
+def sigv4_timestamp(epoch: float) -> str:
+    """SigV4's timestamp of ``epoch`` (botocore.auth.SIGV4_TIMESTAMP)."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch))
 
 
 def botocore_signed(url: str, region: str, credentials: Credentials, operation: str, body: bytes,
                     epoch: float, service: Service = DYNAMODB) -> AWSRequest:
-    """The request as botocore's SigV4Auth signs it for the service."""
-    request = AWSRequest(method="POST", url=url.rstrip("/") + "/", data=body,
-                         headers={"Content-Type": service.content_type,
-                                  "X-Amz-Target": f"{service.target_prefix}.{operation}"})
+    """The request as botocore's SigV4Auth signs it for the service at ``epoch``: add_auth's own steps (its
+    canonical request, string to sign, signature, scope and signed headers), given the moment as add_auth sets it
+    (``request.context["timestamp"]`` and ``X-Amz-Date``), so no clock needs stopping."""
+    when = sigv4_timestamp(epoch)
+    headers = {"Content-Type": service.content_type, "X-Amz-Target": f"{service.target_prefix}.{operation}",
+               "X-Amz-Date": when}
+    if credentials.token:
+        headers["X-Amz-Security-Token"] = credentials.token
+    request = AWSRequest(method="POST", url=url.rstrip("/") + "/", data=body, headers=headers)
+    request.context["timestamp"] = when
     reference = BotocoreCredentials(credentials.access_key, credentials.secret_key, credentials.token)
-    with at(epoch):
-        botocore.auth.SigV4Auth(reference, service.name, region).add_auth(request)
+    signer = botocore.auth.SigV4Auth(reference, service.name, region)
+    signature = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+    request.headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={signer.scope(request)}, "
+        f"SignedHeaders={signer.signed_headers(signer.headers_to_sign(request))}, Signature={signature}"
+    )
     return request
 
 
@@ -137,8 +146,9 @@ def test_a_known_signature():
 
 
 def sent_by_botocore(monkeypatch, region: str, endpoint: str | None, credentials: Credentials, operation: str,
-                     params: dict, epoch: float, service: Service = DYNAMODB) -> tuple[str, dict[str, str], bytes]:
-    """What botocore's own client of the service puts on the wire for ``params`` (URL, headers, body), not sent."""
+                     params: dict, service: Service = DYNAMODB) -> tuple[str, dict[str, str], bytes]:
+    """What botocore's own client of the service puts on the wire for ``params`` (URL, headers, body), not sent;
+    signed at the moment its X-Amz-Date says."""
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_PROFILE",
                  "AWS_ACCOUNT_ID"):
         monkeypatch.delenv(name, raising=False)
@@ -159,7 +169,7 @@ def sent_by_botocore(monkeypatch, region: str, endpoint: str | None, credentials
         raise Sent
 
     client.meta.events.register("before-send", capture)
-    with at(epoch), pytest.raises(Sent):
+    with pytest.raises(Sent):
         getattr(client, botocore.xform_name(operation))(**params)
     return seen["url"], seen["headers"], seen["body"]
 
@@ -185,9 +195,8 @@ def test_the_request_is_the_one_botocores_own_client_sends(monkeypatch, service,
     value of every header botocore signs or needs, Authorization included."""
     operation, params = request_
     credentials = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", token)
-    epoch = 1767225600.75
-    url, headers, body = sent_by_botocore(monkeypatch, region, endpoint, credentials, operation, params, epoch,
-                                          service)
+    url, headers, body = sent_by_botocore(monkeypatch, region, endpoint, credentials, operation, params, service)
+    epoch = calendar.timegm(time.strptime(headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ")) + 0.75  # the moment it signed
     environ = {"AWS_ACCESS_KEY_ID": credentials.access_key, "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
                "AWS_DEFAULT_REGION": region, "AWS_CONFIG_FILE": NO_CONFIG_FILE}
     if token:

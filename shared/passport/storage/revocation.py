@@ -17,6 +17,7 @@ This module imports pynamodb only when a :class:`DynamoRevocationLookup` is made
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from passport.aws_json import DYNAMODB, SignedClient
@@ -27,16 +28,16 @@ if TYPE_CHECKING:
     from passport.config import Storage
 
 
-class BatchRevocationLookup:
+class BatchRevocationLookup(ABC):
     """(token is live, client is live) from one ``BatchGetItem``; the transport is the subclass's."""
 
+    @abstractmethod
     def _tables(self) -> tuple[str, str]:
         """(tokens table, clients table)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _batch_get_item(self, request_items: dict[str, Any]) -> dict[str, Any]:
         """DynamoDB's answer to ``BatchGetItem`` with these ``RequestItems``; StorageUnavailable when none."""
-        raise NotImplementedError
 
     def lookup(self, jti: str | None, client_id: str | None) -> tuple[bool | None, bool | None]:
         tokens_table, clients_table = self._tables()
