@@ -1,5 +1,6 @@
-"""DynamoDB round trips, counted through botocore's ``before-send`` event on the process's shared client and the
-signed client's equivalent (``passport.aws_json.REQUEST_OBSERVERS``: the guard's lookup).
+"""DynamoDB round trips, counted through the signed client's observers (``passport.aws_json.REQUEST_OBSERVERS``:
+the models' client and the guard's lookup wherever they can serve the environment) and botocore's ``before-send``
+event on the process's botocore client (everywhere else).
 
 Both fire once per HTTP request about to be sent, retries included; a handler that returns None lets the request
 go on unchanged.

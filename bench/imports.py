@@ -28,11 +28,13 @@ def handler_path(name: str) -> Path:
 
 _COUNT_CALLS = (
     "import importlib.util, json, sys\n"
+    "from passport.aws_json import REQUEST_OBSERVERS\n"
     "from passport.storage.connection import dynamodb_client\n"
     "sent = []\n"
     "def on_send(event_name='', **kwargs):\n"
     "    sent.append(event_name.rsplit('.', 1)[-1])\n"
     "dynamodb_client().meta.events.register('before-send.dynamodb', on_send)\n"
+    "REQUEST_OBSERVERS.append(lambda service, operation: service == 'dynamodb' and sent.append(operation))\n"
     + _LOAD_HANDLER
     + "print(json.dumps(sent))\n"
 )

@@ -39,6 +39,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import logging
 import os
 import random
 import re
@@ -49,19 +50,23 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from passport.core.errors import StorageUnavailable
 
-#: The answers read here are a few hundred bytes (the guard's lookup) or a few KB (the key secret); anything past
-#: this is not the service's answer to them.
+#: Secrets Manager's answers are a few KB (a secret value is at most 64 KB); anything past this is not its answer.
 MAX_ANSWER_BYTES = 1 << 20
+#: DynamoDB's largest answer: a BatchGetItem returns up to 16 MB of items (docs.aws.amazon.com/amazondynamodb/
+#: latest/APIReference/API_BatchGetItem.html), which the JSON encoding makes larger still.
+MAX_DYNAMODB_ANSWER_BYTES = 32 << 20
 #: Connection timeout, at most: the same as passport.storage.connection's (not importable without pynamodb).
 CONNECT_TIMEOUT = 2
-#: Idle keep-alive connections kept (the guard runs one call at a time; the local gateway a few at once).
-MAX_IDLE = 4
+#: Idle keep-alive connections kept (a function runs one call at a time; the local gateway many at once): the
+#: size of the connection pool passport.storage.connection gives botocore.
+MAX_IDLE = 20
 
 #: botocore's standard retry mode (botocore/retries/standard.py): throttling error codes (its
 #: ThrottledRetryableChecker), backed off longer than the rest.
@@ -107,22 +112,38 @@ class Service:
     target_prefix: str  # X-Amz-Target is <target_prefix>.<Operation>
     json_version: str  # Content-Type application/x-amz-json-<json_version>
     endpoint_variable: str  # AWS_ENDPOINT_URL_<endpoint_variable>, the service-specific endpoint setting
+    max_answer_bytes: int = MAX_ANSWER_BYTES
+    #: (operation, its member that the model marks ``idempotencyToken``): botocore fills it with a fresh UUID when
+    #: the caller leaves it out, so that its own retries of a call that did happen are not applied twice.
+    idempotency_tokens: tuple[tuple[str, str], ...] = ()
 
     @property
     def content_type(self) -> str:
         return f"application/x-amz-json-{self.json_version}"
 
 
-DYNAMODB = Service("dynamodb", "DynamoDB", "DynamoDB_20120810", "1.0", "DYNAMODB")
+DYNAMODB = Service(
+    "dynamodb", "DynamoDB", "DynamoDB_20120810", "1.0", "DYNAMODB", MAX_DYNAMODB_ANSWER_BYTES,
+    # The item operations' idempotency tokens in DynamoDB's model (botocore/data/dynamodb/2012-08-10/service-2.json).
+    (("TransactWriteItems", "ClientRequestToken"), ("ExecuteTransaction", "ClientRequestToken")),
+)
 SECRETS_MANAGER = Service("secretsmanager", "Secrets Manager", "secretsmanager", "1.1", "SECRETS_MANAGER")
 
 
 class ServiceError(StorageUnavailable):
-    """The service answered with an error not worth retrying (a missing table or secret, access denied...)."""
+    """The service answered with an error not worth retrying (a missing table or secret, access denied, a condition
+    that did not hold...): its code, HTTP status, the error's JSON object (``{}`` when it sent none: DynamoDB's
+    ``TransactionCanceledException`` carries ``CancellationReasons`` there) and how many attempts were made."""
 
-    def __init__(self, message: str, code: str | None) -> None:
+    def __init__(
+        self, message: str, code: str | None, status: int = 0, document: dict[str, Any] | None = None,
+        attempts: int = 1,
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.status = status
+        self.document = document or {}
+        self.attempts = attempts
 
 
 class Unsupported(Exception):
@@ -302,10 +323,13 @@ def authorization(
 
 # -- the client -------------------------------------------------------------------------------------------------
 
+_log = logging.getLogger("passport.aws_json")
+
 
 class _Failure(Exception):
     def __init__(
-        self, cause: str, *, retryable: bool, throttled: bool = False, answered: bool = False, code: str | None = None
+        self, cause: str, *, retryable: bool, throttled: bool = False, answered: bool = False, code: str | None = None,
+        status: int = 0, document: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(cause)
         self.cause = cause
@@ -313,11 +337,24 @@ class _Failure(Exception):
         self.throttled = throttled
         self.answered = answered  # the service answered with an error (``code``), not a broken exchange
         self.code = code
+        self.status = status
+        self.document = document
 
 
 #: Called with (service, operation) before every request is sent, retries included, as botocore's ``before-send``
 #: event is: how ``make bench`` counts round trips whichever client makes them.
 REQUEST_OBSERVERS: list[Callable[[str, str], None]] = []
+
+#: (service, operation, payload, region) -> a context each call runs in, its attempts included; None: none.
+CallTracer = Callable[[str, str, dict[str, Any], str], AbstractContextManager[Any]]
+_call_tracer: CallTracer | None = None
+
+
+def trace_calls(tracer: CallTracer | None) -> None:
+    """Run every call inside ``tracer(...)`` from now on (passport.observability, with ``[observability] tracer``
+    on: an X-Ray subsegment per call, as X-Ray's patch of botocore records botocore's)."""
+    global _call_tracer
+    _call_tracer = tracer
 
 
 class SignedClient:
@@ -379,6 +416,17 @@ class SignedClient:
         """The service's answer to ``operation`` (``"BatchGetItem"``) with ``payload``: a JSON object, or
         :class:`StorageUnavailable` once the retries are spent, :class:`ServiceError` for an error answer that is
         not one to retry."""
+        if _call_tracer is None:
+            return self._call(operation, payload)
+        with _call_tracer(self.service.name, operation, payload, self.configuration.region):
+            return self._call(operation, payload)
+
+    def _call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        for named, member in self.service.idempotency_tokens:
+            if named == operation and member not in payload:
+                import uuid  # here: only transactions need it, and the guard never sends one
+
+                payload = {**payload, member: str(uuid.uuid4())}  # one token for every attempt, as botocore's
         body = json.dumps(payload).encode()
         failure = _Failure("no attempt", retryable=False)
         attempt = 0
@@ -396,7 +444,7 @@ class SignedClient:
         tries = f" after {attempt} attempts" if attempt > 1 else ""
         message = f"{self.service.title} {operation} failed: {failure.cause}{tries}"
         if failure.answered and not failure.retryable:
-            raise ServiceError(message, failure.code)
+            raise ServiceError(message, failure.code, failure.status, failure.document, attempt)
         raise StorageUnavailable(message)
 
     def close(self) -> None:
@@ -410,6 +458,11 @@ class SignedClient:
 
     def _attempt(self, operation: str, body: bytes) -> dict[str, Any]:
         headers = self.request_headers(operation, body)
+        if _log.isEnabledFor(logging.DEBUG):
+            # What botocore logs at DEBUG of each request: the body (DynamoDB's carries hashes and identifiers,
+            # never a secret; Secrets Manager's, the secret's id). Never the headers (the signature) nor an answer
+            # (the key secret's is a private key).
+            _log.debug("Making request for %s.%s with body: %s", self.service.name, operation, body.decode())
         for observer in REQUEST_OBSERVERS:
             observer(self.service.name, operation)
         try:
@@ -417,7 +470,7 @@ class SignedClient:
         except (OSError, http.client.HTTPException) as error:
             raise _Failure(_cause(error), retryable=True) from None
         try:
-            status, crc32, data, reusable = _exchange(connection, headers, body)
+            status, crc32, data, reusable = _exchange(connection, headers, body, self.service.max_answer_bytes)
         except (OSError, http.client.HTTPException) as error:
             connection.close()
             raise _Failure(_cause(error), retryable=True) from None
@@ -486,13 +539,13 @@ def _still_open(sock: socket.socket | None) -> bool:
 
 
 def _exchange(
-    connection: http.client.HTTPConnection, headers: dict[str, str], body: bytes
+    connection: http.client.HTTPConnection, headers: dict[str, str], body: bytes, limit: int
 ) -> tuple[int, str | None, bytes, bool]:
     """Send one request; (status, x-amz-crc32, body, whether the connection can carry another)."""
     connection.request("POST", "/", body=body, headers=headers)
     response = connection.getresponse()
     if response.length is not None:
-        if response.length > MAX_ANSWER_BYTES:
+        if response.length > limit:
             raise _Failure("the answer is too large", retryable=False)
         data = response.read()  # IncompleteRead when the connection ends before Content-Length bytes
     else:
@@ -501,7 +554,7 @@ def _exchange(
         while chunk := response.read(64 * 1024):
             chunks.append(chunk)
             size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
+            if size > limit:
                 raise _Failure("the answer is too large", retryable=False)
         data = b"".join(chunks)
     reusable = not response.will_close and connection.sock is not None
@@ -522,7 +575,7 @@ def _answer(status: int, crc32: str | None, data: bytes) -> dict[str, Any]:
     throttled = code in THROTTLING_CODES or status in THROTTLING_STATUSES
     retryable = throttled or code in TRANSIENT_CODES or status in TRANSIENT_STATUSES
     raise _Failure(f"{code or 'an error'} (HTTP {status})", retryable=retryable, throttled=throttled, answered=True,
-                   code=code)
+                   code=code, status=status, document=document)
 
 
 def _json_object(data: bytes) -> dict[str, Any] | None:

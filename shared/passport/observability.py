@@ -18,7 +18,8 @@
 - Traces: Lambda's active tracing records every initialization and invocation. With ``[observability] tracer``
   on, Powertools' Tracer (X-Ray) also puts each invocation in a ``## handler`` subsegment annotated with the
   service and the cold start, and every AWS call (DynamoDB, Secrets Manager) in a subsegment of its own, in every
-  function but the guard (see ``instrumented_guard``); off (the default), no cold start imports X-Ray's SDK.
+  function but the guard (see ``instrumented_guard``), whether botocore or the signed client of
+  passport.aws_json makes it; off (the default), no cold start imports X-Ray's SDK.
   Neither the handler's answer nor the event is recorded (they carry tokens), and X-Ray's botocore patch records
   only table names and operations, never keys or items. botocore is patched when it is first imported (the first
   request that needs storage), not at cold start, so tracing adds no AWS SDK import to any function's start.
@@ -196,7 +197,40 @@ def tracer() -> Any:
     traced = Tracer(auto_patch=False)
     if not traced.disabled:
         wrapt.register_post_import_hook(lambda _module: traced.patch(["botocore"]), "botocore.session")
+        from passport import aws_json
+
+        aws_json.trace_calls(_aws_subsegments(traced.provider))
     return traced
+
+
+def _aws_subsegments(recorder: Any) -> Any:
+    """Each call of passport.aws_json's signed client in a subsegment as X-Ray's patch of botocore records one
+    (aws_xray_sdk/ext/boto_utils.py): named for the service, in the ``aws`` namespace, with the operation, the
+    region and the tables, never a key or an item; a failed call records its exception."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def subsegment(service: str, operation: str, payload: dict[str, Any], region: str) -> Any:
+        with recorder.in_subsegment(name=service, namespace="aws") as recorded:
+            if recorded is not None:
+                recorded.set_aws({"operation": operation, "region": region, **_tables(payload)})
+            yield recorded
+
+    return subsegment
+
+
+def _tables(payload: dict[str, Any]) -> dict[str, Any]:
+    """The table names a DynamoDB request names, as X-Ray's patch records them (``table_name``, or
+    ``table_names`` for a batch or a transaction)."""
+    if isinstance(payload.get("TableName"), str):
+        return {"table_name": payload["TableName"]}
+    names: list[str] = []
+    if isinstance(payload.get("RequestItems"), dict):
+        names = sorted(payload["RequestItems"])
+    elif isinstance(payload.get("TransactItems"), list):
+        names = sorted({t for item in payload["TransactItems"] if isinstance(item, dict)
+                        for op in item.values() if isinstance(op, dict) and isinstance(t := op.get("TableName"), str)})
+    return {"table_names": names} if names else {}
 
 
 def emit(metric: str, value: float, dimensions: dict[str, str] | None = None) -> None:

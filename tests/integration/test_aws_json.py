@@ -12,6 +12,7 @@ import json
 import ssl
 import threading
 import time
+import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -214,6 +215,40 @@ def test_an_error_answer_not_worth_retrying_carries_its_code_and_a_broken_exchan
     assert not isinstance(raised.value, ServiceError) and len(server.requests) == 2
 
 
+def test_a_service_error_carries_its_status_document_and_attempts():
+    cancelled = {"__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException", "Message": "cancelled",
+                 "CancellationReasons": [{"Code": "None"}, {"Code": "ConditionalCheckFailed", "Message": "no"}]}
+    with scripted(answer(500, {}), answer(400, cancelled)) as server:
+        with pytest.raises(ServiceError) as raised:
+            client(server.url, retries=2).call("TransactWriteItems", {"TransactItems": []})
+    assert len(server.requests) == 2
+    assert (raised.value.code, raised.value.status, raised.value.attempts) == ("TransactionCanceledException", 400, 2)
+    assert raised.value.document == cancelled
+
+
+def test_a_transaction_gets_one_idempotency_token_for_all_its_attempts_as_botocore_gives_it():
+    with scripted(answer(500, {}), answer(document={})) as server:
+        client(server.url, retries=1).call("TransactWriteItems", {"TransactItems": []})
+    tokens = [json.loads(body)["ClientRequestToken"] for _, body, _ in server.requests]
+    assert len(tokens) == 2 and tokens[0] == tokens[1] and str(uuid.UUID(tokens[0], version=4)) == tokens[0]
+    with scripted(answer(document={})) as server:
+        client(server.url).call("TransactWriteItems", {"TransactItems": [], "ClientRequestToken": "mine"})
+        client(server.url).call("BatchGetItem", PAYLOAD)
+    assert json.loads(server.requests[0][1])["ClientRequestToken"] == "mine"
+    assert "ClientRequestToken" not in json.loads(server.requests[1][1])
+
+
+def test_dynamodb_answers_may_be_as_large_as_a_batch_read_and_a_secret_s_may_not():
+    # BatchGetItem returns up to 16 MB of items; a Secrets Manager answer is a few KB.
+    items = {"Responses": {"tokens": [{"pk": {"S": "x" * 1000}}] * (2 * MAX_ANSWER_BYTES // 1000)}}
+    with scripted(answer(document=items)) as server:
+        assert client(server.url).call("BatchGetItem", PAYLOAD) == items
+    with scripted(declared(MAX_ANSWER_BYTES + 1, b"{}")) as server:
+        with pytest.raises(StorageUnavailable, match="too large"):
+            client(server.url, service=SECRETS_MANAGER).call("GetSecretValue", {"SecretId": "k"})
+        assert len(server.requests) == 1
+
+
 def test_observers_see_every_request_sent_retries_included():
     seen: list[tuple[str, str]] = []
     REQUEST_OBSERVERS.append(lambda service, operation: seen.append((service, operation)))
@@ -326,9 +361,9 @@ def test_a_mismatched_crc32_to_the_end_is_a_failure_not_an_answer():
     (answer(200, raw=b"<html>captive portal</html>", crc=None), "not a JSON object"),
     (answer(200, [1, 2]), "not a JSON object"),
     (answer(200, raw=b"\xff\xfe", crc=None), "not a JSON object"),
-    (declared(MAX_ANSWER_BYTES + 1, b"{}"), "too large"),
-    (chunked(MAX_ANSWER_BYTES + 1), "too large"),
-    (answer(200, raw=b"[" + b" " * MAX_ANSWER_BYTES + b"]", crc=None), "too large"),
+    (declared(DYNAMODB.max_answer_bytes + 1, b"{}"), "too large"),
+    (chunked(DYNAMODB.max_answer_bytes + 1), "too large"),
+    (answer(200, raw=b"[" + b" " * DYNAMODB.max_answer_bytes + b"]", crc=None), "too large"),
 ], ids=["resource-not-found", "access-denied", "validation", "unrecognized-client", "400-not-json", "html",
         "json-array", "not-utf8", "oversized", "oversized-chunked", "oversized-by-a-byte"])
 def test_other_errors_and_unusable_answers_fail_at_once(failure, match):

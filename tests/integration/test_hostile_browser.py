@@ -856,7 +856,8 @@ class Work:
 @pytest.fixture
 def measure(monkeypatch) -> Iterator[Callable[[Callable[[], requests.Response]], tuple[requests.Response, Work]]]:
     """Run a request and count the work: a spy on our own verify_password (as check_credentials and the user
-    provider call it) and botocore's DEBUG line per API call (read from the log, not patched)."""
+    provider call it) and every DynamoDB request sent: the signed client's observers, and botocore's DEBUG line per
+    API call where botocore serves (read from the log, not patched)."""
     from passport.core import passwords, users
 
     checks: list[tuple[str, ...]] = []
@@ -880,6 +881,13 @@ def measure(monkeypatch) -> Iterator[Callable[[Callable[[], requests.Response]],
     handler, level = Calls(logging.DEBUG), logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
+    from passport.aws_json import REQUEST_OBSERVERS
+
+    def signed(service: str, operation: str) -> None:
+        if service == "dynamodb":
+            calls.append(operation)
+
+    REQUEST_OBSERVERS.append(signed)
 
     def run(send: Callable[[], requests.Response]) -> tuple[requests.Response, Work]:
         checks.clear()
@@ -888,6 +896,7 @@ def measure(monkeypatch) -> Iterator[Callable[[Callable[[], requests.Response]],
         return answer, Work(list(checks), list(calls))
 
     yield run
+    REQUEST_OBSERVERS.remove(signed)
     logger.removeHandler(handler)
     logger.setLevel(level)
 

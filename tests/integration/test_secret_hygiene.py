@@ -2,8 +2,9 @@
 
 Every flow runs through the local gateway with every logger at DEBUG (the root logger, ``passport``,
 ``passport.audit``, ``passport.gateway``, botocore, urllib3, pynamodb and whatever else exists), captured by a
-handler on the root logger, together with the process's stdout and stderr. botocore at DEBUG logs each request
-body sent to DynamoDB and each response body, so these tests also prove that only hashes reach the store.
+handler on the root logger, together with the process's stdout and stderr. The DynamoDB client at DEBUG logs each
+request body it sends (``passport.aws_json``, or botocore where botocore serves, which also logs each response
+body), so these tests also prove that only hashes reach the store.
 Each test collects every secret value the flow saw (client secrets, passwords, access tokens and their
 signatures, refresh tokens and their secret half, codes, device codes, user codes, PKCE verifiers, session
 cookies, CSRF tokens) and asserts that none of them appears in any captured line.
@@ -85,8 +86,10 @@ class Capture:
         self.checked = True
         out, err = self.capfd.readouterr()  # type: ignore[attr-defined]
         lines = self.lines()
-        # The capture works: botocore's request bodies and the gateway's access lines are in it.
-        assert any(line.startswith("botocore") and "Making request" in line for line in lines), "no botocore"
+        # The capture works: the request bodies sent to DynamoDB (by the signed client or botocore) and the gateway's
+        # access lines are in it.
+        assert any(line.startswith(("passport.aws_json", "botocore")) and "Making request" in line
+                   for line in lines), "no request body"
         assert any(line.startswith("passport.gateway") for line in lines), "no gateway access log"
         leaks = [(label, line) for label, value in self.secrets.items() for line in [*lines, out, err]
                  if value in line]

@@ -10,7 +10,7 @@ from pynamodb.exceptions import DoesNotExist
 from passport.core.errors import StorageUnavailable
 from passport.core.hashing import hash_secret
 from passport.core.models import Session
-from passport.storage.connection import dynamodb_client
+from passport.storage.connection import call
 from passport.storage.errors import ConditionFailed, fresh_item, storage_call
 from passport.storage.models import ConsentModel, SessionModel, ThrottleModel, consent_key, session_key, throttle_key
 
@@ -102,9 +102,8 @@ class DynamoLoginThrottle:
         pks = {_throttle_pk(k): k for k in keys}
         table = ThrottleModel.Meta.table_name
         try:
-            answer = dynamodb_client(ThrottleModel.Meta.region).batch_get_item(
-                RequestItems={table: {"Keys": [{"pk": {"S": pk}} for pk in pks]}}
-            )
+            answer = call("BatchGetItem", {"RequestItems": {table: {"Keys": [{"pk": {"S": pk}} for pk in pks]}}},
+                          ThrottleModel.Meta.region)
         except Exception as error:  # throttled, timed out, unreachable
             raise StorageUnavailable(f"BatchGetItem: {type(error).__name__}") from error
         if answer.get("UnprocessedKeys"):

@@ -1,8 +1,19 @@
-"""One DynamoDB client per process, shared by every model.
+"""The DynamoDB client of the process, shared by every model; the one module that knows how pynamodb holds it.
 
 pynamodb builds a botocore session and client per model class; each costs about 140 ms (botocore loads and
 parses the DynamoDB service model per session). A function touching three models would pay three times on
-every cold start. Every model here uses this one client instead, configured as pynamodb configures its own.
+every cold start. Every model here uses one client instead.
+
+That client is, wherever it can serve the environment as botocore would, :class:`SignedItems`: the item
+operations over :mod:`passport.aws_json` (the same signed standard-library client the guard uses), which costs a
+cold start a few milliseconds where building botocore's DynamoDB client and sending its first request cost
+about twenty. Elsewhere (a profile, a config file, FIPS...: ``SignedClient.configured`` says None) it is
+botocore's client, configured as pynamodb configures its own. Either way a model's table connection holds it in
+``Connection._client``, which pynamodb reads through its ``client`` property and calls as
+``client._make_api_call(operation, parameters)``: that seam is pynamodb's, used here and nowhere else.
+
+:func:`dynamodb_client` stays botocore's client, for what only the administration tools do (creating tables,
+paging a scan: ``passport.storage.tables``, ``passport.storage.purge``).
 """
 
 from __future__ import annotations
@@ -10,29 +21,49 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pynamodb.connection import Connection
 
-_lock = threading.Lock()
+from passport.aws_json import DYNAMODB, ServiceError, SignedClient, StorageSettings
+
+_lock = threading.RLock()
 _client: Any = None
+_items: Any = None
 
 CONNECT_TIMEOUT = 2
 #: The defaults of ``[storage] timeout_seconds`` and ``retries``; :func:`configure` applies the settings.
 READ_TIMEOUT = 4
 RETRIES = 2
-_limits = (READ_TIMEOUT, RETRIES)
 
 
-def configure(timeout_seconds: int, retries: int) -> None:
-    """Use these limits for DynamoDB calls (``[storage] timeout_seconds`` and ``retries``); the client is
-    rebuilt when they change."""
-    global _client, _limits
+class _Limits:
+    """``[storage]`` as last configured: the region (empty: the environment's) and the limits of every call."""
+
+    def __init__(self, region: str = "", timeout_seconds: int = READ_TIMEOUT, retries: int = RETRIES) -> None:
+        self.region = region
+        self.timeout_seconds = timeout_seconds
+        self.retries = retries
+
+    def key(self) -> tuple[str, int, int]:
+        return (self.region, self.timeout_seconds, self.retries)
+
+
+_limits = _Limits()
+
+
+def configure(storage: StorageSettings) -> None:
+    """Use ``[storage]``'s region and limits (``timeout_seconds``, ``retries``) for DynamoDB calls; the clients
+    are rebuilt when they change."""
+    global _client, _items, _limits
+    wanted = _Limits(storage.region, storage.timeout_seconds, storage.retries)
     with _lock:
-        if (timeout_seconds, retries) != _limits:
-            _limits = (timeout_seconds, retries)
-            _client = None
+        if wanted.key() != _limits.key():
+            _limits = wanted
+            _client = _items = None
 
 
 def dynamodb_client(region: str | None = None) -> Any:
+    """botocore's DynamoDB client, one per process."""
     global _client
     if _client is None:
         with _lock:
@@ -40,7 +71,7 @@ def dynamodb_client(region: str | None = None) -> Any:
                 import botocore.config
                 import botocore.session
 
-                read_timeout, retries = _limits
+                read_timeout, retries = _limits.timeout_seconds, _limits.retries
                 _client = botocore.session.get_session().create_client(
                     "dynamodb",
                     region_name=region or None,
@@ -55,10 +86,76 @@ def dynamodb_client(region: str | None = None) -> Any:
     return _client
 
 
+class SignedItems:
+    """:class:`passport.aws_json.SignedClient` in the shape of the botocore client pynamodb calls: its answers
+    are botocore's parsed answers (DynamoDB's JSON as it came: no model here has a binary attribute, the only kind
+    botocore would decode), and an error answer is botocore's ``ClientError`` with what pynamodb and
+    :mod:`passport.storage.errors` read of it: the code and message, ``CancellationReasons``, and the retries
+    made (``ResponseMetadata.RetryAttempts``)."""
+
+    #: pynamodb rebuilds a client whose request signer has lost its credentials; this one has no such signer.
+    _request_signer = None
+
+    def __init__(self, signed: SignedClient) -> None:
+        self.signed = signed
+
+    def call(self, operation: str, parameters: dict[str, Any]) -> dict[str, Any]:
+        """DynamoDB's answer to ``operation`` (``"GetItem"``), or botocore's ``ClientError`` for an error answer
+        (:class:`passport.core.errors.StorageUnavailable` when the service could not be reached or kept
+        throttling: what every caller makes of it anyway)."""
+        try:
+            return self.signed.call(operation, parameters)
+        except ServiceError as error:
+            raise ClientError(_error_response(error), operation) from error
+
+    _make_api_call = call  # the name pynamodb's Connection calls
+
+
+def _error_response(error: ServiceError) -> dict[str, Any]:
+    """An error answer as botocore's JSON parser gives it (botocore/parsers.py: BaseJSONParser)."""
+    document = error.document
+    message = document.get("message", document.get("Message", ""))
+    response: dict[str, Any] = {
+        "Error": {"Code": error.code or "", "Message": message if isinstance(message, str) else ""},
+        "ResponseMetadata": {"HTTPStatusCode": error.status, "RetryAttempts": error.attempts - 1},
+    }
+    reasons = document.get("CancellationReasons")
+    if isinstance(reasons, list) and all(isinstance(r, dict) and isinstance(r.get("Code"), str) for r in reasons):
+        response["CancellationReasons"] = reasons
+    return response
+
+
+def item_client(region: str | None = None) -> Any:
+    """The client every model and transaction uses: :class:`SignedItems` where it serves this environment, else
+    :func:`dynamodb_client`."""
+    global _items
+    if _items is None:
+        with _lock:
+            if _items is None:
+                limits = _Limits(region or _limits.region, _limits.timeout_seconds, _limits.retries)
+                signed = SignedClient.configured(DYNAMODB, limits)
+                _items = SignedItems(signed) if signed is not None else dynamodb_client(region)
+    return _items
+
+
+def call(operation: str, parameters: dict[str, Any], region: str | None = None) -> dict[str, Any]:
+    """One DynamoDB call on the models' client (``call("BatchGetItem", {"RequestItems": ...})``)."""
+    client = item_client(region)
+    if isinstance(client, SignedItems):
+        return client.call(operation, parameters)
+    from botocore import xform_name
+
+    return getattr(client, xform_name(operation))(**parameters)
+
+
 def share_client(connection: Connection, region: str | None = None) -> Connection:
     """Make a pynamodb connection use the process's client (pynamodb keeps it in ``_client``)."""
-    connection._client = dynamodb_client(region)
+    connection._client = item_client(region)
     return connection
+
+
+def uses_shared_client(connection: Connection, region: str | None = None) -> bool:
+    return connection._client is item_client(region)
 
 
 def shared_connection(region: str | None = None) -> Connection:
@@ -66,7 +163,7 @@ def shared_connection(region: str | None = None) -> Connection:
 
 
 def forget_client() -> None:
-    """Drop the client (tests that point the process at another endpoint)."""
-    global _client
+    """Drop the clients (tests that point the process at another endpoint)."""
+    global _client, _items
     with _lock:
-        _client = None
+        _client = _items = None

@@ -12,7 +12,7 @@ from pynamodb.transactions import TransactWrite
 from passport.core.errors import StorageUnavailable
 from passport.core.models import AccessTokenRecord, AuthorizationCode, RefreshTokenRecord, TokenFamily
 from passport.ports import CodeAlreadyUsed, RefreshRejected
-from passport.storage.connection import dynamodb_client, shared_connection
+from passport.storage.connection import call, shared_connection
 from passport.storage.errors import ConditionFailed, fresh_item, storage_call
 from passport.storage.models import (
     AccessTokenModel,
@@ -128,9 +128,8 @@ class DynamoGrants:
         table = TokenModel.Meta.table_name
         keys = [{"pk": {"S": refresh_key(token_hash)}}, {"pk": {"S": family_key(family_id)}}]
         try:
-            answer = dynamodb_client(TokenModel.Meta.region).batch_get_item(
-                RequestItems={table: {"Keys": keys, "ConsistentRead": True}}
-            )
+            answer = call("BatchGetItem", {"RequestItems": {table: {"Keys": keys, "ConsistentRead": True}}},
+                          TokenModel.Meta.region)
         except Exception as error:  # throttled, timed out, unreachable
             raise StorageUnavailable(f"BatchGetItem: {type(error).__name__}") from error
         if answer.get("UnprocessedKeys"):

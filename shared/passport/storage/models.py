@@ -22,8 +22,8 @@ from passport.storage.connection import (
     READ_TIMEOUT,
     RETRIES,
     configure,
-    dynamodb_client,
     share_client,
+    uses_shared_client,
 )
 from passport.storage.items import TTL_ATTRIBUTE as TTL_ATTRIBUTE  # re-exported: the definitions live there
 from passport.storage.items import access_key as access_key
@@ -40,7 +40,7 @@ class _Base(Model):
     @classmethod
     def _get_connection(cls) -> TableConnection:
         table = super()._get_connection()
-        if table.connection._client is not dynamodb_client(cls.Meta.region):
+        if not uses_shared_client(table.connection, cls.Meta.region):
             share_client(table.connection, cls.Meta.region)
         return table
 
@@ -245,7 +245,7 @@ _MODELS_BY_TABLE: dict[str, tuple[type[Model], ...]] = {
 def bind(storage: Any) -> None:
     """Point every model at the configured tables (and region), with the configured call limits; safe to call
     again with new settings."""
-    configure(storage.timeout_seconds, storage.retries)
+    configure(storage)
     for setting, models in _MODELS_BY_TABLE.items():
         for model in models:
             model.Meta.table_name = getattr(storage, setting)

@@ -117,14 +117,15 @@ class SignedRevocationLookup(BatchRevocationLookup):
 
 
 class DynamoRevocationLookup(BatchRevocationLookup):
-    """The lookup over the models' botocore client (the models bound first: passport.storage.models.bind)."""
+    """The lookup over the models' client (passport.storage.connection.item_client; the models bound first:
+    passport.storage.models.bind)."""
 
     def __init__(self) -> None:
         # Here, not at the top: importing this module must not import pynamodb (the guard's signed path).
-        from passport.storage.connection import dynamodb_client
+        from passport.storage.connection import call
         from passport.storage.models import AccessTokenModel, ClientModel
 
-        self._client = dynamodb_client(AccessTokenModel.Meta.region)
+        self._call = call
         self._models = (AccessTokenModel, ClientModel)
 
     def _tables(self) -> tuple[str, str]:
@@ -133,6 +134,6 @@ class DynamoRevocationLookup(BatchRevocationLookup):
 
     def _batch_get_item(self, request_items: dict[str, Any]) -> dict[str, Any]:
         try:
-            return self._client.batch_get_item(RequestItems=request_items)
+            return self._call("BatchGetItem", {"RequestItems": request_items}, self._models[0].Meta.region)
         except Exception as exc:  # throttled, timed out, unreachable: the guard fails closed
             raise StorageUnavailable(f"revocation lookup failed: {type(exc).__name__}") from exc
