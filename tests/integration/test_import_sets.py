@@ -97,10 +97,14 @@ def test_with_the_tracer_on_every_function_but_the_guard_imports_x_rays_sdk(func
     assert third_party(modules) == expected
 
 
-def imported_after_first_request(function: str, method: str, path: str) -> tuple[int, set[str]]:
+def imported_after_first_request(
+    function: str, method: str, path: str, query: dict[str, str] | None = None
+) -> tuple[int, set[str]]:
     """The modules loaded once ``function`` has answered its first request (a fresh interpreter, as on Lambda)."""
     handler = str(REPO / "functions" / function / "handler.py")
     event = {"httpMethod": method, "path": path, "resource": path, "headers": {"Host": "127.0.0.1"},
+             "queryStringParameters": query, "multiValueQueryStringParameters":
+                 {k: [v] for k, v in query.items()} if query else None,
              "requestContext": {"requestId": "first", "stage": "v1", "identity": {"sourceIp": "127.0.0.1"}}}
     script = (
         "import importlib.util, json, sys\n"
@@ -122,3 +126,18 @@ def test_discovery_and_the_jwks_answer_without_loading_the_aws_sdk(env, path):
     status, modules = imported_after_first_request("metadata", "GET", path)
     assert status == 200
     assert [m for m in AWS_SDK if m in modules] == []
+
+
+def test_an_authorization_request_answered_with_a_redirect_does_not_load_jinja2_and_a_page_does(env):
+    """Most first requests of the authorization endpoint send the browser to sign in: only a page pays for the
+    template engine (passport.web.render)."""
+    from tests.conftest import make_client
+
+    client = make_client(env, grant_types=("authorization_code",), redirect_uris=("https://app.example/cb",))
+    status, modules = imported_after_first_request("authorize", "GET", "/oauth/authorize", {
+        "response_type": "code", "client_id": client.client_id, "redirect_uri": "https://app.example/cb",
+        "scope": "orders:read", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256", "state": "s"})
+    assert status == 303 and "jinja2" not in modules
+    status, modules = imported_after_first_request("authorize", "GET", "/login")
+    assert status == 200 and "jinja2" in modules

@@ -16,11 +16,13 @@ import functools
 import re
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
 from passport.core.http import Response
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -32,7 +34,11 @@ HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 
 @functools.cache
 def environment() -> Environment:
-    """The process-wide Jinja2 environment (built at first call; Lambda reuses it across invocations)."""
+    """The process-wide Jinja2 environment (built at first call; Lambda reuses it across invocations). Jinja2 is
+    imported here, by the first page rendered: a request answered with a redirect (most first requests of the
+    authorization endpoint) does not pay for it."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
     return Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
