@@ -19,7 +19,7 @@ paging a scan: ``passport.storage.tables``, ``passport.storage.purge``).
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 from pynamodb.connection import Connection
@@ -36,16 +36,12 @@ READ_TIMEOUT = 4
 RETRIES = 2
 
 
-class _Limits:
+class _Limits(NamedTuple):
     """``[storage]`` as last configured: the region (empty: the environment's) and the limits of every call."""
 
-    def __init__(self, region: str = "", timeout_seconds: int = READ_TIMEOUT, retries: int = RETRIES) -> None:
-        self.region = region
-        self.timeout_seconds = timeout_seconds
-        self.retries = retries
-
-    def key(self) -> tuple[str, int, int]:
-        return (self.region, self.timeout_seconds, self.retries)
+    region: str = ""
+    timeout_seconds: int = READ_TIMEOUT
+    retries: int = RETRIES
 
 
 _limits = _Limits()
@@ -57,7 +53,7 @@ def configure(storage: StorageSettings) -> None:
     global _client, _items, _limits
     wanted = _Limits(storage.region, storage.timeout_seconds, storage.retries)
     with _lock:
-        if wanted.key() != _limits.key():
+        if wanted != _limits:
             _limits = wanted
             _client = _items = None
 
@@ -132,8 +128,7 @@ def item_client(region: str | None = None) -> Any:
     if _items is None:
         with _lock:
             if _items is None:
-                limits = _Limits(region or _limits.region, _limits.timeout_seconds, _limits.retries)
-                signed = SignedClient.configured(DYNAMODB, limits)
+                signed = SignedClient.configured(DYNAMODB, _limits._replace(region=region or _limits.region))
                 _items = SignedItems(signed) if signed is not None else dynamodb_client(region)
     return _items
 
