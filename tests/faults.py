@@ -18,7 +18,11 @@ fail it. It reads the operation from ``X-Amz-Target`` (``DynamoDB_20120810.Trans
 - ``lose_answer``: forward the call (the store applies it) and then close without an answer, so the client
   cannot know it committed;
 - ``unprocessed``: HTTP 200 to a ``BatchGetItem`` / ``BatchWriteItem`` that processed nothing, every key handed
-  back in ``UnprocessedKeys`` / ``UnprocessedItems`` (how DynamoDB throttles part of a batch).
+  back in ``UnprocessedKeys`` / ``UnprocessedItems`` (how DynamoDB throttles part of a batch);
+- ``conflict``: what DynamoDB answers a write that meets another transaction in flight on one of its items
+  (docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html, "Transaction conflict
+  handling"): HTTP 400 ``TransactionCanceledException`` with a ``TransactionConflict`` reason for its first item
+  (``None`` for the others) to a ``TransactWriteItems``, ``TransactionConflictException`` to a single write.
 
 Nothing here patches botocore, boto3 or pynamodb: faults are what arrives on the wire.
 """
@@ -47,7 +51,7 @@ HANG_SECONDS = 5.0
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
 KINDS = ("throttle", "throttling", "error", "unavailable", "hang", "close", "reset", "denied", "lose_answer",
-         "unprocessed")
+         "unprocessed", "conflict")
 
 _DYNAMO = "com.amazonaws.dynamodb.v20120810#"
 _ANSWERS: dict[tuple[str, str], tuple[int, str, str]] = {
@@ -189,6 +193,19 @@ class FaultProxy(ThreadingHTTPServer):
         self.server_close()
 
 
+def _conflict(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB's answer to a write that met a transaction in flight on (here) its first item."""
+    if operation != "TransactWriteItems":
+        return {"__type": f"{_DYNAMO}TransactionConflictException",
+                "message": "Transaction is ongoing for the item"}
+    items = request.get("TransactItems") or [{}]
+    reasons = [{"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}]
+    reasons += [{"Code": "None"} for _ in items[1:]]
+    codes = ", ".join(r["Code"] for r in reasons)
+    return {"__type": f"{_DYNAMO}TransactionCanceledException", "CancellationReasons": reasons,
+            "Message": f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]"}
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: FaultProxy
     # HTTP/1.0: one call per connection, so a closed connection fails exactly one call.
@@ -219,6 +236,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._answer(200, {"Responses": {table: [] for table in items}, "UnprocessedKeys": items}, service)
             else:
                 self._answer(200, {"UnprocessedItems": items}, service)
+            return
+        if kind == "conflict":
+            self._answer(400, _conflict(operation, request), service)
             return
         if kind is not None:
             status, error_type, message = _ANSWERS[(kind, service)]

@@ -375,6 +375,56 @@ def test_a_redemption_whose_answer_was_lost_is_a_replay_that_revokes_what_it_wro
         revoked(v) for k, v in items.items() if k.startswith(("access#", "family#")))
 
 
+def test_a_code_exchange_that_meets_a_transaction_in_flight_is_sent_again_and_issues_once(
+    faults, server, browser, app, tokens,
+):
+    """DynamoDB cancels a transaction that meets another in flight on one of its items (TransactionConflict):
+    nothing was written, so the redemption is sent again after a short backoff, and the client gets its tokens,
+    not a 503 (and the retries setting, 0 here, is not what bounds it)."""
+    code = approve(browser, app)["code"]
+    faults.inject("TransactWriteItems", "conflict", times=2)
+    start_ = len(faults.calls)
+    answer = exchange(server, app, code)
+    assert answer.status_code == 200, answer.text
+    assert [c.operation for c in faults.calls[start_:]].count("TransactWriteItems") == 3
+    assert len([k for k in tokens() if k.startswith("family#")]) == 1
+    assert api(server, answer.json()["access_token"]).status_code == 200
+    replay = exchange(server, app, code)
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+
+
+def test_a_refresh_and_a_device_poll_that_meet_a_transaction_in_flight_are_sent_again(
+    env, faults, server, browser, app, user, tokens,
+):
+    """The rotation transaction and the device poll's single write (TransactionConflictException) alike."""
+    first = exchange(server, app, approve(browser, app)["code"]).json()
+    faults.inject("TransactWriteItems", "conflict", times=1)
+    rotated = refresh(server, app, first["refresh_token"])
+    assert rotated.status_code == 200, rotated.text
+    assert refresh(server, app, first["refresh_token"]).json()["error"] == "invalid_grant"  # spent once
+    device = tv(env)
+    grant = requests.post(f"{server.url}/oauth/device/code", data={"client_id": device.client_id}, timeout=10).json()
+    faults.inject("UpdateItem", "conflict", times=1)
+    start_ = len(faults.calls)
+    pending = poll(server, device, grant["device_code"])
+    assert pending.json()["error"] == "authorization_pending", pending.text
+    assert [c.operation for c in faults.calls[start_:]].count("UpdateItem") == 2
+
+
+def test_a_write_that_keeps_meeting_transactions_in_flight_is_a_503_after_a_bounded_number_of_sends(
+    faults, server, browser, app, tokens,
+):
+    from passport.storage.errors import CONFLICT_ATTEMPTS
+
+    code = approve(browser, app)["code"]
+    faults.inject("TransactWriteItems", "conflict")
+    start_ = len(faults.calls)
+    unavailable_json(exchange(server, app, code))
+    assert [c.operation for c in faults.calls[start_:]].count("TransactWriteItems") == CONFLICT_ATTEMPTS
+    faults.heal()
+    assert exchange(server, app, code).status_code == 200  # nothing was written: the code still works
+
+
 def test_revoking_an_app_whose_second_write_fails_completes_when_sent_again(faults, server, browser, app):
     """DELETE /oauth/tokens/{id} writes twice: the family's revocation, then forgetting the consent. The second
     failing, the user gets a 503; the family is already revoked (its tokens refused), and the same request

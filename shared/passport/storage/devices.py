@@ -23,7 +23,7 @@ from passport.core.models import (
 )
 from passport.ports import CodeAlreadyUsed
 from passport.storage.connection import shared_connection
-from passport.storage.errors import ConditionFailed, storage_call
+from passport.storage.errors import ConditionFailed, retried_on_conflict, storage_call
 from passport.storage.grants import _family_item, _refresh_item
 from passport.storage.models import (
     AccessTokenModel,
@@ -51,6 +51,7 @@ def _device(item: DeviceModel) -> DeviceAuthorization:
 
 
 class DynamoDevices:
+    @retried_on_conflict
     def create(self, make: Callable[[], DeviceAuthorization]) -> DeviceAuthorization:
         now = int(time.time())
         for _ in range(_USER_CODE_ATTEMPTS):
@@ -75,6 +76,7 @@ class DynamoDevices:
             return device
         raise RuntimeError("could not draw a free user code")
 
+    @retried_on_conflict
     def poll(self, device_hash: str, now: int) -> DeviceAuthorization | None:
         item = DeviceModel(device_key(device_hash))
         try:
@@ -88,6 +90,7 @@ class DynamoDevices:
             return None
         return _device(item)
 
+    @retried_on_conflict
     def slow_down(self, device_hash: str, step: int) -> None:
         with storage_call():
             DeviceModel(device_key(device_hash)).update(
@@ -108,6 +111,7 @@ class DynamoDevices:
             return None
         return _device(item)
 
+    @retried_on_conflict
     def decide(self, device_hash: str, *, approve: bool, user_id: str, auth_time: int) -> bool:
         try:
             with storage_call():
@@ -123,6 +127,7 @@ class DynamoDevices:
             return False
         return True
 
+    @retried_on_conflict
     def redeem(
         self, device: DeviceAuthorization, family: TokenFamily, access: AccessTokenRecord,
         refresh: RefreshTokenRecord | None,

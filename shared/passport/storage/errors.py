@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from passport.core.errors import StorageUnavailable
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: How often a write cancelled by a conflicting transaction is sent, at most, and the backoff before each resend:
+#: random() * min(CONFLICT_BACKOFF * 2**i, CONFLICT_MAX_BACKOFF) seconds. The transaction it met commits in
+#: milliseconds; five sends within about half a second let the loser read the winner's write.
+CONFLICT_ATTEMPTS = 5
+CONFLICT_BACKOFF = 0.02
+CONFLICT_MAX_BACKOFF = 0.2
 
 
 class ConditionFailed(Exception):
@@ -31,6 +45,22 @@ def _response_code(error: PynamoDBException) -> str | None:
     return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
 
 
+class WriteConflict(StorageUnavailable):
+    """DynamoDB cancelled a write because another transaction on one of its items was in flight (docs.aws.amazon
+    .com/amazondynamodb/latest/developerguide/transaction-apis.html, "Transaction conflict handling"): a
+    transaction's ``TransactionConflict`` cancellation reason, or a single write's
+    ``TransactionConflictException``. Nothing was written. :func:`retried_on_conflict` sends the write again; if it
+    keeps meeting conflicts, it is a 503 like any storage that keeps failing."""
+
+
+def _conflict(error: PynamoDBException) -> bool:
+    if _response_code(error) == "TransactionConflictException":
+        return True
+    if isinstance(error, TransactWriteError) and error.cancellation_reasons:
+        return any(r is not None and r.code == "TransactionConflict" for r in error.cancellation_reasons)
+    return False
+
+
 def _rejected(error: PynamoDBException) -> bool:
     """A request DynamoDB will refuse however often it is sent: ``ValidationException``, or a transaction
     cancelled because one of its items failed validation (the reason code ``ValidationError``)."""
@@ -51,14 +81,17 @@ def _lost_condition(error: PynamoDBException) -> bool:
 
 @contextmanager
 def storage_call() -> Iterator[None]:
-    """Run DynamoDB calls: a lost condition becomes :class:`ConditionFailed`; a request DynamoDB refuses as
-    invalid, :class:`StorageRejected` (permanent, a 500); throttling, timeouts, refused access and an unreachable
-    endpoint all mean the same to a caller, :class:`StorageUnavailable` (a 503: try again)."""
+    """Run DynamoDB calls: a lost condition becomes :class:`ConditionFailed`; a write cancelled by a conflicting
+    transaction, :class:`WriteConflict`; a request DynamoDB refuses as invalid, :class:`StorageRejected`
+    (permanent, a 500); throttling, timeouts, refused access and an unreachable endpoint all mean the same to a
+    caller, :class:`StorageUnavailable` (a 503: try again)."""
     try:
         yield
     except PynamoDBException as error:
-        if _lost_condition(error):
+        if _lost_condition(error):  # a condition that did not hold decides, whatever else met a conflict
             raise ConditionFailed(str(error)) from error
+        if _conflict(error):
+            raise WriteConflict(f"{type(error).__name__}: a conflicting transaction was in flight") from error
         if _rejected(error):
             raise StorageRejected(f"{type(error).__name__}: {_response_code(error) or error.msg}") from error
         raise StorageUnavailable(f"{type(error).__name__}: {_response_code(error) or error.msg}") from error
@@ -88,3 +121,21 @@ def _retried(error: BaseException | None) -> bool:
         if isinstance(response, dict) and response.get("ResponseMetadata", {}).get("RetryAttempts"):
             return True
     return False
+
+
+def retried_on_conflict(write: Callable[P, T]) -> Callable[P, T]:
+    """``write`` (an adapter method whose writes are conditional, so that sending it again after a conflict
+    decides afresh: a code spent meanwhile by the winner now fails its condition), sent again after a jittered
+    backoff while DynamoDB cancels it for a conflicting transaction, :data:`CONFLICT_ATTEMPTS` times at most;
+    then :class:`WriteConflict` (a 503)."""
+
+    @functools.wraps(write)
+    def retrying(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(CONFLICT_ATTEMPTS - 1):
+            try:
+                return write(*args, **kwargs)
+            except WriteConflict:
+                time.sleep(random.random() * min(CONFLICT_BACKOFF * 2**attempt, CONFLICT_MAX_BACKOFF))
+        return write(*args, **kwargs)
+
+    return retrying

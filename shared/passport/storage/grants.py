@@ -13,7 +13,7 @@ from passport.core.errors import StorageUnavailable
 from passport.core.models import AccessTokenRecord, AuthorizationCode, RefreshTokenRecord, TokenFamily
 from passport.ports import CodeAlreadyUsed, RefreshRejected
 from passport.storage.connection import call, shared_connection
-from passport.storage.errors import ConditionFailed, fresh_item, storage_call
+from passport.storage.errors import ConditionFailed, fresh_item, retried_on_conflict, storage_call
 from passport.storage.models import (
     AccessTokenModel,
     CodeModel,
@@ -99,6 +99,7 @@ class DynamoGrants:
             except DoesNotExist:
                 return None
 
+    @retried_on_conflict
     def redeem_code(
         self, code: AuthorizationCode, family: TokenFamily, access: AccessTokenRecord,
         refresh: RefreshTokenRecord | None,
@@ -117,6 +118,7 @@ class DynamoGrants:
         except ConditionFailed:
             raise CodeAlreadyUsed() from None
 
+    @retried_on_conflict
     def start_family(self, family: TokenFamily, access: AccessTokenRecord, refresh: RefreshTokenRecord | None) -> None:
         with storage_call(), TransactWrite(connection=shared_connection(TokenModel.Meta.region)) as tx:
             tx.save(_family_item(family), condition=FamilyModel.pk.does_not_exist())
@@ -143,6 +145,7 @@ class DynamoGrants:
                 family = _family(FamilyModel.from_raw_data(raw))
         return refresh, family
 
+    @retried_on_conflict
     def rotate_refresh(
         self, old: RefreshTokenRecord, family: TokenFamily, access: AccessTokenRecord, refresh: RefreshTokenRecord
     ) -> None:
@@ -185,6 +188,7 @@ class DynamoGrants:
             items = list(FamilyModel.owner_index.query(app_owner(user_id)))
         return [f for f in map(_family, items) if not f.revoked and f.expires_at > now]
 
+    @retried_on_conflict
     def revoke_family(self, family_id: str, known: TokenFamily | None = None) -> None:
         """Mark the family revoked (so none of its refresh tokens rotates again) and, in the same transaction,
         its access tokens that may still be alive (so the guard refuses them). ``known``: the family as just

@@ -13,7 +13,7 @@ from passport.core.clients import PERSONAL_ACCESS
 from passport.core.models import AccessTokenRecord, Client, User
 from passport.core.users import EmailTaken
 from passport.storage.connection import shared_connection
-from passport.storage.errors import ConditionFailed, fresh_item, storage_call
+from passport.storage.errors import ConditionFailed, fresh_item, retried_on_conflict, storage_call
 from passport.storage.models import (
     AccessTokenModel,
     ClientModel,
@@ -176,6 +176,7 @@ class DynamoUserStore:
                 user_id = _NO_USER
         return self.get(user_id)
 
+    @retried_on_conflict
     def create(self, user: User) -> None:
         """Write the user and claim its email in one transaction: two users can never share an email."""
         item = UserModel(
@@ -232,6 +233,7 @@ class DynamoAccessTokenStore:
             items = list(AccessTokenModel.owner_index.query(pat_owner(user_id)))
         return [_access_record(i) for i in items if i.ttl > now and not i.revoked]
 
+    @retried_on_conflict
     def revoke(self, jti: str) -> None:
         try:
             with storage_call():
