@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 serve: $(STAMP)
+	@scripts/ensure-dynamodb-local $(BIN)/python
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/passport serve
 
 test: $(STAMP)

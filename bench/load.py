@@ -1,7 +1,7 @@
 """A bounded load run against the local server, and the same token load against a
 minimal authlib token endpoint, in the same run, on 127.0.0.1 only.
 
-The server is the real ``passport serve`` (embedded store, snapshots, access log) in a subprocess on a fresh
+The server is the real ``passport serve`` (DynamoDB Local, access log) in a subprocess on a fresh
 folder, its client made with ``passport client create`` as a user makes one. 32 client threads, each on one
 keep-alive ``http.client`` connection, send a fixed number of requests: client_credentials token requests,
 then guard decisions (``GET /api/orders``) spread round-robin over every issued token. Every phase stops at a
@@ -39,10 +39,8 @@ PASSPORT = Path(sys.executable).with_name("passport")
 SCOPE = "orders:read"
 API_PATH = "/api/orders"
 
-#: The full-size variant is 5,000 token requests and 20,000 guard decisions. The local server issues a few dozen
-#: tokens a second on a 2-core machine (each costs two requests to the embedded store: moto, in the server's
-#: process, one request at a time, milliseconds each), so 5,000 would take minutes alone: the token phase is
-#: cut to 1,000 to keep the load part near 2 minutes. ``python -m bench load 5000 20000`` runs the example.
+#: The full-size variant is 5,000 token requests and 20,000 guard decisions. The token phase is cut to 1,000 to
+#: keep the load part near a minute on a 2-core machine. ``python -m bench load 5000 20000`` runs the example.
 TOKEN_REQUESTS = 1_000
 GUARD_REQUESTS = 20_000
 CLIENTS = 32
@@ -54,8 +52,7 @@ REQUEST_TIMEOUT = 30.0
 START_TIMEOUT = 60.0
 RSS_INTERVAL = 0.5
 #: "Memory flat": while the guard phase runs (it writes nothing), the server's RSS may grow this much at most
-#: from the median of its first quarter of samples to the median of its last. (While tokens are issued the
-#: RSS grows by design: the embedded store keeps every record in the server's memory.)
+#: from the median of its first quarter of samples to the median of its last.
 RSS_FLAT_FRACTION = 0.10
 #: The guard runs on every decision: API Gateway's authorizer result cache (60 s by default) is turned off, or
 #: with one cached answer per token most decisions would never reach the guard.
@@ -392,12 +389,16 @@ def missing_records(endpoint: str, folder: Path, jtis: list[str], client_id: str
     read with BatchGetItem, 100 keys a page, unprocessed keys asked again."""
     import botocore.session
     from passport.config import load_settings
+    from passport.local.dynamodb_local import access_key as store_key
+    from passport.local.runtime import STORE_FOLDER
     from passport.storage.models import access_key
 
-    table = load_settings(folder / "passport.toml", environ={}).storage.tokens_table
+    settings = load_settings(folder / "passport.toml", environ={})
+    table = settings.storage.tokens_table
     dynamodb = botocore.session.get_session().create_client(
         "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-        aws_access_key_id="local", aws_secret_access_key="local",
+        # DynamoDB Local files the server's data under its store's key id (passport.local.dynamodb_local)
+        aws_access_key_id=store_key(settings.data_path / STORE_FOLDER), aws_secret_access_key="local",
     )
     found: dict[str, str] = {}
     keys = [{"pk": {"S": access_key(jti)}} for jti in dict.fromkeys(jtis)]
@@ -528,7 +529,7 @@ def run_load(tokens: int = TOKEN_REQUESTS, decisions: int = GUARD_REQUESTS) -> L
             missing = missing_records(server.store_endpoint, server.folder, jtis, server.client_id)
         else:
             cut = cut or "store check"
-        note("  stopping the server (it writes its last snapshot)")
+        note("  stopping the server")
 
     if cut is None:
         note(f"  the authlib baseline: {tokens} token requests from {CLIENTS} clients")
@@ -566,10 +567,9 @@ LOAD_METHOD = """\
   AuthorizationServer, client_credentials, client_secret_basic (a SHA-256 of the secret, compared in constant
   time), RFC 9068 JWTs (typ at+jwt) signed RS256-2048 with a key parsed once, the client in memory, served by
   the gateway's own HTTP server class; the same {clients} threads send it the same {tokens} requests after the
-  local server has stopped. Ours does more per token: two DynamoDB requests to the embedded store (client
-  lookup, token record; the store runs in the server's process and answers one request at a time), an API
-  Gateway proxy event and a Lambda handler, audit and access log lines, the store's snapshots; authlib's
-  stores nothing."""
+  local server has stopped. Ours does more per token: two DynamoDB requests to the local store (client
+  lookup, token record; AWS's DynamoDB Local in a process of its own, each write on disk before it answers),
+  an API Gateway proxy event and a Lambda handler, audit and access log lines; authlib's stores nothing."""
 
 
 def method(run: LoadRun | None = None) -> str:

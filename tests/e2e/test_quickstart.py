@@ -213,3 +213,83 @@ def test_client_update_changes_only_what_it_is_given(fresh_folder: Path):
     assert undefined.returncode == 1 and "undefined scope" in undefined.stderr
     gone = cli(fresh_folder, "client", "update", "00000000-0000-0000-0000-000000000000", "--name", "x")
     assert gone.returncode == 1 and "no client" in gone.stderr
+
+
+def test_a_kill_9_right_after_a_token_loses_nothing_the_server_acknowledged(fresh_folder: Path):
+    """The local store is DynamoDB Local: what it acknowledged is on disk before the answer goes out. Killed
+    with SIGKILL within milliseconds of its last 200, the server starts again with the client, the user and the
+    token it issued (the guard finds the token's record)."""
+    server = Serve(fresh_folder, free_port())
+    server.start()
+    try:
+        created = json.loads(cli(fresh_folder, "client", "create", "--client", "--name", "svc", "--scope",
+                                 "orders:read", "--json").stdout)
+        user = cli(fresh_folder, "user", "create", "--email", "kim@example.com", "--name", "Kim",
+                   "--password-stdin", "--json", stdin="correct horse battery\n")
+        assert user.returncode == 0, user.stderr
+        tokens = []
+        for _ in range(5):
+            answer = requests.post(f"{server.url}/oauth/token", auth=(created["client_id"], created["client_secret"]),
+                                   data={"grant_type": "client_credentials", "scope": "orders:read"}, timeout=10)
+            assert answer.status_code == 200, answer.text
+            tokens.append(answer.json()["access_token"])
+        assert server.process is not None
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(timeout=30)
+    finally:
+        server.stop()
+    again = Serve(fresh_folder, server.port)
+    again.start()
+    try:
+        for token in tokens:
+            guarded = requests.get(f"{again.url}/api/orders", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            assert guarded.status_code == 200, guarded.text
+        listed = json.loads(cli(fresh_folder, "client", "list", "--json").stdout)
+        assert created["client_id"] in {c["client_id"] for c in listed}
+        pat = cli(fresh_folder, "token", "create", "--user", "kim@example.com", "--name", "laptop", "--json")
+        assert pat.returncode == 0, pat.stderr
+    finally:
+        again.stop()
+
+
+#: The local store of earlier versions: moto's embedded server, snapshotted to .passport/store.json. Run in a child
+#: (moto keeps its tables in module globals, and the test process has its own store).
+_LEGACY = """
+import json, sys
+from passport.config import load_settings
+from passport.core.clients import new_client
+from passport.local.store import EmbeddedStore, activate
+from passport.storage.repositories import DynamoClientStore
+from passport.storage.tables import ensure_tables
+settings = load_settings()
+with EmbeddedStore(settings.data_path) as store:
+    activate(store.endpoint)
+    ensure_tables(settings.storage)
+    made = new_client(name="from before", grant_types=("client_credentials",), defined_scopes=("orders:read",),
+                      scopes=("orders:read",))
+    DynamoClientStore().create(made.client)
+print(json.dumps({"client_id": made.client.client_id, "client_secret": made.secret}))
+"""
+
+
+def test_an_earlier_versions_store_is_imported_once_and_its_clients_still_get_tokens(fresh_folder: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSPORT_", "AWS_"))}
+    made = subprocess.run([sys.executable, "-c", _LEGACY], cwd=fresh_folder, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert made.returncode == 0, made.stderr
+    old = json.loads(made.stdout.strip().splitlines()[-1])
+    assert (fresh_folder / ".passport" / "store.json").is_file()
+    server = Serve(fresh_folder, free_port())
+    banner = server.start()
+    try:
+        assert "Imported the earlier local store" in banner
+        answer = requests.post(f"{server.url}/oauth/token", auth=(old["client_id"], old["client_secret"]),
+                               data={"grant_type": "client_credentials", "scope": "orders:read"}, timeout=10)
+        assert answer.status_code == 200, answer.text
+    finally:
+        server.stop()
+    assert not (fresh_folder / ".passport" / "store.json").exists()
+    assert (fresh_folder / ".passport" / "store.json.imported").is_file()  # kept aside, not deleted
+    again = Serve(fresh_folder, server.port)
+    assert "Imported" not in again.start()
+    again.stop()

@@ -1,8 +1,13 @@
 """The local store's life: who owns it, and how the CLI finds the one ``passport serve`` is running.
 
-``passport serve`` owns the embedded store for as long as it runs and writes ``<data_dir>/server.json`` so
-the CLI in another shell uses that store over HTTP. Without a running server the CLI starts an embedded
-store of its own for the length of the command. A lock makes one owner of the snapshot at a time.
+The local store is AWS's DynamoDB Local (:mod:`passport.local.dynamodb_local`) on ``<data_dir>/dynamodb/``:
+every write it acknowledges is in its SQLite database already, so nothing is lost to a crash. ``passport serve``
+owns it for as long as it runs and writes ``<data_dir>/server.json`` (owner-only) so the CLI in another shell
+uses that store over HTTP, under the store's key id. Without a running server the CLI starts the store itself
+for the length of the command. A lock makes one owner at a time.
+
+A store made by an earlier version (moto's snapshot, ``<data_dir>/store.json``) is imported into DynamoDB Local
+on the first start and kept aside as ``store.json.imported``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from passport.config import Settings
-from passport.local.store import EmbeddedStore, activate
+from passport.local.dynamodb_local import DynamoDBLocal
+
+#: The store's folder under the data folder.
+STORE_FOLDER = "dynamodb"
+#: moto's snapshot, the local store of earlier versions, and where it goes once imported.
+LEGACY_SNAPSHOT = "store.json"
+IMPORTED_SUFFIX = ".imported"
 
 SERVER_FILE = "server.json"
 LOCK_FILE = "store.lock"
@@ -44,6 +55,7 @@ def running_server(data_dir: Path) -> dict[str, Any] | None:
 @contextmanager
 def _owner_lock(data_dir: Path, wait: bool = True) -> Iterator[None]:
     data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)  # the keys, the store and its key id: this user's alone
     with open(data_dir / LOCK_FILE, "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -55,19 +67,75 @@ def _owner_lock(data_dir: Path, wait: bool = True) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def activate(environment: dict[str, str]) -> None:
+    """Point this process at a local store (and never at AWS: real credentials and profiles are set aside)."""
+    from passport.storage.connection import forget_client
+
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(name, None)
+    os.environ.update(environment)
+    forget_client()
+
+
 @contextmanager
-def own_store(settings: Settings, wait: bool = True) -> Iterator[EmbeddedStore]:
-    """Start the embedded store on the data folder's snapshot and point this process at it."""
+def own_store(settings: Settings, wait: bool = True) -> Iterator[DynamoDBLocal]:
+    """Start DynamoDB Local on the data folder's store, point this process at it, make the tables (importing an
+    earlier version's store the first time)."""
     from passport.storage.tables import ensure_tables
 
     with _owner_lock(settings.data_path, wait):
-        store = EmbeddedStore(settings.data_path)
-        activate(store.start())
+        store = DynamoDBLocal(settings.data_path / STORE_FOLDER)
+        store.start()
         try:
+            activate(store.environment())
+            imported = import_legacy_store(settings)
             ensure_tables(settings.storage)
+            if imported:
+                print(f"Imported the earlier local store ({imported}); the old file is kept as "
+                      f"{LEGACY_SNAPSHOT}{IMPORTED_SUFFIX}.", flush=True)
             yield store
         finally:
             store.stop()
+
+
+def import_legacy_store(settings: Settings) -> str:
+    """Load ``<data_dir>/store.json`` (moto's snapshot: each table's schema, TTL attribute and items) into the
+    store this process points at, then rename it ``store.json.imported``; what was imported, or "" when there
+    was nothing to import. Tables that exist already keep their items (an interrupted import is redone whole
+    only for the tables it had not made)."""
+    from passport.storage.connection import dynamodb_client
+
+    source = settings.data_path / LEGACY_SNAPSHOT
+    if not source.is_file():
+        return ""
+    document = json.loads(source.read_text())
+    dynamodb = dynamodb_client()
+    present = set(dynamodb.list_tables().get("TableNames", []))
+    counts = []
+    for name, table in (document.get("tables") or {}).items():
+        if name in present:
+            continue
+        spec: dict[str, Any] = {
+            "TableName": name, "KeySchema": table["KeySchema"],
+            "AttributeDefinitions": table["AttributeDefinitions"], "BillingMode": "PAY_PER_REQUEST",
+        }
+        if table.get("GlobalSecondaryIndexes"):
+            spec["GlobalSecondaryIndexes"] = table["GlobalSecondaryIndexes"]
+        dynamodb.create_table(**spec)
+        if table.get("TimeToLive"):
+            dynamodb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table["TimeToLive"]}
+            )
+        items = table.get("Items") or []
+        for start in range(0, len(items), 25):
+            pending: dict[str, Any] = {name: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
+            while pending:  # DynamoDB may hand part of a batch back (UnprocessedItems): send it again
+                pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        counts.append(f"{name}: {len(items)} items")
+    if document.get("secrets"):
+        counts.append(f"{len(document['secrets'])} secrets not imported: locally the keys are files")
+    source.rename(source.with_name(LEGACY_SNAPSHOT + IMPORTED_SUFFIX))
+    return "; ".join(counts) or "no tables"
 
 
 @contextmanager
@@ -77,9 +145,12 @@ def local_store(settings: Settings, patience: float = 30.0) -> Iterator[str]:
     while True:
         running = running_server(settings.data_path)
         if running:
+            from passport.local.dynamodb_local import access_key
             from passport.storage.models import bind
 
-            activate(running["store"])
+            store = DynamoDBLocal(settings.data_path / STORE_FOLDER)
+            store.endpoint, store.access_key = running["store"], access_key(settings.data_path / STORE_FOLDER)
+            activate(store.environment())
             bind(settings.storage)
             if not settings.issuer and running.get("url"):
                 # Tokens the CLI mints (personal access tokens) carry the running server's issuer.
@@ -98,8 +169,10 @@ def local_store(settings: Settings, patience: float = 30.0) -> Iterator[str]:
 
 
 def write_server_file(data_dir: Path, store_endpoint: str, url: str) -> None:
-    path = data_dir / SERVER_FILE
-    path.write_text(json.dumps({"pid": os.getpid(), "store": store_endpoint, "url": url}))
+    """``server.json``, readable by its owner only (the store's address is no secret, but the folder is its)."""
+    fd = os.open(data_dir / SERVER_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps({"pid": os.getpid(), "store": store_endpoint, "url": url}))
 
 
 def remove_server_file(data_dir: Path) -> None:
