@@ -1,8 +1,9 @@
-"""Shared fixtures: the embedded store over HTTP on loopback (never an in-process mock), per-test tables and
-keys, and the local gateway on a real socket.
+"""Shared fixtures: the local stores over HTTP on loopback (never an in-process mock), per-test tables and keys,
+and the local gateway on a real socket.
 
-One embedded store runs per test process; each test gets its own tables (unique names, dropped afterwards,
-so moto's tables stay small) and its own key folder.
+DynamoDB is AWS's DynamoDB Local (in memory), as the local server keeps its tables; Secrets Manager and
+CloudFormation, which it does not serve, are moto's server. One of each runs per test process; each test gets its
+own tables (unique names, dropped afterwards) and its own key folder.
 """
 
 from __future__ import annotations
@@ -23,18 +24,48 @@ from passport import compose
 from passport.config import Settings, load_settings
 from passport.guard import runtime as guard_runtime
 from passport.keys.keyring import KEYS
-from passport.local.store import EmbeddedStore, activate
+from passport.local.dynamodb_local import DynamoDBLocal
+from passport.local.runtime import activate
+from passport.local.store import EmbeddedStore
 
 REPO = Path(__file__).resolve().parents[1]
 
 
+@dataclass(frozen=True)
+class Stores:
+    """Where this test process's AWS calls go."""
+
+    dynamodb: str  # AWS's DynamoDB Local, in memory
+    aws: str  # moto's server: Secrets Manager, CloudFormation
+    access_key: str  # the key id DynamoDB Local files this process's tables under
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb,
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws,
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+
 @pytest.fixture(scope="session")
-def store_endpoint() -> Iterator[str]:
-    store = EmbeddedStore()
-    endpoint = store.start()
-    activate(endpoint)
-    yield endpoint
-    store.stop()
+def stores() -> Iterator[Stores]:
+    dynamodb, moto = DynamoDBLocal(), EmbeddedStore()
+    dynamodb.start()
+    try:
+        found = Stores(dynamodb.endpoint, moto.start(), dynamodb.access_key)
+        activate(found.environment())
+        yield found
+    finally:
+        moto.stop()
+        dynamodb.stop()
+
+
+@pytest.fixture(scope="session")
+def store_endpoint(stores: Stores) -> str:
+    """DynamoDB's endpoint (DynamoDB Local)."""
+    return stores.dynamodb
 
 
 def free_port() -> int:

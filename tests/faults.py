@@ -1,4 +1,4 @@
-"""A fault-injecting HTTP proxy on loopback in front of the embedded store.
+"""A fault-injecting HTTP proxy on loopback in front of the local stores (DynamoDB Local, moto's server).
 
 The process under test reaches DynamoDB and Secrets Manager over HTTP (``AWS_ENDPOINT_URL_DYNAMODB`` and
 ``AWS_ENDPOINT_URL_SECRETS_MANAGER``), exactly as on AWS; pointed at this proxy, every call goes through the
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import struct
 import sys
@@ -133,15 +134,26 @@ def _tables(operation: str, request: dict[str, Any]) -> tuple[str, ...]:
     return (name,) if name else ()
 
 
+def upstreams(upstream: Any) -> tuple[str, str]:
+    """(DynamoDB's endpoint, the other services') of ``upstream``: the tests' stores (tests.conftest.Stores), or
+    one endpoint for every service."""
+    if isinstance(upstream, str):
+        return upstream, upstream
+    return upstream.dynamodb, upstream.aws
+
+
 class FaultProxy(ThreadingHTTPServer):
-    """Forwards every call to ``upstream`` (the embedded store) unless a :class:`Fault` says otherwise."""
+    """Forwards every call to ``upstream`` (DynamoDB's calls to DynamoDB Local, the others to moto's server) unless
+    a :class:`Fault` says otherwise."""
 
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: Any) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.upstream = urlsplit(upstream)
+        dynamodb, others = upstreams(upstream)
+        self.upstream = urlsplit(dynamodb)
+        self.others = urlsplit(others)
         self.state = _State()
         self.stopping = threading.Event()
 
@@ -227,7 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop(reset=kind == "reset")
             return
         if kind == "lose_answer":
-            self._forward(body, answer=False)
+            self._forward(body, answer=False, service=service)
             self._drop(reset=False)
             return
         if kind == "unprocessed":
@@ -244,10 +256,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, error_type, message = _ANSWERS[(kind, service)]
             self._answer(status, {"__type": error_type, "message": message}, service)
             return
-        self._forward(body, answer=True)
+        self._forward(body, answer=True, service=service)
 
-    def _forward(self, body: bytes, *, answer: bool) -> None:
-        upstream = http.client.HTTPConnection(self.server.upstream.hostname, self.server.upstream.port, timeout=10)
+    def _forward(self, body: bytes, *, answer: bool, service: str = "dynamodb") -> None:
+        to = self.server.upstream if service == "dynamodb" else self.server.others
+        upstream = http.client.HTTPConnection(to.hostname, to.port, timeout=10)
         try:
             upstream.request("POST", self.path, body, dict(self.headers.items()))
             reply = upstream.getresponse()
@@ -289,7 +302,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serving(upstream: str) -> Iterator[FaultProxy]:
+def serving(upstream: Any) -> Iterator[FaultProxy]:
     """A proxy on a free loopback port, stopped (and its hung calls released) on exit."""
     proxy = FaultProxy(upstream)
     with running(proxy, stop=proxy.stop):
@@ -297,28 +310,28 @@ def serving(upstream: str) -> Iterator[FaultProxy]:
 
 
 @contextmanager
-def routed_to(endpoint: str, monkeypatch: Any, upstream: str) -> Iterator[None]:
+def routed_to(endpoint: str, monkeypatch: Any, upstream: Any) -> Iterator[None]:
     """Point this process's DynamoDB and Secrets Manager clients at ``endpoint`` (a fresh client and fresh
-    caches: a cold container), and back at ``upstream`` afterwards."""
+    caches: a cold container), and back at ``upstream`` (see :func:`upstreams`) afterwards."""
     from passport.storage.connection import forget_client
 
     from tests.conftest import reset_caches
 
-    def point(to: str) -> None:
-        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", to)
-        monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", to)
+    def point(dynamodb: str, others: str) -> None:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", others)
         forget_client()
         reset_caches()
 
-    point(endpoint)
+    point(endpoint, endpoint)
     try:
         yield
     finally:
-        point(upstream)
+        point(*upstreams(upstream))
 
 
 @contextmanager
-def routed_through(proxy: FaultProxy, monkeypatch: Any, upstream: str) -> Iterator[FaultProxy]:
+def routed_through(proxy: FaultProxy, monkeypatch: Any, upstream: Any) -> Iterator[FaultProxy]:
     """:func:`routed_to` the proxy; its faults are cleared on the way out."""
     with routed_to(proxy.endpoint, monkeypatch, upstream):
         try:
@@ -336,7 +349,8 @@ class StoreView:
 
         self._client = botocore.session.get_session().create_client(
             "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-            aws_access_key_id="local", aws_secret_access_key="local",
+            # DynamoDB Local files data under the key id of the process that wrote it: this process's
+            aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"], aws_secret_access_key="local",
         )
 
     def items(self, table: str) -> dict[str, dict[str, Any]]:

@@ -28,6 +28,7 @@ from passport.routes import MCP_PATH
 from passport.storage.connection import forget_client
 
 from tests.conftest import REPO, make_client, reset_caches
+from tests.faults import upstreams
 
 ARN_PREFIX = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod"
 #: The orders app's registered post_logout_redirect_uri (OpenID Connect RP-Initiated Logout 1.0 section 3).
@@ -36,13 +37,15 @@ CALLBACK = "https://app.example.com/callback"
 
 
 class Recorder(ThreadingHTTPServer):
-    """Forwards every request to the embedded store and notes its action and the tables it names."""
+    """Forwards every request to the local stores (DynamoDB's to DynamoDB Local, the rest to moto's server) and
+    notes its action and the tables it names."""
 
     daemon_threads = True
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: Any) -> None:
         super().__init__(("127.0.0.1", 0), _Forward)
-        self.upstream = urlsplit(upstream)
+        dynamodb, others = upstreams(upstream)
+        self.upstream, self.others = urlsplit(dynamodb), urlsplit(others)
         self.calls: list[tuple[str, str | None]] = []
         self.lock = threading.Lock()
 
@@ -60,7 +63,8 @@ class _Forward(BaseHTTPRequestHandler):
         service, _, operation = target.partition(".")
         with self.server.lock:
             self.server.calls.extend(iam_actions(service, operation, json.loads(body or b"{}")))
-        upstream = http.client.HTTPConnection(self.server.upstream.hostname, self.server.upstream.port, timeout=10)
+        to = self.server.upstream if service.startswith("DynamoDB") else self.server.others
+        upstream = http.client.HTTPConnection(to.hostname, to.port, timeout=10)
         upstream.request("POST", self.path, body, dict(self.headers.items()))
         answer = upstream.getresponse()
         payload = answer.read()
@@ -103,8 +107,8 @@ def iam_actions(service: str, operation: str, request: dict[str, Any]) -> list[t
 
 
 @pytest.fixture
-def recorder(store_endpoint: str) -> Iterator[Recorder]:
-    server = Recorder(store_endpoint)
+def recorder(stores) -> Iterator[Recorder]:
+    server = Recorder(stores)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield server
@@ -138,8 +142,8 @@ class Calls:
         try:
             yield load(function)
         finally:
-            self.env.monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", self.upstream)
-            self.env.monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", self.upstream)
+            self.env.monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", self._url(self.recorder.upstream))
+            self.env.monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", self._url(self.recorder.others))
             forget_client()
             reset_caches()
         settings = {getattr(self.env.settings.storage, s): s for s in ("clients_table", "users_table", "tokens_table")}
@@ -147,9 +151,9 @@ class Calls:
         for action, table in self.recorder.calls[start:]:
             made.add((action, "secret" if action.startswith("secretsmanager:") else settings[table]))
 
-    @property
-    def upstream(self) -> str:
-        return f"http://{self.recorder.upstream.hostname}:{self.recorder.upstream.port}"
+    @staticmethod
+    def _url(parts: Any) -> str:
+        return f"http://{parts.hostname}:{parts.port}"
 
 
 def granted(function: str, settings: Any) -> set[tuple[str, str]]:

@@ -332,10 +332,10 @@ def long_errors(size: int) -> Iterator[LongErrors]:
         yield server
 
 
-def test_an_aws_error_with_a_100_kb_message_fits_and_is_logged_whole(deployment, store_endpoint, caplog):
+def test_an_aws_error_with_a_100_kb_message_fits_and_is_logged_whole(deployment, stores, caplog):
     """Secrets Manager (the key source) and DynamoDB both answer AccessDenied with a 100 KB description; the
     handler reaches them over HTTP through botocore, as on AWS."""
-    with long_errors(100_000) as server, routed_to(server.endpoint, deployment.env.monkeypatch, store_endpoint):
+    with long_errors(100_000) as server, routed_to(server.endpoint, deployment.env.monkeypatch, stores):
         failure = failing(deployment, create_event(deployment), caplog)
     assert "ClientError: An error occurred (AccessDeniedException) when calling the" in failure.message
     assert failure.message.count("policy statement") < 20

@@ -17,7 +17,7 @@ from passport import admin
 PASSPORT = str(Path(sys.executable).with_name("passport"))
 
 
-def test_the_cli_targets_a_deployed_stack_by_name(env, store_endpoint, tmp_path):
+def test_the_cli_targets_a_deployed_stack_by_name(env, stores, tmp_path):
     from passport.compose import settings
     from passport.core.users import create_user
     from passport.storage.repositories import DynamoClientStore, DynamoUserStore
@@ -34,14 +34,14 @@ def test_the_cli_targets_a_deployed_stack_by_name(env, store_endpoint, tmp_path)
         "IssuerUrl": "https://auth.example.com",
     }
     stack = f"passport-{uuid.uuid4().hex[:8]}"
-    cloudformation = botocore.session.get_session().create_client("cloudformation", endpoint_url=store_endpoint)
+    cloudformation = botocore.session.get_session().create_client("cloudformation", endpoint_url=stores.aws)
     cloudformation.create_stack(StackName=stack, TemplateBody=json.dumps({
         "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
         "Outputs": {name: {"Value": value} for name, value in outputs.items()},
     }))
 
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PASSPORT_")}
-    environ["AWS_ENDPOINT_URL_CLOUDFORMATION"] = store_endpoint
+    environ["AWS_ENDPOINT_URL_CLOUDFORMATION"] = stores.aws
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([PASSPORT, *args], cwd=tmp_path, env=environ, capture_output=True, text=True,

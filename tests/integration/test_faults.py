@@ -44,12 +44,12 @@ TOKEN_ITEMS = ("access#", "refresh#", "family#", "code#")
 
 
 @pytest.fixture
-def faults(env, server, store_endpoint):
+def faults(env, server, stores):
     """Every AWS call of this process through a fault proxy; one attempt per call, a 2 s read timeout (short
     enough for the hung calls, long enough that a busy machine's real calls do not time out)."""
     env.reconfigure(PASSPORT_STORAGE_TIMEOUT_SECONDS="2", PASSPORT_STORAGE_RETRIES="0")
     server.gateway.settings = env.settings
-    with serving(store_endpoint) as proxy, routed_through(proxy, env.monkeypatch, store_endpoint):
+    with serving(stores) as proxy, routed_through(proxy, env.monkeypatch, stores):
         yield proxy
 
 
@@ -446,7 +446,7 @@ def test_revoking_an_app_whose_second_write_fails_completes_when_sent_again(faul
 
 
 def test_with_the_store_unreachable_every_endpoint_answers_503_in_its_own_style(
-    env, server, browser, app, store_endpoint,
+    env, server, browser, app, stores,
 ):
     """Connection refused everywhere: OAuth JSON 503 from the token, revocation, introspection and device
     endpoints and the account API, an HTML 503 from the pages, AUTHORIZER_FAILURE from the guard."""
@@ -454,7 +454,7 @@ def test_with_the_store_unreachable_every_endpoint_answers_503_in_its_own_style(
     issued = exchange(server, app, approve(browser, app)["code"]).json()
     device = tv(env)
     consent = {"response_type": "code", "client_id": app.client_id, "redirect_uri": REDIRECT, "state": "s"}
-    with routed_to(f"http://127.0.0.1:{free_port()}", env.monkeypatch, store_endpoint):
+    with routed_to(f"http://127.0.0.1:{free_port()}", env.monkeypatch, stores):
         unavailable_json(exchange(server, app, "any-code"))
         unavailable_json(refresh(server, app, issued["refresh_token"]))
         unavailable_json(revoke(server, app, issued["access_token"]))

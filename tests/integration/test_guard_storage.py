@@ -178,11 +178,11 @@ def test_a_fresh_guard_decides_against_the_store_without_importing_botocores_cli
 
 
 @pytest.fixture
-def proxied(env, server, store_endpoint):
+def proxied(env, server, stores):
     """This process's AWS calls through a fault proxy, with retries on (the faults module turns them off)."""
     env.reconfigure(PASSPORT_STORAGE_TIMEOUT_SECONDS="2", PASSPORT_STORAGE_RETRIES="2")
     server.gateway.settings = env.settings
-    with serving(store_endpoint) as proxy, routed_through(proxy, env.monkeypatch, store_endpoint):
+    with serving(stores) as proxy, routed_through(proxy, env.monkeypatch, stores):
         yield proxy
 
 

@@ -75,6 +75,19 @@ def seed(table: str, now: int, scale: float = 1.0) -> dict[str, set[str]]:
     return fates
 
 
+def scan_order(table: str) -> list[str]:
+    """Every key of ``table`` in the order a Scan returns them."""
+    client = dynamodb_client()
+    keys: list[str] = []
+    request: dict = {"TableName": table, "ProjectionExpression": "pk", "ConsistentRead": True}
+    while True:
+        page = client.scan(**request)
+        keys.extend(item["pk"]["S"] for item in page["Items"])
+        if not page.get("LastEvaluatedKey"):
+            return keys
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def remaining(table: str) -> set[str]:
     client = dynamodb_client()
     keys: set[str] = set()
@@ -144,11 +157,12 @@ def test_restart_ignores_the_checkpoint(table, tmp_path):
     now = int(time.time())
     fates = seed(table, now, scale=0.1)
     checkpoint = tmp_path / "purge.checkpoint.json"
-    # a checkpoint positioned past every key: resuming from it would scan nothing
-    checkpoint.write_text(json.dumps({"table": table, "last_key": {"pk": {"S": "~"}}, "progress": {}}))
+    # a checkpoint at the last item in scan order (DynamoDB's order, not the keys'): resuming from it scans nothing
+    last = {"pk": {"S": scan_order(table)[-1]}}
+    checkpoint.write_text(json.dumps({"table": table, "last_key": last, "progress": {}}))
 
     assert purge(dynamodb_client(), table, now=now, window=WINDOW, checkpoint=checkpoint).scanned == 0
-    checkpoint.write_text(json.dumps({"table": table, "last_key": {"pk": {"S": "~"}}, "progress": {}}))
+    checkpoint.write_text(json.dumps({"table": table, "last_key": last, "progress": {}}))
     purge(dynamodb_client(), table, now=now, window=WINDOW, checkpoint=checkpoint, restart=True, page_size=SMALL_PAGE)
     assert remaining(table) == fates["keep"]
 

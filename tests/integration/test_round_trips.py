@@ -34,8 +34,8 @@ class DynamoCalls:
 
 
 @pytest.fixture
-def dynamodb(env, store_endpoint) -> Iterator[DynamoCalls]:
-    with serving(store_endpoint) as proxy, routed_through(proxy, env.monkeypatch, store_endpoint):
+def dynamodb(env, stores) -> Iterator[DynamoCalls]:
+    with serving(stores) as proxy, routed_through(proxy, env.monkeypatch, stores):
         yield DynamoCalls(proxy)
 
 

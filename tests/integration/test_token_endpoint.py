@@ -243,3 +243,21 @@ def test_storage_down_is_503_with_retry_after_and_nothing_issued(server, client,
     assert response.headers["Retry-After"].isdigit()
     assert response.json()["error"] == "temporarily_unavailable"
     assert_no_store(response)
+
+
+@pytest.mark.parametrize("token", ["f" * 3000, "x" * 3000 + ".y", "0" * 32 + "." + "A" * 3000,
+                                   "family.secret", "0123456789abcdef0123456789abcdef.short"],
+                         ids=["3kb-no-dot", "3kb-family", "3kb-secret", "not-hex", "short-secret"])
+def test_a_refresh_token_not_shaped_like_ours_is_refused_without_a_read(server, env, token):
+    """Never issued here, so invalid_grant (RFC 6749 5.2), inactive at introspection (RFC 7662 2.2) and 200 at
+    revocation (RFC 7009 2.2), not the 503 DynamoDB's refusal of a key over 2048 bytes would become."""
+    app = make_client(env, grant_types=("authorization_code", "refresh_token"), redirect_uris=("https://a.example/cb",),
+                      introspection=True)
+    refreshed = server.token(app.client_id, app.secret, grant_type="refresh_token", refresh_token=token)
+    assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant", refreshed.text
+    introspected = requests.post(f"{server.url}/oauth/introspect", auth=(app.client_id, app.secret),
+                                 data={"token": token}, timeout=10)
+    assert introspected.status_code == 200 and introspected.json() == {"active": False}, introspected.text
+    revoked = requests.post(f"{server.url}/oauth/revoke", auth=(app.client_id, app.secret), data={"token": token},
+                            timeout=10)
+    assert revoked.status_code == 200, revoked.text

@@ -15,6 +15,7 @@ from typing import Any
 from passport.core.audit import audit
 from passport.core.client_auth import authenticate_client, extract_credentials
 from passport.core.errors import OAuthError, invalid_client, unauthorized_client
+from passport.core.grants.refresh_token import family_of
 from passport.core.hashing import hash_secret
 from passport.core.http import NO_STORE, Request, Response, json_response, single
 from passport.core.models import Client
@@ -66,8 +67,8 @@ class TokenLifecycle:
                     self._access.revoke(claims["jti"])
                     audit("token_revoked", client_id=client.client_id, jti=claims["jti"], token_type="access_token")
                     return Response(200, dict(NO_STORE))
-            family_id, dot, _ = token.partition(".")
-            if dot and not looks_like_jwt:
+            family_id = family_of(token)
+            if family_id is not None and not looks_like_jwt:
                 refresh, family = self._grants.get_refresh(hash_secret(token), family_id)
                 if refresh is not None and family is not None:
                     if refresh.client_id != client.client_id:
@@ -119,8 +120,8 @@ class TokenLifecycle:
         }
 
     def _describe_refresh(self, token: str, caller: Client) -> dict[str, Any]:
-        family_id, dot, _ = token.partition(".")
-        if not dot or not family_id:
+        family_id = family_of(token)
+        if family_id is None:
             return INACTIVE
         refresh, family = self._grants.get_refresh(hash_secret(token), family_id)
         if (refresh is None or family is None or refresh.rotated or refresh.revoked or family.revoked

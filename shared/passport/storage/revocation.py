@@ -40,6 +40,8 @@ class BatchRevocationLookup(ABC):
         """DynamoDB's answer to ``BatchGetItem`` with these ``RequestItems``; StorageUnavailable when none."""
 
     def lookup(self, jti: str | None, client_id: str | None) -> tuple[bool | None, bool | None]:
+        if jti is None and client_id is None:
+            return None, None  # nothing asked: DynamoDB refuses a BatchGetItem of no keys (ValidationException)
         tokens_table, clients_table = self._tables()
         answer = self._batch_get_item(request_items(tokens_table, clients_table, jti, client_id))
         return read_answer(answer, tokens_table, clients_table, jti, client_id)

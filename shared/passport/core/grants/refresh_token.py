@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -21,6 +22,18 @@ from passport.ports import Grants, RefreshRejected
 
 GRANT_TYPE = "refresh_token"
 REUSED = "The refresh token was already used; every token of this grant is now revoked."
+
+#: The shape of every refresh token issued here (:meth:`RefreshTokens.new`): a family id of 32 hex digits, a dot,
+#: 256 random bits in base64url.
+_REFRESH_TOKEN = re.compile(r"([0-9a-f]{32})\.[A-Za-z0-9_-]{43}", re.ASCII)
+
+
+def family_of(token: str) -> str | None:
+    """The family id of a token shaped like ours, else None: such a token was never issued here, so it is
+    refused without a read (a key made of 3 KB of it would be refused by DynamoDB itself, over its 2048-byte
+    key limit, and turned into a 503)."""
+    shaped = _REFRESH_TOKEN.fullmatch(token)
+    return shaped.group(1) if shaped else None
 
 
 class RefreshTokens:
@@ -56,8 +69,8 @@ class RefreshTokenGrant:
 
     def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
         presented = single(form, "refresh_token", required=True)
-        family_id, dot, _ = presented.partition(".")
-        if not dot or not family_id:
+        family_id = family_of(presented)
+        if family_id is None:
             raise invalid_grant("The refresh token is invalid.")
         old, family = self._grants.get_refresh(hash_secret(presented), family_id)
         now = self._issuer.clock.now()
