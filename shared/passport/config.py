@@ -180,6 +180,16 @@ class Deploy:
 
 
 @dataclass(frozen=True)
+class Local:
+    """Choices of ``passport serve`` and the CLI alone (the local store): the functions never read them."""
+
+    # A DynamoDB endpoint you already run (your own DynamoDB Local, LocalStack, or DynamoDB itself, with the AWS
+    # credentials of your environment) instead of the store passport serve starts. Empty: the standard
+    # AWS_ENDPOINT_URL_DYNAMODB when it is set, else passport's own DynamoDB Local under the data folder.
+    dynamodb_endpoint: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting, from the file and the environment (docs/configuration.md)."""
 
@@ -210,6 +220,7 @@ class Settings:
     demo_api: DemoApi = field(default_factory=DemoApi)
     observability: Observability = field(default_factory=Observability)
     deploy: Deploy = field(default_factory=Deploy)
+    local: Local = field(default_factory=Local)
     # Where relative paths in the file are anchored (the file's folder).
     base_dir: str = "."
 

@@ -27,8 +27,8 @@ pytestmark = pytest.mark.slow
 
 
 class Serve:
-    def __init__(self, folder: Path, port: int) -> None:
-        self.folder, self.port = folder, port
+    def __init__(self, folder: Path, port: int, extra: dict[str, str] | None = None) -> None:
+        self.folder, self.port, self.extra = folder, port, extra or {}
         self.url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen | None = None
         self.output = ""
@@ -36,6 +36,7 @@ class Serve:
     def start(self) -> str:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSPORT_", "AWS_"))}
         env["PORT"] = str(self.port)
+        env.update(self.extra)
         self.process = subprocess.Popen(
             [PASSPORT, "serve"], cwd=self.folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True,
@@ -64,8 +65,9 @@ class Serve:
         return ""
 
 
-def cli(folder: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSPORT_", "AWS_"))}
+def cli(folder: Path, *args: str, stdin: str | None = None,
+        extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSPORT_", "AWS_"))} | (extra or {})
     return subprocess.run([PASSPORT, *args], cwd=folder, env=env, input=stdin, capture_output=True, text=True,
                           timeout=60)
 
@@ -293,3 +295,34 @@ def test_an_earlier_versions_store_is_imported_once_and_its_clients_still_get_to
     again = Serve(fresh_folder, server.port)
     assert "Imported" not in again.start()
     again.stop()
+
+
+@pytest.mark.parametrize("how", ["AWS_ENDPOINT_URL_DYNAMODB", "PASSPORT_LOCAL_DYNAMODB_ENDPOINT"])
+def test_serve_and_the_cli_use_a_dynamodb_the_user_already_runs(fresh_folder: Path, how: str):
+    """The standard variable, or [local] dynamodb_endpoint, points passport serve and the CLI at a DynamoDB the
+    user runs (here a DynamoDB Local of their own), with the environment's credentials: no store of ours."""
+    import botocore.session
+    from passport.local.dynamodb_local import DynamoDBLocal
+
+    with DynamoDBLocal() as theirs:
+        extra = {how: theirs.endpoint, "AWS_ACCESS_KEY_ID": theirs.access_key, "AWS_SECRET_ACCESS_KEY": "theirs",
+                 "AWS_DEFAULT_REGION": "us-east-1"}
+        server = Serve(fresh_folder, free_port(), extra)
+        server.start()
+        try:
+            made = cli(fresh_folder, "client", "create", "--client", "--name", "svc", "--scope", "orders:read",
+                       "--json", extra=extra)
+            assert made.returncode == 0, made.stderr
+            client = json.loads(made.stdout)
+            answer = requests.post(f"{server.url}/oauth/token", auth=(client["client_id"], client["client_secret"]),
+                                   data={"grant_type": "client_credentials", "scope": "orders:read"}, timeout=10)
+            assert answer.status_code == 200, answer.text
+        finally:
+            stopped = server.stop()
+        assert theirs.endpoint in stopped
+        tables = botocore.session.get_session().create_client(
+            "dynamodb", endpoint_url=theirs.endpoint, region_name="us-east-1",
+            aws_access_key_id=theirs.access_key, aws_secret_access_key="theirs",
+        ).list_tables()["TableNames"]
+        assert {"passport-clients", "passport-users", "passport-tokens"} <= set(tables)
+    assert not (fresh_folder / ".passport" / "dynamodb").exists()

@@ -17,13 +17,14 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from passport.config import Settings
+from passport.config import ConfigError, Settings
 from passport.local.dynamodb_local import DynamoDBLocal
 
 #: The store's folder under the data folder.
@@ -77,12 +78,41 @@ def activate(environment: dict[str, str]) -> None:
     forget_client()
 
 
+@dataclass(frozen=True)
+class UsedStore:
+    """A DynamoDB endpoint the user runs (``[local] dynamodb_endpoint`` or ``AWS_ENDPOINT_URL_DYNAMODB``)."""
+
+    endpoint: str
+    external: bool = True
+
+
+def external_endpoint(settings: Settings, environ: Mapping[str, str] | None = None) -> str:
+    """The DynamoDB the user asked for instead of passport's own store: ``[local] dynamodb_endpoint``, else the
+    standard ``AWS_ENDPOINT_URL_DYNAMODB``; "" when neither is set."""
+    env = os.environ if environ is None else environ
+    endpoint = settings.local.dynamodb_endpoint or env.get("AWS_ENDPOINT_URL_DYNAMODB", "")
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise ConfigError(f"local.dynamodb_endpoint (or AWS_ENDPOINT_URL_DYNAMODB) must be an http(s) URL, not "
+                          f"{endpoint[:80]!r}")
+    return endpoint
+
+
 @contextmanager
-def own_store(settings: Settings, wait: bool = True) -> Iterator[DynamoDBLocal]:
+def own_store(settings: Settings, wait: bool = True) -> Iterator[DynamoDBLocal | UsedStore]:
     """Start DynamoDB Local on the data folder's store, point this process at it, make the tables (importing an
-    earlier version's store the first time)."""
+    earlier version's store the first time). With an endpoint of the user's (:func:`external_endpoint`): that one,
+    reached with the environment's own AWS credentials, its tables made if missing."""
     from passport.storage.tables import ensure_tables
 
+    external = external_endpoint(settings)
+    if external:
+        from passport.storage.connection import forget_client
+
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = external
+        forget_client()
+        ensure_tables(settings.storage)
+        yield UsedStore(external)
+        return
     with _owner_lock(settings.data_path, wait):
         store = DynamoDBLocal(settings.data_path / STORE_FOLDER)
         store.start()
@@ -146,11 +176,16 @@ def local_store(settings: Settings, patience: float = 30.0) -> Iterator[str]:
         running = running_server(settings.data_path)
         if running:
             from passport.local.dynamodb_local import access_key
+            from passport.storage.connection import forget_client
             from passport.storage.models import bind
 
-            store = DynamoDBLocal(settings.data_path / STORE_FOLDER)
-            store.endpoint, store.access_key = running["store"], access_key(settings.data_path / STORE_FOLDER)
-            activate(store.environment())
+            if running.get("external"):  # the user's own DynamoDB, with the environment's credentials
+                os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = running["store"]
+                forget_client()
+            else:
+                store = DynamoDBLocal(settings.data_path / STORE_FOLDER)
+                store.endpoint, store.access_key = running["store"], access_key(settings.data_path / STORE_FOLDER)
+                activate(store.environment())
             bind(settings.storage)
             if not settings.issuer and running.get("url"):
                 # Tokens the CLI mints (personal access tokens) carry the running server's issuer.
@@ -168,11 +203,12 @@ def local_store(settings: Settings, patience: float = 30.0) -> Iterator[str]:
             time.sleep(0.2)
 
 
-def write_server_file(data_dir: Path, store_endpoint: str, url: str) -> None:
+def write_server_file(data_dir: Path, store_endpoint: str, url: str, external: bool = False) -> None:
     """``server.json``, readable by its owner only (the store's address is no secret, but the folder is its)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(data_dir / SERVER_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(json.dumps({"pid": os.getpid(), "store": store_endpoint, "url": url}))
+        handle.write(json.dumps({"pid": os.getpid(), "store": store_endpoint, "url": url, "external": external}))
 
 
 def remove_server_file(data_dir: Path) -> None:

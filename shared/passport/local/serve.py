@@ -47,7 +47,7 @@ def enable_demos(environ: MutableMapping[str, str]) -> None:
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     from passport import admin, compose
     from passport.local.gateway import LocalGateway, make_server
-    from passport.local.runtime import own_store, remove_server_file, write_server_file
+    from passport.local.runtime import UsedStore, own_store, remove_server_file, write_server_file
     from passport.storage.repositories import DynamoClientStore
 
     # The issuer follows HOST and PORT unless configured; handlers read the same environment.
@@ -63,7 +63,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
         try:
             result = admin.install(settings, DynamoClientStore())
             server = make_server(LocalGateway(settings), host, port)
-            write_server_file(settings.data_path, store.endpoint, settings.issuer_url)
+            write_server_file(settings.data_path, store.endpoint, settings.issuer_url,
+                              external=isinstance(store, UsedStore))
             print(_banner(settings, result.clients, result.kid), flush=True)
             # SIGTERM (CI, process managers) stops as cleanly as Ctrl-C.
             signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
@@ -74,4 +75,5 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
             if server is not None:
                 server.server_close()
             remove_server_file(settings.data_path)
-            print("Stopped; data saved in", settings.data_path, flush=True)
+            where = store.endpoint if isinstance(store, UsedStore) else settings.data_path
+            print("Stopped; data saved in", where, flush=True)
