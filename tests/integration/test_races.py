@@ -1,7 +1,7 @@
 """Races (docs/concepts.md: "Single-use and rotation rules hold under concurrency by conditional writes and
-transactions"): many clients at once, through the local gateway and the embedded store over HTTP, each
-starting together at a barrier. Whatever the interleaving, nothing is issued twice and the rule of each grant
-holds afterwards.
+transactions"): many clients at once, through the local gateway and DynamoDB Local over HTTP (no lock
+anywhere), each starting together at a barrier. Whatever the interleaving, nothing is issued twice and the rule
+of each grant holds afterwards.
 
 Each race is bounded: ``RACERS`` threads, each request with a timeout, every thread joined with a deadline.
 """
@@ -17,7 +17,7 @@ import requests
 
 from tests.conftest import make_client
 from tests.faults import StoreView
-from tests.integration.browser import Browser
+from tests.integration.browser import Browser, query_of
 from tests.integration.conftest import PASSWORD
 from tests.integration.test_authorization_code import REDIRECT, api, approve, exchange, refresh
 from tests.integration.test_device_flow import answer, poll, start, tv
@@ -200,6 +200,30 @@ def test_concurrent_approval_and_denial_of_one_user_code_decide_once(env, server
         assert "Request denied" in taken[0].text
         assert outcome.json()["error"] == "access_denied"
     assert poll(server, client, grant["device_code"]).status_code == 400  # and never again
+
+
+# -- consent ----------------------------------------------------------------------------------------------
+
+
+def test_concurrent_consents_to_one_app_each_get_their_code_and_leave_one_consent(env, server, browser, app, store):
+    """A user approves the same app in ten tabs at once, each its own authorization request (RFC 6749 4.1.1):
+    every approval answers with its own code (never a 503 from writes meeting each other), each code works once,
+    and the consent remembered for the pair is one item with the scopes granted."""
+    from tests.integration.test_authorization_code import start
+
+    forms_ = []
+    for i in range(10):
+        consent = start(browser, app, state=f"tab{i}")
+        assert consent.status_code == 200, consent.text
+        forms_.append(browser.consent_forms(consent)[0])
+    answers = race(lambda i: browser.submit(forms_[i]), len(forms_))
+    assert [a.status_code for a in answers] == [303] * len(forms_), [a.text[:200] for a in answers]
+    codes = [query_of(a.headers["Location"]) for a in answers]
+    assert sorted(c["state"] for c in codes) == sorted(f"tab{i}" for i in range(10))
+    exchanged = race(lambda i: exchange(server, app, codes[i]["code"]), len(codes))
+    assert [e.status_code for e in exchanged] == [200] * len(codes)
+    consents = kind(store(), "consent#")
+    assert len(consents) == 1 and next(iter(consents.values()))["scopes"] == {"L": [{"S": "orders:read"}]}
 
 
 # -- client secrets ----------------------------------------------------------------------------------------
