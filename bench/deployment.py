@@ -1,6 +1,7 @@
-"""A throw-away local deployment: the embedded store on loopback (in memory, no data folder), a settings file in a
-temporary folder, the tables, the signing keys in a Secrets Manager secret of that store (where a deployed stack
-keeps them: every function that signs or verifies reads it on its first request), and one client."""
+"""A throw-away local deployment: AWS's DynamoDB Local on loopback (in memory) for the tables, moto's server for a
+Secrets Manager secret holding the signing keys (where a deployed stack keeps them: every function that signs or
+verifies reads it on its first request; DynamoDB Local serves no Secrets Manager), a settings file in a temporary
+folder, and one client."""
 
 from __future__ import annotations
 
@@ -110,15 +111,18 @@ def _deploy(folder: Path) -> Iterator[Deployment]:
     from passport import admin, compose
     from passport.config import load_settings
     from passport.core.clients import new_client
+    from passport.local.dynamodb_local import DynamoDBLocal
     from passport.local.gateway import LocalGateway
-    from passport.local.store import EmbeddedStore, activate
+    from passport.local.runtime import activate
+    from passport.local.store import EmbeddedStore
     from passport.storage.repositories import DynamoClientStore
     from passport.storage.tables import ensure_tables
 
-    store = EmbeddedStore()  # no data folder: in memory, no snapshots
-    endpoint = store.start()
+    dynamodb, secrets = DynamoDBLocal(), EmbeddedStore()  # both in memory
+    dynamodb.start()
     try:
-        activate(endpoint)  # AWS_ENDPOINT_URL_DYNAMODB etc. -> 127.0.0.1, local credentials
+        # DynamoDB to DynamoDB Local (under its key id), Secrets Manager to moto: 127.0.0.1 only, never AWS
+        activate({**dynamodb.environment(), "AWS_ENDPOINT_URL_SECRETS_MANAGER": secrets.start()})
         port = _free_port()
         config = _write_config(folder / "passport.toml", f"http://127.0.0.1:{port}")
         os.environ["PASSPORT_CONFIG"] = str(config)
@@ -145,4 +149,5 @@ def _deploy(folder: Path) -> Iterator[Deployment]:
         yield Deployment(settings, made.client, made.secret, LocalGateway(settings))
     finally:
         reset_caches()
-        store.stop()
+        secrets.stop()
+        dynamodb.stop()

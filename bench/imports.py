@@ -42,7 +42,7 @@ _COUNT_CALLS = (
 
 def count_import_calls() -> dict[str, list[str]]:
     """DynamoDB requests sent while a fresh interpreter imports each handler (its environment is this
-    process's: pointed at the embedded store, so a stray call would be counted, never sent to AWS)."""
+    process's: pointed at the local stores, so a stray call would be counted, never sent to AWS)."""
     found = {}
     for name in handler_names():
         out = subprocess.run(

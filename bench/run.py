@@ -194,7 +194,7 @@ class Bench:
         from bench.issuance_processes import PROCESSES, measure_issuance_in_processes
         from bench.timing import settle
 
-        note("starting the embedded store on 127.0.0.1")
+        note("starting the local stores on 127.0.0.1 (DynamoDB Local, moto for Secrets Manager)")
         with local_deployment() as d:
             issuance = self.attempt(
                 "issuance", f"token issuance time ({PROCESSES} fresh processes)", measure_issuance_in_processes
@@ -482,7 +482,7 @@ method:
 - round trips: requests counted as the process's DynamoDB clients send them (passport.aws_json.REQUEST_OBSERVERS
   for the signed client the models and the guard use, botocore's before-send.dynamodb event for
   passport.storage.connection.dynamodb_client()), retries included; events and handlers as the local gateway
-  runs them against the embedded store on 127.0.0.1 (in memory, dropped at exit).
+  runs them against DynamoDB Local on 127.0.0.1 (in memory, dropped at exit).
 - nothing leaves 127.0.0.1; PASSPORT_* variables of the calling shell are ignored (shipped settings)."""
 
 
