@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+	@scripts/ensure-dynamodb-local $(BIN)/python
 
 serve: $(STAMP)
 	@scripts/ensure-dynamodb-local $(BIN)/python
@@ -27,6 +28,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: $(STAMP)
+	@scripts/ensure-dynamodb-local $(BIN)/python
 	$(BIN)/python -m bench
 
 # Coverage-guided fuzzing (tests/fuzz/): each target for FUZZ_SECONDS in its own process, seeded from and merged
