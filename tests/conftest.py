@@ -24,7 +24,7 @@ from passport import compose
 from passport.config import Settings, load_settings
 from passport.guard import runtime as guard_runtime
 from passport.keys.keyring import KEYS
-from passport.local.dynamodb_local import DynamoDBLocal
+from passport.local.dynamodb_local import DynamoDBLocal, store_environment
 from passport.local.runtime import activate
 from passport.local.store import EmbeddedStore
 
@@ -40,13 +40,8 @@ class Stores:
     access_key: str  # the key id DynamoDB Local files this process's tables under
 
     def environment(self) -> dict[str, str]:
-        return {
-            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb,
-            "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws,
-            "AWS_ACCESS_KEY_ID": self.access_key,
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
+        return {**store_environment(self.dynamodb, self.access_key), "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws,
+                "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 @pytest.fixture(scope="session")

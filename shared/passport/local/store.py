@@ -228,23 +228,11 @@ class EmbeddedStore:
         if not source.exists():
             return
         document = json.loads(source.read_text())
+        from passport.local.runtime import load_table
+
         dynamodb = self._client("dynamodb")
         for name, table in document.get("tables", {}).items():
-            spec: dict[str, Any] = {
-                "TableName": name, "KeySchema": table["KeySchema"],
-                "AttributeDefinitions": table["AttributeDefinitions"], "BillingMode": "PAY_PER_REQUEST",
-            }
-            if table.get("GlobalSecondaryIndexes"):
-                spec["GlobalSecondaryIndexes"] = table["GlobalSecondaryIndexes"]
-            dynamodb.create_table(**spec)
-            if table.get("TimeToLive"):
-                dynamodb.update_time_to_live(
-                    TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table["TimeToLive"]}
-                )
-            items = table.get("Items", [])
-            for start in range(0, len(items), 25):
-                batch = [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]
-                dynamodb.batch_write_item(RequestItems={name: batch})
+            load_table(dynamodb, name, table)
         secrets = self._client("secretsmanager")
         for secret in document.get("secrets", []):
             secrets.create_secret(Name=secret["Name"], SecretString=secret["SecretString"])

@@ -54,29 +54,28 @@ class WriteConflict(StorageUnavailable):
 
 
 def _conflict(error: PynamoDBException) -> bool:
-    if _response_code(error) == "TransactionConflictException":
+    return _failed_with(error, "TransactionConflictException", "TransactionConflict")
+
+
+def _failed_with(error: PynamoDBException, code: str, reason: str) -> bool:
+    """Whether DynamoDB answered with the error ``code``, or cancelled a transaction for one of its items with
+    the cancellation reason ``reason`` (a single write's ``ConditionalCheckFailedException`` is a transaction's
+    ``ConditionalCheckFailed``)."""
+    if _response_code(error) == code:
         return True
     if isinstance(error, TransactWriteError) and error.cancellation_reasons:
-        return any(r is not None and r.code == "TransactionConflict" for r in error.cancellation_reasons)
+        return any(r is not None and r.code == reason for r in error.cancellation_reasons)
     return False
 
 
 def _rejected(error: PynamoDBException) -> bool:
     """A request DynamoDB will refuse however often it is sent: ``ValidationException``, or a transaction
     cancelled because one of its items failed validation (the reason code ``ValidationError``)."""
-    if _response_code(error) == "ValidationException":
-        return True
-    if isinstance(error, TransactWriteError) and error.cancellation_reasons:
-        return any(r is not None and r.code == "ValidationError" for r in error.cancellation_reasons)
-    return False
+    return _failed_with(error, "ValidationException", "ValidationError")
 
 
 def _lost_condition(error: PynamoDBException) -> bool:
-    if _response_code(error) == "ConditionalCheckFailedException":
-        return True
-    if isinstance(error, TransactWriteError) and error.cancellation_reasons:
-        return any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons)
-    return False
+    return _failed_with(error, "ConditionalCheckFailedException", "ConditionalCheckFailed")
 
 
 @contextmanager
