@@ -6,7 +6,7 @@ framework integrations subclass it; the client_credentials grant; one confidenti
 authenticated with client_secret_basic (its secret kept as the product keeps secrets: a SHA-256, compared in
 constant time); access tokens as RFC 9068 JWTs (``typ: at+jwt``) signed RS256 with a 2048-bit key parsed once at
 start. Nothing is stored: ``save_token`` does nothing. It is served by the same HTTP server class as the local
-gateway (:class:`passport.local.gateway.GatewayServer`: a ``ThreadingHTTPServer`` with HTTP/1.1 keep-alive), on
+gateway (:class:`passport.local.http_server.HttpServer`: h11, a thread per keep-alive connection), on
 127.0.0.1, in a process of its own, for the load run; :func:`token_response` is what it does with each request,
 and what the issuance figure calls in process (bench/figures.py): the two comparisons run the same code.
 
@@ -24,7 +24,7 @@ import secrets
 import signal
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -35,6 +35,7 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import RSAKey
+from passport.local.http_server import HttpReply, HttpRequest
 
 SCOPES = ("orders:read", "orders:write")
 ACCESS_LIFETIME = 3600
@@ -154,38 +155,23 @@ def token_response(
     return server.create_token_response(Request("POST", issuer + TOKEN_PATH, headers, form))
 
 
-class _Handler(BaseHTTPRequestHandler):
-    oauth: Server
-    issuer: str
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # as the local gateway's handler: no delayed-ACK stall between header and body
+def _app(oauth: Server, issuer: str) -> Callable[[HttpRequest], HttpReply]:
+    def answer(request: HttpRequest) -> HttpReply:
+        if request.method != "POST" or request.target != TOKEN_PATH:
+            return HttpReply(404, [("Content-Type", "application/json")], b'{"message":"Not Found"}')
+        return HttpReply(*token_response(oauth, issuer, dict(request.headers), request.body))
 
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        if self.path != TOKEN_PATH:
-            status, headers, payload = 404, [("Content-Type", "application/json")], b'{"message":"Not Found"}'
-        else:
-            status, headers, payload = token_response(self.oauth, self.issuer, dict(self.headers.items()), body)
-        self.send_response(status)
-        for name, value in headers:
-            if name.lower() != "content-length":
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    return answer
 
 
 def main() -> int:
-    from passport.local.gateway import GatewayServer  # the local gateway's own server class
+    from passport.local.http_server import HttpServer  # the local gateway's own server class
 
-    http = GatewayServer(("127.0.0.1", 0), _Handler)
+    # The issuer names the port, known once bound: the app is set before the server serves a request.
+    http = HttpServer(("127.0.0.1", 0), lambda request: HttpReply(503, [], b""))
     issuer = f"http://127.0.0.1:{http.server_address[1]}"
     oauth, client_id, secret, public = build(issuer)
-    _Handler.oauth, _Handler.issuer = oauth, issuer
+    http.app = _app(oauth, issuer)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=http.shutdown).start())
     print(json.dumps({"url": issuer, "client_id": client_id, "client_secret": secret,
                       "public_key": public.decode()}), flush=True)

@@ -150,13 +150,13 @@ def server(env: Env) -> Iterator[Server]:
     port = int(env.settings.issuer_url.rsplit(":", 1)[1])
     for _ in range(5):
         try:
-            httpd = make_server(LocalGateway(env.settings), "127.0.0.1", port)
+            gateway = LocalGateway(env.settings)
+            httpd = make_server(gateway, "127.0.0.1", port)
             break
         except OSError:
             # Another process took the port between free_port() and now: move the issuer to a new one.
             port = free_port()
             env.reconfigure(PASSPORT_ISSUER=f"http://127.0.0.1:{port}", PORT=str(port))
-    gateway = httpd.RequestHandlerClass.gateway
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield Server(env.settings.issuer_url, env, gateway)

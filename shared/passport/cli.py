@@ -88,6 +88,12 @@ def describe_client(client: Client, secret: str | None = None) -> str:
 def cmd_serve(args: argparse.Namespace, settings: Settings, out: Output) -> None:
     from passport.local.serve import serve
 
+    try:
+        from passport.local import http_server  # noqa: F401 (the local extra's httptools, asked for up front)
+    except ModuleNotFoundError as error:
+        raise CommandError(f"passport serve needs {error.name}: run `make install`, or "
+                           "`pip install 'lambda-passport[local]'`") from None
+
     serve(settings, host=args.host, port=args.port)
 
 

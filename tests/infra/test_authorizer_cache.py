@@ -22,7 +22,8 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk.assertions import Template
 from passport.authorizer_cache import HTTP_IDENTITY_SOURCES, REST_IDENTITY_SOURCES
 from passport.guard.rules import RuleTable
-from passport.local.gateway import GUARD, LocalGateway, Reply
+from passport.local.gateway import GUARD, LocalGateway
+from passport.local.http_server import HttpReply as Reply
 from passport.routes import Route, route_table
 from passport_cdk import PassportGuard, PassportResources
 

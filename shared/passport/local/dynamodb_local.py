@@ -45,6 +45,11 @@ KEY_FILE = "store.key"
 LOG_FILE = "dynamodb-local.log"
 #: An origin no page can have: CORS then allows none (DynamoDB Local's default is "*").
 _NO_ORIGIN = "https://no-origin.invalid"
+#: The JVM as a small local store wants it. C1 alone: C2 spends seconds of CPU recompiling the store's hot paths,
+#: which on a laptop's few cores competes with the server it serves and is never paid back over a local session
+#: (measured here under the token load: half the store's CPU per request). The serial collector: one thread, no
+#: concurrent marking beside the server, for a heap of a few dozen megabytes.
+JVM_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 _REGION = "us-east-1"
 _PR_SET_PDEATHSIG = 1
 
@@ -169,7 +174,8 @@ class DynamoDBLocal:
                 log = open(self.folder / LOG_FILE, "ab")  # noqa: SIM115 (handed to the child, closed below)
             try:
                 self._process = subprocess.Popen(
-                    [java, f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar), *arguments],
+                    [java, *JVM_OPTIONS, f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
+                     *arguments],
                     cwd=jar.parent, stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=_die_with_parent,
                 )
             finally:

@@ -28,8 +28,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -52,6 +50,7 @@ from passport.gateway_responses import (
     gateway_responses,
     with_transport_security,
 )
+from passport.local.http_server import HttpReply, HttpRequest, HttpServer, Limits, message_refusal
 from passport.routes import Route, path_pattern, route_table
 
 log = logging.getLogger("passport.gateway")
@@ -74,13 +73,6 @@ HTTP_API_FORBIDDEN = (403, "Forbidden")
 HTTP_API_NOT_FOUND = (404, "Not Found")
 HTTP_API_TOO_LARGE = (413, "Request Entity Too Large")
 HTTP_API_ERROR = (500, "Internal Server Error")
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
 
 
 class LambdaContext:
@@ -154,7 +146,7 @@ class LocalGateway:
 
     def dispatch(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str = "127.0.0.1"
-    ) -> Reply:
+    ) -> HttpReply:
         if len(body) > MAX_PAYLOAD:
             return self.too_large()
         url = urlsplit(target)
@@ -180,7 +172,25 @@ class LocalGateway:
                 return refusal
         return self._invoke(route, event)
 
-    def too_large(self) -> Reply:
+    def serve(self, request: HttpRequest) -> HttpReply:
+        """The HTTP server's application: one complete request in, the answer out."""
+        return self.dispatch(request.method, request.target, request.headers, request.body, request.client_ip)
+
+    def refusal(self, status: int) -> HttpReply:
+        """What the server answers itself (a request too large, malformed, too slow): API Gateway's gateway
+        response where it has one, else a JSON message."""
+        if status == 413:
+            return self.too_large()
+        if self.http_api:
+            # An HTTP API has no 405: a method without a route is no route.
+            return _message_reply(*HTTP_API_NOT_FOUND) if status == 405 else message_refusal(status)
+        if status == 405:  # a method the parser does not know: no route has it
+            return self._gateway_reply(METHOD_NOT_ALLOWED)
+        if status == 502:
+            return self._gateway_reply(GATEWAY_RESPONSES["DEFAULT_5XX"])
+        return message_refusal(status)
+
+    def too_large(self) -> HttpReply:
         if self.http_api:
             return _message_reply(*HTTP_API_TOO_LARGE)
         return self._gateway_reply(GATEWAY_RESPONSES["REQUEST_TOO_LARGE"])
@@ -230,7 +240,7 @@ class LocalGateway:
     def method_arn(self, method: str, path: str) -> str:
         return f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API_ID}/{STAGE}/{method}{path}"
 
-    def _authorize(self, event: dict[str, Any], values: RequestValues) -> Reply | None:
+    def _authorize(self, event: dict[str, Any], values: RequestValues) -> HttpReply | None:
         """Run the guard as a REST API's REQUEST authorizer; None lets the request through (with the context in
         the event), a reply refuses it. The cached policy is evaluated against each request's method ARN."""
         key = cache_key(self.identity_sources, values)
@@ -304,7 +314,7 @@ class LocalGateway:
     def _dispatch_http(
         self, route: Route, method: str, raw_path: str, query: str, headers: list[tuple[str, str]], body: bytes,
         source_ip: str, path_params: Mapping[str, str],
-    ) -> Reply:
+    ) -> HttpReply:
         event = http_api_event(route, method, raw_path, query, headers, body, source_ip, path_params)
         if route.rule is not None:
             refusal = self._authorize_http(event, _request_values(headers, query, _http_context(event)))
@@ -315,7 +325,7 @@ class LocalGateway:
     def route_arn(self, method: str, path: str) -> str:
         return f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API_ID}/{HTTP_STAGE}/{method}{path}"
 
-    def _authorize_http(self, event: dict[str, Any], values: RequestValues) -> Reply | None:
+    def _authorize_http(self, event: dict[str, Any], values: RequestValues) -> HttpReply | None:
         """Run the guard as an HTTP API's Lambda authorizer (payload 2.0, simple responses). The cached answer is
         reused for every request with the same identity source values, whatever its route: only a route key
         among the identity sources keeps one route's answer from deciding another."""
@@ -348,7 +358,7 @@ class LocalGateway:
         event["requestContext"]["authorizer"] = {"lambda": dict(answer.get("context") or {})}
         return None
 
-    def _invoke_http(self, route: Route, event: dict[str, Any]) -> Reply:
+    def _invoke_http(self, route: Route, event: dict[str, Any]) -> HttpReply:
         try:
             return http_api_reply(self.function(route.function).handler(event, LambdaContext(route.function)))
         except Exception:
@@ -358,7 +368,7 @@ class LocalGateway:
 
     # -- REST API --------------------------------------------------------------------------------------
 
-    def _invoke(self, route: Route, event: dict[str, Any]) -> Reply:
+    def _invoke(self, route: Route, event: dict[str, Any]) -> HttpReply:
         try:
             result = self.function(route.function).handler(event, LambdaContext(route.function))
             status = int(result["statusCode"])
@@ -371,13 +381,13 @@ class LocalGateway:
             # API Gateway answers a function error or malformed result with 502 and no detail.
             log.exception("function %s failed", route.function)
             return self._gateway_reply(GATEWAY_RESPONSES["DEFAULT_5XX"])
-        return Reply(status, headers, raw)
+        return HttpReply(status, headers, raw)
 
-    def _gateway_reply(self, response: GatewayResponse, extra: list[tuple[str, str]] | None = None) -> Reply:
+    def _gateway_reply(self, response: GatewayResponse, extra: list[tuple[str, str]] | None = None) -> HttpReply:
         if self.settings.issuer_url.lower().startswith("https://"):
             response = with_transport_security(response)  # as API Gateway's, over https (RFC 6797)
         headers = [("Content-Type", "application/json"), *response.headers.items(), *(extra or [])]
-        return Reply(response.status, headers, json.dumps(response.body).encode("utf-8"))
+        return HttpReply(response.status, headers, json.dumps(response.body).encode("utf-8"))
 
 
 def http_api_event(
@@ -433,22 +443,22 @@ def http_api_event(
     return event
 
 
-def http_api_reply(result: Any) -> Reply:
+def http_api_reply(result: Any) -> HttpReply:
     """A function's payload 2.0 answer. Without ``statusCode``, an HTTP API takes any JSON value as a 200
     ``application/json`` body (AWS, "Working with AWS Lambda proxy integrations for HTTP APIs")."""
     if not (isinstance(result, Mapping) and "statusCode" in result):
         text = result if isinstance(result, str) else json.dumps(result)
-        return Reply(200, [("Content-Type", "application/json")], text.encode("utf-8"))
+        return HttpReply(200, [("Content-Type", "application/json")], text.encode("utf-8"))
     body = result.get("body") or ""
     raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
     headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items()]
     headers += [("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or []]
-    return Reply(int(result["statusCode"]), headers, raw)
+    return HttpReply(int(result["statusCode"]), headers, raw)
 
 
-def _message_reply(status: int, message: str) -> Reply:
+def _message_reply(status: int, message: str) -> HttpReply:
     """An HTTP API's own answer: it has no gateway responses to say more."""
-    return Reply(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode("utf-8"))
+    return HttpReply(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode("utf-8"))
 
 
 def _body_text(body: bytes) -> tuple[str, bool]:
@@ -521,51 +531,6 @@ def policy_allows(document: Mapping[str, Any], resource: str) -> bool:
     return allowed
 
 
-class _Handler(BaseHTTPRequestHandler):
-    gateway: LocalGateway
-    protocol_version = "HTTP/1.1"
-    # TCP_NODELAY: the headers and the body go out in two writes; with Nagle on, the body waits for the
-    # client's delayed ACK of the headers, which cost every keep-alive request 40 ms.
-    disable_nagle_algorithm = True
-
-    def _serve(self) -> None:
-        started = time.perf_counter()
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_PAYLOAD:
-            reply = self.gateway.too_large()
-            self.close_connection = True
-        else:
-            body = self.rfile.read(length) if length > 0 else b""
-            reply = self.gateway.dispatch(
-                self.command, self.path, list(self.headers.items()), body, self.client_address[0]
-            )
-        self.send_response(reply.status)
-        for name, value in reply.headers:
-            if name.lower() not in ("content-length", "connection"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
-        log.info("%s %s %d %.1f ms", self.command, urlsplit(self.path).path, reply.status,
-                 (time.perf_counter() - started) * 1000)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
-
-    def version_string(self) -> str:
-        return "lambda-passport"
-
-    def log_message(self, format: str, *args: Any) -> None:  # the access line above replaces this
-        pass
-
-
-class GatewayServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    # API Gateway takes bursts; a backlog of 5 (the default) would reset concurrent clients.
-    request_queue_size = 256
-
-
-def make_server(gateway: LocalGateway, host: str, port: int) -> GatewayServer:
-    handler = type("GatewayHandler", (_Handler,), {"gateway": gateway})
-    return GatewayServer((host, port), handler)
+def make_server(gateway: LocalGateway, host: str, port: int) -> HttpServer:
+    """The gateway on ``host:port``, with API Gateway's payload limit and integration timeout."""
+    return HttpServer((host, port), gateway.serve, refuse=gateway.refusal, limits=Limits(max_body=MAX_PAYLOAD))
