@@ -114,9 +114,10 @@ def _deploy(folder: Path) -> Iterator[Deployment]:
     from passport.local.dynamodb_local import DynamoDBLocal
     from passport.local.gateway import LocalGateway
     from passport.local.runtime import activate
-    from passport.local.store import EmbeddedStore
     from passport.storage.repositories import DynamoClientStore
     from passport.storage.tables import ensure_tables
+
+    from tests.moto_store import EmbeddedStore
 
     dynamodb, secrets = DynamoDBLocal(), EmbeddedStore()  # both in memory
     dynamodb.start()

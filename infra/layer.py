@@ -61,7 +61,7 @@ FORMAT = 3
 MACHINES = {"arm64": "aarch64", "x86_64": "x86_64"}
 #: Wheel platforms Lambda's Amazon Linux 2023 (glibc 2.34) runs, most specific first.
 MANYLINUX = ("manylinux_2_34", "manylinux_2_28", "manylinux2014")
-#: Folders of the package that never run in Lambda: the local gateway and embedded store (they load moto).
+#: Folders of the package that never run in Lambda: the local gateway and store (httptools, a Java child process).
 EXCLUDED_FROM_PACKAGE = ("local",)
 #: Dropped from the installed dependencies: console scripts and bytecode of this machine's Python.
 _JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")

@@ -26,7 +26,8 @@ from passport.guard import runtime as guard_runtime
 from passport.keys.keyring import KEYS
 from passport.local.dynamodb_local import DynamoDBLocal, store_environment
 from passport.local.runtime import activate
-from passport.local.store import EmbeddedStore
+
+from tests.moto_store import EmbeddedStore
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -254,13 +254,14 @@ def test_a_kill_9_right_after_a_token_loses_nothing_the_server_acknowledged(fres
         again.stop()
 
 
-#: The local store of earlier versions: moto's embedded server, snapshotted to .passport/store.json. Run in a child
+#: The local store of earlier versions: moto's embedded server (now tests/moto_store.py), snapshotted to
+#: .passport/store.json. Run in a child
 #: (moto keeps its tables in module globals, and the test process has its own store).
 _LEGACY = """
 import json, sys
 from passport.config import load_settings
 from passport.core.clients import new_client
-from passport.local.store import EmbeddedStore, activate
+from tests.moto_store import EmbeddedStore, activate
 from passport.storage.repositories import DynamoClientStore
 from passport.storage.tables import ensure_tables
 settings = load_settings()
@@ -276,6 +277,7 @@ print(json.dumps({"client_id": made.client.client_id, "client_secret": made.secr
 
 def test_an_earlier_versions_store_is_imported_once_and_its_clients_still_get_tokens(fresh_folder: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSPORT_", "AWS_"))}
+    env["PYTHONPATH"] = str(REPO)  # tests.moto_store: the old store lives on only as this test's scaffolding
     made = subprocess.run([sys.executable, "-c", _LEGACY], cwd=fresh_folder, env=env, capture_output=True, text=True,
                           timeout=120)
     assert made.returncode == 0, made.stderr

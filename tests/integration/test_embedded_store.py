@@ -13,13 +13,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from passport.local.store import EmbeddedStore
+
+from tests.moto_store import EmbeddedStore
 
 SCRIPT = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
     import botocore.session
-    from passport.local.store import EmbeddedStore, SNAPSHOT_DELAY
+    from tests.moto_store import EmbeddedStore, SNAPSHOT_DELAY
 
     folder, action = Path(sys.argv[1]), sys.argv[2]
     store = EmbeddedStore(folder)

@@ -1,2 +1,3 @@
-"""Running locally: the embedded store (moto's server on loopback, persisted under ``.passport/``) and the
-local gateway (API Gateway's twin). The only package that knows it is not on AWS."""
+"""Running locally (``passport serve`` and the CLI): the local store (AWS's DynamoDB Local, started and found) and
+the local gateway (API Gateway's twin, on an httptools HTTP server). The only package that knows it is not on
+AWS; never part of the Lambda layer."""

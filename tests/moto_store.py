@@ -1,8 +1,11 @@
-"""The embedded store: moto's server speaks the DynamoDB and Secrets Manager wire protocol on loopback, so
-every piece of code reaches it over HTTP exactly as it reaches AWS (``AWS_ENDPOINT_URL_*``).
+"""moto's server on loopback, for the tests and the bench: Secrets Manager (the tests of that key source, the
+bench's key secret) and CloudFormation, which DynamoDB Local does not have. Every piece of code reaches it over HTTP
+exactly as it reaches AWS (``AWS_ENDPOINT_URL_*``).
 
-moto keeps data in memory: this module snapshots every table (and secret) to ``<data_dir>/store.json``
-shortly after each write and at shutdown, and restores it at start, so data survives a restart.
+It was the local store of earlier versions: with a data folder it snapshots every table (and secret) to
+``<data_dir>/store.json`` shortly after each write and at shutdown, and restores it at start. The upgrade test
+makes such a store with it, and ``passport serve`` imports it into DynamoDB Local
+(:func:`passport.local.runtime.import_legacy_store`).
 """
 
 from __future__ import annotations
