@@ -46,6 +46,10 @@ GUARD_REQUESTS = 20_000
 CLIENTS = 32
 #: Not counted: loads every function's module, the keys, the connections.
 WARM_UP_REQUESTS = 2 * CLIENTS
+#: Token requests before the measured ones, also not counted: besides the above, DynamoDB Local's JVM compiles its
+#: hot paths over the first few hundred (after 64, a 1,000-request phase ran 190/s in its first quarter and 295/s
+#: in its last). The authlib baseline gets as many.
+WARM_UP_TOKEN_REQUESTS = 16 * CLIENTS
 #: Every phase stops here, whatever is left (then the run is a FAIL).
 DEADLINE_SECONDS = 240.0
 REQUEST_TIMEOUT = 30.0
@@ -268,6 +272,50 @@ class Memory:
         return statistics.median(values[:quarter]), statistics.median(values[-quarter:])
 
 
+# -- CPU ----------------------------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used so far, all its threads (``/proc/<pid>/stat`` fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def store_pid(server_pid: int) -> int | None:
+    """The DynamoDB Local child of ``passport serve``, if it runs one."""
+    for children in Path(f"/proc/{server_pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            with suppress(OSError):
+                if b"DynamoDBLocal" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    return int(child)
+    return None
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds each process spent over a phase: ``this`` is the bench process (the load generator's
+    threads)."""
+
+    pids: dict[str, int]
+    spent: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def measuring(self) -> Iterator[CpuMeter]:
+        def now() -> dict[str, float]:
+            times = os.times()
+            return {"this": times.user + times.system} | {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+        before = now()
+        yield self
+        after = now()
+        self.spent = {name: after[name] - before[name] for name in before}
+
+    def per_request(self, requests: int) -> dict[str, float]:
+        """Milliseconds of CPU per request, by process."""
+        return {name: seconds / requests * 1000 for name, seconds in self.spent.items()} if requests else {}
+
+
 # -- the local server ---------------------------------------------------------------------------------------
 
 
@@ -424,6 +472,7 @@ class Baseline:
     secret: str
     public_key: str
     url: str
+    pid: int
 
 
 @contextmanager
@@ -436,7 +485,7 @@ def authlib_server() -> Iterator[Baseline]:
     try:
         info = json.loads(output.wait_for('"client_secret"', START_TIMEOUT).splitlines()[-1])
         port = int(info["url"].rsplit(":", 1)[1])
-        yield Baseline(port, info["client_id"], info["client_secret"], info["public_key"], info["url"])
+        yield Baseline(port, info["client_id"], info["client_secret"], info["public_key"], info["url"], process.pid)
     finally:
         _stop(process, signal.SIGTERM)
         output.join(10)
@@ -474,6 +523,8 @@ class LoadRun:
     baseline_checked: int  # baseline tokens verified as RFC 9068 JWTs
     decisions: int  # guard decisions planned
     deadline: float  # seconds from the start
+    token_cpu: dict[str, float] = field(default_factory=dict)  # ms of CPU per token request: server, store, this
+    baseline_cpu: dict[str, float] = field(default_factory=dict)  # the same for the authlib baseline: server, this
 
 
 def deadline_for(tokens: int, decisions: int) -> float:
@@ -490,6 +541,7 @@ def run_load(tokens: int = TOKEN_REQUESTS, decisions: int = GUARD_REQUESTS) -> L
     missing: int | None = None
     cut: str | None = None
     checked = 0
+    baseline_cpu: dict[str, float] = {}
 
     note(f"  starting `passport serve` on 127.0.0.1 ({', '.join(f'{k}={v}' for k, v in SERVER_SETTINGS.items())})")
     with local_server() as server:
@@ -497,8 +549,8 @@ def run_load(tokens: int = TOKEN_REQUESTS, decisions: int = GUARD_REQUESTS) -> L
         ask_token = token_requests(server.client_id, server.secret)
         with memory.sampling():
             memory.mark("warm-up")
-            warm_bodies: list[bytes | None] = [None] * WARM_UP_REQUESTS
-            warm = drive(server.port, "warm-up", WARM_UP_REQUESTS, ask_token, deadline, warm_bodies)
+            warm_bodies: list[bytes | None] = [None] * WARM_UP_TOKEN_REQUESTS
+            warm = drive(server.port, "warm-up", WARM_UP_TOKEN_REQUESTS, ask_token, deadline, warm_bodies)
             warm_tokens = tokens_of(warm_bodies)
             if warm.errors or not warm_tokens:
                 raise RuntimeError(f"warm-up token requests failed: {warm.error_text()}")
@@ -509,7 +561,11 @@ def run_load(tokens: int = TOKEN_REQUESTS, decisions: int = GUARD_REQUESTS) -> L
             note(f"  {tokens} token requests from {CLIENTS} clients")
             memory.mark("tokens")
             bodies: list[bytes | None] = [None] * tokens
-            token_phase = drive(server.port, "tokens", tokens, ask_token, deadline, bodies)
+            found = store_pid(server.process.pid)
+            meter = CpuMeter({"server": server.process.pid} | ({"store": found} if found else {}))
+            with meter.measuring():
+                token_phase = drive(server.port, "tokens", tokens, ask_token, deadline, bodies)
+            token_cpu = meter.per_request(token_phase.done)
             issued = tokens_of(bodies)
             note(f"  tokens: {token_phase.rate:.0f}/s, errors: {token_phase.error_text()}")
             if not token_phase.finished:
@@ -535,9 +591,12 @@ def run_load(tokens: int = TOKEN_REQUESTS, decisions: int = GUARD_REQUESTS) -> L
         note(f"  the authlib baseline: {tokens} token requests from {CLIENTS} clients")
         with authlib_server() as b:
             ask = token_requests(b.client_id, b.secret)
-            drive(b.port, "warm-up", WARM_UP_REQUESTS, ask, deadline)
+            drive(b.port, "warm-up", WARM_UP_TOKEN_REQUESTS, ask, deadline)
             baseline_bodies: list[bytes | None] = [None] * tokens
-            baseline = drive(b.port, "authlib", tokens, ask, deadline, baseline_bodies)
+            meter = CpuMeter({"server": b.pid})
+            with meter.measuring():
+                baseline = drive(b.port, "authlib", tokens, ask, deadline, baseline_bodies)
+            baseline_cpu = meter.per_request(baseline.done)
             note(f"  authlib: {baseline.rate:.0f}/s, errors: {baseline.error_text()}")
             if not baseline.finished:
                 cut = "authlib baseline"
@@ -547,29 +606,32 @@ def run_load(tokens: int = TOKEN_REQUESTS, decisions: int = GUARD_REQUESTS) -> L
                 checked += 1
 
     return LoadRun(token_phase, guard, baseline, len(set(jtis)), missing, memory, cut,
-                   time.monotonic() - started, server.output, checked, decisions, limit)
+                   time.monotonic() - started, server.output, checked, decisions, limit, token_cpu, baseline_cpu)
 
 
 LOAD_METHOD = """\
 - load: the real `passport serve` in a subprocess on a fresh folder, shipped
   passport.toml and {settings} (API Gateway's authorizer result cache off: every
   decision runs the guard), its client made with `passport client create`. {clients} threads, one keep-alive
-  http.client connection each, on 127.0.0.1: {warm} warm-up token requests and {warm} guard decisions (not
-  counted), then {tokens} client_credentials token requests (the full-size variant is 5000: at a few dozen a second
-  that alone takes minutes here; `python -m bench load 5000 20000` runs it), then {decisions} GET {api} spread
-  round-robin over every issued token (a token's first use reads its revocation status from the store; the
-  guard caches it {revocation} s). Every phase stops by itself {deadline:.0f} s after the server started.
-  Latency is per request, client side; rates are answers / phase time. Errors: any answer but 200, and any
-  request without an answer. Issued tokens: every jti's record (access#<jti>, its client_id) read back with
-  BatchGetItem, 100 keys a page, from the server's store. Memory: the server's VmRSS every {interval} s,
-  judged on the guard phase (it writes nothing): the median of its last quarter of samples against its first.
+  http.client connection each, on 127.0.0.1: {warm_tokens} warm-up token requests (DynamoDB Local's JVM compiles
+  its hot paths over the first few hundred) and {warm} guard decisions (not counted), then {tokens}
+  client_credentials token requests (the full-size variant is 5000: `python -m bench load 5000 20000`), then
+  {decisions} GET {api} spread round-robin over every issued token (a token's first use reads its revocation
+  status from the store; the guard caches it {revocation} s). Every phase stops by itself {deadline:.0f} s after
+  the server started. Latency is per request, client side; rates are answers / phase time. Errors: any answer
+  but 200, and any request without an answer. Issued tokens: every jti's record (access#<jti>, its client_id)
+  read back with BatchGetItem, 100 keys a page, from the server's store. Memory: the server's VmRSS every
+  {interval} s, judged on the guard phase (it writes nothing): the median of its last quarter of samples against
+  its first. CPU: user + system time over the token phase, from /proc/<pid>/stat, of the server, of its
+  DynamoDB Local child and of this process (the load generator's threads), per answered request.
 - authlib baseline: bench/authlib_baseline.py in its own process: authlib's framework-independent
   AuthorizationServer, client_credentials, client_secret_basic (a SHA-256 of the secret, compared in constant
   time), RFC 9068 JWTs (typ at+jwt) signed RS256-2048 with a key parsed once, the client in memory, served by
-  the gateway's own HTTP server class; the same {clients} threads send it the same {tokens} requests after the
-  local server has stopped. Ours does more per token: two DynamoDB requests to the local store (client
-  lookup, token record; AWS's DynamoDB Local in a process of its own, each write on disk before it answers),
-  an API Gateway proxy event and a Lambda handler, audit and access log lines; authlib's stores nothing."""
+  the gateway's own HTTP server class; the same {clients} threads send it the same {warm_tokens} + {tokens}
+  requests after the local server has stopped. Ours does more per token: two DynamoDB requests to the local
+  store (client lookup, token record; AWS's DynamoDB Local in a process of its own, each write on disk before it
+  answers), an API Gateway proxy event and a Lambda handler, audit and access log lines; authlib's stores
+  nothing."""
 
 
 def method(run: LoadRun | None = None) -> str:
@@ -578,6 +640,7 @@ def method(run: LoadRun | None = None) -> str:
     shipped = load_settings(REPO / "passport.toml", environ={})
     return LOAD_METHOD.format(
         settings=", ".join(f"{k}={v}" for k, v in SERVER_SETTINGS.items()), clients=CLIENTS, warm=WARM_UP_REQUESTS,
+        warm_tokens=WARM_UP_TOKEN_REQUESTS,
         tokens=run.tokens.planned if run else TOKEN_REQUESTS, decisions=run.decisions if run else GUARD_REQUESTS,
         api=API_PATH, revocation=shipped.guard.revocation_cache_seconds, interval=RSS_INTERVAL,
         deadline=run.deadline if run else DEADLINE_SECONDS,

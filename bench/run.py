@@ -319,6 +319,17 @@ class Bench:
                 f"{first / mb:.1f} -> {last / mb:.1f} MB ({growth:+.1%}, {(last - first) / mb:+.1f} MB)",
                 f"< +{RSS_FLAT_FRACTION:.0%}", verdict(growth < RSS_FLAT_FRACTION),
             ))
+        if run.token_cpu:
+            ours, theirs = run.token_cpu, run.baseline_cpu
+            store = f" + local store {ours['store']:.2f}" if "store" in ours else ""
+            authlib = (f"; authlib: server {theirs['server']:.2f}, load generator {theirs['this']:.2f}"
+                       if theirs else "")
+            rows.append(Row(
+                "load: CPU per token request, ms (server + its DynamoDB Local; the load generator; same for authlib)",
+                f"server {ours['server']:.2f}{store}, load generator {ours['this']:.2f}{authlib}; "
+                f"{os.cpu_count()} CPUs for all of it",
+                "-", INFO,
+            ))
         b = run.baseline
         if b is not None and b.rate:
             trouble = f"; authlib: {b.errors} errors ({b.error_text()})" if b.errors else ""
