@@ -60,7 +60,7 @@ class Output:
         print(text, file=sys.stderr if self.as_json else sys.stdout)
 
 
-INTROSPECTS = ", introspects every client's tokens"
+READS_EVERY_TOKEN = ", introspects every client's tokens"
 
 
 def describe_client(client: Client, secret: str | None = None) -> str:
@@ -70,7 +70,7 @@ def describe_client(client: Client, secret: str | None = None) -> str:
         f"Name ............. {client.name}",
         f"Type ............. {'public' if client.public else 'confidential'}"
         f"{', first-party' if client.first_party else ''}{', registered dynamically' if client.registered else ''}"
-        f"{INTROSPECTS if client.introspection else ''}"
+        f"{READS_EVERY_TOKEN if client.introspection else ''}"
         f"{', REVOKED' if client.revoked else ''}",
         f"Grants ........... {' '.join(client.grant_types)}",
     ]

@@ -66,7 +66,7 @@ _BEARER_ERROR = {
     "required": ["error"],
     "properties": {"error": _STRING, "error_description": _STRING},
 }
-_INTROSPECTION = {"type": "object", "required": ["active"], "properties": {"active": {"type": "boolean"}}}
+_TOKEN_STATE = {"type": "object", "required": ["active"], "properties": {"active": {"type": "boolean"}}}
 _DEVICE = {
     "type": "object",
     "required": ["device_code", "user_code", "verification_uri", "verification_uri_complete", "expires_in", "interval"],
@@ -228,7 +228,7 @@ _PAGES = {
 }
 #: The OAuth endpoints' 200 bodies (None: an empty 200, RFC 7009 2.2) and the JSON API's successes.
 _OAUTH_OK: dict[str, dict[str, Any] | None] = {
-    "/oauth/token": _TOKEN, "/oauth/introspect": _INTROSPECTION, "/oauth/device/code": _DEVICE,
+    "/oauth/token": _TOKEN, "/oauth/introspect": _TOKEN_STATE, "/oauth/device/code": _DEVICE,
     "/oauth/revoke": None,
 }
 #: RFC 6750 3.1's challenge, on every refusal of a bearer token.

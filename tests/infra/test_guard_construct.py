@@ -110,7 +110,7 @@ def test_the_guard_of_its_own_carries_the_per_route_rules(orders):
     assert props["Layers"] == [OUTPUTS["layer_version_arn"]] and props["Handler"] == "handler.handler"
 
 
-def test_the_users_rest_api_is_guarded_on_its_own_routes_with_spec_6_responses(orders):
+def test_the_users_rest_api_is_guarded_on_its_own_routes_with_rfc6750_3_responses(orders):
     stack, template, assertions = orders
     ((authorizer_id, authorizer),) = _of_type(template, "AWS::ApiGateway::Authorizer").items()
     assert authorizer["Properties"]["Type"] == "REQUEST"

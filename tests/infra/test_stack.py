@@ -244,7 +244,7 @@ def test_gateway_responses_are_the_shared_definitions(synthesized, kind):
     assert headers == {name: f"'{value}'" for name, value in expected.headers.items()}
 
 
-def test_a_refusal_by_the_guard_carries_the_spec_6_www_authenticate_header(synthesized):
+def test_a_refusal_by_the_guard_carries_the_rfc6750_3_www_authenticate_header(synthesized):
     responses = {
         r["Properties"]["ResponseType"]: r["Properties"]
         for r in synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()
