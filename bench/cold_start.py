@@ -148,7 +148,7 @@ def _record_first_requests(d: Any) -> dict[str, dict[str, Any]]:
 
 def _layer(folder: Path) -> tuple[Path, Path]:
     """The stack's layer for this machine's architecture and the runtime's Python, and a copy without bytecode."""
-    from passport.deploy import LAMBDA_PYTHON
+    from passport.iam_manifest import LAMBDA_PYTHON
 
     from infra.layer import MACHINES, build_layer
 
@@ -160,7 +160,7 @@ def _layer(folder: Path) -> tuple[Path, Path]:
 
 
 def measure_cold_starts(d: Any, runs: int = RUNS, runs_without_bytecode: int = RUNS_WITHOUT_BYTECODE) -> ColdStarts:
-    from passport.deploy import LAMBDA_PYTHON
+    from passport.iam_manifest import LAMBDA_PYTHON
 
     from infra.layer import BUILD_DIR
     from infra.runtime_python import find

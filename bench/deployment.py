@@ -113,7 +113,7 @@ def _deploy(folder: Path) -> Iterator[Deployment]:
     from passport.core.clients import new_client
     from passport.local.dynamodb_local import DynamoDBLocal
     from passport.local.gateway import LocalGateway
-    from passport.local.runtime import activate
+    from passport.local.store import activate
     from passport.storage.repositories import DynamoClientStore
     from passport.storage.tables import ensure_tables
 

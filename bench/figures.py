@@ -97,7 +97,7 @@ def measure_code_flow_round_trips(d: Deployment) -> CodeFlowTrips:
     from passport.core.hashing import hash_secret
     from passport.core.models import AuthorizationCode
     from passport.core.users import create_user
-    from passport.storage.grants import DynamoGrants
+    from passport.storage.grants import DynamoGrantStore
     from passport.storage.repositories import DynamoUserStore
 
     from bench.deployment import REDIRECT_URI, SCOPE
@@ -107,7 +107,7 @@ def measure_code_flow_round_trips(d: Deployment) -> CodeFlowTrips:
                        password=password)
     code = secrets.token_urlsafe(32)
     now = int(time.time())
-    DynamoGrants().save_code(AuthorizationCode(
+    DynamoGrantStore().save_code(AuthorizationCode(
         code_hash=hash_secret(code), client_id=d.client.client_id, user_id=user.id, redirect_uri=REDIRECT_URI,
         redirect_uri_sent=True, scopes=(SCOPE, "openid", "offline_access"), expires_at=now + 600, auth_time=now,
         nonce="bench",

@@ -438,7 +438,7 @@ def missing_records(endpoint: str, folder: Path, jtis: list[str], client_id: str
     import botocore.session
     from passport.config import load_settings
     from passport.local.dynamodb_local import access_key as store_key
-    from passport.local.runtime import STORE_FOLDER
+    from passport.local.store import STORE_FOLDER
     from passport.storage.models import access_key
 
     settings = load_settings(folder / "passport.toml", environ={})

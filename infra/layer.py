@@ -8,7 +8,7 @@ wheels Lambda's Linux (Amazon Linux 2023, glibc 2.34) and Python need, whatever 
 ships every dependency that ``pyproject.toml`` declares, the AWS SDK included: one consistent, tested set, never
 half the SDK from the layer and half (urllib3, dateutil, jmespath) from the runtime's own copy.
 
-botocore's data is cut to the services the functions call (``passport.deploy.AWS_SERVICES``): a client's creation
+botocore's data is cut to the services the functions call (``passport.iam_manifest.AWS_SERVICES``): a client's creation
 lists every service folder and parses ``endpoints.json`` whole, which for botocore's four hundred services costs
 every cold start that reaches DynamoDB about 35 ms (and the layer 29 MB). The models of the services kept are
 botocore's own less their documentation strings and examples (which only docstrings and help read), and their
@@ -43,9 +43,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-# What the functions run on: passport.deploy holds it, so that passport_cdk (installed without this checkout) and
+# What the functions run on: passport.iam_manifest holds it, so that passport_cdk (installed without this checkout) and
 # the layer built here agree.
-from passport.deploy import AWS_SERVICES, LAMBDA_ARCH, LAMBDA_PYTHON
+from passport.iam_manifest import AWS_SERVICES, LAMBDA_ARCH, LAMBDA_PYTHON
 
 from infra import runtime_python
 from infra.runtime_python import Interpreter, RuntimePythonUnavailable, build_lock

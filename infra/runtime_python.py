@@ -2,7 +2,7 @@
 
 Lambda mounts a layer read-only, so a layer without ``.pyc`` files makes every cold start compile every module it
 imports. Bytecode is only used by the Python whose magic number it carries, and that number changes with every
-minor version: the layer must be compiled by the runtime's own minor version (``passport.deploy.LAMBDA_PYTHON``),
+minor version: the layer must be compiled by the runtime's own minor version (``passport.iam_manifest.LAMBDA_PYTHON``),
 whatever Python runs the build. It is found, in this order:
 
 1. ``python3.14`` on PATH, if it runs and is that version (PATH is not trusted: a pyenv shim for a version that is
@@ -289,7 +289,7 @@ def _deb822_entries(text: str) -> Iterator[_Entry]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m infra.runtime_python [--stdlib]``: print how to start the runtime's Python (unpacked if need be)."""
-    from passport.deploy import LAMBDA_PYTHON
+    from passport.iam_manifest import LAMBDA_PYTHON
 
     from infra.layer import BUILD_DIR
 

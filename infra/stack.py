@@ -14,7 +14,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_sns as sns
 from constructs import Construct
-from passport import deploy
+from passport import iam_manifest
 from passport.config import Settings
 from passport.gateway_responses import api_resource_metadata
 from passport.routes import route_table
@@ -85,7 +85,7 @@ class PassportStack(Stack):
             cache_ttl=Duration.seconds(settings.guard.authorizer_cache_seconds),
         )
         assert self.guard.own is not None
-        self.functions[deploy.GUARD] = self.guard.own
+        self.functions[iam_manifest.GUARD] = self.guard.own
         # The API's 401 names its protected resource metadata (RFC 9728 5.1) where the local gateway's does: under
         # the issuer (the custom domain, or the stage's URL), at the path of the API's identifier (the audience).
         # Without the demos nothing on this API is guarded, and no metadata is published for a 401 to name.
@@ -103,7 +103,7 @@ class PassportStack(Stack):
             settings=settings,
             options=options,
         )
-        self.functions[deploy.INSTALL_KEYS] = self.install_keys.handler
+        self.functions[iam_manifest.INSTALL_KEYS] = self.install_keys.handler
         # The API opens only once the keys and default clients exist.
         self.api.api.deployment_stage.node.add_dependency(self.install_keys.resource)
 

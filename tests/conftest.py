@@ -25,7 +25,7 @@ from passport.config import Settings, load_settings
 from passport.guard import runtime as guard_runtime
 from passport.keys.keyring import KEYS
 from passport.local.dynamodb_local import DynamoDBLocal, store_environment
-from passport.local.runtime import activate
+from passport.local.store import activate
 
 from tests.moto_store import EmbeddedStore
 

@@ -5,7 +5,7 @@ exactly as it reaches AWS (``AWS_ENDPOINT_URL_*``).
 It was the local store of earlier versions: with a data folder it snapshots every table (and secret) to
 ``<data_dir>/store.json`` shortly after each write and at shutdown, and restores it at start. The upgrade test
 makes such a store with it, and ``passport serve`` imports it into DynamoDB Local
-(:func:`passport.local.runtime.import_legacy_store`).
+(:func:`passport.local.store.import_legacy_store`).
 """
 
 from __future__ import annotations
@@ -231,7 +231,7 @@ class EmbeddedStore:
         if not source.exists():
             return
         document = json.loads(source.read_text())
-        from passport.local.runtime import load_table
+        from passport.local.store import load_table
 
         dynamodb = self._client("dynamodb")
         for name, table in document.get("tables", {}).items():

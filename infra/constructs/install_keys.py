@@ -15,7 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import custom_resources as cr
 from constructs import Construct
-from passport import deploy
+from passport import iam_manifest
 from passport.config import Settings
 
 from infra.constructs.common import acknowledge, removal_policy, retention
@@ -41,7 +41,7 @@ class InstallKeys(Construct):
         self.handler = PassportFunction(
             self,
             "Handler",
-            name=deploy.INSTALL_KEYS,
+            name=iam_manifest.INSTALL_KEYS,
             layer=layer,
             secret=secret,
             tables={"clients_table": clients_table},

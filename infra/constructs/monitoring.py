@@ -33,7 +33,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
-from passport import deploy
+from passport import iam_manifest
 from passport.storage.models import TABLES
 
 from infra.constructs.common import acknowledge
@@ -97,7 +97,7 @@ class PassportMonitoring(Construct):
             label = _title(name)
             # Not the guard: every 401 it answers is an "Unauthorized" exception, which Lambda counts in Errors, so
             # anyone sending bad tokens would page the operator. Its real failures are the API's 5XX (Api5xx below).
-            if name != deploy.GUARD:
+            if name != iam_manifest.GUARD:
                 self._alarm(
                     "Errors",
                     name,
@@ -116,11 +116,11 @@ class PassportMonitoring(Construct):
                 "the account's ConcurrentExecutions, at what else runs in the account, and ask for a higher limit.",
                 id=f"{label}Throttles",
             )
-        guard = functions.get(deploy.GUARD)
+        guard = functions.get(iam_manifest.GUARD)
         if guard is not None:
             self._alarm(
                 "Duration",
-                deploy.GUARD,
+                iam_manifest.GUARD,
                 guard.metric_duration(period=PERIOD, statistic="p99"),
                 f"{stack.stack_name} guard: its p99 duration stayed above {GUARD_P99.to_seconds():g} s for 15 "
                 "minutes, and every protected request waits for it. Look at its traces for slow DynamoDB reads "
@@ -282,7 +282,7 @@ class PassportMonitoring(Construct):
             ),
         )
         # The token endpoint and the guard, a row each.
-        for name in ("token", deploy.GUARD):
+        for name in ("token", iam_manifest.GUARD):
             function = functions.get(name)
             if function is None:
                 continue
@@ -303,7 +303,7 @@ class PassportMonitoring(Construct):
                 ),
             )
         # Every other function, one line each.
-        others = {n: f for n, f in functions.items() if n not in ("token", deploy.GUARD)}
+        others = {n: f for n, f in functions.items() if n not in ("token", iam_manifest.GUARD)}
         if others:
             board.add_widgets(*(
                 _graph(

@@ -451,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             bind(settings.storage)
         elif args.func in NEEDS_STORE or (args.func is cmd_keys and settings.keys.secret_name):
-            from passport.local.runtime import local_store
+            from passport.local.store import local_store
 
             store = local_store(settings)
         with store:

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
         ClientStore,
         Consents,
         Devices,
-        Grants,
+        GrantStore,
         LoginThrottle,
         Sessions,
         UserStore,
@@ -67,7 +67,7 @@ class Storage(Protocol):
 
     def access_tokens(self) -> AccessTokenStore: ...
 
-    def grants(self) -> Grants: ...
+    def grants(self) -> GrantStore: ...
 
     def devices(self) -> Devices: ...
 
@@ -108,11 +108,11 @@ class DynamoStorage:
 
         return DynamoAccessTokenStore()
 
-    def grants(self) -> Grants:
+    def grants(self) -> GrantStore:
         bind_storage()
-        from passport.storage.grants import DynamoGrants
+        from passport.storage.grants import DynamoGrantStore
 
-        return DynamoGrants()
+        return DynamoGrantStore()
 
     def devices(self) -> Devices:
         bind_storage()
@@ -122,19 +122,19 @@ class DynamoStorage:
 
     def sessions(self) -> Sessions:
         bind_storage()
-        from passport.storage.browser import DynamoSessions
+        from passport.storage.sessions import DynamoSessions
 
         return DynamoSessions()
 
     def consents(self) -> Consents:
         bind_storage()
-        from passport.storage.browser import DynamoConsents
+        from passport.storage.sessions import DynamoConsents
 
         return DynamoConsents()
 
     def login_throttle(self) -> LoginThrottle:
         bind_storage()
-        from passport.storage.browser import DynamoLoginThrottle
+        from passport.storage.throttles import DynamoLoginThrottle
 
         return DynamoLoginThrottle()
 
@@ -146,7 +146,7 @@ class DynamoStorage:
 
     def rate_limit(self, per_hour: int) -> Callable[[str], bool]:
         bind_storage()
-        from passport.storage.browser import DynamoRateLimit
+        from passport.storage.throttles import DynamoRateLimit
 
         return DynamoRateLimit(per_hour).take
 

@@ -92,7 +92,7 @@ class RefreshRejected(Exception):
     """The refresh token was rotated already, revoked, or its family revoked: nothing was issued."""
 
 
-class Grants(Protocol):
+class GrantStore(Protocol):
     """Codes, refresh tokens and their families. Each write that issues tokens is one transaction: either the
     code is spent (or the refresh token rotated) and every new token exists, or nothing changed."""
 

@@ -9,7 +9,7 @@ from aws_cdk import Acknowledgment, RemovalPolicy, Validations
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import IConstruct
-from passport.deploy import LAMBDA_ARCH, LAMBDA_PYTHON
+from passport.iam_manifest import LAMBDA_ARCH, LAMBDA_PYTHON
 
 #: The guard's code, package data of passport_cdk: a user's app deploys it from the installed wheel, and this
 #: repository's stack deploys the same file (``functions/guard/handler.py`` is a link to it).

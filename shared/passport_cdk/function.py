@@ -1,4 +1,4 @@
-"""A function of ``functions/<name>/``, with a role that allows exactly what ``passport.deploy`` says it needs."""
+"""A function of ``functions/<name>/``, with a role that allows exactly what ``passport.iam_manifest`` says it needs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
-from passport import deploy
+from passport import iam_manifest
 from passport.storage.models import TABLES
 
 from passport_cdk.common import (
@@ -42,7 +42,7 @@ def storage_variable(setting: str) -> str:
 class PassportFunction(Construct):
     """``functions/<name>/handler.py`` on the layer.
 
-    Its role has one inline policy: write its own log group, the DynamoDB actions ``passport.deploy`` lists on
+    Its role has one inline policy: write its own log group, the DynamoDB actions ``passport.iam_manifest`` lists on
     the tables it lists, and read (or, for install-keys, write) the key secret if listed. Its environment names
     only those tables and that secret. No managed policy. X-Ray tracing is active, for which CDK adds the role's
     one ``Resource: *`` grant: the two X-Ray actions that take no resource (PutTraceSegments, PutTelemetryRecords).
@@ -67,7 +67,7 @@ class PassportFunction(Construct):
         super().__init__(scope, id)
         self.name = name
         # With the settings, the optional grants they turn on count too (the password grant reads users).
-        self.needs = needs = deploy.needs(name, settings)
+        self.needs = needs = iam_manifest.needs(name, settings)
         self.log_group = logs.LogGroup(
             self, "Logs", retention=retention(log_retention_days), removal_policy=removal_policy(retain_logs)
         )

@@ -73,7 +73,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
-from passport import deploy
+from passport import iam_manifest
 from passport.authorizer_cache import DEFAULT_TTL_SECONDS, HTTP_IDENTITY_SOURCES, REST_IDENTITY_SOURCES
 from passport.core.protected_resource import protected_resource_metadata
 from passport.gateway_responses import PROTECTED_RESOURCE_PATH, GatewayResponse, gateway_responses
@@ -181,7 +181,7 @@ class PassportGuard(Construct):
             self.own = PassportFunction(
                 self,
                 "Guard",
-                name=deploy.GUARD,
+                name=iam_manifest.GUARD,
                 layer=passport.layer,
                 secret=passport.keys_secret,
                 tables={"tokens_table": passport.tokens_table, "clients_table": passport.clients_table},

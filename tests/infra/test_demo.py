@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from passport import deploy
+from passport import iam_manifest
 from passport.config import load_settings
 from passport.routes import route_table
 
@@ -27,8 +27,8 @@ def paths(template: dict) -> set[str]:
 def test_the_shipped_settings_deploy_no_demo_function_route_alarm_or_metadata(synthesized_without_demos: Synthesized):
     stack, template = synthesized_without_demos.stack, synthesized_without_demos.template
     assert not DEMO_FUNCTIONS & set(stack.functions)
-    assert set(stack.functions) == {*(r.function for r in route_table(stack.settings)), deploy.GUARD,
-                                    deploy.INSTALL_KEYS}
+    assert set(stack.functions) == {*(r.function for r in route_table(stack.settings)), iam_manifest.GUARD,
+                                    iam_manifest.INSTALL_KEYS}
     assert not {"api", "mcp", "oauth-protected-resource"} & paths(template)
     # No guarded route: no authorizer on this API (the guard function stays, exported for other APIs).
     assert not synthesized_without_demos.of_type("AWS::ApiGateway::Authorizer")

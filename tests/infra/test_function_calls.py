@@ -1,5 +1,5 @@
 """The other half of least privilege: each function's real calls, made against the embedded store through a
-recording proxy on loopback, need exactly what ``passport.deploy`` grants it (the template tests check that the
+recording proxy on loopback, need exactly what ``passport.iam_manifest`` grants it (the template tests check that the
 stack grants no more). A function that starts making a new AWS call fails here before it fails on AWS."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import botocore.session
 import pytest
-from passport import deploy
+from passport import iam_manifest
 from passport.core.clients import DEVICE_CODE
 from passport.core.models import User
 from passport.routes import MCP_PATH
@@ -157,7 +157,7 @@ class Calls:
 
 
 def granted(function: str, settings: Any) -> set[tuple[str, str]]:
-    needs = deploy.needs(function, settings)
+    needs = iam_manifest.needs(function, settings)
     calls = {(f"dynamodb:{action}", setting) for setting, actions in needs.tables.items() for action in actions}
     return calls | {(f"secretsmanager:{action}", "secret") for action in needs.secret_actions}
 
@@ -244,7 +244,7 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
                     PASSPORT_REGISTRATION_POLICY="open")
     calls = Calls(env, recorder)
 
-    with calls.cold(deploy.INSTALL_KEYS) as install_keys:
+    with calls.cold(iam_manifest.INSTALL_KEYS) as install_keys:
         install_keys.handler(
             {"RequestType": "Create", "LogicalResourceId": "InstallKeys", "ResourceProperties": {}}, None
         )
@@ -437,7 +437,7 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
         assert answer["statusCode"] == 200 and json.loads(answer["body"])["client_name"] == "agent, renamed", answer
         assert registration("DELETE", managed, token=token)["statusCode"] == 204
 
-    with calls.cold(deploy.GUARD) as guard:
+    with calls.cold(iam_manifest.GUARD) as guard:
         policy = guard.handler(
             {
                 **proxy_event("GET", "/api/orders", headers={"Authorization": f"Bearer {access_token}"}),
@@ -487,7 +487,7 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
             )
             assert answer["statusCode"] == 200, answer
 
-    assert set(calls.by_function) | {"mcp"} == set(deploy.FUNCTIONS)
+    assert set(calls.by_function) | {"mcp"} == set(iam_manifest.FUNCTIONS)
     for function, made in calls.by_function.items():
         allowed = granted(function, env.settings)
         assert made <= allowed, (function, "needs more than its role allows", sorted(made - allowed))
@@ -520,7 +520,7 @@ def test_the_mcp_function_needs_exactly_what_its_role_allows(env, recorder):
     secret = secrets.create_secret(Name=f"PassportKeys-{uuid.uuid4().hex[:8]}")["ARN"]
     env.reconfigure(PASSPORT_KEYS_SECRET_NAME=secret)
     calls = Calls(env, recorder)
-    with calls.cold(deploy.INSTALL_KEYS) as install_keys:
+    with calls.cold(iam_manifest.INSTALL_KEYS) as install_keys:
         install_keys.handler({"RequestType": "Create", "LogicalResourceId": "InstallKeys", "ResourceProperties": {}},
                              None)
     service = make_client(env, scopes=("orders:read",))
@@ -542,10 +542,10 @@ def test_without_the_optional_grants_the_token_function_never_reads_users_and_th
 
     plain = Settings()
     assert not plain.grants.password and not plain.grants.implicit
-    assert "users_table" not in deploy.needs("token", plain).tables
+    assert "users_table" not in iam_manifest.needs("token", plain).tables
     # The pages check an id_token_hint (OpenID Connect RP-Initiated Logout 1.0 section 2): they read the keys,
     # and never write them.
-    assert deploy.needs("authorize", plain).secret_actions == ("GetSecretValue",)
+    assert iam_manifest.needs("authorize", plain).secret_actions == ("GetSecretValue",)
 
 
 def test_without_the_implicit_grant_the_pages_read_the_key_secret_to_check_an_id_token_hint(env, recorder):
@@ -560,7 +560,7 @@ def test_without_the_implicit_grant_the_pages_read_the_key_secret_to_check_an_id
     env.reconfigure(PASSPORT_KEYS_SECRET_NAME=secret)
     assert not env.settings.grants.implicit
     calls = Calls(env, recorder)
-    with calls.cold(deploy.INSTALL_KEYS) as install_keys:
+    with calls.cold(iam_manifest.INSTALL_KEYS) as install_keys:
         install_keys.handler({"RequestType": "Create", "LogicalResourceId": "InstallKeys", "ResourceProperties": {}},
                              None)
     app = make_client(env, name="app", grant_types=("authorization_code",), redirect_uris=(CALLBACK,),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from passport import deploy
+from passport import iam_manifest
 
 from tests.infra.conftest import Synthesized, dump, resolve_ref
 
@@ -101,10 +101,10 @@ def grants_of(synthesized: Synthesized, all_grants: list[Grant], name: str) -> l
     return [g for g in all_grants if g.role == role]
 
 
-@pytest.mark.parametrize("name", list(deploy.FUNCTIONS))
+@pytest.mark.parametrize("name", list(iam_manifest.FUNCTIONS))
 def test_each_function_is_granted_exactly_what_the_manifest_lists(synthesized, all_grants, name):
     function = synthesized.stack.functions[name]
-    needs = deploy.needs(name, synthesized.stack.settings)
+    needs = iam_manifest.needs(name, synthesized.stack.settings)
     assert function.needs == needs
     expected = {
         ("logs:CreateLogStream", synthesized.logical_id(function.log_group)),
@@ -134,7 +134,7 @@ def test_no_passport_function_has_a_managed_policy_or_a_wildcard_beyond_x_ray(sy
 
 
 def test_the_guard_cannot_write_any_table(synthesized, all_grants):
-    guard = grants_of(synthesized, all_grants, deploy.GUARD)
+    guard = grants_of(synthesized, all_grants, iam_manifest.GUARD)
     writes = [g for g in guard if g.action in DYNAMODB_WRITES or "Write" in g.action.removeprefix("dynamodb:")]
     assert writes == []
     tables = {synthesized.logical_id(t): s for s, t in synthesized.stack.tables.tables.items()}

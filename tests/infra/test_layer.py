@@ -217,9 +217,9 @@ def test_the_runtimes_python_runs_the_layers_bytecode_not_its_source(layer, tmp_
     interpreter = runtime_python.find(LAMBDA_PYTHON, infra.layer.BUILD_DIR)
     site = tmp_path / "python"
     shutil.copytree(layer / "python" / "passport", site / "passport")
-    deploy = site / "passport" / "deploy.py"
+    deploy = site / "passport" / "iam_manifest.py"
     deploy.write_text(deploy.read_text() + "\nraise SystemExit('the source was compiled at import')\n")
-    script = f"import sys; sys.path.insert(0, {str(site)!r}); import passport.deploy as d; print(d.LAMBDA_PYTHON)"
+    script = f"import sys; sys.path.insert(0, {str(site)!r}); import passport.iam_manifest as d; print(d.LAMBDA_PYTHON)"
     result = subprocess.run(interpreter.command("-I", "-B", "-c", script), capture_output=True, text=True)
     assert (result.returncode, result.stdout.strip(), result.stderr) == (0, LAMBDA_PYTHON, "")
 
@@ -380,7 +380,7 @@ def test_the_trimmed_botocore_resolves_every_kept_service_in_every_partition_as_
     endpoint, region, signing name and partition that the whole of botocore gives, in every partition, and the
     same model (operations, their input, output and error shapes) less its documentation."""
     import botocore
-    from passport.deploy import AWS_SERVICES
+    from passport.iam_manifest import AWS_SERVICES
 
     whole = Path(botocore.__file__).parent
     site = tmp_path / "site"
@@ -399,9 +399,9 @@ def test_the_trimmed_botocore_resolves_every_kept_service_in_every_partition_as_
 
 
 def test_the_layer_carries_the_models_of_the_services_the_functions_are_granted_alone(layer):
-    """What passport.deploy grants (the tables, the key secret) is what the layer can call, and nothing more: the
+    """What passport.iam_manifest grants (the tables, the key secret) is what the layer can call, and nothing more: the
     layer's botocore under Lambda's Python creates a client of each in every partition."""
-    from passport.deploy import AWS_SERVICES, FUNCTIONS, SECRET_ACTIONS
+    from passport.iam_manifest import AWS_SERVICES, FUNCTIONS, SECRET_ACTIONS
 
     data = layer / "python" / "botocore" / "data"
     assert sorted(p.name for p in data.iterdir() if p.is_dir()) == sorted(AWS_SERVICES)

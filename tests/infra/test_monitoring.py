@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sns as sns
-from passport import deploy
+from passport import iam_manifest
 from passport.config import load_settings
 from passport.storage.models import TABLES
 
@@ -74,7 +74,7 @@ def table_ids(synthesized: Synthesized) -> dict[str, str]:
 def test_every_function_traces_actively_with_x_ray_and_names_its_powertools_service(synthesized):
     """docs/operations.md (tracing): the functions, the guard and install-keys; Powertools reads its service and the
     metrics namespace from the environment."""
-    assert set(synthesized.stack.functions) >= {deploy.GUARD, deploy.INSTALL_KEYS, "token"}
+    assert set(synthesized.stack.functions) >= {iam_manifest.GUARD, iam_manifest.INSTALL_KEYS, "token"}
     for name, logical_id in function_ids(synthesized).items():
         props = synthesized.resources[logical_id]["Properties"]
         assert props["TracingConfig"] == {"Mode": "Active"}, name
@@ -96,7 +96,7 @@ def test_every_function_alarms_on_any_error_and_any_throttle_in_five_minutes(syn
     """docs/operations.md: alarms on errors and throttling for each function by its own FunctionName (install-keys
     too: it also runs on updates that CI deploys unattended); the guard on throttling only (next test)."""
     for name, logical_id in function_ids(synthesized).items():
-        if metric == "Errors" and name == deploy.GUARD:
+        if metric == "Errors" and name == iam_manifest.GUARD:
             continue
         (alarm,) = alarms_on(synthesized, "AWS/Lambda", metric, FunctionName={"Ref": logical_id})
         assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 300, 1), name
@@ -110,12 +110,12 @@ def test_the_guard_has_no_errors_alarm_its_failures_alarm_as_the_apis_5xx(synthe
     AUTHORIZER_FAILURE / AUTHORIZER_CONFIGURATION_ERROR, 5XX answers the Api5xx alarm watches; its throttles and
     p99 duration keep their alarms, and every other function keeps its Errors alarm."""
     ids = function_ids(synthesized)
-    guard = {"Ref": ids[deploy.GUARD]}
+    guard = {"Ref": ids[iam_manifest.GUARD]}
     assert alarms_on(synthesized, "AWS/Lambda", "Errors", FunctionName=guard) == []
     assert len(alarms_on(synthesized, "AWS/Lambda", "Throttles", FunctionName=guard)) == 1
     assert len(alarms_on(synthesized, "AWS/Lambda", "Duration", FunctionName=guard)) == 1
-    others = {name: logical_id for name, logical_id in ids.items() if name != deploy.GUARD}
-    assert {"token", deploy.INSTALL_KEYS} <= set(others)
+    others = {name: logical_id for name, logical_id in ids.items() if name != iam_manifest.GUARD}
+    assert {"token", iam_manifest.INSTALL_KEYS} <= set(others)
     for name, logical_id in others.items():
         assert len(alarms_on(synthesized, "AWS/Lambda", "Errors", FunctionName={"Ref": logical_id})) == 1, name
     # Those failures are 5XX answers of the API: the guard's gateway responses, and the alarm on them.
@@ -130,7 +130,7 @@ def test_the_guard_has_no_errors_alarm_its_failures_alarm_as_the_apis_5xx(synthe
 
 def test_the_guard_alarms_when_its_p99_duration_stays_above_one_second(synthesized):
     """The guard runs before every protected request: a slow guard is a slow API."""
-    guard = function_ids(synthesized)[deploy.GUARD]
+    guard = function_ids(synthesized)[iam_manifest.GUARD]
     (alarm,) = alarms_on(synthesized, "AWS/Lambda", "Duration", FunctionName={"Ref": guard})
     assert alarm["ExtendedStatistic"] == "p99" and alarm["Threshold"] == 1000  # milliseconds
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
@@ -174,7 +174,7 @@ def test_every_table_alarms_on_dynamodb_system_errors_of_every_operation_passpor
     (alarm,) = alarms_on(synthesized, "AWS/DynamoDB", "SystemErrors", TableName=table, Operation="GetItem")
     assert {d["Operation"] for _, _, d in watched(alarm)} == set(TABLE_OPERATIONS)
     # Every DynamoDB action any function is granted on any table is among them.
-    granted = {a for needs in deploy.FUNCTIONS.values() for actions in needs.tables.values() for a in actions}
+    granted = {a for needs in iam_manifest.FUNCTIONS.values() for actions in needs.tables.values() for a in actions}
     assert granted <= set(TABLE_OPERATIONS)
     assert len(alarm["Metrics"]) <= 11  # CloudWatch: at most ten metrics (and the expression) in one alarm
 

@@ -5,7 +5,7 @@ them; the pages' role reading the key secret for the id_token_hint, and writing 
 
 from __future__ import annotations
 
-from passport import deploy
+from passport import iam_manifest
 
 from tests.infra.test_iam import DYNAMODB_WRITES, SECRET_WRITES, XRAY, grants, role_of
 from tests.infra.test_monitoring import alarms_on, dashboard_body, function_ids
@@ -88,4 +88,4 @@ def test_the_userinfo_function_alarms_on_errors_and_throttles_and_is_on_the_dash
 
 def test_every_function_the_stack_builds_is_in_the_manifest_and_userinfo_is_one(synthesized):
     assert "userinfo" in synthesized.stack.functions
-    assert set(synthesized.stack.functions) == set(deploy.FUNCTIONS)
+    assert set(synthesized.stack.functions) == set(iam_manifest.FUNCTIONS)

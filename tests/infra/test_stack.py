@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from aws_cdk import CfnDeletionPolicy
 from aws_cdk.assertions import Match, Template
-from passport import deploy
+from passport import iam_manifest
 from passport.config import load_settings
 from passport.gateway_responses import GATEWAY_RESPONSES, gateway_responses
 from passport.routes import route_table
@@ -56,7 +56,7 @@ def _methods(template: dict) -> dict[str, dict]:
 def test_one_function_per_route_function_plus_the_guard_install_keys_and_the_provider_framework(synthesized):
     template = Template.from_stack(synthesized.stack)
     template.resource_count_is("AWS::Lambda::Function", len(ROUTE_FUNCTIONS) + 3)
-    assert set(synthesized.stack.functions) == {*ROUTE_FUNCTIONS, deploy.GUARD, deploy.INSTALL_KEYS}
+    assert set(synthesized.stack.functions) == {*ROUTE_FUNCTIONS, iam_manifest.GUARD, iam_manifest.INSTALL_KEYS}
     template.resource_count_is("AWS::DynamoDB::Table", len(TABLES))
     template.resource_count_is("AWS::SecretsManager::Secret", 1)
     template.resource_count_is("AWS::Lambda::LayerVersion", 1)
@@ -136,7 +136,7 @@ def test_functions_are_told_only_the_tables_and_secret_they_may_use(synthesized)
     secret = synthesized.logical_id(synthesized.stack.keys.secret)
     for name, function in synthesized.stack.functions.items():
         env = synthesized.resources[synthesized.logical_id(function.function)]["Properties"]["Environment"]["Variables"]
-        needs = deploy.needs(name, SETTINGS)
+        needs = iam_manifest.needs(name, SETTINGS)
         tables = {k for k in env if k.startswith("PASSPORT_STORAGE_")}
         assert tables == {f"PASSPORT_STORAGE_{s.upper()}" for s in needs.tables}, name
         for setting in needs.tables:
@@ -150,7 +150,7 @@ def test_functions_are_told_only_the_tables_and_secret_they_may_use(synthesized)
 
 def test_the_issuer_is_built_from_the_rest_api_id_not_from_its_deployment(synthesized):
     api = synthesized.logical_id(synthesized.stack.api.api)
-    for name in [*ROUTE_FUNCTIONS, deploy.GUARD]:
+    for name in [*ROUTE_FUNCTIONS, iam_manifest.GUARD]:
         function = synthesized.stack.functions[name].function
         issuer = synthesized.resources[synthesized.logical_id(function)]["Properties"]["Environment"]["Variables"][
             "PASSPORT_ISSUER"
@@ -359,7 +359,7 @@ def test_the_issuer_optional_grants_and_removal_policy_configured_reach_the_stac
         layer_dir=Path(synthesized.stack.layer.directory),
     )
     assert stack.issuer == "https://auth.example.com"
-    for name in [*ROUTE_FUNCTIONS, deploy.GUARD]:
+    for name in [*ROUTE_FUNCTIONS, iam_manifest.GUARD]:
         assert stack.functions[name].environment["PASSPORT_ISSUER"] == "https://auth.example.com", name
     # RFC 9728 5.1 on the custom domain: the 401 names the metadata under the issuer, as the local gateway's does.
     (unauthorized,) = [c for c in stack.api.api.node.find_all()

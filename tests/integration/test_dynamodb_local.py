@@ -82,7 +82,7 @@ def test_what_the_store_acknowledged_survives_a_kill_9_of_it(tmp_path, pointed):
 
 
 def test_fifty_concurrent_redemptions_of_one_code_spend_it_exactly_once(pointed):
-    from passport.storage.grants import DynamoGrants
+    from passport.storage.grants import DynamoGrantStore
     from passport.storage.tables import ensure_tables
 
     storage = tables()
@@ -92,7 +92,7 @@ def test_fifty_concurrent_redemptions_of_one_code_spend_it_exactly_once(pointed)
         now = int(time.time())
         code = AuthorizationCode(code_hash=uuid.uuid4().hex, client_id="c", user_id="u", redirect_uri="https://a/cb",
                                  redirect_uri_sent=True, scopes=("openid",), expires_at=now + 60, auth_time=now)
-        grants = DynamoGrants()
+        grants = DynamoGrantStore()
         grants.save_code(code)
         outcomes: list[str] = []
         start = threading.Barrier(50)

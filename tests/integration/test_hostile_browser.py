@@ -617,8 +617,8 @@ def csrf_world(server, env) -> CsrfWorld:
 def state_of(server, world: CsrfWorld) -> dict:
     """Everything a forged request could change, read without changing anything."""
     from passport.core.device import normalize_user_code
-    from passport.storage.browser import DynamoConsents
     from passport.storage.devices import DynamoDevices
+    from passport.storage.sessions import DynamoConsents
 
     get = world.browser.http.get
     device = DynamoDevices().find_by_user_code(normalize_user_code(world.device["user_code"]))

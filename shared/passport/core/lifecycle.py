@@ -20,7 +20,7 @@ from passport.core.hashing import hash_secret
 from passport.core.http import NO_STORE, Request, Response, json_response, single
 from passport.core.models import Client
 from passport.jws import InvalidToken, TokenVerifier
-from passport.ports import AccessTokenStore, ClientStore, Clock, Grants
+from passport.ports import AccessTokenStore, ClientStore, Clock, GrantStore
 
 INACTIVE = {"active": False}
 HINTS = ("access_token", "refresh_token")
@@ -28,7 +28,7 @@ HINTS = ("access_token", "refresh_token")
 
 class TokenLifecycle:
     def __init__(
-        self, *, clients: ClientStore, access: AccessTokenStore, grants: Grants, clock: Clock,
+        self, *, clients: ClientStore, access: AccessTokenStore, grants: GrantStore, clock: Clock,
         access_tokens: TokenVerifier, liveness: Callable[[str | None, str | None], tuple[bool | None, bool | None]],
     ) -> None:
         """``access_tokens`` verifies our access tokens for every resource this server issues them for."""

@@ -17,7 +17,7 @@ from passport.core.hashing import hash_secret, new_secret
 from passport.core.http import NO_STORE, Headers, MalformedJson, Request, Response, json_response, parse_json
 from passport.core.models import AccessTokenRecord, Client, Session, User
 from passport.core.personal_access import NoPersonalAccessClient, PersonalAccessTokens
-from passport.ports import ClientStore, Consents, Grants
+from passport.ports import ClientStore, Consents, GrantStore
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -41,7 +41,7 @@ def _token_json(record: AccessTokenRecord) -> dict[str, Any]:
 class AccountApi:
     def __init__(
         self, *, current: Callable[[Request], tuple[Session, User] | None], scopes: dict[str, str],
-        personal: Callable[[], PersonalAccessTokens], clients: ClientStore, grants: Grants, consents: Consents,
+        personal: Callable[[], PersonalAccessTokens], clients: ClientStore, grants: GrantStore, consents: Consents,
         app_name: str = "lambda-passport", base_path: str = "",
     ) -> None:
         self._current = current

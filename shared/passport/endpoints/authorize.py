@@ -37,7 +37,7 @@ from passport.core.scopes import satisfies
 from passport.core.tokens import AccessTokenIssuer
 from passport.core.users import UserProvider, check_credentials
 from passport.jws import TokenVerifier
-from passport.ports import ClientStore, Consents, Devices, Grants, LoginThrottle, Sessions
+from passport.ports import ClientStore, Consents, Devices, GrantStore, LoginThrottle, Sessions
 from passport.web.render import error_page, page
 
 
@@ -59,7 +59,7 @@ class BrowserContext:
     users: UserProvider
     sessions: Sessions
     consents: Consents
-    grants: Grants
+    grants: GrantStore
     throttle: LoginThrottle
     scopes: dict[str, str]
     scope_policy: object

@@ -47,7 +47,7 @@ def enable_demos(environ: MutableMapping[str, str]) -> None:
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     from passport import admin, compose
     from passport.local.gateway import LocalGateway, make_server
-    from passport.local.runtime import UsedStore, own_store, remove_server_file, write_server_file
+    from passport.local.store import UsedStore, own_store, remove_server_file, write_server_file
     from passport.storage.repositories import DynamoClientStore
 
     # The issuer follows HOST and PORT unless configured; handlers read the same environment.

@@ -80,7 +80,7 @@ def _code(item: CodeModel) -> AuthorizationCode:
     )
 
 
-class DynamoGrants:
+class DynamoGrantStore:
     def save_code(self, code: AuthorizationCode) -> None:
         item = CodeModel(
             code_key(code.code_hash), ttl=code.expires_at, client_id=code.client_id, user_id=code.user_id,

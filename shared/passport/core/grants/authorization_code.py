@@ -19,14 +19,14 @@ from passport.core.oidc.claims import offline_allowed, wants_id_token
 from passport.core.oidc.id_token import IdTokenIssuer
 from passport.core.pkce import verify
 from passport.core.tokens import AccessTokenIssuer
-from passport.ports import CodeAlreadyUsed, Grants
+from passport.ports import CodeAlreadyUsed, GrantStore
 
 
 class AuthorizationCodeGrant:
     GRANT_TYPE: ClassVar[str] = "authorization_code"
 
     def __init__(
-        self, issuer: AccessTokenIssuer, grants: Grants, refresh: RefreshTokens,
+        self, issuer: AccessTokenIssuer, grants: GrantStore, refresh: RefreshTokens,
         id_tokens: IdTokenIssuer | None = None,
     ) -> None:
         self._issuer = issuer

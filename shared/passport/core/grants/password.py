@@ -16,14 +16,14 @@ from passport.core.models import Client, TokenFamily
 from passport.core.scopes import ScopePolicy
 from passport.core.tokens import AccessTokenIssuer
 from passport.core.users import UserProvider, check_credentials
-from passport.ports import Grants, LoginThrottle
+from passport.ports import GrantStore, LoginThrottle
 
 
 class PasswordGrant:
     GRANT_TYPE: ClassVar[str] = "password"
 
     def __init__(
-        self, issuer: AccessTokenIssuer, grants: Grants, refresh: RefreshTokens, users: UserProvider,
+        self, issuer: AccessTokenIssuer, grants: GrantStore, refresh: RefreshTokens, users: UserProvider,
         throttle: LoginThrottle, scopes: ScopePolicy,
     ) -> None:
         self._issuer = issuer

@@ -18,7 +18,7 @@ from passport.core.oidc.claims import wants_id_token
 from passport.core.oidc.id_token import IdTokenIssuer
 from passport.core.scopes import parse_scope
 from passport.core.tokens import AccessTokenIssuer
-from passport.ports import Grants, RefreshRejected
+from passport.ports import GrantStore, RefreshRejected
 
 GRANT_TYPE = "refresh_token"
 REUSED = "The refresh token was already used; every token of this grant is now revoked."
@@ -59,7 +59,7 @@ class RefreshTokenGrant:
     GRANT_TYPE: ClassVar[str] = GRANT_TYPE
 
     def __init__(
-        self, issuer: AccessTokenIssuer, grants: Grants, refresh: RefreshTokens,
+        self, issuer: AccessTokenIssuer, grants: GrantStore, refresh: RefreshTokens,
         id_tokens: IdTokenIssuer | None = None,
     ) -> None:
         self._issuer = issuer

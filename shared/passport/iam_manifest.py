@@ -165,7 +165,7 @@ def needs(function: str, settings: Any = None) -> FunctionNeeds:
         found = FUNCTIONS[function]
     except KeyError:
         raise KeyError(
-            f"passport.deploy.FUNCTIONS has no entry for the function {function!r}: say which tables, actions "
+            f"passport.iam_manifest.FUNCTIONS has no entry for the function {function!r}: say which tables, actions "
             "and secret access it needs"
         ) from None
     grants = getattr(settings, "grants", None)

@@ -1,23 +1,19 @@
-"""What the browser pages keep: sessions, remembered consent, and the login throttle."""
+"""Counters against guessing and flooding: the sign-in throttle (failed attempts per account and per address)
+and fixed-window rate limits, each one conditional write so concurrent requests are all counted."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
-from pynamodb.exceptions import DoesNotExist
-
 from passport.core.errors import StorageUnavailable
 from passport.core.hashing import hash_secret
-from passport.core.models import Session
 from passport.storage.connection import call
-from passport.storage.errors import ConditionFailed, fresh_item, storage_call
-from passport.storage.models import ConsentModel, SessionModel, ThrottleModel, consent_key, session_key, throttle_key
+from passport.storage.errors import ConditionFailed, storage_call
+from passport.storage.models import ThrottleModel, throttle_key
 
 #: The wait after the first failure past the free ones; each further failure doubles it.
 FIRST_WAIT = 15
-#: Consent is remembered until revoked; DynamoDB's TTL still needs a number, renewed on every use.
-CONSENT_SECONDS = 400 * 24 * 3600
 #: DynamoDB refuses partition keys over 2048 bytes, and a throttle key holds whatever was typed as the username.
 MAX_KEY_BYTES = 256
 
@@ -29,54 +25,6 @@ def _throttle_pk(key: str) -> str:
         kind, _, rest = key.partition(":")
         key = f"{kind}:{hash_secret(rest)}"
     return throttle_key(key)
-
-
-class DynamoSessions:
-    def create(self, session: Session) -> None:
-        item = SessionModel(
-            session_key(session.session_hash), ttl=session.expires_at, user_id=session.user_id,
-            auth_time=session.auth_time, csrf=session.csrf,
-        )
-        with fresh_item():
-            item.save(condition=SessionModel.pk.does_not_exist())
-
-    def get(self, session_hash: str) -> Session | None:
-        with storage_call():
-            try:
-                item = SessionModel.get(session_key(session_hash))
-            except DoesNotExist:
-                return None
-        if item.ttl <= time.time():
-            return None
-        return Session(session_hash, item.user_id, int(item.auth_time), int(item.ttl), item.csrf)
-
-    def delete(self, session_hash: str) -> None:
-        with storage_call():
-            SessionModel(session_key(session_hash)).delete()
-
-
-class DynamoConsents:
-    def granted(self, user_id: str, client_id: str) -> tuple[str, ...] | None:
-        with storage_call():
-            try:
-                item = ConsentModel.get(consent_key(user_id, client_id))
-            except DoesNotExist:
-                return None
-        return tuple(item.scopes or ()) if item.ttl > time.time() else None
-
-    def remember(self, user_id: str, client_id: str, scopes: tuple[str, ...]) -> None:
-        """Add these scopes to what the user granted the client (a set union, in one update)."""
-        now = int(time.time())
-        granted = tuple(dict.fromkeys((self.granted(user_id, client_id) or ()) + tuple(scopes)))
-        with storage_call():
-            ConsentModel(
-                consent_key(user_id, client_id), scopes=list(granted), updated_at=now, ttl=now + CONSENT_SECONDS
-            ).save()
-
-
-    def forget(self, user_id: str, client_id: str) -> None:
-        with storage_call():
-            ConsentModel(consent_key(user_id, client_id)).delete()
 
 
 class DynamoLoginThrottle:
