@@ -2,7 +2,7 @@
 
 Every command takes ``--json`` and then prints one JSON object (a list for ``list``). Errors are one line on
 stderr and exit status 1. Commands work on the local store: the running ``passport serve``'s if there is one,
-else an embedded store of their own on the same data folder.
+else a local store of their own (DynamoDB Local) on the same data folder.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 The CDK stack grants exactly this and nothing more (least privilege), and gives each function the names of only
 these tables. ``tests/infra`` checks both directions: the template grants no more than this manifest, and each
-function's real calls (made against the embedded store) need exactly that. A function that starts making a new call
-must say so here, or it fails on AWS with AccessDenied and in the tests before that.
+function's real calls (made against DynamoDB Local and moto over HTTP) need exactly that. A function that
+starts making a new call must say so here, or it fails on AWS with AccessDenied and in the tests before that.
 
 Tables are named by their setting in ``[storage]`` (``clients_table``...); actions are IAM actions without the
 ``dynamodb:`` prefix (a TransactWriteItems call needs PutItem/UpdateItem/... for each item it holds).

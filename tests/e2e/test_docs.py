@@ -33,7 +33,7 @@ The convention, for whoever writes a page:
   lines parse, every ``aws`` operation, waiter and option exists in botocore's service model (required options
   given), ``python FILE`` names a file the page gives.
 - A ``python FILE`` block is that file, whole: the tests below use them (the guard stack is built, the backend
-  handler called, ``copy_table.py`` run against the embedded store, the user provider called). Other ``python``
+  handler called, ``copy_table.py`` run against DynamoDB Local, the user provider called). Other ``python``
   blocks must compile. ``toml`` blocks must load as settings; ``json`` blocks must parse.
 
 The pages run one after another on one xdist worker (40 to 60 seconds in all, most of it the start-up of the
@@ -274,7 +274,7 @@ def test_the_mcp_server_example_stack_is_a_protected_resource_of_the_passport_de
 
 
 def test_the_restore_script_copies_only_what_the_live_table_lacks(store_endpoint: str):
-    """Operations: `copy_table.py` against DynamoDB's wire protocol (the embedded store on loopback): missing
+    """Operations: `copy_table.py` against DynamoDB's wire protocol (DynamoDB Local on loopback): missing
     items come back, items the live table still has (newer than the backup) are left alone."""
     import boto3
 

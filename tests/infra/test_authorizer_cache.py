@@ -1,5 +1,5 @@
 """API Gateway's authorizer result cache, read from synthesized templates and replayed by the local gateway with
-exactly those settings (identity sources, TTL), against the embedded store and real tokens.
+exactly those settings (identity sources, TTL), against DynamoDB Local and real tokens.
 
 AWS, "Working with AWS Lambda authorizers for HTTP APIs": the cache key is made of the authorizer's identity
 sources, and "by default, API Gateway uses the cached authorizer response for all routes of an API that use the

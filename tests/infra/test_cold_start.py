@@ -17,7 +17,7 @@ from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 
-#: In a process of its own: the bench's deployment starts an embedded store, and this test process has one.
+#: In a process of its own: the bench's deployment starts its own DynamoDB Local and moto (so does this process).
 MEASURE = """
 import dataclasses, json
 from bench.cold_start import measure_cold_starts

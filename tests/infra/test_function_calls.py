@@ -1,4 +1,4 @@
-"""The other half of least privilege: each function's real calls, made against the embedded store through a
+"""The other half of least privilege: each function's real calls, made against DynamoDB Local through a
 recording proxy on loopback, need exactly what ``passport.iam_manifest`` grants it (the template tests check that the
 stack grants no more). A function that starts making a new AWS call fails here before it fails on AWS."""
 

@@ -66,7 +66,7 @@ def test_the_layer_is_the_passport_package_its_settings_and_the_declared_depende
 
     source = {p for p in files(REPO / "shared" / "passport") if p.parts[0] not in EXCLUDED_FROM_PACKAGE}
     assert files(site / "passport") == source  # the modules and their data (the page templates) alike
-    assert not (site / "passport" / "local").exists()  # the local gateway and embedded store stay home
+    assert not (site / "passport" / "local").exists()  # the local gateway and store stay home
     distributions = {p.name.split("-")[0].lower().replace("_", "-") for p in site.glob("*.dist-info")}
     for requirement in runtime_requirements():
         name = requirement.split("[")[0].split(">")[0].split("<")[0].split("=")[0].strip().lower()

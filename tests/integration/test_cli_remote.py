@@ -1,6 +1,6 @@
 """The CLI on a deployed stack: `passport --stack NAME ...` finds the stack's tables and key secret through its
-outputs (CloudFormation, Secrets Manager and DynamoDB all reached over HTTP, as on AWS: the embedded store
-stands in for them here)."""
+outputs (CloudFormation, Secrets Manager and DynamoDB all reached over HTTP, as on AWS: moto and DynamoDB Local
+stand in for them here)."""
 
 from __future__ import annotations
 

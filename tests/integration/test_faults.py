@@ -2,7 +2,7 @@
 half-written; docs/security.md: the guard fails closed; docs/keys.md: keys in Secrets Manager).
 
 Every AWS call of the process goes over HTTP through a fault-injecting proxy (:mod:`tests.faults`) in front of
-the embedded store, so throttling, server errors, timeouts and dropped connections arrive on the wire and go
+DynamoDB Local, so throttling, server errors, timeouts and dropped connections arrive on the wire and go
 through botocore, pynamodb and the product's own handling, as on AWS. Most tests run with
 ``[storage] retries = 0`` and ``timeout_seconds = 2`` so each injected fault shows at once; one runs with the
 default retries to show a passing fault is invisible.

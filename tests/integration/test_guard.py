@@ -1,5 +1,5 @@
 """The guard handler driven with real API Gateway authorizer events (REST TOKEN, REST REQUEST, HTTP API 2.0)
-against the embedded store (docs/concepts.md)."""
+against DynamoDB Local (docs/concepts.md)."""
 
 from __future__ import annotations
 

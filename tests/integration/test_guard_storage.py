@@ -1,5 +1,5 @@
 """The guard's revocation lookup over its signed standard-library client (passport.aws_json),
-against the embedded store over HTTP: it answers as the botocore lookup answers, the guard uses it (a fresh
+against DynamoDB Local over HTTP: it answers as the botocore lookup answers, the guard uses it (a fresh
 interpreter decides tokens without ever importing botocore's client or pynamodb), falls back to botocore where
 the signed client declines, and retries and fails closed through the fault proxy as botocore would."""
 

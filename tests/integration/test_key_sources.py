@@ -1,5 +1,5 @@
 """Key sources of docs/keys.md: files, PASSPORT_PRIVATE_KEY/PUBLIC_KEY, a Secrets Manager secret (over HTTP
-to the embedded store, as on AWS)."""
+to moto's server, as on AWS)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`passport purge` on a tokens table of a few thousand items, over HTTP against the embedded store: exactly the
+"""`passport purge` on a tokens table of a few thousand items, over HTTP against DynamoDB Local: exactly the
 revoked/expired items older than the window go, in pages, resumably."""
 
 from __future__ import annotations

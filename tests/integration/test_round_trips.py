@@ -1,5 +1,5 @@
 """DynamoDB round trips per operation (docs/performance.md), counted on the wire: the process's DynamoDB calls go
-through a proxy in front of the embedded store (tests/faults.py, no fault injected), which sees each request sent,
+through a proxy in front of DynamoDB Local (tests/faults.py, no fault injected), which sees each request sent,
 retries included, whichever client sent it (botocore's, or the guard's signed one: passport.aws_json).
 Counts are deterministic, so they are asserted here; ``make bench`` prints the same counts beside its timings."""
 

@@ -37,7 +37,7 @@ PASSWORD = "correct horse battery staple"
 WRONG_PASSWORD = "Tr0ub4dor&3 wrong guess"
 REDIRECT = "https://app.example.com/callback"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-#: The loggers the product, its libraries and the embedded store write to; all of them go to DEBUG.
+#: The loggers the product, its libraries and moto (the tests' Secrets Manager) write to; all of them go to DEBUG.
 NAMED_LOGGERS = ("passport", "passport.audit", "passport.gateway", "botocore", "boto3", "urllib3", "pynamodb",
                  "moto", "werkzeug", "jwt", "passport_functions")
 

@@ -1,4 +1,4 @@
-"""``passport serve`` / ``make serve``: the embedded store, first-start set-up, and the local gateway."""
+"""``passport serve`` / ``make serve``: the local store, first-start set-up, and the local gateway."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ LOCK_FILE = "store.lock"
 
 
 class StoreBusy(RuntimeError):
-    """Another process owns the embedded store of this data folder."""
+    """Another process owns the local store of this data folder."""
 
 
 def running_server(data_dir: Path) -> dict[str, Any] | None:

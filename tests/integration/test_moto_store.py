@@ -1,7 +1,9 @@
-"""The embedded store keeps its data under the data folder: snapshots after writes and at shutdown, restored
-at start (moto alone keeps everything in memory).
+"""tests/moto_store.py, the local store of earlier versions that the upgrade test recreates, keeps its data under
+the data folder as those versions did: snapshots after writes and at shutdown, restored at start (moto alone keeps
+everything in memory). The upgrade test (tests/e2e/test_quickstart.py) relies on these snapshots being what an
+earlier `passport serve` left behind.
 
-Each store runs in its own process, as `passport serve` does: moto's state is process-wide.
+Each store runs in its own process, as `passport serve` ran it: moto's state is process-wide.
 """
 
 from __future__ import annotations
