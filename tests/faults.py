@@ -107,6 +107,7 @@ class Call:
     operation: str  # "TransactWriteItems"
     tables: tuple[str, ...]
     fault: str | None  # the kind injected, None when forwarded untouched
+    members: tuple[str, ...] = ()  # the request's top-level members ("TableName", "Key", ...)
 
 
 @dataclass
@@ -185,13 +186,14 @@ class FaultProxy(ThreadingHTTPServer):
     def operations(self, *, service: str | None = None) -> list[str]:
         return [c.operation for c in self.calls if service is None or c.service == service]
 
-    def _decide(self, service: str, operation: str, tables: tuple[str, ...]) -> str | None:
+    def _decide(self, service: str, operation: str, tables: tuple[str, ...],
+                members: tuple[str, ...] = ()) -> str | None:
         with self.state.lock:
             kind = None
             for fault in self.state.faults:
                 if fault.matches(operation, tables) and fault.take() and kind is None:
                     kind = fault.kind
-            self.state.calls.append(Call(service, operation, tables, kind))
+            self.state.calls.append(Call(service, operation, tables, kind, members))
             return kind
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -232,7 +234,8 @@ class _Handler(BaseHTTPRequestHandler):
             request = json.loads(body or b"{}")
         except ValueError:
             request = {}
-        kind = self.server._decide(service, operation, _tables(operation, request))
+        members = tuple(request) if isinstance(request, dict) else ()
+        kind = self.server._decide(service, operation, _tables(operation, request), members)
         if kind in ("close", "reset", "hang"):
             if kind == "hang":
                 self.server.stopping.wait(HANG_SECONDS)

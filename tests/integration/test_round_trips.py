@@ -74,6 +74,17 @@ def test_client_credentials_token_costs_at_most_two_dynamodb_calls(server, clien
     assert 0 < len(sent) <= 2, sent
 
 
+def test_no_item_call_asks_for_the_consumed_capacity_nothing_reads(server, client, dynamodb):
+    """pynamodb asks every call for ReturnConsumedCapacity only to log it at DEBUG; the adapter drops it, so
+    DynamoDB answers less and DynamoDB Local does not compute it per call (passport/storage/connection.py)."""
+    start = len(dynamodb.proxy.calls)
+    issue_token(server, client)
+    calls = [c for c in dynamodb.proxy.calls[start:] if c.service == "dynamodb"]
+    assert [c.operation for c in calls] == ["GetItem", "PutItem"]
+    assert all("Key" in c.members or "Item" in c.members for c in calls)  # the members are seen
+    assert not [c for c in calls if "ReturnConsumedCapacity" in c.members]
+
+
 def test_every_later_client_credentials_token_costs_at_most_two_dynamodb_calls(server, client, dynamodb):
     issue_token(server, client)  # the container's first request builds the wiring and reads the keys
     with dynamodb.during() as sent:

@@ -99,6 +99,10 @@ class SignedItems:
         """DynamoDB's answer to ``operation`` (``"GetItem"``), or botocore's ``ClientError`` for an error answer
         (:class:`passport.core.errors.StorageUnavailable` when the service could not be reached or kept
         throttling: what every caller makes of it anyway)."""
+        if parameters.get("ReturnConsumedCapacity") == "TOTAL":
+            # pynamodb asks every item call for its consumed capacity, only to log it at DEBUG; nothing here reads
+            # it, and DynamoDB Local computes it on every call (a seventh of its CPU per token request).
+            parameters = {name: value for name, value in parameters.items() if name != "ReturnConsumedCapacity"}
         try:
             return self.signed.call(operation, parameters)
         except ServiceError as error:
