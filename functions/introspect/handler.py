@@ -1,10 +1,10 @@
 """POST /oauth/introspect (RFC 7662)."""
 
 from passport.apigw import serve
-from passport.compose import token_lifecycle
+from passport.compose import introspection_endpoint
 from passport.observability import instrumented
 
 
 @instrumented
 def handler(event, context):
-    return serve(event, lambda request: token_lifecycle().introspect(request))
+    return serve(event, lambda request: introspection_endpoint().handle(request))

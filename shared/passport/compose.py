@@ -33,11 +33,12 @@ from passport.keys.keyring import KEYS, PublishedKeys
 
 if TYPE_CHECKING:
     from passport.core.device import DeviceAuthorizationEndpoint
-    from passport.core.lifecycle import TokenLifecycle
+    from passport.core.introspection import IntrospectionEndpoint
     from passport.core.models import Client
     from passport.core.oidc.userinfo import UserInfoEndpoint
     from passport.core.personal_access import PersonalAccessTokens
     from passport.core.registration import RegistrationEndpoint
+    from passport.core.revocation import RevocationEndpoint
     from passport.endpoints.account_api import AccountApi
     from passport.endpoints.authorize import BrowserEndpoints
     from passport.guard.revocation import RevocationLookup
@@ -282,18 +283,29 @@ def personal_access_tokens() -> PersonalAccessTokens:
     )
 
 
+def _presented_token_verifier(s: Settings) -> TokenVerifier:
+    """Introspection and revocation answer for every resource this server issues tokens for."""
+    return access_token_verifier(s, (s.token_audience, *s.registered_resources))
+
+
 @cache
-def token_lifecycle() -> TokenLifecycle:
-    from passport.core.lifecycle import TokenLifecycle
+def revocation_endpoint() -> RevocationEndpoint:
+    from passport.core.revocation import RevocationEndpoint
 
     s = settings()
     stored = storage()
-    return TokenLifecycle(
-        clients=stored.clients(), access=stored.access_tokens(), grants=stored.grants(), clock=SystemClock(),
-        # Introspection and revocation answer for every resource this server issues tokens for.
-        access_tokens=access_token_verifier(s, (s.token_audience, *s.registered_resources)),
-        liveness=stored.revocation().lookup,
-    )
+    return RevocationEndpoint(clients=stored.clients(), access=stored.access_tokens(), grants=stored.grants(),
+                              access_tokens=_presented_token_verifier(s))
+
+
+@cache
+def introspection_endpoint() -> IntrospectionEndpoint:
+    from passport.core.introspection import IntrospectionEndpoint
+
+    s = settings()
+    stored = storage()
+    return IntrospectionEndpoint(clients=stored.clients(), grants=stored.grants(), clock=SystemClock(),
+                                 access_tokens=_presented_token_verifier(s), liveness=stored.revocation().lookup)
 
 
 @cache
@@ -377,7 +389,8 @@ def _forget_wiring() -> None:
     device_endpoint.cache_clear()
     personal_access_tokens.cache_clear()
     account_api.cache_clear()
-    token_lifecycle.cache_clear()
+    revocation_endpoint.cache_clear()
+    introspection_endpoint.cache_clear()
     userinfo_endpoint.cache_clear()
     registration_endpoint.cache_clear()
 
