@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from passport.core.registration import RegistrationEndpoint
     from passport.core.revocation import RevocationEndpoint
     from passport.endpoints.account_api import AccountApi
-    from passport.endpoints.authorize import BrowserEndpoints
+    from passport.endpoints.pages import BrowserEndpoints
     from passport.guard.revocation import RevocationLookup
     from passport.ports import (
         AccessTokenStore,
@@ -365,7 +365,8 @@ def device_endpoint() -> DeviceAuthorizationEndpoint:
 
 @cache
 def browser_endpoints() -> BrowserEndpoints:
-    from passport.endpoints.authorize import BrowserContext, BrowserEndpoints
+    from passport.endpoints.browser import BrowserContext
+    from passport.endpoints.pages import BrowserEndpoints
 
     s = settings()
     stored = storage()

@@ -505,7 +505,7 @@ def test_a_missing_scope_field_raises():
     ("https://auth.example.com", True), ("http://auth.example.com", True),
 ])
 def test_session_cookies_are_secure_everywhere_but_plain_http_loopback(issuer, secure):
-    from passport.endpoints.authorize import BrowserContext
+    from passport.endpoints.browser import BrowserContext
 
     ctx = BrowserContext(issuer=issuer, app_name="x", clients=None, users=None, sessions=None, consents=None,
                          grants=None, throttle=None, scopes={}, scope_policy=None, response_types=("code",),
