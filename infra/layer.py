@@ -91,7 +91,7 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _tree_digest(root: Path, skip: Sequence[str] = ()) -> str:
+def tree_digest(root: Path, skip: Sequence[str] = ()) -> str:
     h = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
@@ -285,7 +285,7 @@ def build_layer(
     key = _digest(
         FORMAT,
         deps.name,
-        _tree_digest(PACKAGE, EXCLUDED_FROM_PACKAGE),
+        tree_digest(PACKAGE, EXCLUDED_FROM_PACKAGE),
         hashlib.sha256(settings_file.read_bytes()).hexdigest(),
         interpreter and interpreter.magic.hex(),  # with bytecode (of which Python) or without: different layers
     )

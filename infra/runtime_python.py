@@ -160,7 +160,7 @@ def _unpack(python: str, target: Path, *, stdlib: bool) -> None:
     staging = target.with_name(f".staging-{uuid.uuid4().hex}")
     try:
         with tempfile.TemporaryDirectory(prefix="passport-apt-") as state:
-            apt = _apt_options(Path(state), uri, keyring)
+            apt = apt_options(Path(state), uri, keyring)
             _apt(apt_get, [*apt, "update"], "could not read the Debian archive's package lists")
             debs = Path(state) / "debs"
             debs.mkdir()
@@ -189,7 +189,7 @@ def _compile_stdlib(root: Path, python: str) -> None:
     subprocess.run(command, capture_output=True, timeout=APT_TIMEOUT, stdin=subprocess.DEVNULL)  # best effort
 
 
-def _apt_options(state: Path, uri: str, keyring: str | None) -> list[str]:
+def apt_options(state: Path, uri: str, keyring: str | None) -> list[str]:
     """APT on a private sources list, package lists and cache: nothing of the machine's APT state is touched."""
     (state / "lists" / "partial").mkdir(parents=True)
     (state / "cache" / "archives" / "partial").mkdir(parents=True)

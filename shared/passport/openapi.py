@@ -8,7 +8,7 @@ from typing import Any
 from passport import __version__
 from passport.config import Settings
 from passport.gateway_responses import PROTECTED_RESOURCE_PATH
-from passport.routes import _PARAM, Route, route_table
+from passport.routes import PATH_PARAMETER, Route, route_table
 
 _FORM = "application/x-www-form-urlencoded"
 _OAUTH_ERROR = {
@@ -385,7 +385,7 @@ def _operation(route: Route) -> dict[str, Any]:
         "tags": [route.function],
     }
     params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-              for name in (m.group(1) for m in _PARAM.finditer(route.path))]
+              for name in (m.group(1) for m in PATH_PARAMETER.finditer(route.path))]
     if route.method == "GET":
         for name in _QUERY.get(route.path, ()):
             doc = dict(_PARAMETER_DOCS.get((route.path, name), {}))

@@ -107,14 +107,14 @@ def demo_routes(settings: Settings) -> list[Route]:
     return routes
 
 
-_PARAM = re.compile(r"\{([A-Za-z0-9_]+)\+?\}")
+PATH_PARAMETER = re.compile(r"\{([A-Za-z0-9_]+)\+?\}")
 
 
 def path_pattern(template: str) -> re.Pattern[str]:
     """``/oauth/clients/{client_id}`` -> a regex with a named group per parameter (``{proxy+}`` spans
     slashes, as in API Gateway)."""
     pattern, last = "", 0
-    for match in _PARAM.finditer(template):
+    for match in PATH_PARAMETER.finditer(template):
         pattern += re.escape(template[last:match.start()])
         greedy = match.group(0).endswith("+}")
         pattern += f"(?P<{match.group(1)}>{'.+' if greedy else '[^/]+'})"

@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from passport import iam_manifest
+from passport.storage.connection import index_names
 from passport.storage.models import TABLES
 
 from passport_cdk.common import (
@@ -88,7 +89,7 @@ class PassportFunction(Construct):
                 raise KeyError(f"the function {name} needs the table {setting}, which was not given")
             table = tables[setting]
             # A Query reads the table's indexes (the owner index): each by its own ARN, no wildcard.
-            indexes = TABLES[setting]._indexes if "Query" in actions else {}
+            indexes = index_names(TABLES[setting]) if "Query" in actions else ()
             resources = [table.table_arn, *(f"{table.table_arn}/index/{name}" for name in indexes)]
             statements.append(
                 iam.PolicyStatement(

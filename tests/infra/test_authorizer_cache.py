@@ -30,7 +30,7 @@ from passport_cdk import PassportGuard, PassportResources
 from infra.app import cdk_context
 from tests.conftest import Env, Server, make_client
 from tests.infra.conftest import Synthesized
-from tests.infra.test_guard_construct import OUTPUTS, _methods_by_path
+from tests.infra.test_guard_construct import OUTPUTS, methods_by_path
 
 RULES = {"GET /orders": {"scopes": ["orders:read"]}, "POST /orders": {"scopes": ["orders:write"]}}
 #: The identity sources the HTTP API authorizer had before the route key was added: the header alone.
@@ -243,7 +243,7 @@ def test_the_stacks_rest_authorizer_cache_still_refuses_a_route_the_token_does_n
     ttl = authorizer["Properties"]["AuthorizerResultTtlInSeconds"]
     assert sources == list(REST_IDENTITY_SOURCES) and ttl > 0
     # The gateway's guarded routes are the stack's: every method behind the authorizer.
-    guarded = {key.split(" ", 1)[1] for key, m in _methods_by_path(synthesized.template).items()
+    guarded = {key.split(" ", 1)[1] for key, m in methods_by_path(synthesized.template).items()
                if m.get("AuthorizationType") == "CUSTOM"}
     assert guarded == {route.key for route in route_table(env.settings) if route.rule is not None}
     assert {"GET /api/orders", "GET /api/user"} <= guarded

@@ -271,7 +271,7 @@ def mcp_server(tmp_path_factory) -> tuple[McpServerStack, dict[str, Any], dict[s
     return stack, template, report
 
 
-def _methods_by_path(template: dict) -> dict[str, dict]:
+def methods_by_path(template: dict) -> dict[str, dict]:
     """``"GET /.well-known/oauth-protected-resource"`` (prefixed by the API's logical id) -> the method."""
     resources = _of_type(template, "AWS::ApiGateway::Resource")
 
@@ -296,7 +296,7 @@ def test_a_protected_resource_serves_its_rfc_9728_metadata_from_a_mock_integrati
     does the path followed by the resource's own path (3.1). API Gateway answers it: no function runs."""
     stack, template, _ = mcp_server
     api = _logical(stack, stack.api)
-    methods = _methods_by_path(template)
+    methods = methods_by_path(template)
     expected = protected_resource_metadata(resource=MCP_RESOURCE, authorization_server=OUTPUTS["issuer"],
                                            scopes=["orders:read"], name="Orders MCP server")
     assert expected["authorization_servers"] == [OUTPUTS["issuer"]] and expected["resource_name"]

@@ -22,10 +22,10 @@ from infra.layer import (
     LAMBDA_PYTHON,
     MACHINES,
     LayerBuildError,
-    _tree_digest,
     build_layer,
     runtime_interpreter,
     runtime_requirements,
+    tree_digest,
 )
 from infra.runtime_python import RuntimePythonUnavailable
 from tests.conftest import REPO
@@ -155,12 +155,12 @@ def test_each_handler_imports_in_an_isolated_interpreter_that_sees_only_the_pack
 def test_the_layer_build_is_keyed_by_its_content(tmp_path):
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
-    before = _tree_digest(tmp_path / "pkg")
+    before = tree_digest(tmp_path / "pkg")
     (tmp_path / "pkg" / "__pycache__").mkdir()
     (tmp_path / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"junk")
-    assert _tree_digest(tmp_path / "pkg") == before  # bytecode of this machine does not count
+    assert tree_digest(tmp_path / "pkg") == before  # bytecode of this machine does not count
     (tmp_path / "pkg" / "a.py").write_text("x = 2\n")
-    assert _tree_digest(tmp_path / "pkg") != before
+    assert tree_digest(tmp_path / "pkg") != before
 
 
 def test_a_cached_layer_build_is_reused(layer):

@@ -12,7 +12,7 @@ from passport.routes import MCP_PATH
 
 from tests.infra.test_iam import XRAY, grants, role_of
 from tests.infra.test_monitoring import alarms_on, dashboard_body, function_ids
-from tests.infra.test_stack import ROUTES, _methods, joined
+from tests.infra.test_stack import ROUTES, api_methods, joined
 
 REGISTRATION_ROUTES = {"POST /oauth/register", "GET /oauth/register/{client_id}", "PUT /oauth/register/{client_id}",
                        "DELETE /oauth/register/{client_id}"}
@@ -34,7 +34,7 @@ def granted(synthesized, name: str) -> set[tuple[str, str]]:
 
 def served_by(synthesized, template, name: str) -> dict[str, dict]:
     function = synthesized.logical_id(synthesized.stack.functions[name].function)
-    return {key: method for key, method in _methods(template).items()
+    return {key: method for key, method in api_methods(template).items()
             if method["Integration"].get("Type") == "AWS_PROXY"
             and {"Fn::GetAtt": [function, "Arn"]} in method["Integration"]["Uri"]["Fn::Join"][1]}
 

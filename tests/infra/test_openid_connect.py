@@ -9,7 +9,7 @@ from passport import iam_manifest
 
 from tests.infra.test_iam import DYNAMODB_WRITES, SECRET_WRITES, XRAY, grants, role_of
 from tests.infra.test_monitoring import alarms_on, dashboard_body, function_ids
-from tests.infra.test_stack import _methods
+from tests.infra.test_stack import api_methods
 
 
 def _grants(synthesized, name: str) -> set[tuple[str, str]]:
@@ -28,7 +28,7 @@ def _grants(synthesized, name: str) -> set[tuple[str, str]]:
 def test_the_userinfo_function_serves_get_and_post_oauth_userinfo_and_nothing_else(synthesized, template):
     """Core 5.3.1: "The UserInfo Endpoint MUST support the use of the HTTP GET and HTTP POST methods"."""
     function = synthesized.logical_id(synthesized.stack.functions["userinfo"].function)
-    methods = _methods(template)
+    methods = api_methods(template)
     served = {key for key, method in methods.items()
               if {"Fn::GetAtt": [function, "Arn"]} in method["Integration"]["Uri"]["Fn::Join"][1]}
     assert served == {"GET /oauth/userinfo", "POST /oauth/userinfo"}
@@ -39,7 +39,7 @@ def test_the_userinfo_function_serves_get_and_post_oauth_userinfo_and_nothing_el
 
 
 def test_discovery_is_served_by_the_metadata_function_and_logout_by_the_pages(synthesized, template):
-    methods = _methods(template)
+    methods = api_methods(template)
     for key, name in (("GET /.well-known/openid-configuration", "metadata"), ("GET /oauth/logout", "authorize"),
                       ("POST /oauth/logout", "authorize")):
         function = synthesized.logical_id(synthesized.stack.functions[name].function)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infra.runtime_python import _apt_options, debian_archive
+from infra.runtime_python import apt_options, debian_archive
 
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 
@@ -64,7 +64,7 @@ def test_an_inline_key_block_leaves_the_keyring_to_apt(tmp_path):
 
 
 def test_apt_runs_on_a_private_state_and_never_on_the_machines(tmp_path):
-    options = _apt_options(tmp_path, "http://mirror.invalid/debian", KEYRING)
+    options = apt_options(tmp_path, "http://mirror.invalid/debian", KEYRING)
     settings = dict(options[i + 1].split("=", 1) for i, option in enumerate(options) if option == "-o")
     assert settings["Dir::Etc::SourceList"] == str(tmp_path / "sources.list")
     assert settings["Dir::Etc::SourceParts"] == "/nonexistent"

@@ -12,6 +12,7 @@ from passport import iam_manifest
 from passport.config import load_settings
 from passport.gateway_responses import GATEWAY_RESPONSES, gateway_responses
 from passport.routes import route_table
+from passport.storage.connection import table_schema
 from passport.storage.models import TABLES
 
 from tests.infra.conftest import REPO, Synthesized, resolve_ref
@@ -40,7 +41,7 @@ def _paths(template: dict) -> dict[str, str]:
     return paths
 
 
-def _methods(template: dict) -> dict[str, dict]:
+def api_methods(template: dict) -> dict[str, dict]:
     """``"GET /api/orders"`` -> the method's properties."""
     paths = _paths(template)
     methods = {}
@@ -84,7 +85,7 @@ def test_tables_follow_the_model_schema_on_demand_with_pitr_encryption_and_ttl(s
     hash_key = next(a for a in model.get_attributes().values() if a.is_hash_key)
     assert props["KeySchema"] == [{"AttributeName": hash_key.attr_name, "KeyType": "HASH"}]
     # The same key schema and indexes the local store creates from the model.
-    schema = model._get_schema()
+    schema = table_schema(model)
     assert sorted(props["AttributeDefinitions"], key=str) == sorted(schema["attribute_definitions"], key=str)
     indexes = {i["IndexName"]: i for i in props.get("GlobalSecondaryIndexes", [])}
     assert set(indexes) == {i["index_name"] for i in schema["global_secondary_indexes"]}
@@ -161,12 +162,12 @@ def test_the_issuer_is_built_from_the_rest_api_id_not_from_its_deployment(synthe
 
 
 def test_every_route_has_exactly_one_method_and_every_method_is_a_route(template):
-    methods = _methods(template)
+    methods = api_methods(template)
     assert sorted(methods) == sorted(route.key for route in ROUTES)
 
 
 def test_each_method_invokes_its_routes_function_through_a_proxy_integration(synthesized, template):
-    methods = _methods(template)
+    methods = api_methods(template)
     for route in ROUTES:
         integration = methods[route.key]["Integration"]
         assert integration["Type"] == "AWS_PROXY" and integration["IntegrationHttpMethod"] == "POST"
@@ -180,7 +181,7 @@ def test_the_guard_is_on_exactly_the_routes_with_a_rule(synthesized, template):
     # The demo API's (the demo MCP server, a resource of its own, runs the guard in its function: tests/infra/
     # test_mcp.py).
     assert guarded == {f"GET {rule.path}" for rule in SETTINGS.demo_api.routes}
-    for key, method in _methods(template).items():
+    for key, method in api_methods(template).items():
         if key in guarded:
             assert method["AuthorizationType"] == "CUSTOM" and method["AuthorizerId"] == {"Ref": authorizer_id}, key
         else:

@@ -13,7 +13,7 @@ import uuid
 import jwt
 import pytest
 from passport import admin
-from passport.keys.keyring import KEYS
+from passport.keys.keyring import KEYS, PRIVATE_FILE
 from passport.keys.material import generate, public_pem
 from passport.local.gateway import policy_allows
 
@@ -120,7 +120,9 @@ def forge(env, token: str, *, header: dict | None = None, key=None, **changes) -
     signer = KEYS.get(env.settings, need_private=True).require_signer()
     headers = {"kid": signer.kid, "typ": "at+jwt", **(header or {})}
     alg = headers.pop("alg", signer.alg)
-    return jwt.encode(claims, key or signer._key, algorithm=alg, headers=headers)
+    # The server's current private key, as `passport keys` wrote it (the tests keep keys in files).
+    return jwt.encode(claims, key or (env.settings.keys_path / PRIVATE_FILE).read_text(), algorithm=alg,
+                      headers=headers)
 
 
 def b64(data: bytes) -> str:

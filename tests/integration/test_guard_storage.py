@@ -90,7 +90,7 @@ def test_the_guard_decides_over_the_signed_client(env, server, client, monkeypat
         raise AssertionError("the guard took the botocore path")
 
     monkeypatch.setattr(revocation.DynamoRevocationLookup, "__init__", unusable)
-    assert isinstance(runtime._dynamo_lookup(env.settings), revocation.SignedRevocationLookup)
+    assert isinstance(runtime.dynamo_lookup(env.settings), revocation.SignedRevocationLookup)
     handler = server.gateway.function("guard").handler
     token = server.token(client.client_id, client.secret, scope="orders:read").json()["access_token"]
     assert decide(handler, "rest_token", token)[0] == "allow"
@@ -108,7 +108,7 @@ def test_where_the_signed_client_declines_the_guard_decides_over_botocore(env, s
     config.write_text("[default]\n")
     env.monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     env.reconfigure()
-    assert isinstance(runtime._dynamo_lookup(env.settings), DynamoRevocationLookup)
+    assert isinstance(runtime.dynamo_lookup(env.settings), DynamoRevocationLookup)
     handler = server.gateway.function("guard").handler
     token = server.token(client.client_id, client.secret, scope="orders:read").json()["access_token"]
     assert decide(handler, "rest_token", token)[0] == "allow"

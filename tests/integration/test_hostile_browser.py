@@ -865,7 +865,7 @@ def measure(monkeypatch) -> Iterator[Callable[[Callable[[], requests.Response]],
 
     def spy(password: str, stored: str | None) -> bool:
         # The parameters the hash is checked with: an unknown account's dummy hash must cost the same.
-        checks.append(tuple((stored or passwords._DUMMY).split("$")[:4]))
+        checks.append(tuple((stored or passwords.DUMMY_HASH).split("$")[:4]))
         return real(password, stored)
 
     monkeypatch.setattr(users, "verify_password", spy)

@@ -23,7 +23,7 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, stored: str | None) -> bool:
     """Constant-time check; an unknown user is checked against a dummy hash so timing reveals nothing."""
     try:
-        scheme, n, r, p, salt, digest = (stored or _DUMMY).split("$")
+        scheme, n, r, p, salt, digest = (stored or DUMMY_HASH).split("$")
         if scheme != "scrypt":
             return False
         expected = base64.urlsafe_b64decode(digest + "==")
@@ -40,4 +40,4 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-_DUMMY = f"scrypt${N}${R}${P}${'A' * 22}${'A' * 43}"
+DUMMY_HASH = f"scrypt${N}${R}${P}${'A' * 22}${'A' * 43}"

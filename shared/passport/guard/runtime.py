@@ -14,7 +14,7 @@ from passport.keys.keyring import PublishedKeys
 from passport.routes import route_table
 
 
-def _dynamo_lookup(settings: Settings) -> RevocationLookup:
+def dynamo_lookup(settings: Settings) -> RevocationLookup:
     """The revocation lookup, made on the first uncached decision: over the signed standard-library client
     (passport.aws_json) wherever it serves as botocore would, as on Lambda; else over botocore,
     the guard's heaviest import by far, paid only then."""
@@ -42,5 +42,5 @@ def guard(audience: str | None = None) -> Guard:
     )
     rules_json = os.environ.get("PASSPORT_GUARD_RULES")
     rules = RuleTable.from_json(rules_json) if rules_json else RuleTable.from_routes(route_table(settings))
-    revocations = RevocationCache(lambda: _dynamo_lookup(settings), settings.guard.revocation_cache_seconds)
+    revocations = RevocationCache(lambda: dynamo_lookup(settings), settings.guard.revocation_cache_seconds)
     return Guard(verifier, revocations, rules, inherit=settings.inherited_scopes)

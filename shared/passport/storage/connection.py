@@ -10,7 +10,9 @@ cold start a few milliseconds where building botocore's DynamoDB client and send
 about twenty. Elsewhere (a profile, a config file, FIPS...: ``SignedClient.configured`` says None) it is
 botocore's client, configured as pynamodb configures its own. Either way a model's table connection holds it in
 ``Connection._client``, which pynamodb reads through its ``client`` property and calls as
-``client._make_api_call(operation, parameters)``: that seam is pynamodb's, used here and nowhere else.
+``client._make_api_call(operation, parameters)``: that seam is pynamodb's, used here and nowhere else. So are
+the other pynamodb internals the storage layer needs (a model's cached connection, its table schema): the
+functions at the end of this module.
 
 :func:`dynamodb_client` stays botocore's client, for what only the administration tools do (creating tables,
 paging a scan: ``passport.storage.tables``, ``passport.storage.purge``).
@@ -22,7 +24,8 @@ import threading
 from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
-from pynamodb.connection import Connection
+from pynamodb.connection import Connection, TableConnection
+from pynamodb.models import Model
 
 from passport.aws_json import DYNAMODB, ServiceError, SignedClient, StorageSettings
 
@@ -166,3 +169,40 @@ def forget_client() -> None:
     global _client, _items
     with _lock:
         _client = _items = None
+
+
+# -- pynamodb's internals, for the storage layer (nowhere else reaches them) -----------------------------------
+
+
+class SharedClientModel(Model):
+    """The base of every model: its table connection uses the process's one client (pynamodb would build a
+    botocore session and client per model class)."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table = super()._get_connection()
+        if not uses_shared_client(table.connection, cls.Meta.region):
+            share_client(table.connection, cls.Meta.region)
+        return table
+
+
+def forget_connection(model: type[Model]) -> None:
+    """Make a model build its table connection again (after its table name or region changed): pynamodb caches it
+    in the class's ``_connection``."""
+    model._connection = None
+
+
+def table_connection(model: type[Model]) -> Any:
+    """A model's table connection (pynamodb's ``_get_connection``), for what models do not offer: TTL set-up."""
+    return model._get_connection()
+
+
+def table_schema(model: type[Model]) -> dict[str, Any]:
+    """A model's key schema, attribute definitions and indexes as pynamodb would create them
+    (``_get_schema``: ``attribute_definitions``, ``key_schema``, ``global_secondary_indexes``...)."""
+    return model._get_schema()
+
+
+def index_names(model: type[Model]) -> tuple[str, ...]:
+    """The names of a model's global secondary indexes."""
+    return tuple(index["index_name"] for index in table_schema(model).get("global_secondary_indexes", []))

@@ -24,7 +24,7 @@ from passport.core.models import (
 from passport.ports import CodeAlreadyUsed
 from passport.storage.connection import shared_connection
 from passport.storage.errors import ConditionFailed, retried_on_conflict, storage_call
-from passport.storage.grants import _family_item, _refresh_item
+from passport.storage.grants import family_item, refresh_item
 from passport.storage.models import (
     AccessTokenModel,
     DeviceModel,
@@ -139,9 +139,9 @@ class DynamoDevices:
                     actions=[DeviceModel.status.set(DEVICE_REDEEMED), DeviceModel.family_id.set(family.family_id)],
                     condition=DeviceModel.pk.exists() & (DeviceModel.status == DEVICE_APPROVED),
                 )
-                tx.save(_family_item(family), condition=FamilyModel.pk.does_not_exist())
+                tx.save(family_item(family), condition=FamilyModel.pk.does_not_exist())
                 tx.save(access_item(access), condition=AccessTokenModel.pk.does_not_exist())
                 if refresh is not None:
-                    tx.save(_refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
+                    tx.save(refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
         except ConditionFailed:
             raise CodeAlreadyUsed() from None

@@ -32,7 +32,7 @@ from passport.storage.repositories import access_item
 _TRANSACTION_LIMIT = 100
 
 
-def _family_item(family: TokenFamily) -> FamilyModel:
+def family_item(family: TokenFamily) -> FamilyModel:
     return FamilyModel(
         family_key(family.family_id), ttl=family.expires_at, client_id=family.client_id, user_id=family.user_id,
         auth_time=family.auth_time, revoked=family.revoked, live_access=[f"{j}:{e}" for j, e in family.live_access],
@@ -54,7 +54,7 @@ def _family(item: FamilyModel) -> TokenFamily:
     )
 
 
-def _refresh_item(record: RefreshTokenRecord) -> RefreshTokenModel:
+def refresh_item(record: RefreshTokenRecord) -> RefreshTokenModel:
     return RefreshTokenModel(
         refresh_key(record.token_hash), ttl=record.expires_at, family_id=record.family_id,
         client_id=record.client_id, user_id=record.user_id, scopes=list(record.scopes), issued_at=record.issued_at,
@@ -111,20 +111,20 @@ class DynamoGrantStore:
                     spent, actions=[CodeModel.used.set(True), CodeModel.family_id.set(family.family_id)],
                     condition=CodeModel.pk.exists() & (CodeModel.used == False),  # noqa: E712 (a DynamoDB condition)
                 )
-                tx.save(_family_item(family), condition=FamilyModel.pk.does_not_exist())
+                tx.save(family_item(family), condition=FamilyModel.pk.does_not_exist())
                 tx.save(access_item(access), condition=AccessTokenModel.pk.does_not_exist())
                 if refresh is not None:
-                    tx.save(_refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
+                    tx.save(refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
         except ConditionFailed:
             raise CodeAlreadyUsed() from None
 
     @retried_on_conflict
     def start_family(self, family: TokenFamily, access: AccessTokenRecord, refresh: RefreshTokenRecord | None) -> None:
         with storage_call(), TransactWrite(connection=shared_connection(TokenModel.Meta.region)) as tx:
-            tx.save(_family_item(family), condition=FamilyModel.pk.does_not_exist())
+            tx.save(family_item(family), condition=FamilyModel.pk.does_not_exist())
             tx.save(access_item(access), condition=AccessTokenModel.pk.does_not_exist())
             if refresh is not None:
-                tx.save(_refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
+                tx.save(refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
 
     def get_refresh(self, token_hash: str, family_id: str) -> tuple[RefreshTokenRecord | None, TokenFamily | None]:
         table = TokenModel.Meta.table_name
@@ -170,7 +170,7 @@ class DynamoGrantStore:
                     condition=FamilyModel.pk.exists() & (FamilyModel.revoked == False),  # noqa: E712
                 )
                 tx.save(access_item(access), condition=AccessTokenModel.pk.does_not_exist())
-                tx.save(_refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
+                tx.save(refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
         except ConditionFailed:
             raise RefreshRejected() from None
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.connection import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -21,28 +20,21 @@ from passport.storage.connection import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
     RETRIES,
+    SharedClientModel,
     configure,
-    share_client,
-    uses_shared_client,
+    forget_connection,
 )
 from passport.storage.items import TTL_ATTRIBUTE as TTL_ATTRIBUTE  # re-exported: the definitions live there
 from passport.storage.items import access_key as access_key
 
 
-class _Base(Model):
+class _Base(SharedClientModel):
     class Meta:
         table_name: str = ""
         # Lambda answers within API Gateway's 29 s; a stuck DynamoDB call must fail fast and become a 503.
         connect_timeout_seconds = CONNECT_TIMEOUT
         read_timeout_seconds = READ_TIMEOUT
         max_retry_attempts = RETRIES
-
-    @classmethod
-    def _get_connection(cls) -> TableConnection:
-        table = super()._get_connection()
-        if not uses_shared_client(table.connection, cls.Meta.region):
-            share_client(table.connection, cls.Meta.region)
-        return table
 
 
 class UserClientsIndex(GlobalSecondaryIndex):
@@ -251,7 +243,7 @@ def bind(storage: Any) -> None:
             model.Meta.table_name = getattr(storage, setting)
             if storage.region:
                 model.Meta.region = storage.region
-            model._connection = None
+            forget_connection(model)
 
 
 def user_key(user_id: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
-from passport.storage.connection import dynamodb_client
+from passport.storage.connection import dynamodb_client, table_connection, table_schema
 from passport.storage.errors import storage_call
 from passport.storage.models import TABLES, TTL_ATTRIBUTE, TokenModel, bind
 
@@ -21,14 +21,14 @@ def ensure_tables(storage: object) -> list[str]:
                 continue
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
             if model is TokenModel:
-                model._get_connection().update_time_to_live(TTL_ATTRIBUTE)
+                table_connection(model).update_time_to_live(TTL_ATTRIBUTE)
         created.append(model.Meta.table_name)
     return created
 
 
 def _add_missing_indexes(model: type[Model]) -> None:
     """A local table made by an older version gains the indexes added since (data kept)."""
-    schema = model._get_schema()
+    schema = table_schema(model)
     if not schema["global_secondary_indexes"]:
         return
     client = dynamodb_client(model.Meta.region)
