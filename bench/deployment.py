@@ -65,11 +65,9 @@ def _free_port() -> int:
 def reset_caches() -> None:
     """What tests/conftest.py's reset_caches does: forget settings, wiring, the guard and the keys."""
     from passport import compose
-    from passport.guard import runtime as guard_runtime
     from passport.keys.keyring import KEYS
 
     compose.reset()
-    guard_runtime.guard.cache_clear()
     KEYS.clear()
 
 

@@ -180,13 +180,13 @@ class GuardTimes:
 
 def measure_guard(d: Deployment, token: str, event: dict[str, Any]) -> GuardTimes:
     import jwt
+    from passport.compose import guard as container_guard
     from passport.guard.events import authorize
-    from passport.guard.runtime import guard as runtime_guard
     from passport.jws import ACCESS_TOKEN
     from passport.keys.keyring import KEYS
 
     s = d.settings
-    guard = runtime_guard()  # the container's guard: keys loaded, this token's status cached
+    guard = container_guard()  # the container's guard: keys loaded, this token's status cached
     key = KEYS.get(s).verification[jwt.get_unverified_header(token)["kid"]]  # the verifier's own key object
     options = {"require": list(ACCESS_TOKEN.required)}  # the claims the guard requires, as jwt.decode's option
     audience, issuer, leeway = s.token_audience, s.issuer_url, s.guard.leeway_seconds

@@ -463,7 +463,7 @@ method:
   "halves" is the figure from the even and from the odd repeats alone; while they disagree (guard > {guard_tol}x,
   issuance > {issuance_tol:.0f} µs or > {issuance_ratio_tol}x) the figure is measured again, {attempts} times
   at most, and a verdict that never settled is marked (noisy).
-- guard: the container's guard (passport.guard.runtime.guard()) on a client_credentials RS256 token whose
+- guard: the container's guard (passport.compose.guard()) on a client_credentials RS256 token whose
   revocation status it has cached, against jwt.decode of the same token with the verifier's own key object,
   algorithms, audience, issuer, leeway and required claims. The event is the REST REQUEST authorizer event the
   local gateway built for GET /api/orders. The bench sets guard.revocation_cache_seconds = {cache} so the

@@ -22,7 +22,6 @@ import pytest
 import requests
 from passport import compose
 from passport.config import Settings, load_settings
-from passport.guard import runtime as guard_runtime
 from passport.keys.keyring import KEYS
 from passport.local.dynamodb_local import DynamoDBLocal, store_environment
 from passport.local.store import activate
@@ -86,7 +85,6 @@ def write_config(path: Path, *, issuer: str, extra: str = "", tables: str | None
 
 def reset_caches() -> None:
     compose.reset()
-    guard_runtime.guard.cache_clear()
     KEYS.clear()
 
 

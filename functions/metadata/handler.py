@@ -1,10 +1,10 @@
 """GET /.well-known/oauth-authorization-server and GET /.well-known/jwks.json."""
 
 from passport.apigw import serve
-from passport.endpoints.discovery import handle
+from passport.compose import discovery
 from passport.observability import instrumented
 
 
 @instrumented
 def handler(event, context):
-    return serve(event, handle)
+    return serve(event, lambda request: discovery().handle(request))

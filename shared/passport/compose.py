@@ -14,20 +14,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from passport.config import USERINFO_PATH, Settings, load_settings
-from passport.core.grants.authorization_code import AuthorizationCodeGrant
-from passport.core.grants.base import Grant
-from passport.core.grants.client_credentials import ClientCredentialsGrant
-from passport.core.grants.device_code import DeviceCodeGrant
-from passport.core.grants.password import PasswordGrant
-from passport.core.grants.refresh_token import RefreshTokenGrant, RefreshTokens
-from passport.core.oidc.id_token import IdTokenIssuer
-from passport.core.scopes import ScopePolicy
-from passport.core.token_endpoint import TokenEndpoint
-from passport.core.tokens import AccessTokenIssuer
-from passport.core.users import StoredUsers, UserProvider
+from passport.config import MCP_PATH, USERINFO_PATH, Settings, load_settings
 from passport.jws import ID_TOKEN, TokenVerifier
 from passport.keys.keyring import KEYS, PublishedKeys
 
@@ -39,8 +28,16 @@ if TYPE_CHECKING:
     from passport.core.personal_access import PersonalAccessTokens
     from passport.core.registration import RegistrationEndpoint
     from passport.core.revocation import RevocationEndpoint
+    from passport.core.scopes import ScopePolicy
+    from passport.core.token_endpoint import TokenEndpoint
+    from passport.core.tokens import AccessTokenIssuer
+    from passport.core.users import UserProvider
     from passport.endpoints.account_api import AccountApi
+    from passport.endpoints.demo_api import DemoApi
+    from passport.endpoints.discovery import Discovery
     from passport.endpoints.pages import BrowserEndpoints
+    from passport.guard.decision import Guard
+    from passport.guard.resource import ProtectedResource
     from passport.guard.revocation import RevocationLookup
     from passport.ports import (
         AccessTokenStore,
@@ -52,6 +49,9 @@ if TYPE_CHECKING:
         Sessions,
         UserStore,
     )
+
+
+T = TypeVar("T")
 
 
 class SystemClock:
@@ -179,6 +179,22 @@ def using_storage(chosen: Storage) -> Iterator[Storage]:
         use_storage(previous)
 
 
+#: ``cache_clear`` of every builder below, so :func:`reset` forgets all of them (none is listed by hand).
+_BUILDERS: dict[str, Callable[[], None]] = {}
+
+
+def wiring(build: Callable[..., T]) -> Callable[..., T]:
+    """A builder: built on first use, kept for the container, registered so :func:`reset` forgets it."""
+    cached = cache(build)
+    _BUILDERS[build.__name__] = cached.cache_clear
+    return cached  # type: ignore[return-value]
+
+
+def builders() -> tuple[str, ...]:
+    """The names of everything this module builds for a function."""
+    return tuple(_BUILDERS)
+
+
 @cache
 def settings() -> Settings:
     """This deployment's settings, read once per container."""
@@ -197,8 +213,17 @@ def bind_storage() -> Settings:
     return loaded
 
 
+# -- what the settings decide ------------------------------------------------------------------------------------
+
+
 def enabled_grant_types(s: Settings) -> tuple[str, ...]:
     """The grants this deployment answers at the token endpoint, in the order metadata lists them."""
+    from passport.core.grants.authorization_code import AuthorizationCodeGrant
+    from passport.core.grants.client_credentials import ClientCredentialsGrant
+    from passport.core.grants.device_code import DeviceCodeGrant
+    from passport.core.grants.password import PasswordGrant
+    from passport.core.grants.refresh_token import RefreshTokenGrant
+
     grants = [
         AuthorizationCodeGrant.GRANT_TYPE, RefreshTokenGrant.GRANT_TYPE, ClientCredentialsGrant.GRANT_TYPE,
         DeviceCodeGrant.GRANT_TYPE,
@@ -218,6 +243,9 @@ def advertised_grant_types(s: Settings) -> tuple[str, ...]:
     return enabled_grant_types(s) + (("implicit",) if s.grants.implicit else ())
 
 
+# -- shared pieces ------------------------------------------------------------------------------------------------
+
+
 def access_token_verifier(s: Settings, audiences: tuple[str, ...]) -> TokenVerifier:
     """Our access tokens for ``audiences`` (RFC 8707: the resources the caller serves), checked by the one verifier
     every endpoint uses, with the guard's leeway and the published keys (read again for a kid not yet seen)."""
@@ -226,6 +254,8 @@ def access_token_verifier(s: Settings, audiences: tuple[str, ...]) -> TokenVerif
 
 
 def access_token_issuer(s: Settings) -> AccessTokenIssuer:
+    from passport.core.tokens import AccessTokenIssuer
+
     return AccessTokenIssuer(
         signer=KEYS.get(s, need_private=True).require_signer(),
         store=storage().access_tokens(),
@@ -237,10 +267,40 @@ def access_token_issuer(s: Settings) -> AccessTokenIssuer:
     )
 
 
-@cache
+def scope_policy(s: Settings) -> ScopePolicy:
+    from passport.core.scopes import ScopePolicy
+
+    return ScopePolicy(s.scopes, s.default_scopes)
+
+
+def user_provider(s: Settings) -> UserProvider:
+    """The users table, or the class named by ``user_provider`` (Passport's findForPassport hook)."""
+    if s.user_provider:
+        import importlib
+
+        module, _, name = s.user_provider.partition(":")
+        return getattr(importlib.import_module(module), name)()
+    from passport.core.users import StoredUsers
+
+    return StoredUsers(storage().users())
+
+
+# -- each function's objects --------------------------------------------------------------------------------------
+
+
+@wiring
 def token_endpoint() -> TokenEndpoint:
+    from passport.core.grants.authorization_code import AuthorizationCodeGrant
+    from passport.core.grants.base import Grant
+    from passport.core.grants.client_credentials import ClientCredentialsGrant
+    from passport.core.grants.device_code import DeviceCodeGrant
+    from passport.core.grants.password import PasswordGrant
+    from passport.core.grants.refresh_token import RefreshTokenGrant, RefreshTokens
+    from passport.core.oidc.id_token import IdTokenIssuer
+    from passport.core.token_endpoint import TokenEndpoint
+
     s = settings()
-    scopes = ScopePolicy(s.scopes, s.default_scopes)
+    scopes = scope_policy(s)
     issuer = access_token_issuer(s)
     id_tokens = IdTokenIssuer(signer=KEYS.get(s, need_private=True).require_signer(), clock=issuer.clock,
                               issuer=s.issuer_url, lifetime=s.lifetimes.id_token)
@@ -256,11 +316,12 @@ def token_endpoint() -> TokenEndpoint:
         grants[PasswordGrant.GRANT_TYPE] = PasswordGrant(
             issuer, store, refresh, user_provider(s), storage().login_throttle(), scopes
         )
-    assert tuple(grants) == enabled_grant_types(s)
+    if tuple(grants) != enabled_grant_types(s):  # metadata advertises enabled_grant_types: they must agree
+        raise RuntimeError(f"the token endpoint's grants {tuple(grants)} differ from what metadata advertises")
     return TokenEndpoint(storage().clients(), grants)
 
 
-@cache
+@wiring
 def personal_access_tokens() -> PersonalAccessTokens:
     from passport.core.personal_access import PersonalAccessTokens, find_personal_access_client
 
@@ -279,7 +340,7 @@ def personal_access_tokens() -> PersonalAccessTokens:
 
     return PersonalAccessTokens(
         issuer=access_token_issuer(s), store=storage().access_tokens(), client=client,
-        scopes=ScopePolicy(s.scopes, s.default_scopes), lifetime=s.lifetimes.personal_access,
+        scopes=scope_policy(s), lifetime=s.lifetimes.personal_access,
     )
 
 
@@ -288,7 +349,7 @@ def _presented_token_verifier(s: Settings) -> TokenVerifier:
     return access_token_verifier(s, (s.token_audience, *s.registered_resources))
 
 
-@cache
+@wiring
 def revocation_endpoint() -> RevocationEndpoint:
     from passport.core.revocation import RevocationEndpoint
 
@@ -298,7 +359,7 @@ def revocation_endpoint() -> RevocationEndpoint:
                               access_tokens=_presented_token_verifier(s))
 
 
-@cache
+@wiring
 def introspection_endpoint() -> IntrospectionEndpoint:
     from passport.core.introspection import IntrospectionEndpoint
 
@@ -308,7 +369,7 @@ def introspection_endpoint() -> IntrospectionEndpoint:
                                  access_tokens=_presented_token_verifier(s), liveness=stored.revocation().lookup)
 
 
-@cache
+@wiring
 def registration_endpoint() -> RegistrationEndpoint:
     from passport.core.registration import RegistrationEndpoint
 
@@ -320,7 +381,7 @@ def registration_endpoint() -> RegistrationEndpoint:
     )
 
 
-@cache
+@wiring
 def userinfo_endpoint() -> UserInfoEndpoint:
     from passport.core.oidc.userinfo import UserInfoEndpoint
 
@@ -331,7 +392,7 @@ def userinfo_endpoint() -> UserInfoEndpoint:
                             access_tokens=access_token_verifier(s, audiences), liveness=storage().revocation().lookup)
 
 
-@cache
+@wiring
 def account_api() -> AccountApi:
     from passport.endpoints.account_api import AccountApi
 
@@ -342,28 +403,17 @@ def account_api() -> AccountApi:
                       base_path=browser_endpoints().ctx.base_path)
 
 
-def user_provider(s: Settings) -> UserProvider:
-    """The users table, or the class named by ``user_provider`` (Passport's findForPassport hook)."""
-    if s.user_provider:
-        import importlib
-
-        module, _, name = s.user_provider.partition(":")
-        return getattr(importlib.import_module(module), name)()
-    return StoredUsers(storage().users())
-
-
-@cache
+@wiring
 def device_endpoint() -> DeviceAuthorizationEndpoint:
     from passport.core.device import DeviceAuthorizationEndpoint
 
     s = settings()
     stored = storage()
-    return DeviceAuthorizationEndpoint(
-        stored.clients(), stored.devices(), ScopePolicy(s.scopes, s.default_scopes), s.issuer_url, s.lifetimes.device
-    )
+    return DeviceAuthorizationEndpoint(stored.clients(), stored.devices(), scope_policy(s), s.issuer_url,
+                                       s.lifetimes.device)
 
 
-@cache
+@wiring
 def browser_endpoints() -> BrowserEndpoints:
     from passport.endpoints.browser import BrowserContext
     from passport.endpoints.pages import BrowserEndpoints
@@ -373,7 +423,7 @@ def browser_endpoints() -> BrowserEndpoints:
     return BrowserEndpoints(BrowserContext(
         issuer=s.issuer_url, app_name=s.app_name, clients=stored.clients(), users=user_provider(s),
         sessions=stored.sessions(), consents=stored.consents(), grants=stored.grants(),
-        throttle=stored.login_throttle(), scopes=dict(s.scopes), scope_policy=ScopePolicy(s.scopes, s.default_scopes),
+        throttle=stored.login_throttle(), scopes=dict(s.scopes), scope_policy=scope_policy(s),
         response_types=response_types(s), code_lifetime=s.lifetimes.code, session_lifetime=s.lifetimes.session,
         inherit=s.inherited_scopes, implicit_issuer=access_token_issuer(s) if s.grants.implicit else None,
         devices=stored.devices(),
@@ -384,16 +434,81 @@ def browser_endpoints() -> BrowserEndpoints:
     ))
 
 
+@wiring
+def discovery() -> Discovery:
+    """The metadata function's documents: discovery (RFC 8414, OpenID Connect Discovery), the JWKS, the protected
+    resource metadata (RFC 9728) and the OpenAPI document."""
+    from passport.endpoints.discovery import Discovery
+
+    s = settings()
+    return Discovery(s, advertised_grant_types(s))
+
+
+@wiring
+def demo_api() -> DemoApi:
+    from passport.endpoints.demo_api import DemoApi
+
+    return DemoApi(users=lambda: user_provider(settings()))
+
+
+# -- the guard, and the resources that run it in process --------------------------------------------------------
+
+
+def dynamo_lookup(s: Settings) -> RevocationLookup:
+    """The guard's revocation lookup, made on its first uncached decision: over the signed standard-library client
+    (passport.aws_json) wherever it serves as botocore would, as on Lambda; else over botocore, the guard's
+    heaviest import by far, paid only then."""
+    from passport.storage.revocation import SignedRevocationLookup
+
+    signed = SignedRevocationLookup.configured(s.storage)
+    if signed is not None:
+        return signed
+    from passport.storage.models import bind
+    from passport.storage.revocation import DynamoRevocationLookup
+
+    bind(s.storage)
+    return DynamoRevocationLookup()
+
+
+@wiring
+def guard(audience: str | None = None) -> Guard:
+    """The container's guard for tokens of ``audience`` (RFC 8707; None: this deployment's API). Its rules are
+    the route table's, or ``PASSPORT_GUARD_RULES`` (what PassportGuard gives a guard on a user's API)."""
+    import os
+
+    from passport.guard.decision import Guard
+    from passport.guard.revocation import RevocationCache
+    from passport.guard.rules import RuleTable
+    from passport.routes import route_table
+
+    s = settings()
+    verifier = TokenVerifier(
+        PublishedKeys.of(s),  # a kid not yet seen makes it read the keys again (a rotation), boundedly
+        issuer=s.issuer_url,
+        audiences=(audience or s.token_audience,),
+        leeway=s.guard.leeway_seconds,
+    )
+    rules_json = os.environ.get("PASSPORT_GUARD_RULES")
+    rules = RuleTable.from_json(rules_json) if rules_json else RuleTable.from_routes(route_table(s))
+    revocations = RevocationCache(lambda: dynamo_lookup(s), s.guard.revocation_cache_seconds)
+    return Guard(verifier, revocations, rules, inherit=s.inherited_scopes)
+
+
+@wiring
+def mcp_resource() -> tuple[ProtectedResource, bool]:
+    """The demo MCP server's guard (a protected resource of its own, ``<issuer>/mcp``: its 401 names this resource's
+    metadata, RFC 9728 5.1) and whether scopes are inherited."""
+    from passport.gateway_responses import PROTECTED_RESOURCE_PATH
+    from passport.guard.resource import ProtectedResource
+
+    s = settings()
+    metadata = s.issuer_url + PROTECTED_RESOURCE_PATH + MCP_PATH
+    return ProtectedResource(guard(audience=s.mcp_resource), metadata), s.inherited_scopes
+
+
 def _forget_wiring() -> None:
-    token_endpoint.cache_clear()
-    browser_endpoints.cache_clear()
-    device_endpoint.cache_clear()
-    personal_access_tokens.cache_clear()
-    account_api.cache_clear()
-    revocation_endpoint.cache_clear()
-    introspection_endpoint.cache_clear()
-    userinfo_endpoint.cache_clear()
-    registration_endpoint.cache_clear()
+    for forget in _BUILDERS.values():
+        forget()
 
 
 def reset() -> None:

@@ -248,7 +248,7 @@ def test_token_of_a_revoked_client_is_refused(env, server, kind):
 
 
 def test_revocation_reaches_the_guard_after_its_cache_time(env, server, client):
-    from passport.guard import runtime
+    from passport import compose
     from passport.storage.repositories import DynamoAccessTokenStore
 
     env.reconfigure(PASSPORT_GUARD_REVOCATION_CACHE_SECONDS="1")
@@ -256,7 +256,7 @@ def test_revocation_reaches_the_guard_after_its_cache_time(env, server, client):
     token = server.token(client.client_id, client.secret, scope="orders:read").json()["access_token"]
     assert decide(handler, "rest_request", token)[0] == "allow"
     DynamoAccessTokenStore().revoke(claims_of(token)["jti"])
-    assert runtime.guard()._revocations._ttl == 1
+    assert compose.guard().revocation_cache_seconds == 1
     time.sleep(1.1)
     assert decide(handler, "rest_request", token)[0] == "unauthorized"
 
@@ -297,7 +297,7 @@ def test_a_warm_guard_learns_a_key_published_by_a_rotation(env, server, client):
 
 
 def test_unknown_kids_do_not_reload_the_key_set_on_every_request(env, guard_handler, issued):
-    from passport.guard import runtime
+    from passport import compose
 
     loads = []
     original = KEYS.reload
@@ -311,7 +311,7 @@ def test_unknown_kids_do_not_reload_the_key_set_on_every_request(env, guard_hand
         forged = forge(env, issued, header={"kid": uuid.uuid4().hex}, key=generate("RS256"))
         assert decide(guard_handler, "rest_request", forged)[0] == "unauthorized"
     assert len(loads) <= 1
-    assert runtime.guard() is runtime.guard()
+    assert compose.guard() is compose.guard()
 
 
 # -- per-route rules -------------------------------------------------------------------------------------------

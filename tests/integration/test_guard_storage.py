@@ -82,7 +82,7 @@ def test_the_signed_lookup_answers_as_the_botocore_lookup(env, client):
 def test_the_guard_decides_over_the_signed_client(env, server, client, monkeypatch):
     """The guard's lookup is the signed one: with the botocore lookup made unusable, the guard still allows a
     live token and refuses a revoked one (each decision reads the store)."""
-    from passport.guard import runtime
+    from passport import compose
     from passport.storage import revocation
     from passport.storage.repositories import DynamoAccessTokenStore
 
@@ -90,7 +90,7 @@ def test_the_guard_decides_over_the_signed_client(env, server, client, monkeypat
         raise AssertionError("the guard took the botocore path")
 
     monkeypatch.setattr(revocation.DynamoRevocationLookup, "__init__", unusable)
-    assert isinstance(runtime.dynamo_lookup(env.settings), revocation.SignedRevocationLookup)
+    assert isinstance(compose.dynamo_lookup(env.settings), revocation.SignedRevocationLookup)
     handler = server.gateway.function("guard").handler
     token = server.token(client.client_id, client.secret, scope="orders:read").json()["access_token"]
     assert decide(handler, "rest_token", token)[0] == "allow"
@@ -100,7 +100,7 @@ def test_the_guard_decides_over_the_signed_client(env, server, client, monkeypat
 
 def test_where_the_signed_client_declines_the_guard_decides_over_botocore(env, server, client, tmp_path):
     """A shared config file (botocore would read it): the guard's lookup is botocore's, and decides alike."""
-    from passport.guard import runtime
+    from passport import compose
     from passport.storage.repositories import DynamoAccessTokenStore
     from passport.storage.revocation import DynamoRevocationLookup
 
@@ -108,7 +108,7 @@ def test_where_the_signed_client_declines_the_guard_decides_over_botocore(env, s
     config.write_text("[default]\n")
     env.monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     env.reconfigure()
-    assert isinstance(runtime.dynamo_lookup(env.settings), DynamoRevocationLookup)
+    assert isinstance(compose.dynamo_lookup(env.settings), DynamoRevocationLookup)
     handler = server.gateway.function("guard").handler
     token = server.token(client.client_id, client.secret, scope="orders:read").json()["access_token"]
     assert decide(handler, "rest_token", token)[0] == "allow"

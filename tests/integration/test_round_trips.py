@@ -11,7 +11,7 @@ from typing import Any
 
 import jwt
 import pytest
-from passport.guard import runtime as guard_runtime
+from passport import compose
 
 from tests.faults import FaultProxy, routed_through, serving
 
@@ -127,7 +127,7 @@ def test_guards_first_authenticate_costs_no_dynamodb_call_when_token_and_client_
 
     token = issue_token(server, client)
     claims = jwt.decode(token, options={"verify_signature": False})
-    guard = guard_runtime.guard()  # a new container's guard: keys not yet read, nothing decided yet
+    guard = compose.guard()  # a new container's guard: keys not yet read, nothing decided yet
     # Put both statuses in its revocation cache without a decision (the cache is the guard's own state).
     with dynamodb.during() as seeding:
         assert guard._revocations.is_live(claims["jti"], claims["client_id"])

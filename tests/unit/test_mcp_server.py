@@ -406,7 +406,7 @@ def test_no_message_gets_a_server_error_or_an_answer_that_is_not_json_rpc(body, 
 
 def test_the_demo_apis_orders_answer_is_byte_identical_after_sharing_the_orders():
     event = {"requestContext": {"authorizer": {"jti": "j", "sub": "c", "client_id": "c", "scopes": "orders:read"}}}
-    response = demo_api.handle(Request("GET", "/api/orders"), event)
+    response = demo_api.DemoApi(users=lambda: None).handle(Request("GET", "/api/orders"), event)
     assert response.body == (
         '{"orders":[{"id":"ord_1001","item":"Espresso machine","status":"shipped"},'
         '{"id":"ord_1002","item":"Coffee beans, 1 kg","status":"processing"}],"client_id":"c"}'

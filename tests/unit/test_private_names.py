@@ -60,6 +60,6 @@ def test_no_module_reaches_into_another_modules_private_names():
 
 
 def test_the_check_sees_a_private_import_and_a_private_attribute_of_our_modules():
-    source = "from passport.routes import _PARAM\nimport passport.guard.runtime as runtime\nruntime._lookup()\n"
+    source = "from passport.routes import _PARAM\nimport passport.guard.decision as decision\ndecision._lookup()\n"
     assert len(crossings("x.py", source)) == 2
     assert crossings("x.py", "import sys\nsys._getframe()\nfrom argparse import _HelpAction\n") == []

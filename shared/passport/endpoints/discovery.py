@@ -3,8 +3,7 @@ Discovery 1.0) and GET /.well-known/jwks.json (RFC 7517)."""
 
 from __future__ import annotations
 
-from passport.compose import advertised_grant_types, settings
-from passport.config import MCP_PATH
+from passport.config import MCP_PATH, Settings
 from passport.core.http import Request, Response, json_response
 from passport.core.metadata import authorization_server_metadata, openid_configuration
 from passport.core.protected_resource import protected_resource_metadata
@@ -18,32 +17,39 @@ _CACHE = {"Cache-Control": "public, max-age=300"}
 KEYS_MAX_AGE_SECONDS = 60.0
 
 
-def handle(request: Request) -> Response:
-    s = settings()
-    if request.path == "/.well-known/jwks.json":
-        return json_response(KEYS.get(s, max_age=KEYS_MAX_AGE_SECONDS).jwks(), headers=_CACHE)
-    if request.path == PROTECTED_RESOURCE_PATH + MCP_PATH:
-        metadata = protected_resource_metadata(resource=s.mcp_resource, authorization_server=s.issuer_url,
-                                               scopes=s.scopes, name=f"{s.app_name} demo MCP server")
-        return json_response(metadata, headers=_CACHE)
-    if request.path.startswith(PROTECTED_RESOURCE_PATH):
-        # RFC 9728 3.1: at the root, and at the path-inserted location of the API's own identifier
-        metadata = protected_resource_metadata(resource=s.token_audience, authorization_server=s.issuer_url,
-                                               scopes=s.scopes, name=f"{s.app_name} API")
-        return json_response(metadata, headers=_CACHE)
-    if request.path == "/openapi.json":
-        from passport.openapi import openapi_document
+class Discovery:
+    """The metadata function's documents, for this deployment's settings and the grants it answers."""
 
-        return json_response(openapi_document(s), headers=_CACHE)
-    if request.path == "/.well-known/openid-configuration":
-        algorithms = [key["alg"] for key in KEYS.get(s, max_age=KEYS_MAX_AGE_SECONDS).jwks()["keys"]]
-        metadata = openid_configuration(
-            issuer=s.issuer_url, scopes=s.scopes, grant_types=advertised_grant_types(s), signing_algorithms=algorithms,
-            registration=s.registration.policy != "closed",
-        )
-    else:
-        metadata = authorization_server_metadata(
-            issuer=s.issuer_url, scopes=s.scopes, grant_types=advertised_grant_types(s),
-            registration=s.registration.policy != "closed",
-        )
-    return json_response(metadata, headers=_CACHE)
+    def __init__(self, settings: Settings, grant_types: tuple[str, ...]) -> None:
+        self.settings = settings
+        self.grant_types = grant_types
+
+    def handle(self, request: Request) -> Response:
+        s = self.settings
+        if request.path == "/.well-known/jwks.json":
+            return json_response(KEYS.get(s, max_age=KEYS_MAX_AGE_SECONDS).jwks(), headers=_CACHE)
+        if request.path == PROTECTED_RESOURCE_PATH + MCP_PATH:
+            metadata = protected_resource_metadata(resource=s.mcp_resource, authorization_server=s.issuer_url,
+                                                   scopes=s.scopes, name=f"{s.app_name} demo MCP server")
+            return json_response(metadata, headers=_CACHE)
+        if request.path.startswith(PROTECTED_RESOURCE_PATH):
+            # RFC 9728 3.1: at the root, and at the path-inserted location of the API's own identifier
+            metadata = protected_resource_metadata(resource=s.token_audience, authorization_server=s.issuer_url,
+                                                   scopes=s.scopes, name=f"{s.app_name} API")
+            return json_response(metadata, headers=_CACHE)
+        if request.path == "/openapi.json":
+            from passport.openapi import openapi_document
+
+            return json_response(openapi_document(s), headers=_CACHE)
+        if request.path == "/.well-known/openid-configuration":
+            algorithms = [key["alg"] for key in KEYS.get(s, max_age=KEYS_MAX_AGE_SECONDS).jwks()["keys"]]
+            metadata = openid_configuration(
+                issuer=s.issuer_url, scopes=s.scopes, grant_types=self.grant_types, signing_algorithms=algorithms,
+                registration=s.registration.policy != "closed",
+            )
+        else:
+            metadata = authorization_server_metadata(
+                issuer=s.issuer_url, scopes=s.scopes, grant_types=self.grant_types,
+                registration=s.registration.policy != "closed",
+            )
+        return json_response(metadata, headers=_CACHE)

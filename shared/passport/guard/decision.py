@@ -48,6 +48,8 @@ class Guard:
         self._inherit = inherit
         self._verifier = verifier
         self._revocations = revocations
+        #: How long a token's or client's liveness is kept (``guard.revocation_cache_seconds``).
+        self.revocation_cache_seconds = revocations.ttl_seconds
         self.rules = rules
         self._denied: dict[tuple[tuple[str, ...], bool], tuple[str, ...]] = {}
 

@@ -30,7 +30,7 @@ class RevocationCache:
     ) -> None:
         self._lookup_factory = lookup
         self._lookup: RevocationLookup | None = None
-        self._ttl = ttl_seconds
+        self._ttl = self.ttl_seconds = ttl_seconds
         self._max = max_entries
         self._clock = clock
         self._tokens: dict[str, tuple[bool, float]] = {}
