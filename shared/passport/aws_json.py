@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from passport.core.errors import StorageUnavailable
+from passport.core.errors import PassportError, StorageUnavailable
 
 #: Secrets Manager's answers are a few KB (a secret value is at most 64 KB); anything past this is not its answer.
 MAX_ANSWER_BYTES = 1 << 20
@@ -146,7 +146,7 @@ class ServiceError(StorageUnavailable):
         self.attempts = attempts
 
 
-class Unsupported(Exception):
+class Unsupported(PassportError):
     """This environment asks for something only botocore does; the message names it (never a secret)."""
 
 

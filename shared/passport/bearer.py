@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import re
 
+from passport.core.errors import PassportError
+
 #: The scheme (case-insensitive, RFC 9110 11.1), at least one space, one b64token.
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)")
 #: Far beyond any token this server issues; the header itself is bounded by API Gateway's limits too.
 MAX_CREDENTIALS = 16 * 1024
 
 
-class MalformedAuthorization(ValueError):
+class MalformedAuthorization(PassportError, ValueError):
     """The header says Bearer but does not carry exactly one well-formed b64token."""
 
 

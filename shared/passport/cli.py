@@ -18,6 +18,7 @@ from typing import Any
 
 from passport.config import ALGORITHMS, ConfigError, Settings, load_settings
 from passport.core.clients import DEVICE_CODE, PERSONAL_ACCESS, InvalidClientMetadata, new_client
+from passport.core.errors import PassportError
 from passport.core.models import Client
 from passport.remote import StackNotFound
 
@@ -31,7 +32,7 @@ GRANT_SHORTCUTS = {
 DEFAULT_GRANTS = ("authorization_code", "refresh_token")
 
 
-class CommandError(Exception):
+class CommandError(PassportError):
     """A failure the user can act on: printed as one line, exit status 1."""
 
 

@@ -23,6 +23,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
 from passport.authorizer_cache import DEFAULT_TTL_SECONDS
+from passport.core.errors import PassportError
 
 SUBJECTS = ("any", "user", "client")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
@@ -32,7 +33,7 @@ ALGORITHMS = ("RS256", "ES256", "EdDSA")
 MAX_LEEWAY_SECONDS = 60
 
 
-class ConfigError(ValueError):
+class ConfigError(PassportError, ValueError):
     """A setting that cannot be used; the message names it."""
 
 

@@ -36,6 +36,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from passport.core.errors import PassportError
 from passport.keys import jwa
 from passport.keys.material import VerificationKey
 
@@ -51,7 +52,7 @@ _COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
 
 
-class InvalidToken(Exception):
+class InvalidToken(PassportError):
     """The token cannot be accepted; the message says why (for logs, never for the caller)."""
 
 

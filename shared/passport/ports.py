@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
+from passport.core.errors import PassportError
 from passport.core.models import (
     AccessTokenRecord,
     AuthorizationCode,
@@ -84,11 +85,11 @@ class Signer(Protocol):
     def sign(self, claims: Mapping[str, Any], headers: Mapping[str, str]) -> str: ...
 
 
-class CodeAlreadyUsed(Exception):
+class CodeAlreadyUsed(PassportError):
     """The code was redeemed before (or concurrently): nothing was issued."""
 
 
-class RefreshRejected(Exception):
+class RefreshRejected(PassportError):
     """The refresh token was rotated already, revoked, or its family revoked: nothing was issued."""
 
 

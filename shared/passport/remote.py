@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from passport.core.errors import PassportError
+
 #: stack output -> the environment variable that overrides the matching setting
 OUTPUT_SETTINGS = {
     "ClientsTableName": "PASSPORT_STORAGE_CLIENTS_TABLE",
@@ -16,7 +18,7 @@ OUTPUT_SETTINGS = {
 }
 
 
-class StackNotFound(RuntimeError):
+class StackNotFound(PassportError, RuntimeError):
     pass
 
 

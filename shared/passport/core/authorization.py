@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from passport.core.clients import MAX_STATE
-from passport.core.errors import OAuthError, invalid_request, unauthorized_client
+from passport.core.errors import OAuthError, PageError, PassportError, invalid_request, unauthorized_client
 from passport.core.http import single
 from passport.core.models import Client
 from passport.core.pkce import validate_challenge
@@ -28,14 +28,6 @@ CARRIED = ("response_type", "client_id", "redirect_uri", "scope", "state", "code
            "code_challenge_method", "nonce", "max_age", "prompt")
 #: Longest nonce accepted: it is stored with the code and echoed in the ID token.
 MAX_NONCE = 512
-
-
-class PageError(Exception):
-    """Shown to the user as an HTML page; never redirected."""
-
-    def __init__(self, title: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.title, self.message, self.status = title, message, status
 
 
 @dataclass(frozen=True)
@@ -61,7 +53,7 @@ class AuthorizationRequest:
     resources: tuple[str, ...] = ()
 
 
-class RedirectError(Exception):
+class RedirectError(PassportError):
     """An error the client hears about at its redirect URI."""
 
     def __init__(self, request: AuthorizationRequest, error: OAuthError) -> None:

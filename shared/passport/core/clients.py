@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from passport.core.errors import PassportError
 from passport.core.hashing import hash_secret, new_secret
 from passport.core.models import Client
 from passport.core.redirects import valid_port
@@ -53,7 +54,7 @@ _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _NOT_IN_URIS = frozenset("\"'<>\\^`{|}")
 
 
-class InvalidClientMetadata(ValueError):
+class InvalidClientMetadata(PassportError, ValueError):
     """A client that cannot be made or changed as asked; the message says why (RFC 7591 3.2.2's
     ``invalid_client_metadata``)."""
 

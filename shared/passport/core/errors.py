@@ -1,7 +1,26 @@
-"""OAuth errors as classes that carry their status and headers (RFC 6749 section 5.2).
+"""The server's errors: one root, and a base per surface that decides how a handler answers one.
 
-Each error renders itself as the JSON body the token endpoint answers with. The factories are named for the
-error code, as in the League server, so a grant reads ``raise invalid_scope("...")``.
+=====================  ==================================  =====================================================
+Surface                Base                                Answered as
+=====================  ==================================  =====================================================
+OAuth JSON             :class:`OAuthError`                 ``{"error", "error_description"}`` with its status and
+                                                           headers (RFC 6749 5.2; RFC 7591 3.2.2 for
+                                                           registration, :class:`~passport.core.registration.
+                                                           RegistrationError`)
+Bearer challenge       :class:`BearerError`                401/403 with ``WWW-Authenticate: Bearer`` (RFC 6750 3)
+Page                   :class:`PageError`                  an HTML error page; :class:`~passport.core.
+                                                           authorization.RedirectError` goes back to the client's
+                                                           redirect URI instead
+JSON-RPC               :class:`~passport.endpoints.        a JSON-RPC error object (the demo MCP server)
+                       mcp_server.RpcError`
+Any                    :class:`StorageUnavailable`         503 with ``Retry-After`` in the surface's own form
+=====================  ==================================  =====================================================
+
+Every exception class of the package derives from :class:`PassportError` (tests/unit/test_errors.py), so what can
+escape a handler is ``PassportError`` (answered by its surface) or a bug (``apigw.serve``: a 500, logged).
+
+The OAuth factories are named for the error code, as in the League server, so a grant reads
+``raise invalid_scope("...")``.
 """
 
 from __future__ import annotations
@@ -9,8 +28,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+class PassportError(Exception):
+    """The root of every exception this package raises on purpose."""
+
+
 @dataclass
-class OAuthError(Exception):
+class OAuthError(PassportError):
     """An error answered as ``{"error", "error_description"[, "hint"]}``."""
 
     error: str
@@ -69,5 +92,21 @@ def temporarily_unavailable(retry_after: int = 1) -> OAuthError:
     )
 
 
-class StorageUnavailable(Exception):
+class BearerError(PassportError):
+    """RFC 6750 3.1: ``error`` None is a request with no token at all, answered with the bare challenge."""
+
+    def __init__(self, status: int, error: str | None, description: str = "", scope: str | None = None) -> None:
+        super().__init__(description)
+        self.status, self.error, self.description, self.scope = status, error, description, scope
+
+
+class PageError(PassportError):
+    """Shown to the user as an HTML page; never redirected."""
+
+    def __init__(self, title: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.title, self.message, self.status = title, message, status
+
+
+class StorageUnavailable(PassportError):
     """Raised by storage adapters when DynamoDB (or the key store) is throttled, slow or unreachable."""

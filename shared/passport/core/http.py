@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
-from passport.core.errors import invalid_request
+from passport.core.errors import PassportError, invalid_request
 
 #: Token and revocation requests are a few hundred bytes; anything far larger is refused before parsing.
 MAX_FORM_BYTES = 64 * 1024
@@ -145,7 +145,7 @@ def json_response(payload: object, status: int = 200, headers: Mapping[str, str]
     return Response(status, merged, _compact_json(payload))
 
 
-class MalformedJson(ValueError):
+class MalformedJson(PassportError, ValueError):
     """A body that is not one JSON value in UTF-8; the message says why (safe to show the sender)."""
 
 

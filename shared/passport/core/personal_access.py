@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from passport.core.clients import PERSONAL_ACCESS
-from passport.core.errors import invalid_request
+from passport.core.errors import PassportError, invalid_request
 from passport.core.models import AccessTokenRecord, Client
 from passport.core.scopes import ScopePolicy
 from passport.core.tokens import AccessTokenIssuer, IssuedToken
@@ -16,7 +16,7 @@ from passport.ports import AccessTokenStore
 MAX_NAME = 255
 
 
-class NoPersonalAccessClient(RuntimeError):
+class NoPersonalAccessClient(PassportError, RuntimeError):
     def __init__(self) -> None:
         super().__init__("there is no personal access client: run `passport install`")
 

@@ -28,11 +28,12 @@ from passport.core.clients import (
     validate_name,
     validate_redirect_uris,
 )
+from passport.core.errors import BearerError, OAuthError
 from passport.core.hashing import HASH_PREFIX, hash_secret, new_secret, verify_secret
 from passport.core.http import NO_STORE, MalformedJson, Request, Response, json_response, parse_json
 from passport.core.models import Client
 from passport.core.oidc.claims import IDENTITY_SCOPES
-from passport.core.oidc.userinfo import BearerError, bearer_token, challenge
+from passport.core.oidc.userinfo import bearer_token, challenge
 from passport.core.scopes import parse_scope
 
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
@@ -43,12 +44,12 @@ MAX_BODY = 16 * 1024
 UNNAMED = "Unnamed application"
 
 
-class RegistrationError(Exception):
-    """RFC 7591 3.2.2: ``invalid_redirect_uri`` or ``invalid_client_metadata``, 400."""
+class RegistrationError(OAuthError):
+    """RFC 7591 3.2.2: ``invalid_redirect_uri`` or ``invalid_client_metadata``, 400 (and the registration
+    endpoint's own refusals: ``access_denied``, ``slow_down``), in the OAuth JSON surface."""
 
     def __init__(self, error: str, description: str, status: int = 400, headers: dict[str, str] | None = None):
-        super().__init__(description)
-        self.error, self.description, self.status, self.headers = error, description, status, headers or {}
+        super().__init__(error, description, status, headers or {})
 
 
 def invalid_metadata(description: str) -> RegistrationError:

@@ -12,6 +12,7 @@ import time
 import uuid
 from typing import Protocol
 
+from passport.core.errors import PassportError
 from passport.core.models import User
 from passport.core.passwords import hash_password, verify_password
 from passport.ports import UserStore
@@ -19,7 +20,7 @@ from passport.ports import UserStore
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-class EmailTaken(ValueError):
+class EmailTaken(PassportError, ValueError):
     def __init__(self, email: str) -> None:
         super().__init__(f"a user with the email {email} already exists")
 

@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from passport import __version__
+from passport.core.errors import PassportError
 from passport.core.http import Request, Response
 from passport.endpoints.demo_api import orders
 from passport.guard.context import TokenContext
@@ -70,8 +71,8 @@ INTERNAL_ERROR = -32603
 JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
 
-class RpcError(Exception):
-    """A JSON-RPC error object (JSON-RPC 2.0 section 5.1)."""
+class RpcError(PassportError):
+    """A JSON-RPC error object (JSON-RPC 2.0 section 5.1): the JSON-RPC surface's base."""
 
     def __init__(self, code: int, message: str, data: Any = None) -> None:
         super().__init__(message)

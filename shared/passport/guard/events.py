@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from passport.bearer import MalformedAuthorization, bearer_credentials
+from passport.core.errors import PassportError
 from passport.guard.decision import Guard, Principal
 from passport.guard.tally import TALLY
 from passport.jws import InvalidToken
 
 
-class Unauthorized(Exception):
+class Unauthorized(PassportError):
     """Raised with the message ``Unauthorized``: API Gateway's signal for a 401 (the one exception the guard raises
     for what a client sent; anything else it refuses is a policy or ``isAuthorized`` false)."""
 

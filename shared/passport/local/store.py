@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from passport.config import ConfigError, Settings
+from passport.core.errors import PassportError
 from passport.local.dynamodb_local import DynamoDBLocal, store_environment
 
 #: The store's folder under the data folder.
@@ -37,7 +38,7 @@ SERVER_FILE = "server.json"
 LOCK_FILE = "store.lock"
 
 
-class StoreBusy(RuntimeError):
+class StoreBusy(PassportError, RuntimeError):
     """Another process owns the local store of this data folder."""
 
 

@@ -11,7 +11,7 @@ from typing import ParamSpec, TypeVar
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
-from passport.core.errors import StorageUnavailable
+from passport.core.errors import PassportError, StorageUnavailable
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -24,11 +24,11 @@ CONFLICT_BACKOFF = 0.02
 CONFLICT_MAX_BACKOFF = 0.2
 
 
-class ConditionFailed(Exception):
+class ConditionFailed(PassportError):
     """A conditional write lost: the rule it guards held, and nothing was written."""
 
 
-class StorageRejected(Exception):
+class StorageRejected(PassportError):
     """DynamoDB refused the request itself (``ValidationException``: an item over 400 KB, a key over its size
     limit or empty, a malformed expression). Deliberately *not* :class:`StorageUnavailable`: that is a 503 with
     ``Retry-After``, which tells a client the same request will work later, and this one never will.

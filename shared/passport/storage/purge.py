@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from passport.core.errors import PassportError
+
 DEFAULT_HOURS = 168
 PAGE_SIZE = 500
 BATCH_SIZE = 25  # BatchWriteItem's limit
@@ -42,7 +44,7 @@ EXPIRED = "expired"
 REVOKED = "revoked"
 
 
-class PurgeError(Exception):
+class PurgeError(PassportError):
     """The purge could not finish (deletes left unprocessed after every retry)."""
 
 

@@ -8,19 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from passport.bearer import MalformedAuthorization, bearer_credentials
+from passport.core.errors import BearerError
 from passport.core.http import NO_STORE, Request, Response, json_response
 from passport.core.models import User
 from passport.core.oidc.claims import OPENID, user_claims
 from passport.core.scopes import parse_scope
 from passport.jws import InvalidToken, TokenVerifier
-
-
-class BearerError(Exception):
-    """RFC 6750 3.1: ``error`` None is a request with no token at all, answered with the bare challenge."""
-
-    def __init__(self, status: int, error: str | None, description: str = "", scope: str | None = None) -> None:
-        super().__init__(description)
-        self.status, self.error, self.description, self.scope = status, error, description, scope
 
 
 def challenge(realm: str, failure: BearerError) -> str:
