@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from passport.core.models import AccessTokenRecord
 from passport.core.resources import audience as audience_claim
@@ -53,23 +53,10 @@ class AccessTokenIssuer:
         requested = requested_resources(form, self.resources)
         return requested if granted is None else narrowed(requested, granted, self._audience)
 
-    def issue(
-        self,
-        *,
-        client_id: str,
-        scopes: Sequence[str],
-        grant_type: str,
-        user_id: str | None = None,
-        lifetime: int | None = None,
-        name: str | None = None,
-        resources: Sequence[str] = (),
-    ) -> IssuedToken:
-        """Mint and record a token on its own (grants that write several records mint, then write them all
-        in one transaction)."""
-        issued = self.mint(
-            client_id=client_id, scopes=scopes, grant_type=grant_type, user_id=user_id, lifetime=lifetime, name=name,
-            resources=resources,
-        )
+    def issue(self, **token: Any) -> IssuedToken:
+        """Mint and record a token on its own, ``token`` being :meth:`mint`'s parameters (grants that write several
+        records mint, then write them all in one transaction)."""
+        issued = self.mint(**token)
         self._store.save(issued.record)
         return issued
 

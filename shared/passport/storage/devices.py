@@ -24,18 +24,14 @@ from passport.core.models import (
 from passport.ports import CodeAlreadyUsed
 from passport.storage.connection import shared_connection
 from passport.storage.errors import ConditionFailed, retried_on_conflict, storage_call
-from passport.storage.grants import family_item, refresh_item
+from passport.storage.grants import save_new_family
 from passport.storage.models import (
-    AccessTokenModel,
     DeviceModel,
-    FamilyModel,
-    RefreshTokenModel,
     TokenModel,
     UserCodeModel,
     device_key,
     user_code_key,
 )
-from passport.storage.repositories import access_item
 
 #: A clash among 20^8 user codes is rare; a few draws make it vanishing.
 _USER_CODE_ATTEMPTS = 5
@@ -139,9 +135,6 @@ class DynamoDevices:
                     actions=[DeviceModel.status.set(DEVICE_REDEEMED), DeviceModel.family_id.set(family.family_id)],
                     condition=DeviceModel.pk.exists() & (DeviceModel.status == DEVICE_APPROVED),
                 )
-                tx.save(family_item(family), condition=FamilyModel.pk.does_not_exist())
-                tx.save(access_item(access), condition=AccessTokenModel.pk.does_not_exist())
-                if refresh is not None:
-                    tx.save(refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
+                save_new_family(tx, family, access, refresh)
         except ConditionFailed:
             raise CodeAlreadyUsed() from None

@@ -80,6 +80,16 @@ def _code(item: CodeModel) -> AuthorizationCode:
     )
 
 
+def save_new_family(tx: TransactWrite, family: TokenFamily, access: AccessTokenRecord,
+                    refresh: RefreshTokenRecord | None) -> None:
+    """Add a new token family's items to a transaction: the family, its first access token and, when the client
+    may have one, its refresh token, each on a key nothing holds yet."""
+    tx.save(family_item(family), condition=FamilyModel.pk.does_not_exist())
+    tx.save(access_item(access), condition=AccessTokenModel.pk.does_not_exist())
+    if refresh is not None:
+        tx.save(refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
+
+
 class DynamoGrantStore:
     def save_code(self, code: AuthorizationCode) -> None:
         item = CodeModel(
@@ -111,20 +121,14 @@ class DynamoGrantStore:
                     spent, actions=[CodeModel.used.set(True), CodeModel.family_id.set(family.family_id)],
                     condition=CodeModel.pk.exists() & (CodeModel.used == False),  # noqa: E712 (a DynamoDB condition)
                 )
-                tx.save(family_item(family), condition=FamilyModel.pk.does_not_exist())
-                tx.save(access_item(access), condition=AccessTokenModel.pk.does_not_exist())
-                if refresh is not None:
-                    tx.save(refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
+                save_new_family(tx, family, access, refresh)
         except ConditionFailed:
             raise CodeAlreadyUsed() from None
 
     @retried_on_conflict
     def start_family(self, family: TokenFamily, access: AccessTokenRecord, refresh: RefreshTokenRecord | None) -> None:
         with storage_call(), TransactWrite(connection=shared_connection(TokenModel.Meta.region)) as tx:
-            tx.save(family_item(family), condition=FamilyModel.pk.does_not_exist())
-            tx.save(access_item(access), condition=AccessTokenModel.pk.does_not_exist())
-            if refresh is not None:
-                tx.save(refresh_item(refresh), condition=RefreshTokenModel.pk.does_not_exist())
+            save_new_family(tx, family, access, refresh)
 
     def get_refresh(self, token_hash: str, family_id: str) -> tuple[RefreshTokenRecord | None, TokenFamily | None]:
         table = TokenModel.Meta.table_name

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from passport.core.audit import audit
 from passport.core.errors import invalid_grant, invalid_request
-from passport.core.grants.base import token_response
+from passport.core.grants.base import UserTokenGrant, token_response
 from passport.core.grants.refresh_token import RefreshTokens
 from passport.core.hashing import hash_secret
 from passport.core.http import single
@@ -22,17 +22,13 @@ from passport.core.tokens import AccessTokenIssuer
 from passport.ports import CodeAlreadyUsed, GrantStore
 
 
-class AuthorizationCodeGrant:
+class AuthorizationCodeGrant(UserTokenGrant):
     GRANT_TYPE: ClassVar[str] = "authorization_code"
 
-    def __init__(
-        self, issuer: AccessTokenIssuer, grants: GrantStore, refresh: RefreshTokens,
-        id_tokens: IdTokenIssuer | None = None,
-    ) -> None:
-        self._issuer = issuer
+    def __init__(self, issuer: AccessTokenIssuer, grants: GrantStore, refresh: RefreshTokens,
+                 id_tokens: IdTokenIssuer | None = None) -> None:
+        super().__init__(issuer, refresh, id_tokens)
         self._grants = grants
-        self._refresh = refresh
-        self._id_tokens = id_tokens
 
     def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
         code_value = single(form, "code", required=True)

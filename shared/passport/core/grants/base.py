@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from passport.core.models import Client
-from passport.core.tokens import IssuedToken
+from passport.core.tokens import AccessTokenIssuer, IssuedToken
+
+if TYPE_CHECKING:
+    from passport.core.grants.refresh_token import RefreshTokens
+    from passport.core.oidc.id_token import IdTokenIssuer
 
 
 class Grant(Protocol):
@@ -16,6 +20,17 @@ class Grant(Protocol):
         """Validate the grant's parameters for this client and answer with the token response
         (``source_ip`` for grants that throttle by address)."""
         ...
+
+
+class UserTokenGrant:
+    """A grant that issues for a user who signed in (the code, the device code, a refresh token): the access token,
+    a refresh token where the client may have one (RFC 6749 1.5), an ID token where ``openid`` was granted
+    (OpenID Connect Core 3.1.3.3, 12.2)."""
+
+    def __init__(self, issuer: AccessTokenIssuer, refresh: RefreshTokens, id_tokens: IdTokenIssuer | None) -> None:
+        self._issuer = issuer
+        self._refresh = refresh
+        self._id_tokens = id_tokens
 
 
 def token_response(

@@ -11,7 +11,7 @@ from passport.core.client_auth import ClientCredentials, authenticate_client
 from passport.core.clients import DEVICE_CODE
 from passport.core.device import SLOW_DOWN_STEP
 from passport.core.errors import OAuthError, invalid_grant
-from passport.core.grants.base import token_response
+from passport.core.grants.base import UserTokenGrant, token_response
 from passport.core.grants.refresh_token import RefreshTokens
 from passport.core.hashing import hash_secret
 from passport.core.http import single
@@ -55,17 +55,13 @@ def _authenticated_by_record(credentials: ClientCredentials, device: DeviceAutho
         return None  # perhaps a secret rotated since: the client itself decides
 
 
-class DeviceCodeGrant:
+class DeviceCodeGrant(UserTokenGrant):
     GRANT_TYPE: ClassVar[str] = DEVICE_CODE
 
-    def __init__(
-        self, issuer: AccessTokenIssuer, devices: Devices, refresh: RefreshTokens,
-        id_tokens: IdTokenIssuer | None = None,
-    ) -> None:
-        self._issuer = issuer
+    def __init__(self, issuer: AccessTokenIssuer, devices: Devices, refresh: RefreshTokens,
+                 id_tokens: IdTokenIssuer | None = None) -> None:
+        super().__init__(issuer, refresh, id_tokens)
         self._devices = devices
-        self._refresh = refresh
-        self._id_tokens = id_tokens
 
     def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
         code = single(form, "device_code", required=True)

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from passport.core.audit import audit
 from passport.core.errors import invalid_grant, invalid_scope
-from passport.core.grants.base import token_response
+from passport.core.grants.base import UserTokenGrant, token_response
 from passport.core.hashing import hash_secret
 from passport.core.http import single
 from passport.core.models import Client, RefreshTokenRecord, TokenFamily
@@ -55,17 +55,13 @@ class RefreshTokens:
         return token, record
 
 
-class RefreshTokenGrant:
+class RefreshTokenGrant(UserTokenGrant):
     GRANT_TYPE: ClassVar[str] = GRANT_TYPE
 
-    def __init__(
-        self, issuer: AccessTokenIssuer, grants: GrantStore, refresh: RefreshTokens,
-        id_tokens: IdTokenIssuer | None = None,
-    ) -> None:
-        self._issuer = issuer
+    def __init__(self, issuer: AccessTokenIssuer, grants: GrantStore, refresh: RefreshTokens,
+                 id_tokens: IdTokenIssuer | None = None) -> None:
+        super().__init__(issuer, refresh, id_tokens)
         self._grants = grants
-        self._refresh = refresh
-        self._id_tokens = id_tokens
 
     def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
         presented = single(form, "refresh_token", required=True)
