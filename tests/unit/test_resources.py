@@ -6,7 +6,7 @@ from __future__ import annotations
 import jwt
 import pytest
 from passport.core.errors import OAuthError
-from passport.core.resources import MAX_RESOURCE, audience, narrowed, requested_resources
+from passport.core.resources import MAX_RESOURCE, audience, narrowed, requested_resources, token_request_resources
 from passport.core.tokens import AccessTokenIssuer
 
 from tests.unit.fakes import FixedClock, MemoryAccessTokenStore
@@ -123,16 +123,17 @@ def test_the_issuer_knows_its_own_audience_first_then_the_registered_resources(i
     assert issuer.resources == (API, OTHER, THIRD)
 
 
-def test_the_issuer_checks_a_token_requests_resources(issuer):
+def test_a_token_requests_resources_are_checked_against_the_issuers(issuer):
     """RFC 8707 2 at the token endpoint: registered ones only; within the grant when there is one."""
-    assert issuer.requested({"resource": [THIRD]}) == (THIRD,)  # no grant (client credentials)
-    assert issuer.requested({}) == ()
-    assert issuer.requested({"resource": [OTHER]}, (API, OTHER)) == (OTHER,)
-    assert issuer.requested({}, (API, OTHER)) == (API, OTHER)
+    resources = issuer.resources
+    assert token_request_resources({"resource": [THIRD]}, resources) == (THIRD,)  # no grant (client credentials)
+    assert token_request_resources({}, resources) == ()
+    assert token_request_resources({"resource": [OTHER]}, resources, (API, OTHER)) == (OTHER,)
+    assert token_request_resources({}, resources, (API, OTHER)) == (API, OTHER)
     for form, granted in (({"resource": ["https://unknown.example/"]}, None), ({"resource": [THIRD]}, (OTHER,)),
                           ({"resource": [OTHER]}, ())):
         with pytest.raises(OAuthError) as caught:
-            issuer.requested(form, granted)
+            token_request_resources(form, resources, granted)
         assert caught.value.error == "invalid_target"
 
 

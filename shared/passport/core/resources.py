@@ -56,3 +56,12 @@ def audience(resources: Sequence[str], default: str) -> str | list[str]:
     if not resources:
         return default
     return resources[0] if len(resources) == 1 else list(resources)
+
+
+def token_request_resources(form: Mapping[str, list[str]], resources: Sequence[str],
+                            granted: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """RFC 8707 2.2 at the token endpoint: the resources a token request names, each among ``resources`` (the
+    deployment's API first, then the registered ones: ``AccessTokenIssuer.resources``), and within what the grant
+    covers when it is one (``granted``: the authorization's resources; empty, the deployment's API)."""
+    requested = requested_resources(form, resources)
+    return requested if granted is None else narrowed(requested, granted, resources[0])

@@ -7,12 +7,11 @@ and scope (section 2.2), plus ``scopes`` as an array for Laravel Passport compat
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from passport.core.models import AccessTokenRecord
 from passport.core.resources import audience as audience_claim
-from passport.core.resources import narrowed, requested_resources
 from passport.ports import AccessTokenStore, Clock, Signer
 
 ACCESS_TOKEN_TYP = "at+jwt"
@@ -46,12 +45,6 @@ class AccessTokenIssuer:
         self._audience = audience
         self._lifetime = lifetime
         self._headers = {"kid": signer.kid, "typ": ACCESS_TOKEN_TYP}
-
-    def requested(self, form: Mapping[str, list[str]], granted: tuple[str, ...] | None = None) -> tuple[str, ...]:
-        """RFC 8707 at the token endpoint: the resources a request names, each registered, and within what the
-        grant covers when it is one (``granted``: the authorization's resources; empty, the deployment's API)."""
-        requested = requested_resources(form, self.resources)
-        return requested if granted is None else narrowed(requested, granted, self._audience)
 
     def issue(self, **token: Any) -> IssuedToken:
         """Mint and record a token on its own, ``token`` being :meth:`mint`'s parameters (grants that write several

@@ -18,6 +18,7 @@ from passport.core.models import Client, TokenFamily
 from passport.core.oidc.claims import offline_allowed, wants_id_token
 from passport.core.oidc.id_token import IdTokenIssuer
 from passport.core.pkce import verify
+from passport.core.resources import token_request_resources
 from passport.core.tokens import AccessTokenIssuer
 from passport.ports import CodeAlreadyUsed, GrantStore
 
@@ -60,7 +61,7 @@ class AuthorizationCodeGrant(UserTokenGrant):
         if client.public and code.challenge is None:
             raise invalid_request("A public client must use PKCE.")
         verify(verifier, code.challenge)
-        resources = self._issuer.requested(form, code.resources)
+        resources = token_request_resources(form, self._issuer.resources, code.resources)
 
         family = TokenFamily(
             family_id=secrets.token_hex(16), client_id=client.client_id, user_id=code.user_id,

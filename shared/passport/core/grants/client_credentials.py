@@ -9,6 +9,7 @@ from passport.core.errors import unauthorized_client
 from passport.core.grants.base import token_response
 from passport.core.http import single
 from passport.core.models import Client
+from passport.core.resources import token_request_resources
 from passport.core.scopes import ScopePolicy
 from passport.core.tokens import AccessTokenIssuer
 
@@ -26,6 +27,6 @@ class ClientCredentialsGrant:
             raise unauthorized_client("A public client cannot use the client credentials grant.")
         scopes = self._scopes.resolve(single(form, "scope"), client.scopes)
         issued = self._issuer.issue(client_id=client.client_id, scopes=scopes, grant_type=self.GRANT_TYPE,
-                                    resources=self._issuer.requested(form))
+                                    resources=token_request_resources(form, self._issuer.resources))
         # 4.4.3: "A refresh token SHOULD NOT be included."
         return token_response(issued)

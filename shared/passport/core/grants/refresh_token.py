@@ -16,6 +16,7 @@ from passport.core.http import single
 from passport.core.models import Client, RefreshTokenRecord, TokenFamily
 from passport.core.oidc.claims import wants_id_token
 from passport.core.oidc.id_token import IdTokenIssuer
+from passport.core.resources import token_request_resources
 from passport.core.scopes import parse_scope
 from passport.core.tokens import AccessTokenIssuer
 from passport.ports import GrantStore, RefreshRejected
@@ -89,7 +90,7 @@ class RefreshTokenGrant(UserTokenGrant):
                 raise invalid_scope(f"A refresh cannot widen the grant: {' '.join(wider)} was not granted.")
             scopes = requested
         # RFC 8707 2.2: a refresh may name fewer of the grant's resources, never others.
-        resources = self._issuer.requested(form, family.resources)
+        resources = token_request_resources(form, self._issuer.resources, family.resources)
         access = self._issuer.mint(
             client_id=client.client_id, scopes=scopes, grant_type=self.GRANT_TYPE, user_id=old.user_id,
             resources=resources,
