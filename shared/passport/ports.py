@@ -46,8 +46,13 @@ class ClientStore(Protocol):
     def update(
         self, client_id: str, owner: str | None, *, name: str, redirect_uris: tuple[str, ...],
         scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
-        post_logout_redirect_uris: tuple[str, ...] | None = None,
+        post_logout_redirect_uris: tuple[str, ...] | None = None, introspection: bool | None = None,
     ) -> bool: ...
+
+    def replace_registered(self, client: Client) -> bool:
+        """RFC 7592 2.2: a registered client's metadata replaced while it is live and its registration access
+        token is the one the caller proved; False otherwise."""
+        ...
 
     def set_secret(self, client_id: str, secret_hash: str, owner: str | None = None) -> bool:
         """Replace a confidential client's secret (the hash of it)."""

@@ -35,6 +35,7 @@ from passport.core.models import Client
 from passport.core.oidc.claims import IDENTITY_SCOPES
 from passport.core.oidc.userinfo import bearer_token, challenge
 from passport.core.scopes import parse_scope
+from passport.ports import ClientStore
 
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
 #: The grants a registered client may have (the device grant and the others stay with the CLI).
@@ -183,7 +184,7 @@ class RegistrationEndpoint:
     """POST /oauth/register; GET, PUT and DELETE /oauth/register/{client_id}."""
 
     def __init__(
-        self, *, issuer: str, policy: str, initial_token_sha256: str, clients: Any,
+        self, *, issuer: str, policy: str, initial_token_sha256: str, clients: ClientStore,
         defined_scopes: Mapping[str, str], rate_limit: Callable[[str], bool],
         clock: Callable[[], float] = time.time,
     ) -> None:
