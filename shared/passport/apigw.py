@@ -16,7 +16,7 @@ from typing import Any
 
 from passport.config import load_settings
 from passport.core.errors import OAuthError, StorageUnavailable, temporarily_unavailable
-from passport.core.http import NO_PARAMS, NO_STORE, Headers, Request, Response, json_response
+from passport.core.http import NO_PARAMS, NO_STORE, Headers, Request, Response, json_response, oauth_error_response
 from passport.gateway_responses import STRICT_TRANSPORT_SECURITY
 
 log = logging.getLogger("passport")
@@ -100,11 +100,10 @@ def serve(event: Mapping[str, Any], endpoint: Callable[[Request], Response]) -> 
     try:
         response = endpoint(request_from_event(event))
     except OAuthError as error:
-        response = json_response(error.body(), error.status, {**NO_STORE, **error.headers})
+        response = oauth_error_response(error)
     except StorageUnavailable as error:
         log.warning("storage unavailable: %s", error)
-        unavailable = temporarily_unavailable()
-        response = json_response(unavailable.body(), unavailable.status, {**NO_STORE, **unavailable.headers})
+        response = oauth_error_response(temporarily_unavailable())
     except Exception:
         log.exception("unhandled error")  # the trace goes to the log, never to the caller
         response = json_response(

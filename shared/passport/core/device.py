@@ -10,7 +10,7 @@ from passport.core.client_auth import authenticate_client, extract_credentials
 from passport.core.clients import DEVICE_CODE
 from passport.core.errors import OAuthError, unauthorized_client
 from passport.core.hashing import hash_secret
-from passport.core.http import NO_STORE, Request, Response, json_response, single
+from passport.core.http import NO_STORE, Request, Response, json_response, oauth_error_response, single
 from passport.core.models import DeviceAuthorization
 from passport.core.scopes import ScopePolicy
 from passport.ports import ClientStore, Devices
@@ -69,7 +69,7 @@ class DeviceAuthorizationEndpoint:
                 )
             )
         except OAuthError as error:
-            return json_response(error.body(), error.status, {**NO_STORE, **error.headers})
+            return oauth_error_response(error)
         shown = display_user_code(record.user_code)
         return json_response({
             "device_code": device_code,

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
-from passport.core.errors import PassportError, invalid_request
+from passport.core.errors import OAuthError, PassportError, invalid_request
 
 #: Token and revocation requests are a few hundred bytes; anything far larger is refused before parsing.
 MAX_FORM_BYTES = 64 * 1024
@@ -143,6 +143,11 @@ def json_response(payload: object, status: int = 200, headers: Mapping[str, str]
     """The payload as compact JSON, with ``headers`` (which may replace the Content-Type) after the content type."""
     merged = {"Content-Type": "application/json", **headers} if headers else {"Content-Type": "application/json"}
     return Response(status, merged, _compact_json(payload))
+
+
+def oauth_error_response(error: OAuthError) -> Response:
+    """An OAuth error as RFC 6749 5.2 answers it: its JSON body, status and headers, never cached."""
+    return json_response(error.body(), error.status, {**NO_STORE, **error.headers})
 
 
 class MalformedJson(PassportError, ValueError):

@@ -12,7 +12,7 @@ from typing import Any
 from passport.core.errors import OAuthError, invalid_client
 from passport.core.grants.refresh_token import family_of
 from passport.core.hashing import hash_secret
-from passport.core.http import NO_STORE, Request, Response, json_response
+from passport.core.http import NO_STORE, Request, Response, json_response, oauth_error_response
 from passport.core.models import Client
 from passport.core.presented_tokens import PresentedTokenEndpoint
 from passport.jws import TokenVerifier
@@ -41,7 +41,7 @@ class IntrospectionEndpoint(PresentedTokenEndpoint):
                 raise invalid_client("Introspection needs a confidential client.")
             return json_response(self._describe(token, client), headers=NO_STORE)
         except OAuthError as error:
-            return self.refused(error)
+            return oauth_error_response(error)
 
     def _describe(self, token: str, caller: Client) -> dict[str, Any]:
         """2.2's answer, or exactly ``{"active": false}`` for anything this caller may not know about (4: "the

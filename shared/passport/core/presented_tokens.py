@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from passport.core.client_auth import authenticate_client, extract_credentials
-from passport.core.errors import OAuthError
-from passport.core.http import NO_STORE, Request, Response, json_response, single
+from passport.core.http import Request, single
 from passport.core.models import Client
 from passport.jws import InvalidToken, TokenVerifier
 from passport.ports import ClientStore
@@ -43,8 +42,3 @@ class PresentedTokenEndpoint:
         token = single(form, "token", required=True)
         hint = single(form, "token_type_hint")
         return client, token, hint if hint in HINTS else None
-
-    @staticmethod
-    def refused(error: OAuthError) -> Response:
-        """RFC 6749 5.2's JSON error, never cached (both RFCs answer errors as the token endpoint does)."""
-        return json_response(error.body(), error.status, {**NO_STORE, **error.headers})

@@ -10,7 +10,7 @@ from passport.core.audit import audit
 from passport.core.errors import OAuthError, unauthorized_client
 from passport.core.grants.refresh_token import family_of
 from passport.core.hashing import hash_secret
-from passport.core.http import NO_STORE, Request, Response
+from passport.core.http import NO_STORE, Request, Response, oauth_error_response
 from passport.core.presented_tokens import PresentedTokenEndpoint
 from passport.jws import TokenVerifier
 from passport.ports import AccessTokenStore, ClientStore, GrantStore
@@ -50,4 +50,4 @@ class RevocationEndpoint(PresentedTokenEndpoint):
             # 2.2: "invalid tokens do not cause an error response": unknown tokens get 200 too.
             return Response(200, dict(NO_STORE))
         except OAuthError as error:
-            return self.refused(error)
+            return oauth_error_response(error)

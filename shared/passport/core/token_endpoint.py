@@ -8,7 +8,7 @@ from passport.core.audit import audit
 from passport.core.client_auth import ClientCredentials, authenticate_client, extract_credentials
 from passport.core.errors import OAuthError, unauthorized_client, unsupported_grant_type
 from passport.core.grants.base import Grant
-from passport.core.http import NO_STORE, Request, Response, json_response, single
+from passport.core.http import NO_STORE, Request, Response, json_response, oauth_error_response, single
 from passport.core.models import Client
 from passport.ports import ClientStore
 
@@ -51,7 +51,7 @@ class TokenEndpoint:
         except OAuthError as error:
             audit("token_refused", client_id=client_id, grant_type=grant_type if grant_type in self._grants else None,
                   error=error.error, reason=error.description, source_ip=request.source_ip)
-            return json_response(error.body(), error.status, {**NO_STORE, **error.headers})
+            return oauth_error_response(error)
         audit("token_refreshed" if grant_type == "refresh_token" else "token_issued", client_id=client_id,
               grant_type=grant_type, scopes=body.get("scope"), source_ip=request.source_ip)
         return json_response(body, headers=NO_STORE)

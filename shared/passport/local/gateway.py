@@ -50,7 +50,7 @@ from passport.gateway_responses import (
     gateway_responses,
     with_transport_security,
 )
-from passport.local.http_server import HttpReply, HttpRequest, HttpServer, Limits, message_refusal
+from passport.local.http_server import HttpReply, HttpRequest, HttpServer, Limits, message_refusal, message_reply
 from passport.routes import Route, path_pattern, route_table
 
 log = logging.getLogger("passport.gateway")
@@ -155,7 +155,7 @@ class LocalGateway:
         chosen = next(((route, m) for route, m in matches if route.method == method), None)
         if self.http_api:
             if chosen is None:  # an HTTP API has no 405: a method without a route is no route
-                return _message_reply(*HTTP_API_NOT_FOUND)
+                return message_reply(*HTTP_API_NOT_FOUND)
             route, match = chosen
             return self._dispatch_http(route, method, url.path or "/", url.query, headers, body, source_ip,
                                        match.groupdict())
@@ -183,7 +183,7 @@ class LocalGateway:
             return self.too_large()
         if self.http_api:
             # An HTTP API has no 405: a method without a route is no route.
-            return _message_reply(*HTTP_API_NOT_FOUND) if status == 405 else message_refusal(status)
+            return message_reply(*HTTP_API_NOT_FOUND) if status == 405 else message_refusal(status)
         if status == 405:  # a method the parser does not know: no route has it
             return self._gateway_reply(METHOD_NOT_ALLOWED)
         if status == 502:
@@ -192,7 +192,7 @@ class LocalGateway:
 
     def too_large(self) -> HttpReply:
         if self.http_api:
-            return _message_reply(*HTTP_API_TOO_LARGE)
+            return message_reply(*HTTP_API_TOO_LARGE)
         return self._gateway_reply(GATEWAY_RESPONSES["REQUEST_TOO_LARGE"])
 
     def _proxy_event(
@@ -331,7 +331,7 @@ class LocalGateway:
         among the identity sources keeps one route's answer from deciding another."""
         key = cache_key(self.identity_sources, values)
         if key is None:
-            return _message_reply(*HTTP_API_UNAUTHORIZED)  # API Gateway never calls the guard
+            return message_reply(*HTTP_API_UNAUTHORIZED)  # API Gateway never calls the guard
         answer = self._cached_answer(key)
         if answer is None:
             context = event["requestContext"]
@@ -346,15 +346,15 @@ class LocalGateway:
                 answer = self.function(GUARD).handler(authorizer_event, LambdaContext(GUARD))
             except Exception as error:
                 if str(error) == "Unauthorized":
-                    return _message_reply(*HTTP_API_UNAUTHORIZED)
+                    return message_reply(*HTTP_API_UNAUTHORIZED)
                 log.warning("the guard failed: %s", type(error).__name__)
-                return _message_reply(*HTTP_API_ERROR)
+                return message_reply(*HTTP_API_ERROR)
             if not _is_simple_response(answer):
                 log.warning("the guard's answer is not a simple response")
-                return _message_reply(*HTTP_API_ERROR)
+                return message_reply(*HTTP_API_ERROR)
             self._remember(key, answer)
         if not answer["isAuthorized"]:
-            return _message_reply(*HTTP_API_FORBIDDEN)
+            return message_reply(*HTTP_API_FORBIDDEN)
         event["requestContext"]["authorizer"] = {"lambda": dict(answer.get("context") or {})}
         return None
 
@@ -364,7 +364,7 @@ class LocalGateway:
         except Exception:
             # An HTTP API answers a function error or malformed result with 500 and no detail.
             log.exception("function %s failed", route.function)
-            return _message_reply(*HTTP_API_ERROR)
+            return message_reply(*HTTP_API_ERROR)
 
     # -- REST API --------------------------------------------------------------------------------------
 
@@ -454,11 +454,6 @@ def http_api_reply(result: Any) -> HttpReply:
     headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items()]
     headers += [("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or []]
     return HttpReply(int(result["statusCode"]), headers, raw)
-
-
-def _message_reply(status: int, message: str) -> HttpReply:
-    """An HTTP API's own answer: it has no gateway responses to say more."""
-    return HttpReply(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode("utf-8"))
 
 
 def _body_text(body: bytes) -> tuple[str, bool]:

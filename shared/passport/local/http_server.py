@@ -84,9 +84,14 @@ _METHOD_START = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+ /")  # a token, then 
 _RECEIVE_BYTES = 65536
 
 
+def message_reply(status: int, message: str) -> HttpReply:
+    """``{"message": ...}``, as an HTTP API words its own answers (it has no gateway responses to say more)."""
+    return HttpReply(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode())
+
+
 def message_refusal(status: int) -> HttpReply:
-    """The default refusal: ``{"message": <reason phrase>}``, as an HTTP API words its own."""
-    return HttpReply(status, [("Content-Type", "application/json")], json.dumps({"message": _phrase(status)}).encode())
+    """The default refusal: the status's reason phrase as the message."""
+    return message_reply(status, _phrase(status))
 
 
 class HttpServer(socketserver.ThreadingTCPServer):
