@@ -379,7 +379,7 @@ class SignedClient:
         self._attempts = 1 + max(0, configuration.retries)
         self._ssl: ssl.SSLContext | None = None
         self._key: tuple[str, bytes] = ("", b"")  # (date, its signing key): derived once a day
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[_Connection] = []
         self._lock = threading.Lock()
 
     @classmethod
@@ -483,7 +483,7 @@ class SignedClient:
             connection.close()
         return _answer(status, crc32, data)
 
-    def _take(self) -> http.client.HTTPConnection:
+    def _take(self) -> _Connection:
         with self._lock:
             while self._idle:
                 connection = self._idle.pop()
@@ -492,35 +492,60 @@ class SignedClient:
                 connection.close()
         return self._open()
 
-    def _give(self, connection: http.client.HTTPConnection) -> None:
+    def _give(self, connection: _Connection) -> None:
         with self._lock:
             if len(self._idle) < MAX_IDLE:
                 self._idle.append(connection)
                 return
         connection.close()
 
-    def _open(self) -> http.client.HTTPConnection:
+    def _open(self) -> _Connection:
         endpoint = self.configuration.endpoint
-        connection: http.client.HTTPConnection
-        if endpoint.scheme == "https":
-            connection = http.client.HTTPSConnection(
-                endpoint.host, endpoint.port, timeout=self._connect_timeout, context=self._tls()
-            )
-        else:
-            connection = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=self._connect_timeout)
+        # TCP and TLS within the connect timeout; then each read within the read one.
+        sock = socket.create_connection((endpoint.host, endpoint.port), timeout=self._connect_timeout)
         try:
-            connection.connect()  # TCP and TLS within the connect timeout; then each read within the read one
-            connection.sock.settimeout(self._read_timeout)
+            # As http.client and urllib3 do: a request leaves at once, whatever was sent before it.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if endpoint.scheme == "https":
+                sock = self._tls().wrap_socket(sock, server_hostname=endpoint.host)
+            sock.settimeout(self._read_timeout)
         except BaseException:
-            connection.close()
+            sock.close()
             raise
-        return connection
+        return _Connection(sock)
 
     def _tls(self) -> ssl.SSLContext:
         if self._ssl is None:
             # Certificates and host names verified; AWS_CA_BUNDLE, as botocore honours it, else the system's.
             self._ssl = ssl.create_default_context(cafile=self.configuration.ca_bundle)
         return self._ssl
+
+
+class _Connection:
+    """One keep-alive connection to the service. A request goes out in one write, its head and body together:
+    http.client writes them apart, which wakes the server twice per request (measured under the local token
+    load: about a tenth more CPU per request, on both sides). The answer is read by http.client's own parser."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock: socket.socket | None = sock
+
+    def send(self, headers: Mapping[str, str], body: bytes) -> http.client.HTTPResponse:
+        """POST ``body`` to ``/`` with ``headers`` (the signed ones; Host among them) and read the answer's head."""
+        if self.sock is None:
+            raise http.client.NotConnected()
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self.sock.sendall(
+            b"POST / HTTP/1.1\r\n" + head.encode("latin-1")
+            + b"Content-Length: %d\r\nAccept-Encoding: identity\r\n\r\n" % len(body) + body
+        )
+        response = http.client.HTTPResponse(self.sock, method="POST")
+        response.begin()  # the status line and headers; BadStatusLine, LineTooLong... on a malformed head
+        return response
+
+    def close(self) -> None:
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            sock.close()
 
 
 def _still_open(sock: socket.socket | None) -> bool:
@@ -539,11 +564,10 @@ def _still_open(sock: socket.socket | None) -> bool:
 
 
 def _exchange(
-    connection: http.client.HTTPConnection, headers: dict[str, str], body: bytes, limit: int
+    connection: _Connection, headers: dict[str, str], body: bytes, limit: int
 ) -> tuple[int, str | None, bytes, bool]:
     """Send one request; (status, x-amz-crc32, body, whether the connection can carry another)."""
-    connection.request("POST", "/", body=body, headers=headers)
-    response = connection.getresponse()
+    response = connection.send(headers, body)
     if response.length is not None:
         if response.length > limit:
             raise _Failure("the answer is too large", retryable=False)
