@@ -24,6 +24,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	scripts/ensure-browser
 	scripts/ensure-dynamodb-local $(BIN)/python
+	scripts/ensure-node-clients
 	$(BIN)/ruff check shared functions tests bench infra app.py
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 

@@ -37,11 +37,24 @@ class MemoryClientStore:
     def update(
         self, client_id: str, owner: str | None, *, name: str, redirect_uris: tuple[str, ...],
         scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
-        post_logout_redirect_uris: tuple[str, ...] | None = None,
+        post_logout_redirect_uris: tuple[str, ...] | None = None, introspection: bool | None = None,
+        application_type: str | None = None,
     ) -> bool:
-        changes = {"scopes": scopes, "first_party": first_party, "post_logout_redirect_uris": post_logout_redirect_uris}
+        changes = {"scopes": scopes, "first_party": first_party, "post_logout_redirect_uris": post_logout_redirect_uris,
+                   "introspection": introspection, "application_type": application_type}
         return self._replace(client_id, owner, name=name, redirect_uris=redirect_uris,
                              **{k: v for k, v in changes.items() if v is not None})
+
+    def save_document_client(self, client: Client) -> Client:
+        kept = self._clients.get(client.client_id)
+        if kept is not None and not kept.from_document:
+            from passport.core.client_documents import DocumentRefused
+
+            raise DocumentRefused("this client ID is another client's")
+        stored = dataclasses.replace(client, revoked=kept is not None and kept.revoked,
+                                     created_at=kept.created_at if kept else client.created_at)
+        self._clients[client.client_id] = stored
+        return stored
 
     def set_secret(self, client_id: str, secret_hash: str, owner: str | None = None) -> bool:
         return self._replace(client_id, owner, secret_hash=secret_hash)

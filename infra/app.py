@@ -48,6 +48,11 @@ def build_app(
     # The deployed functions read the file alone (shipped in the layer), so the stack is built from the file
     # alone too: a PASSPORT_* variable of this shell would change the stack but never reach the functions.
     settings = load_settings(settings_file, environ={})
+    if settings.client_documents.allow_loopback:
+        # A deployed function's loopback is the Lambda's own: letting a client's document URL reach it is the
+        # request forgery the fetch exists to refuse (passport.client_documents_fetch).
+        raise SystemExit(f"{settings_file.name}: client_documents.allow_loopback is for `passport serve` only; "
+                         "turn it off to deploy")
     context = cdk_context()
     if not stage_assets:
         context["aws:cdk:disable-asset-staging"] = True

@@ -15,7 +15,8 @@ def mcp(request: Request) -> Response:
         caller = protected.authenticate(request)
     except Refused as refused:
         return refused.response
-    return handle(request, caller, inherit=inherit)
+    # A tool call the token's scopes do not cover is the resource's 403 insufficient_scope (RFC 6750 3.1).
+    return handle(request, caller, inherit=inherit, resource=protected)
 
 
 @instrumented

@@ -1,5 +1,6 @@
-"""The REST API: one method per route of the route table, the guard on the routes that have a rule, the gateway
-responses (the 401 names the API's protected resource metadata, RFC 9728 5.1), stage throttling and JSON access
+"""The REST API: one method per route of the route table, the guard on the routes that have a rule, a CORS preflight
+(``OPTIONS``, a mock integration) per path that allows cross-origin reads, the gateway responses (the 401 names the
+API's protected resource metadata, RFC 9728 5.1; all readable from any origin), stage throttling and JSON access
 logs."""
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from passport.gateway_responses import api_resource_metadata, gateway_responses
-from passport.routes import Route
+from passport.cors import preflight_headers
+from passport.gateway_responses import STRICT_TRANSPORT_SECURITY, api_resource_metadata, gateway_responses
+from passport.routes import PREFLIGHT, Route, preflight_methods, preflight_routes
 
 from infra.constructs.common import acknowledge, removal_policy, retention
 from infra.constructs.guard import PassportGuard
@@ -80,6 +82,8 @@ class PassportApi(Construct):
         self.api.node.try_remove_child("Endpoint")
         self.stage_name = stage_name
         self.methods: dict[str, apigateway.Method] = {}
+        #: The CORS preflights (``OPTIONS /path``), by route key: mock integrations, no function.
+        self.preflights: dict[str, apigateway.Method] = {}
         self.routes: tuple[Route, ...] = ()
         acknowledge(
             self.api,
@@ -161,10 +165,42 @@ class PassportApi(Construct):
                     )
                 acknowledge(method, "AwsSolutions-APIG4", reason)
                 acknowledge(method, "AwsSolutions-COG4", reason)
+        self._add_preflights()
         # RFC 9728 5.1: a bare 401 says where the protected resource metadata is (the metadata function serves it,
         # a route of the table). Built from the API id, never from the Stage: the Deployment depends on every
         # gateway response, and the Stage on the Deployment.
         guarded_routes = any(route.rule is not None for route in self.routes)
         metadata = resource_metadata or (api_resource_metadata(self.url, f"{self.url}/api") if guarded_routes else None)
         self.resource_metadata_url = metadata
-        guard.add_gateway_responses(self.api, gateway_responses(resource_metadata=metadata, https=True))
+        guard.add_gateway_responses(self.api, gateway_responses(resource_metadata=metadata, https=True, cors=True))
+
+    def _add_preflights(self) -> None:
+        """Fetch standard, CORS protocol: ``OPTIONS`` on each path whose routes allow cross-origin reads answers
+        ``passport.cors.preflight_headers`` (the same for every origin, so static) from a mock integration, as the
+        local gateway answers it: no function runs, so a preflight costs a request and no Lambda invocation, and
+        never waits for a cold start. What a page may read is decided by the function's answer that follows."""
+        methods = {kind: preflight_methods(self.routes, kind) for kind in {r.cors for r in self.routes if r.cors}}
+        for route in preflight_routes(self.routes):
+            headers = preflight_headers(route.cors, methods[route.cors][route.path])
+            headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY  # API Gateway answers over https only
+            parameters = {f"method.response.header.{name}": f"'{value}'" for name, value in headers.items()}
+            integration = apigateway.MockIntegration(
+                request_templates={"application/json": '{"statusCode": 204}'},
+                passthrough_behavior=apigateway.PassthroughBehavior.WHEN_NO_MATCH,
+                integration_responses=[apigateway.IntegrationResponse(status_code="204",
+                                                                      response_parameters=parameters)],
+            )
+            method = self.api.root.resource_for_path(route.path).add_method(
+                PREFLIGHT,
+                integration,
+                authorization_type=apigateway.AuthorizationType.NONE,
+                method_responses=[apigateway.MethodResponse(
+                    status_code="204", response_parameters={name: True for name in parameters})],
+            )
+            self.preflights[route.key] = method
+            reason = (
+                f"{route.key} is a CORS preflight (Fetch standard): browsers send it without credentials before a "
+                "cross-origin request; a mock integration answers it with static headers and runs no code."
+            )
+            acknowledge(method, "AwsSolutions-APIG4", reason)
+            acknowledge(method, "AwsSolutions-COG4", reason)

@@ -2,17 +2,20 @@
 :class:`~passport.core.http.Response`. The only module that knows the event shapes of a proxy integration.
 
 :func:`serve` is what every HTTP handler calls: it turns the event into a request, runs the endpoint, and
-answers anything that escapes it in the endpoint's style, never with a stack trace.
+answers anything that escapes it in the endpoint's style, never with a stack trace. A function whose routes allow
+cross-origin reads passes its ``cors`` builder (``passport.cors``): the answer then carries the CORS headers, and
+an ``OPTIONS`` preflight (sent to the function by an HTTP API) is answered without the endpoint.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from passport.config import load_settings
 from passport.core.errors import OAuthError, StorageUnavailable, temporarily_unavailable
@@ -20,6 +23,14 @@ from passport.core.http import NO_PARAMS, NO_STORE, Headers, Request, Response, 
 from passport.gateway_responses import STRICT_TRANSPORT_SECURITY
 
 log = logging.getLogger("passport")
+
+
+class Cors(Protocol):
+    """``passport.cors.PublicCors`` or ``ClientCors``: what a function's routes answer cross-origin."""
+
+    def preflight(self, request: Request) -> Response: ...
+
+    def answer(self, request: Request, response: Response) -> None: ...
 
 
 @functools.cache
@@ -96,9 +107,26 @@ def result_from_response(response: Response) -> dict[str, Any]:
     return result
 
 
-def serve(event: Mapping[str, Any], endpoint: Callable[[Request], Response]) -> dict[str, Any]:
+def _cross_origin(cors: Callable[[], Cors], request: Request, response: Response) -> Response:
+    """The answer with its CORS headers, as a copy (an endpoint may hand back the same object every time); a failure
+    leaves the answer as it was, unreadable cross-origin, rather than turning it into a 500."""
     try:
-        response = endpoint(request_from_event(event))
+        answered = dataclasses.replace(response, headers=dict(response.headers))
+        cors().answer(request, answered)
+        return answered
+    except Exception:
+        log.exception("CORS headers failed")
+        return response
+
+
+def serve(event: Mapping[str, Any], endpoint: Callable[[Request], Response],
+          cors: Callable[[], Cors] | None = None) -> dict[str, Any]:
+    request: Request | None = None
+    try:
+        request = request_from_event(event)
+        # Fetch standard, CORS protocol: a preflight is answered without the endpoint.
+        preflight = cors is not None and request.method == "OPTIONS"
+        response = cors().preflight(request) if preflight and cors is not None else endpoint(request)
     except OAuthError as error:
         response = oauth_error_response(error)
     except StorageUnavailable as error:
@@ -110,6 +138,8 @@ def serve(event: Mapping[str, Any], endpoint: Callable[[Request], Response]) -> 
             {"error": "server_error", "error_description": "The server met an unexpected condition."},
             500, NO_STORE,
         )
+    if cors is not None and request is not None and request.method != "OPTIONS":
+        response = _cross_origin(cors, request, response)
     result = result_from_response(response)
     hsts = _transport_security()
     if hsts is not None and "Strict-Transport-Security" not in response.headers:

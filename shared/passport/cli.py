@@ -45,6 +45,7 @@ def client_json(client: Client, secret: str | None = None) -> dict[str, Any]:
         "scopes": list(client.scopes), "public": client.public, "first_party": client.first_party,
         "revoked": client.revoked, "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "registered": client.registered, "introspection": client.introspection,
+        "application_type": client.application_type,
     })
     return body
 
@@ -69,7 +70,7 @@ def describe_client(client: Client, secret: str | None = None) -> str:
         f"Client ID ........ {client.client_id}",
         *( [f"Client secret .... {secret}   (shown once: store it now)"] if secret else []),
         f"Name ............. {client.name}",
-        f"Type ............. {'public' if client.public else 'confidential'}"
+        f"Type ............. {'public' if client.public else 'confidential'} {client.application_type} app"
         f"{', first-party' if client.first_party else ''}{', registered dynamically' if client.registered else ''}"
         f"{READS_EVERY_TOKEN if client.introspection else ''}"
         f"{', REVOKED' if client.revoked else ''}",
@@ -143,6 +144,7 @@ def cmd_client_create(args: argparse.Namespace, settings: Settings, out: Output)
             name=args.name, grant_types=grants, redirect_uris=args.redirect_uri or [], scopes=args.scope or [],
             public=args.public, first_party=args.first_party, defined_scopes=settings.scopes,
             post_logout_redirect_uris=args.post_logout_redirect_uri or [], introspection=args.introspection,
+            application_type=args.application_type,
         )
     except InvalidClientMetadata as error:
         raise CommandError(str(error)) from None
@@ -185,13 +187,14 @@ def cmd_client_update(args: argparse.Namespace, settings: Settings, out: Output)
             current, name=args.name, redirect_uris=args.redirect_uri, scopes=args.scope,
             first_party=args.first_party, defined_scopes=settings.scopes,
             post_logout_redirect_uris=args.post_logout_redirect_uri, introspection=args.introspection,
+            application_type=args.application_type,
         )
     except InvalidClientMetadata as error:
         raise CommandError(str(error)) from None
     if not _client_store().update(client.client_id, None, name=client.name, redirect_uris=client.redirect_uris,
                                   scopes=client.scopes, first_party=client.first_party,
                                   post_logout_redirect_uris=client.post_logout_redirect_uris,
-                                  introspection=client.introspection):
+                                  introspection=client.introspection, application_type=client.application_type):
         raise CommandError(f"the client {client.client_id} is revoked or gone")
     out.emit(client_json(client), "Client updated.\n" + describe_client(client))
 
@@ -235,11 +238,42 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings, out: Output) -
         password = getpass.getpass("Password (empty for none): ") or None
     try:
         user = create_user(DynamoUserStore(), email=args.email, name=args.name, password=password,
-                           email_verified=args.email_verified)
+                           email_verified=args.email_verified, profile=_profile_of(args))
     except (EmailTaken, ValueError) as error:
         raise CommandError(str(error)) from None
-    out.emit({"id": user.id, "email": user.email, "name": user.name, "email_verified": user.email_verified},
-             f"User {user.email} created ({user.id}).")
+    out.emit(user_json(user), f"User {user.email} created ({user.id}).")
+
+
+def user_json(user: Any) -> dict[str, Any]:
+    from passport.core.oidc.claims import PROFILE_FIELDS
+
+    return {"id": user.id, "email": user.email, "name": user.name, "email_verified": user.email_verified,
+            **{name: value for name in PROFILE_FIELDS if (value := getattr(user, name))}}
+
+
+def _profile_of(args: argparse.Namespace) -> dict[str, str | None]:
+    """The profile claims given on the command line (OpenID Connect Core 1.0 5.1); "" removes one."""
+    from passport.core.oidc.claims import PROFILE_FIELDS
+
+    return {name: getattr(args, name) for name in PROFILE_FIELDS if getattr(args, name, None) is not None}
+
+
+def cmd_user_update(args: argparse.Namespace, settings: Settings, out: Output) -> None:
+    from passport.core.users import update_profile
+    from passport.storage.repositories import DynamoUserStore
+
+    users = DynamoUserStore()
+    user = users.find_by_email(args.email)
+    if user is None:
+        raise CommandError(f"no user with the email {args.email}")
+    changes = {**({"name": args.name} if args.name is not None else {}), **_profile_of(args)}
+    if not changes:
+        raise CommandError("nothing to change: give --name or a profile claim such as --given-name")
+    try:
+        user = update_profile(users, user, changes)
+    except (LookupError, ValueError) as error:
+        raise CommandError(str(error)) from None
+    out.emit(user_json(user), f"User {user.email} updated.")
 
 
 def cmd_token_create(args: argparse.Namespace, settings: Settings, out: Output) -> None:
@@ -307,9 +341,20 @@ Command = Callable[[argparse.Namespace, Settings, Output], None]
 NEEDS_STORE = {
     cmd_install, cmd_client_create, cmd_client_list, cmd_client_show, cmd_client_revoke, cmd_client_rotate_secret,
     cmd_client_update,
-    cmd_user_create,
+    cmd_user_create, cmd_user_update,
     cmd_token_create, cmd_purge,
 }
+
+
+def _profile_arguments(parser: argparse.ArgumentParser) -> None:
+    """--given-name, --family-name ... --locale: OpenID Connect Core 1.0 5.1's profile claims ("" removes one)."""
+    from passport.core.oidc.claims import PROFILE_FIELDS
+
+    shapes = {"profile": " (an https URL)", "picture": " (an https URL)", "website": " (an https URL)",
+              "birthdate": " (YYYY-MM-DD or YYYY)", "zoneinfo": " (such as Europe/Paris)", "locale": " (such as en-US)"}
+    for name in PROFILE_FIELDS:
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, metavar="VALUE",
+                            help=f"the {name} claim{shapes.get(name, '')}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -350,7 +395,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--redirect-uri", action="append", metavar="URI")
     create.add_argument("--public", action="store_true", help="no secret (SPAs, native apps, CLIs)")
     create.add_argument("--grant", action="append", metavar="GRANT")
-    create.add_argument("--scope", action="append", metavar="SCOPE", help="limit the client to these scopes")
+    create.add_argument("--scope", action="append", metavar="SCOPE",
+                        help="limit the client to these scopes (API ones; openid, profile, email, offline_access)")
+    create.add_argument("--application-type", choices=("web", "native"), default="web",
+                        help="native: a desktop, mobile or command-line app, whose redirect URIs may use a "
+                             "private-use scheme (cursor://..., com.example.app:/cb) (default: web)")
     create.add_argument("--first-party", action="store_true", help="skip the consent screen")
     create.add_argument("--introspection", action="store_true",
                         help="a resource server: may introspect every client's tokens (RFC 7662)")
@@ -379,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--name")
     update.add_argument("--redirect-uri", action="append", metavar="URI", help="replaces the list (repeat for several)")
     update.add_argument("--scope", action="append", metavar="SCOPE", help="replaces the list (repeat for several)")
+    update.add_argument("--application-type", choices=("web", "native"), help="web or native (see create)")
     update.add_argument("--first-party", action=argparse.BooleanOptionalAction, default=None,
                         help="skip (or, with --no-first-party, show) the consent screen")
     update.add_argument("--post-logout-redirect-uri", action="append", metavar="URI",
@@ -395,7 +445,14 @@ def build_parser() -> argparse.ArgumentParser:
     user_create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     user_create.add_argument("--email-verified", action="store_true",
                              help="the address is known to be the user's (OpenID Connect's email_verified)")
+    _profile_arguments(user_create)
     user_create.set_defaults(func=cmd_user_create)
+    user_update = user_commands.add_parser("update", parents=[common], help="change a user's name or profile claims "
+                                           "(what is not given is kept)")
+    user_update.add_argument("email")
+    user_update.add_argument("--name")
+    _profile_arguments(user_update)
+    user_update.set_defaults(func=cmd_user_update)
 
     token = commands.add_parser("token", parents=[common], help="personal access tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")

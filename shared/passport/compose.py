@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from passport.config import MCP_PATH, USERINFO_PATH, Settings, load_settings
 from passport.jws import ID_TOKEN, TokenVerifier
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from passport.core.token_endpoint import TokenEndpoint
     from passport.core.tokens import AccessTokenIssuer
     from passport.core.users import UserProvider
+    from passport.cors import ClientCors, PublicCors
     from passport.endpoints.account_api import AccountApi
     from passport.endpoints.demo_api import DemoApi
     from passport.endpoints.discovery import Discovery
@@ -273,6 +274,31 @@ def scope_policy(s: Settings) -> ScopePolicy:
     return ScopePolicy(s.scopes, s.default_scopes)
 
 
+def meeting_clients(s: Settings) -> ClientStore:
+    """The client store of the functions where a client ID is first met (authorize, token, revoke): with
+    ``[client_documents]`` on, an https client ID is its metadata document's client, fetched when not kept
+    (passport.core.client_documents). The fetch's module is imported only when a document is fetched."""
+    clients = storage().clients()
+    if not s.client_documents.enabled:
+        return clients
+    from passport.core.client_documents import DocumentClients
+
+    return DocumentClients(clients, _DocumentFetch(s.client_documents.allow_loopback),  # type: ignore[arg-type]
+                           defined_scopes=s.scopes, allowed_hosts=s.client_documents.allowed_hosts)
+
+
+class _DocumentFetch:
+    """passport.client_documents_fetch.SafeFetcher, imported (with ssl and http.client) at the first fetch."""
+
+    def __init__(self, allow_loopback: bool) -> None:
+        self._allow_loopback = allow_loopback
+
+    def fetch(self, url: Any) -> Any:
+        from passport.client_documents_fetch import SafeFetcher
+
+        return SafeFetcher(allow_loopback=self._allow_loopback).fetch(url)
+
+
 def user_provider(s: Settings) -> UserProvider:
     """The users table, or the class named by ``user_provider`` (Passport's findForPassport hook)."""
     if s.user_provider:
@@ -318,7 +344,7 @@ def token_endpoint() -> TokenEndpoint:
         )
     if tuple(grants) != enabled_grant_types(s):  # metadata advertises enabled_grant_types: they must agree
         raise RuntimeError(f"the token endpoint's grants {tuple(grants)} differ from what metadata advertises")
-    return TokenEndpoint(storage().clients(), grants)
+    return TokenEndpoint(meeting_clients(s), grants)
 
 
 @wiring
@@ -355,7 +381,7 @@ def revocation_endpoint() -> RevocationEndpoint:
 
     s = settings()
     stored = storage()
-    return RevocationEndpoint(clients=stored.clients(), access=stored.access_tokens(), grants=stored.grants(),
+    return RevocationEndpoint(clients=meeting_clients(s), access=stored.access_tokens(), grants=stored.grants(),
                               access_tokens=_presented_token_verifier(s))
 
 
@@ -421,7 +447,7 @@ def browser_endpoints() -> BrowserEndpoints:
     s = settings()
     stored = storage()
     return BrowserEndpoints(BrowserContext(
-        issuer=s.issuer_url, app_name=s.app_name, clients=stored.clients(), users=user_provider(s),
+        issuer=s.issuer_url, app_name=s.app_name, clients=meeting_clients(s), users=user_provider(s),
         sessions=stored.sessions(), consents=stored.consents(), grants=stored.grants(),
         throttle=stored.login_throttle(), scopes=dict(s.scopes), scope_policy=scope_policy(s),
         response_types=response_types(s), code_lifetime=s.lifetimes.code, session_lifetime=s.lifetimes.session,
@@ -442,6 +468,26 @@ def discovery() -> Discovery:
 
     s = settings()
     return Discovery(s, advertised_grant_types(s))
+
+
+@wiring
+def public_cors() -> PublicCors:
+    """Cross-origin reads of the metadata function's documents: any origin (Fetch standard, CORS protocol)."""
+    from passport.cors import PublicCors
+    from passport.routes import PUBLIC, preflight_methods, route_table
+
+    return PublicCors(preflight_methods(route_table(settings()), PUBLIC))
+
+
+@wiring
+def client_cors() -> ClientCors:
+    """Cross-origin reads of the token, revocation, registration and UserInfo answers: the calling client's redirect
+    URI origins and ``[cors] allowed_origins`` (``passport.cors``)."""
+    from passport.cors import ClientCors
+    from passport.routes import CLIENT, preflight_methods, route_table
+
+    s = settings()
+    return ClientCors(storage().clients(), s.cors.allowed_origins, preflight_methods(route_table(s), CLIENT))
 
 
 @wiring
@@ -497,13 +543,16 @@ def guard(audience: str | None = None) -> Guard:
 @wiring
 def mcp_resource() -> tuple[ProtectedResource, bool]:
     """The demo MCP server's guard (a protected resource of its own, ``<issuer>/mcp``: its 401 names this resource's
-    metadata, RFC 9728 5.1) and whether scopes are inherited."""
+    metadata, RFC 9728 5.1, and the scopes its tools need, RFC 6750 3) and whether scopes are inherited."""
+    from passport.endpoints.mcp_server import required_scopes
     from passport.gateway_responses import PROTECTED_RESOURCE_PATH
     from passport.guard.resource import ProtectedResource
 
     s = settings()
     metadata = s.issuer_url + PROTECTED_RESOURCE_PATH + MCP_PATH
-    return ProtectedResource(guard(audience=s.mcp_resource), metadata), s.inherited_scopes
+    resource = ProtectedResource(guard(audience=s.mcp_resource), metadata, required_scopes(),
+                                 inherit=s.inherited_scopes)
+    return resource, s.inherited_scopes
 
 
 def _forget_wiring() -> None:

@@ -114,6 +114,19 @@ class Registration:
 
 
 @dataclass(frozen=True)
+class ClientDocuments:
+    """Clients whose ``client_id`` is the https URL of their metadata document (``[client_documents]``;
+    draft-ietf-oauth-client-id-metadata-document-03; docs/mcp.md): fetched when first met, no registration."""
+
+    enabled: bool = True
+    # Hosts whose documents are accepted (exact names, lower case); empty: any host with public addresses.
+    allowed_hosts: tuple[str, ...] = ()
+    # Fetch documents from loopback addresses too: for developing a client on this machine with `passport serve`
+    # only (a deployed server refuses to start with it: its loopback is the Lambda's own).
+    allow_loopback: bool = False
+
+
+@dataclass(frozen=True)
 class Guard:
     """The guard's caches and clock skew (``[guard]``)."""
 
@@ -181,6 +194,15 @@ class Deploy:
 
 
 @dataclass(frozen=True)
+class Cors:
+    """Cross-origin reads by browser clients (``[cors]``; Fetch standard, CORS protocol; docs/http.md)."""
+
+    # Origins (scheme://host[:port]) that may read the token, revocation, registration and UserInfo answers of any
+    # client, beside the origins of the calling client's own redirect URIs. Never credentials.
+    allowed_origins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Local:
     """Choices of ``passport serve`` and the CLI alone (the local store): the functions never read them."""
 
@@ -214,6 +236,7 @@ class Settings:
     lifetimes: Lifetimes = field(default_factory=Lifetimes)
     grants: Grants = field(default_factory=Grants)
     registration: Registration = field(default_factory=Registration)
+    client_documents: ClientDocuments = field(default_factory=ClientDocuments)
     keys: Keys = field(default_factory=Keys)
     guard: Guard = field(default_factory=Guard)
     storage: Storage = field(default_factory=Storage)
@@ -221,6 +244,7 @@ class Settings:
     demo_api: DemoApi = field(default_factory=DemoApi)
     observability: Observability = field(default_factory=Observability)
     deploy: Deploy = field(default_factory=Deploy)
+    cors: Cors = field(default_factory=Cors)
     local: Local = field(default_factory=Local)
     # Where relative paths in the file are anchored (the file's folder).
     base_dir: str = "."
@@ -399,6 +423,10 @@ def _validate(s: Settings) -> None:
         parts = urlsplit(resource)
         if parts.scheme not in ("https", "http") or not parts.netloc or "#" in resource:
             raise ConfigError(f"resource {resource!r} must be an absolute http(s) URI without a fragment")
+    for origin in s.cors.allowed_origins:
+        # A serialized origin, as browsers send it (lower case, no path, no trailing slash); "*" is no origin.
+        if not re.fullmatch(r"https?://(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:[0-9]{1,5})?", origin):
+            raise ConfigError(f"cors.allowed_origins: {origin!r} is not an origin (scheme://host[:port], lower case)")
     if s.registration.policy not in REGISTRATION_POLICIES:
         raise ConfigError(f"registration.policy must be one of {', '.join(REGISTRATION_POLICIES)}")
     digest = s.registration.initial_access_token_sha256

@@ -13,6 +13,12 @@ PROTECTED_RESOURCE_PATH = "/.well-known/oauth-protected-resource"
 #: RFC 6797 6.1: two years, subdomains included. No ``preload``: putting a domain on browsers' built-in list is its
 #: owner's decision, not this server's. Sent on every answer of an https origin, API Gateway's own included.
 STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
+#: On the passport API, API Gateway's own refusals and failures are readable from any origin (Fetch standard, CORS
+#: protocol): a browser client sees why it was refused (the Bearer challenge, when to retry). They are static, hold
+#: nothing of any user or client, and allow no credentials. Not the answer for a path or method with no route: no
+#: browser client needs it, and a preflight of a page must carry no Access-Control header at all.
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "WWW-Authenticate, Retry-After"}
+NO_CORS = ("MISSING_AUTHENTICATION_TOKEN",)
 
 
 @dataclass(frozen=True)
@@ -68,11 +74,13 @@ METHOD_NOT_ALLOWED = GatewayResponse(
 )
 
 
-def gateway_responses(resource_metadata: str | None = None, *, https: bool = False) -> dict[str, GatewayResponse]:
+def gateway_responses(resource_metadata: str | None = None, *, https: bool = False,
+                      cors: bool = False) -> dict[str, GatewayResponse]:
     """The gateway responses of an API whose protected resource publishes its metadata at ``resource_metadata``
     (RFC 9728 5.1): the 401 says where, so a client that has nothing but the API's URL finds the resource's
     authorization server from a bare 401. ``https``: the API answers over https only (API Gateway always does),
-    so every answer carries ``Strict-Transport-Security`` (RFC 6797), as the functions' answers do."""
+    so every answer carries ``Strict-Transport-Security`` (RFC 6797), as the functions' answers do. ``cors``: the
+    refusals and failures are readable from any origin (:data:`CORS_HEADERS`), as on the passport API."""
     responses = dict(GATEWAY_RESPONSES)
     if resource_metadata:
         unauthorized = GATEWAY_RESPONSES["UNAUTHORIZED"]
@@ -81,7 +89,13 @@ def gateway_responses(resource_metadata: str | None = None, *, https: bool = Fal
                                             headers={**unauthorized.headers, "WWW-Authenticate": challenge})
     if https:
         responses = {kind: with_transport_security(response) for kind, response in responses.items()}
+    if cors:
+        responses = {kind: response if kind in NO_CORS else with_cors(response) for kind, response in responses.items()}
     return responses
+
+
+def with_cors(response: GatewayResponse) -> GatewayResponse:
+    return replace(response, headers={**response.headers, **CORS_HEADERS})
 
 
 def with_transport_security(response: GatewayResponse) -> GatewayResponse:

@@ -68,17 +68,20 @@ FUNCTIONS: dict[str, FunctionNeeds] = {
         secret="read",
     ),
     "token": FunctionNeeds(
-        "The token endpoint: reads the client; spends codes, rotates refresh tokens and records access tokens "
-        "(transactions of puts and conditional updates); signs with the private key.",
-        {"clients_table": ("GetItem",), "tokens_table": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem")},
+        "The token endpoint: reads the client (and keeps a client ID metadata document's client when it fetched "
+        "the document again); spends codes, rotates refresh tokens and records access tokens (transactions of "
+        "puts and conditional updates); signs with the private key.",
+        {"clients_table": ("GetItem", "UpdateItem"),
+         "tokens_table": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem")},
         secret="read",
     ),
     "authorize": FunctionNeeds(
-        "The browser pages: the client, the user signing in; sessions, consent, the login throttle and "
+        "The browser pages: the client (a client ID metadata document's kept when fetched), the user signing in; "
+        "sessions, consent, the login throttle and "
         "authorization codes in the tokens table; reads the published keys to check the id_token_hint of "
         "OpenID Connect logout and sign-in. Signs nothing.",
         {
-            "clients_table": ("GetItem",),
+            "clients_table": ("GetItem", "UpdateItem"),
             "users_table": ("GetItem",),
             "tokens_table": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"),
         },
@@ -101,9 +104,10 @@ FUNCTIONS: dict[str, FunctionNeeds] = {
         secret="read",
     ),
     "revoke": FunctionNeeds(
-        "Token revocation (RFC 7009): the calling client; the access token's record, or the refresh token and its "
-        "family, revoked together with the family's access tokens (a transaction); reads the published keys.",
-        {"clients_table": ("GetItem",), "tokens_table": ("BatchGetItem", "UpdateItem")},
+        "Token revocation (RFC 7009): the calling client (a client ID metadata document's kept when fetched); the "
+        "access token's record, or the refresh token and its family, revoked together with the family's access "
+        "tokens (a transaction); reads the published keys.",
+        {"clients_table": ("GetItem", "UpdateItem"), "tokens_table": ("BatchGetItem", "UpdateItem")},
         secret="read",
     ),
     "introspect": FunctionNeeds(

@@ -42,7 +42,8 @@ _OPENID_CONFIGURATION = {
             "scopes_supported", "response_types_supported", "response_modes_supported", "grant_types_supported",
             "subject_types_supported", "id_token_signing_alg_values_supported", "claims_supported",
             "claim_types_supported", "prompt_values_supported", "code_challenge_methods_supported",
-            "token_endpoint_auth_methods_supported")},
+            "token_endpoint_auth_methods_supported", "request_object_signing_alg_values_supported",
+            "acr_values_supported")},
         **{name: {"type": "boolean"} for name in (
             "claims_parameter_supported", "request_parameter_supported", "request_uri_parameter_supported",
             "authorization_response_iss_parameter_supported")},
@@ -58,6 +59,9 @@ _USERINFO = {
         "updated_at": {"type": "integer", "description": "with the profile scope: seconds since the epoch"},
         "email": {"type": "string", "description": "with the email scope"},
         "email_verified": {"type": "boolean", "description": "with the email scope"},
+        **{name: {"type": "string", "description": "with the profile scope, when the user has it"}
+           for name in ("given_name", "family_name", "middle_name", "nickname", "preferred_username", "profile",
+                        "picture", "website", "gender", "birthdate", "zoneinfo", "locale")},
     },
 }
 #: RFC 6750 3: an error of a protected resource; a request with no token at all gets an empty object.
@@ -153,8 +157,11 @@ _FORM_FIELDS = {
     "/oauth/revoke": ("token", "token_type_hint", "client_id", "client_secret"),
     "/oauth/introspect": ("token", "token_type_hint", "client_id", "client_secret"),
     "/oauth/device/code": ("client_id", "client_secret", "scope"),
+    # OpenID Connect Core 3.1.2.1: a relying party may POST its authorization request (the _QUERY parameters);
+    # the consent form's answer carries _token (and _method to deny)
     "/oauth/authorize": ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-                         "code_challenge_method", "nonce", "resource", "_token", "_method"),
+                         "code_challenge_method", "prompt", "nonce", "max_age", "resource", "response_mode",
+                         "claims", "acr_values", "request", "request_uri", "_token", "_method"),
     "/oauth/device/authorize": ("user_code", "_token", "_method"),
     "/login": ("email", "password", "_token", "next"),
     "/logout": ("_token",),
@@ -167,7 +174,8 @@ _REQUIRED_FIELDS = {"/oauth/token": ["grant_type"], "/oauth/revoke": ["token"], 
 #: Query parameters of the pages' GET requests.
 _QUERY = {
     "/oauth/authorize": ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-                         "code_challenge_method", "prompt", "nonce", "max_age", "resource"),
+                         "code_challenge_method", "prompt", "nonce", "max_age", "resource", "response_mode",
+                         "claims", "acr_values", "request", "request_uri"),
     "/login": ("next", "prompt"),
     "/oauth/device": ("user_code",),
     "/oauth/device/authorize": ("user_code",),
@@ -181,6 +189,15 @@ _PARAMETER_DOCS: dict[tuple[str, str], dict[str, Any]] = {
                                     "characters)", "maxLength": 512},
     ("/oauth/authorize", "max_age"): {"description": "The most seconds since the user last signed in; older: "
                                       "the sign-in page again (0: always)", "pattern": "^[0-9]{1,9}$"},
+    ("/oauth/authorize", "response_mode"): {"description": "query (the default) or form_post (an HTML page that "
+                                            "posts the answer), fragment where the implicit grant is on"},
+    ("/oauth/authorize", "claims"): {"description": "OpenID Connect Core 5.5: a JSON object of the claims asked "
+                                     "of userinfo and the ID token", "maxLength": 4096},
+    ("/oauth/authorize", "acr_values"): {"description": "OpenID Connect Core 3.1.2.1: voluntary; the ID token then "
+                                         "carries acr"},
+    ("/oauth/authorize", "request"): {"description": "OpenID Connect Core 6.1: an unsigned (alg none) request "
+                                      "object; its parameters supersede the others", "maxLength": 16384},
+    ("/oauth/authorize", "request_uri"): {"description": "Not supported: request_uri_not_supported"},
     ("/login", "prompt"): {"description": "login: show the form even to a signed-in user (prompt=login, "
                            "max_age)"},
     ("/oauth/logout", "id_token_hint"): {"description": "An ID token this server issued to the client "

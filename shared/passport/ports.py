@@ -47,6 +47,7 @@ class ClientStore(Protocol):
         self, client_id: str, owner: str | None, *, name: str, redirect_uris: tuple[str, ...],
         scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
         post_logout_redirect_uris: tuple[str, ...] | None = None, introspection: bool | None = None,
+        application_type: str | None = None,
     ) -> bool: ...
 
     def replace_registered(self, client: Client) -> bool:
@@ -66,6 +67,11 @@ class UserStore(Protocol):
 
     def create(self, user: User) -> None:
         """Store a new user; raises :class:`passport.core.users.EmailTaken` if the email is in use."""
+        ...
+
+    def update_profile(self, user_id: str, changes: Mapping[str, str | None], updated_at: int) -> bool:
+        """Set the user's ``name`` and profile claims given (None: remove it) and ``updated_at``; False when there
+        is no such user."""
         ...
 
 

@@ -8,9 +8,16 @@ the guard's rule. Standard library only: the guard imports this module.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from passport.config import MCP_PATH, RouteRule, Settings
+
+#: What ``Route.cors`` may say (``passport.cors``: standard library only, like this module).
+PUBLIC = "public"
+CLIENT = "client"
+#: The preflight's method (Fetch standard, CORS protocol).
+PREFLIGHT = "OPTIONS"
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,10 @@ class Route:
     rule: RouteRule | None = None
     #: The function demands a Bearer token itself (the guard in-process, for a resource of its own: RFC 9728).
     bearer: bool = False
+    #: Cross-origin reads (Fetch standard, CORS protocol; ``passport.cors``): "public" (any origin), "client" (the
+    #: calling client's redirect URI origins and ``[cors] allowed_origins``), or "" (none: the pages, the rest).
+    #: A path with a kind gets an ``OPTIONS`` preflight route (:func:`preflight_routes`).
+    cors: str = ""
 
     @property
     def key(self) -> str:
@@ -35,20 +46,24 @@ class Route:
 def route_table(settings: Settings) -> tuple[Route, ...]:
     routes = [
         Route("GET", "/.well-known/oauth-authorization-server", "metadata",
-              "Authorization server metadata (RFC 8414)"),
+              "Authorization server metadata (RFC 8414)", cors=PUBLIC),
         Route("GET", "/.well-known/openid-configuration", "metadata",
-              "OpenID Provider metadata (OpenID Connect Discovery 1.0)"),
-        Route("GET", "/.well-known/jwks.json", "metadata", "The public signing keys (JWKS)"),
-        Route("GET", "/openapi.json", "metadata", "This HTTP interface as an OpenAPI 3.1 document"),
-        Route("POST", "/oauth/token", "token", "Token endpoint (RFC 6749 3.2)"),
-        Route("POST", "/oauth/revoke", "revoke", "Token revocation (RFC 7009)"),
+              "OpenID Provider metadata (OpenID Connect Discovery 1.0)", cors=PUBLIC),
+        Route("GET", "/.well-known/jwks.json", "metadata", "The public signing keys (JWKS)", cors=PUBLIC),
+        Route("GET", "/openapi.json", "metadata", "This HTTP interface as an OpenAPI 3.1 document", cors=PUBLIC),
+        Route("POST", "/oauth/token", "token", "Token endpoint (RFC 6749 3.2)", cors=CLIENT),
+        Route("POST", "/oauth/revoke", "revoke", "Token revocation (RFC 7009)", cors=CLIENT),
         Route("POST", "/oauth/introspect", "introspect", "Token introspection (RFC 7662)"),
-        Route("POST", "/oauth/register", "register", "Dynamic client registration (RFC 7591)"),
-        Route("GET", "/oauth/register/{client_id}", "register", "Read a registered client (RFC 7592)"),
-        Route("PUT", "/oauth/register/{client_id}", "register", "Replace a registered client's metadata (RFC 7592)"),
-        Route("DELETE", "/oauth/register/{client_id}", "register", "Delete a registered client (RFC 7592)"),
-        Route("GET", "/oauth/userinfo", "userinfo", "The signed-in user's claims (OpenID Connect Core 5.3)"),
-        Route("POST", "/oauth/userinfo", "userinfo", "The signed-in user's claims (OpenID Connect Core 5.3)"),
+        Route("POST", "/oauth/register", "register", "Dynamic client registration (RFC 7591)", cors=CLIENT),
+        Route("GET", "/oauth/register/{client_id}", "register", "Read a registered client (RFC 7592)", cors=CLIENT),
+        Route("PUT", "/oauth/register/{client_id}", "register", "Replace a registered client's metadata (RFC 7592)",
+              cors=CLIENT),
+        Route("DELETE", "/oauth/register/{client_id}", "register", "Delete a registered client (RFC 7592)",
+              cors=CLIENT),
+        Route("GET", "/oauth/userinfo", "userinfo", "The signed-in user's claims (OpenID Connect Core 5.3)",
+              cors=CLIENT),
+        Route("POST", "/oauth/userinfo", "userinfo", "The signed-in user's claims (OpenID Connect Core 5.3)",
+              cors=CLIENT),
         Route("GET", "/oauth/authorize", "authorize", "Authorization endpoint (RFC 6749 3.1): sign-in and consent"),
         Route("POST", "/oauth/authorize", "authorize", "Approve an authorization request"),
         Route("DELETE", "/oauth/authorize", "authorize", "Deny an authorization request"),
@@ -86,11 +101,11 @@ def demo_routes(settings: Settings) -> list[Route]:
     that names them, which would describe resources nothing serves without them."""
     routes = [
         Route("GET", "/.well-known/oauth-protected-resource", "metadata",
-              "Protected resource metadata of the API (RFC 9728)"),
+              "Protected resource metadata of the API (RFC 9728)", cors=PUBLIC),
         Route("GET", "/.well-known/oauth-protected-resource/api", "metadata",
-              "Protected resource metadata of the API at its identifier's own location (RFC 9728 3.1)"),
+              "Protected resource metadata of the API at its identifier's own location (RFC 9728 3.1)", cors=PUBLIC),
         Route("GET", "/.well-known/oauth-protected-resource/mcp", "metadata",
-              "Protected resource metadata of the demo MCP server (RFC 9728)"),
+              "Protected resource metadata of the demo MCP server (RFC 9728)", cors=PUBLIC),
     ]
     routes += [
         Route(rule.method, rule.path, "api", f"Demo protected API: {rule.path}", rule)
@@ -105,6 +120,27 @@ def demo_routes(settings: Settings) -> list[Route]:
     routes += [Route(method, MCP_PATH, "mcp", f"Demo MCP server: {method} is 405 (no SSE stream, no session)",
                      bearer=True) for method in ("GET", "DELETE")]
     return routes
+
+
+def preflight_routes(routes: Iterable[Route]) -> tuple[Route, ...]:
+    """One ``OPTIONS`` route per path whose routes allow cross-origin reads: the CORS preflight (Fetch standard).
+    The REST API answers it from a mock integration and the local gateway the same way; an HTTP API (which has no
+    mock integrations) sends it to the path's function, which answers the same (``apigw.serve``)."""
+    by_path: dict[str, Route] = {}
+    for route in routes:
+        if route.cors and route.method != PREFLIGHT:
+            by_path.setdefault(route.path, route)
+    return tuple(Route(PREFLIGHT, path, first.function, f"CORS preflight of {path} (Fetch standard)", cors=first.cors)
+                 for path, first in by_path.items())
+
+
+def preflight_methods(routes: Iterable[Route], kind: str) -> dict[str, tuple[str, ...]]:
+    """Path -> the methods its preflight allows, for the paths of one kind (``passport.cors``)."""
+    methods: dict[str, tuple[str, ...]] = {}
+    for route in routes:
+        if route.cors == kind and route.method != PREFLIGHT:
+            methods[route.path] = (*methods.get(route.path, ()), route.method)
+    return methods
 
 
 PATH_PARAMETER = re.compile(r"\{([A-Za-z0-9_]+)\+?\}")

@@ -32,7 +32,7 @@ import requests
 from tests.conftest import make_client
 from tests.e2e.chromium import MISSING_CHROMIUM, Callback, launched_chromium_async, serve_callback
 from tests.integration import conftest as integration
-from tests.integration.browser import Browser, query_of
+from tests.integration.browser import Browser, pkce_pair, query_of
 from tests.integration.conftest import PASSWORD
 
 # The integration suite's user with a password (tests/e2e has no conftest).
@@ -284,7 +284,8 @@ def test_the_mcp_sdk_oauth_client_goes_from_the_server_url_alone_to_a_tool_call(
     #    resource metadata is (RFC 9728 5.1), and the SDK went there.
     assert "authorization" not in unauthorized.request_headers
     challenge = unauthorized.response_headers["www-authenticate"]
-    assert challenge == f'Bearer resource_metadata="{server.url}{PRM_PATH}{MCP_PATH}"'
+    # RFC 6750 3: it names the scopes the server's tools need, which the SDK asks for (never offline_access).
+    assert challenge == f'Bearer scope="orders:read", resource_metadata="{server.url}{PRM_PATH}{MCP_PATH}"'
     assert prm.url == resource_metadata_url(challenge, server.url, MCP_PATH)
 
     # 2. The metadata the SDK read: the resource (the MCP server's URL) and its authorization server (this issuer),
@@ -420,4 +421,155 @@ def test_a_token_issued_for_another_resource_is_refused_by_the_mcp_server_and_it
     run_bounded(scenario)
     assert [(e.method, e.path, e.status) for e in exchanges] == [("POST", MCP_PATH, 401)]
     refusal = exchanges[0].response_headers["www-authenticate"]
-    assert refusal == f'Bearer error="invalid_token", resource_metadata="{server.url}{PRM_PATH}{MCP_PATH}"'
+    assert refusal == (f'Bearer error="invalid_token", scope="orders:read", '
+                       f'resource_metadata="{server.url}{PRM_PATH}{MCP_PATH}"')
+
+
+# -- step-up: a scope challenge (403 insufficient_scope), then a new authorization for the union of scopes ----------
+
+
+def first_token_without_orders_read(server_url: str, callback: Callback, user, resource: str) -> tuple[Any, Any]:
+    """A public client registered by the SDK's rules (RFC 7591) and a token it got earlier for ``orders:write``
+    only (as an agent restarted from its storage has): the SDK's ``OAuthClientInformationFull`` and ``OAuthToken``."""
+    from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+
+    registered = requests.post(f"{server_url}/oauth/register", json={
+        "client_name": "Test agent", "redirect_uris": [callback.url], "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"]}, timeout=10)
+    assert registered.status_code == 201, registered.text
+    client_id = registered.json()["client_id"]
+    b = Browser(server_url)
+    assert b.login(user.email, PASSWORD).status_code == 303
+    verifier, challenge = pkce_pair()
+    consent = b.authorize(response_type="code", client_id=client_id, redirect_uri=callback.url, scope="orders:write",
+                          state="first", code_challenge=challenge, code_challenge_method="S256", resource=resource)
+    assert consent.status_code == 200, consent.text
+    approved = b.submit(b.consent_forms(consent)[0])
+    assert approved.status_code == 303, approved.text
+    code = query_of(approved.headers["Location"])["code"]
+    token = requests.post(f"{server_url}/oauth/token", data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": callback.url, "client_id": client_id,
+        "code_verifier": verifier, "resource": resource}, timeout=10)
+    assert token.status_code == 200, token.text
+    assert token.json()["scope"] == "orders:write"
+    return (OAuthClientInformationFull.model_validate(registered.json()),
+            OAuthToken.model_validate(token.json()))
+
+
+def consent_scope_names(html: str) -> list[str]:
+    return re.findall(r'<span class="scope-name">([^<]*)</span>', html)
+
+
+async def approve_step_up_in_chromium(authorization_url: str, server_url: str, callback: Callback,
+                                      user) -> tuple[dict[str, str], list[str]]:
+    """Chromium signs in and approves; the query the redirect URI received and the scopes the consent page named."""
+    async with launched_chromium_async() as browser:
+        if browser is None:
+            pytest.fail(MISSING_CHROMIUM, pytrace=False)
+        context = await browser.new_context()
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
+        page = await context.new_page()
+        await page.goto(authorization_url)
+        await page.wait_for_url(f"{server_url}/login?**")
+        await page.fill('input[name="email"]', user.email)
+        await page.fill('input[name="password"]', PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_url(f"{server_url}/oauth/authorize?**")
+        shown = await page.locator("span.scope-name").all_inner_texts()
+        await page.get_by_role("button", name="Approve").click()
+        await page.wait_for_url(f"{callback.url}?**")
+    redirects = [hit for hit in callback.hits if urlsplit(hit).path == "/callback"]
+    return query_of(redirects[-1]), shown
+
+
+@pytest.mark.timeout(45)
+@pytest.mark.parametrize("browser_step", ["chromium", "scripted"])
+def test_a_token_without_orders_read_gets_403_on_list_orders_the_sdk_authorizes_again_and_the_call_succeeds(
+        server, user, callback, browser_step):
+    """The MCP authorization spec's scope challenge and step-up: a token without ``orders:read`` gets 403 with
+    ``WWW-Authenticate: Bearer error="insufficient_scope", scope="orders:read", resource_metadata=...``
+    (RFC 6750 3.1, RFC 9728 5.1) on list_orders; the SDK's ``OAuthClientProvider`` authorizes again for the union
+    of what it held and what the challenge named; the consent page asks only about the new scope; the new token
+    has both, and the retried call succeeds."""
+    import anyio
+    from mcp import ClientSession
+    from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared.auth import OAuthClientMetadata
+
+    mcp_url = server.url + MCP_PATH
+    storage = MemoryStorage()
+    storage.client_info, storage.tokens = first_token_without_orders_read(server.url, callback, user, mcp_url)
+    first_token = storage.tokens.access_token
+    exchanges: list[Exchange] = []
+    authorization_urls: list[str] = []
+    answers: list[dict[str, str]] = []
+    consented: list[list[str]] = []
+
+    def approve_scripted(authorization_url: str) -> tuple[dict[str, str], list[str]]:
+        b = Browser(server.url)
+        assert b.login(user.email, PASSWORD).status_code == 303
+        consent = b.get(authorization_url)
+        assert consent.status_code == 200, consent.text
+        answer = b.submit(b.consent_forms(consent)[0])
+        assert answer.status_code == 303, answer.text
+        return query_of(answer.headers["Location"]), consent_scope_names(consent.text)
+
+    async def redirect_handler(authorization_url: str) -> None:
+        authorization_urls.append(authorization_url)
+        if browser_step == "chromium":
+            answer, shown = await approve_step_up_in_chromium(authorization_url, server.url, callback, user)
+        else:
+            answer, shown = await anyio.to_thread.run_sync(approve_scripted, authorization_url)
+        answers.append(answer)
+        consented.append(shown)
+
+    async def callback_handler() -> AuthorizationCodeResult:
+        query = answers[-1]
+        assert "error" not in query, query
+        return AuthorizationCodeResult(code=query["code"], state=query.get("state"), iss=query.get("iss"))
+
+    provider = OAuthClientProvider(
+        server_url=mcp_url,
+        client_metadata=OAuthClientMetadata(client_name="Test agent", redirect_uris=[callback.url],
+                                            grant_types=["authorization_code", "refresh_token"],
+                                            response_types=["code"], token_endpoint_auth_method="none"),
+        storage=storage, redirect_handler=redirect_handler, callback_handler=callback_handler,
+    )
+
+    async def scenario():
+        async with (recording_client(exchanges, auth=provider) as http,
+                    streamable_http_client(mcp_url, http_client=http) as (read, write),
+                    ClientSession(read, write, read_timeout_seconds=15) as session):
+            await session.initialize()
+            who_before = await session.call_tool("whoami", {})
+            orders = await session.call_tool("list_orders", {})
+            who_after = await session.call_tool("whoami", {})
+            return who_before, orders, who_after
+
+    who_before, orders, who_after = run_bounded(scenario)
+
+    # The first token was enough for whoami, and held orders:write alone.
+    assert who_before.structured_content["scopes"] == ["orders:write"]
+    # list_orders: 403 with the scope challenge, then a new authorization, then the same call again, which works.
+    calls = [e for e in exchanges if e.path == MCP_PATH and b'"list_orders"' in e.request_body]
+    assert [e.status for e in calls] == [403, 200], [(e.method, e.path, e.status) for e in exchanges]
+    refusal = calls[0]
+    assert refusal.request_headers["authorization"] == f"Bearer {first_token}"
+    assert refusal.response_headers["www-authenticate"] == (
+        f'Bearer error="insufficient_scope", scope="orders:read", '
+        f'resource_metadata="{server.url}{PRM_PATH}{MCP_PATH}"')
+    assert orders.is_error is False, orders
+    assert [order["id"] for order in orders.structured_content["orders"]] == ORDER_IDS
+    # The authorization asked for the union (what the token held, then what the challenge named), for this resource.
+    assert len(authorization_urls) == 1
+    asked = query_of(authorization_urls[0])
+    assert {"orders:write", "orders:read"} <= set(asked["scope"].split())
+    assert asked["resource"] == mcp_url and asked["client_id"] == storage.client_info.client_id
+    # The consent page asked only about what was new: orders:read, not orders:write (granted before).
+    assert "orders:read" in consented[0] and "orders:write" not in consented[0], consented
+    # The new token carries both; the retried call and the next one used it.
+    assert calls[1].request_headers["authorization"] == f"Bearer {storage.tokens.access_token}"
+    assert storage.tokens.access_token != first_token
+    assert {"orders:read", "orders:write"} <= set(who_after.structured_content["scopes"])
+    assert verified_claims(server.url, storage.tokens.access_token, mcp_url)["aud"] == mcp_url

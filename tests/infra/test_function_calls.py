@@ -28,6 +28,7 @@ from passport.routes import MCP_PATH
 from passport.storage.connection import forget_client
 
 from tests.conftest import REPO, make_client, reset_caches
+from tests.document_host import Reply, document_host
 from tests.faults import upstreams
 
 ARN_PREFIX = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod"
@@ -231,7 +232,7 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
-def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
+def test_every_function_needs_exactly_what_its_role_allows(env, recorder, tmp_path, monkeypatch):
     from passport.core.passwords import hash_password
     from passport.local.gateway import LocalGateway
     from passport.storage.repositories import DynamoUserStore
@@ -241,7 +242,7 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
     # Every path on: the optional grants too (the password grant reads users, the implicit grant signs), and
     # dynamic registration open (RFC 7591, as the shipped passport.toml has it).
     env.reconfigure(PASSPORT_KEYS_SECRET_NAME=secret, PASSPORT_GRANTS_PASSWORD="true", PASSPORT_GRANTS_IMPLICIT="true",
-                    PASSPORT_REGISTRATION_POLICY="open")
+                    PASSPORT_REGISTRATION_POLICY="open", PASSPORT_CLIENT_DOCUMENTS_ALLOW_LOOPBACK="true")
     calls = Calls(env, recorder)
 
     with calls.cold(iam_manifest.INSTALL_KEYS) as install_keys:
@@ -486,6 +487,41 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder):
                 proxy_event("POST", "/oauth/revoke", body=urlencode({"token": token}), headers=basic(client)), None
             )
             assert answer["statusCode"] == 200, answer
+
+    # A client ID metadata document's client (core/client_documents.py), its document served with no-store, so
+    # each function that meets it fetches it again and keeps the new copy in the clients table: the pages (the
+    # request and the approval), the token endpoint (the code) and the revocation endpoint.
+    with document_host(tmp_path) as host:
+        monkeypatch.setenv("SSL_CERT_FILE", str(host.bundle))
+        document_url, loopback = host.url("/agent.json"), "http://127.0.0.1:33418/callback"
+        host.replies["/agent.json"] = Reply(body=json.dumps({
+            "client_id": document_url, "client_name": "agent", "redirect_uris": [loopback],
+            "grant_types": ["authorization_code", "refresh_token"], "token_endpoint_auth_method": "none",
+        }).encode(), headers={"Cache-Control": "no-store"})
+        asked = "/oauth/authorize?" + urlencode({**plain_oauth, "client_id": document_url, "redirect_uri": loopback,
+                                                 "scope": "orders:read"})
+        with calls.cold("authorize"):
+            browser = Browser(LocalGateway(env.settings))
+            status, _, html = browser.send("GET", "/login")
+            signed_in = {"_token": _csrf(html), "next": "", "email": user.email, "password": "s3cret-pw"}
+            assert browser.send("POST", "/login", signed_in)[0] == 303
+            status, _, html = browser.send("GET", asked)
+            assert status == 200 and "describes itself in a document" in html, html[-500:]
+            status, headers, _ = browser.send("POST", "/oauth/authorize",
+                                              {**parse_qs_single(asked.split("?", 1)[1]), "_token": _csrf(html)})
+            assert status == 303 and headers["location"].startswith(loopback), headers
+            document_code = parse_qs_single(headers["location"].split("?", 1)[1])["code"]
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        with calls.cold("token") as token:
+            answer = token.handler(proxy_event("POST", "/oauth/token", headers=form, body=urlencode({
+                "grant_type": "authorization_code", "code": document_code, "code_verifier": verifier,
+                "redirect_uri": loopback, "client_id": document_url})), None)
+            assert answer["statusCode"] == 200, answer
+        with calls.cold("revoke") as revoke:
+            answer = revoke.handler(proxy_event("POST", "/oauth/revoke", headers=form, body=urlencode({
+                "token": json.loads(answer["body"])["refresh_token"], "client_id": document_url})), None)
+            assert answer["statusCode"] == 200, answer
+        assert len(host.requests) == 4  # fetched again by each: the page twice, the token endpoint, revocation
 
     assert set(calls.by_function) | {"mcp"} == set(iam_manifest.FUNCTIONS)
     for function, made in calls.by_function.items():

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match, Template
 from passport import iam_manifest
 from passport.config import load_settings
 from passport.gateway_responses import GATEWAY_RESPONSES, gateway_responses
-from passport.routes import route_table
+from passport.routes import preflight_routes, route_table
 from passport.storage.connection import table_schema
 from passport.storage.models import TABLES
 
@@ -63,7 +63,7 @@ def test_one_function_per_route_function_plus_the_guard_install_keys_and_the_pro
     template.resource_count_is("AWS::Lambda::LayerVersion", 1)
     template.resource_count_is("AWS::ApiGateway::RestApi", 1)
     template.resource_count_is("AWS::ApiGateway::Authorizer", 1)
-    template.resource_count_is("AWS::ApiGateway::Method", len(ROUTES))
+    template.resource_count_is("AWS::ApiGateway::Method", len(ROUTES) + len(preflight_routes(ROUTES)))
     template.resource_count_is("AWS::ApiGateway::GatewayResponse", len(GATEWAY_RESPONSES))
     template.resource_count_is("Custom::PassportInstallKeys", 1)
     # No VPC, no NAT gateway, no provisioned capacity: nothing here costs money while idle.
@@ -162,8 +162,8 @@ def test_the_issuer_is_built_from_the_rest_api_id_not_from_its_deployment(synthe
 
 
 def test_every_route_has_exactly_one_method_and_every_method_is_a_route(template):
-    methods = api_methods(template)
-    assert sorted(methods) == sorted(route.key for route in ROUTES)
+    methods = api_methods(template)  # and the CORS preflights of the paths that allow cross-origin reads
+    assert sorted(methods) == sorted(route.key for route in (*ROUTES, *preflight_routes(ROUTES)))
 
 
 def test_each_method_invokes_its_routes_function_through_a_proxy_integration(synthesized, template):
@@ -232,7 +232,8 @@ def test_gateway_responses_are_the_shared_definitions(synthesized, kind):
     api = synthesized.logical_id(synthesized.stack.api.api)
     metadata = (f"https://<{api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/prod/.well-known/"
                 "oauth-protected-resource/api")
-    expected = gateway_responses(resource_metadata=metadata, https=True)[kind]  # API Gateway is https only
+    # API Gateway is https only; the passport API's own answers are readable cross-origin (passport.cors)
+    expected = gateway_responses(resource_metadata=metadata, https=True, cors=True)[kind]
     (response,) = [
         r["Properties"]
         for r in synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()
@@ -252,8 +253,9 @@ def test_a_refusal_by_the_guard_carries_the_rfc6750_3_www_authenticate_header(sy
     }
     assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
     header = "gatewayresponse.header.WWW-Authenticate"
-    assert set(responses["UNAUTHORIZED"]["ResponseParameters"]) == {header,
-                                                                     "gatewayresponse.header.Strict-Transport-Security"}
+    assert set(responses["UNAUTHORIZED"]["ResponseParameters"]) == {
+        header, "gatewayresponse.header.Strict-Transport-Security",
+        "gatewayresponse.header.Access-Control-Allow-Origin", "gatewayresponse.header.Access-Control-Expose-Headers"}
     challenge = joined(responses["UNAUTHORIZED"]["ResponseParameters"][header])
     assert challenge.startswith("'Bearer error=\"invalid_token\", resource_metadata=\"https://")  # and RFC 9728 5.1
     assert responses["ACCESS_DENIED"]["StatusCode"] == "403"
@@ -264,7 +266,9 @@ def test_a_refusal_by_the_guard_carries_the_rfc6750_3_www_authenticate_header(sy
     assert responses["AUTHORIZER_FAILURE"]["StatusCode"] == "503"
     assert responses["AUTHORIZER_FAILURE"]["ResponseParameters"] == {
         "gatewayresponse.header.Retry-After": "'1'",
-        "gatewayresponse.header.Strict-Transport-Security": "'max-age=63072000; includeSubDomains'"}
+        "gatewayresponse.header.Strict-Transport-Security": "'max-age=63072000; includeSubDomains'",
+        "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+        "gatewayresponse.header.Access-Control-Expose-Headers": "'WWW-Authenticate, Retry-After'"}
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
 
 
@@ -369,7 +373,9 @@ def test_the_issuer_optional_grants_and_removal_policy_configured_reach_the_stac
     assert unauthorized.response_parameters == {"gatewayresponse.header.WWW-Authenticate": (
         '\'Bearer error="invalid_token", '
         'resource_metadata="https://auth.example.com/.well-known/oauth-protected-resource/api"\''),
-        "gatewayresponse.header.Strict-Transport-Security": "'max-age=63072000; includeSubDomains'"}
+        "gatewayresponse.header.Strict-Transport-Security": "'max-age=63072000; includeSubDomains'",
+        "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+        "gatewayresponse.header.Access-Control-Expose-Headers": "'WWW-Authenticate, Retry-After'"}
     for table in stack.tables.tables.values():
         assert table.node.default_child.cfn_options.deletion_policy == CfnDeletionPolicy.DELETE
         assert stack.resolve(table.node.default_child.deletion_protection_enabled) is False
@@ -398,3 +404,14 @@ def test_deploy_options_come_from_a_deploy_section_of_the_settings(monkeypatch):
         DeployOptions(removal_policy="keep")
     with pytest.raises(ValueError, match="log_retention_days"):
         DeployOptions(log_retention_days=42)
+
+
+def test_a_stack_is_never_built_with_metadata_documents_fetched_from_loopback(tmp_path):
+    """client_documents.allow_loopback is for `passport serve`: on Lambda it would let a client ID's URL reach
+    the function's own loopback (draft-ietf-oauth-client-id-metadata-document-03, Security Considerations)."""
+    from infra.app import build_app
+
+    settings_file = tmp_path / "passport.toml"
+    settings_file.write_text('issuer = "https://auth.example.com"\n[client_documents]\nallow_loopback = true\n')
+    with pytest.raises(SystemExit, match="allow_loopback is for `passport serve` only"):
+        build_app(outdir=str(tmp_path / "out"), settings_file=settings_file, nag=False)

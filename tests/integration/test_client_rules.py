@@ -50,10 +50,10 @@ def xsrf(browser: Browser) -> dict[str, str]:
 # changed. An accepted change is read back, so "accepted" means stored.
 
 
-def cli(server, name: str, uris: list[str], *, change: bool) -> tuple[bool, int]:
+def cli(server, name: str, uris: list[str], *, change: bool, kind: str = "web") -> tuple[bool, int]:
     from passport.cli import main
 
-    options = ["--name", name, *(arg for uri in uris for arg in ("--redirect-uri", uri))]
+    options = ["--name", name, *(arg for uri in uris for arg in ("--redirect-uri", uri)), "--application-type", kind]
     if change:
         made = make_client(server.env, name="Before", grant_types=("authorization_code",), redirect_uris=(GOOD_URI,))
         code = main(["client", "update", made.client_id, *options, "--json", "--aws"])
@@ -62,9 +62,9 @@ def cli(server, name: str, uris: list[str], *, change: bool) -> tuple[bool, int]
     return code == 0, code
 
 
-def json_api(server, name: str, uris: list[str], *, change: bool) -> tuple[bool, int]:
+def json_api(server, name: str, uris: list[str], *, change: bool, kind: str = "web") -> tuple[bool, int]:
     browser = signed_in(server)
-    body = {"name": name, "redirect_uris": uris}
+    body = {"name": name, "redirect_uris": uris, "application_type": kind}
     if change:
         made = browser.http.post(f"{server.url}/oauth/clients", headers=xsrf(browser),
                                  json={"name": "Before", "redirect_uris": [GOOD_URI]}, timeout=30)
@@ -79,8 +79,9 @@ def json_api(server, name: str, uris: list[str], *, change: bool) -> tuple[bool,
     return answer.status_code < 300, answer.status_code
 
 
-def registration(server, name: str, uris: list[str], *, change: bool) -> tuple[bool, int]:
-    body = {"client_name": name, "redirect_uris": uris, "token_endpoint_auth_method": "none"}
+def registration(server, name: str, uris: list[str], *, change: bool, kind: str = "web") -> tuple[bool, int]:
+    body = {"client_name": name, "redirect_uris": uris, "token_endpoint_auth_method": "none",
+            "application_type": kind}
     if change:
         info = requests.post(f"{server.url}/oauth/register", timeout=30, json={
             "client_name": "Before", "redirect_uris": [GOOD_URI], "token_endpoint_auth_method": "none"}).json()
@@ -122,13 +123,27 @@ REFUSED_URIS = {
     "an empty port": ["https://app.example.com:/cb"],
     "513 characters": ["https://app.example.com/" + "a" * 489],
     "eleven": [f"https://app.example.com/cb/{i}" for i in range(11)],
+    "a private-use scheme for a web application": ["cursor://anysphere.cursor-retrieval/oauth/callback"],
+}
+#: Refused for a native app too (RFC 8252 7.1, 7.2, 8.4).
+REFUSED_NATIVE_URIS = {
+    "javascript:": ["javascript:alert(1)"],
+    "about:": ["about:blank"],
+    "a browser extension's scheme": ["chrome-extension://abcdef/cb"],
+    "a fragment after a private-use scheme": ["cursor://anysphere.cursor-retrieval/oauth/callback#x"],
+    "https on localhost": ["https://localhost:8443/cb"],
 }
 ACCEPTED = {
-    "a 100-character name": ("A" * 100, [GOOD_URI]),
-    "a name in another script": ("تطبيق Zoë 東京", [GOOD_URI]),
-    "a loopback redirect URI": ("Native", [LOOPBACK, "http://[::1]:8080/cb"]),
-    "a private-use scheme (RFC 8252 7.1)": ("Native", ["com.example.app:/oauth2redirect"]),
-    "ten redirect URIs of 512 characters": ("Many", [f"https://app.example.com/{i}/" + "a" * 486 for i in range(10)]),
+    "a 100-character name": ("A" * 100, [GOOD_URI], "web"),
+    "a name in another script": ("تطبيق Zoë 東京", [GOOD_URI], "web"),
+    "a loopback redirect URI": ("Native", [LOOPBACK, "http://[::1]:8080/cb"], "web"),
+    "a native app's loopback redirect URI": ("Native", [LOOPBACK, "http://localhost:3000/cb"], "native"),
+    "a reverse-domain private-use scheme (RFC 8252 7.1)": ("Native", ["com.example.app:/oauth2redirect"], "native"),
+    "Cursor's redirect URI": ("Cursor", ["cursor://anysphere.cursor-retrieval/oauth/callback"], "native"),
+    "VS Code's redirect URIs": ("VS Code", ["vscode://vscode.github-authentication/did-authenticate",
+                                            "http://127.0.0.1:33418/", "https://vscode.dev/redirect"], "native"),
+    "ten redirect URIs of 512 characters": ("Many", [f"https://app.example.com/{i}/" + "a" * 486 for i in range(10)],
+                                            "web"),
 }
 
 
@@ -137,7 +152,8 @@ ACCEPTED = {
 def test_every_door_holds_a_client_to_the_same_rules(server, door, change, capsys):
     """The same names and redirect URIs are refused, and the same accepted, whichever way the client is made or
     changed: by the operator's CLI, a user's JSON API call or dynamic registration (RFC 7591 2 and 7592 2.2,
-    RFC 6749 3.1.2, RFC 8252 7.1 and 7.3, RFC 9700 2.1)."""
+    RFC 6749 3.1.2, RFC 8252 7.1 to 7.3, RFC 9700 2.1), a native app's (OpenID Connect Dynamic Client
+    Registration 1.0 section 2, application_type) as a web application's."""
     make = DOORS[door]
     wrong = []
     for label, name in REFUSED_NAMES.items():
@@ -148,8 +164,12 @@ def test_every_door_holds_a_client_to_the_same_rules(server, door, change, capsy
         accepted, status = make(server, "App", uris, change=change)
         if accepted:
             wrong.append(f"redirect URI with {label} accepted ({status})")
-    for label, (name, uris) in ACCEPTED.items():
-        accepted, status = make(server, name, uris, change=change)
+    for label, uris in REFUSED_NATIVE_URIS.items():
+        accepted, status = make(server, "App", uris, change=change, kind="native")
+        if accepted:
+            wrong.append(f"native redirect URI with {label} accepted ({status})")
+    for label, (name, uris, kind) in ACCEPTED.items():
+        accepted, status = make(server, name, uris, change=change, kind=kind)
         if not accepted:
             wrong.append(f"{label} refused ({status}): {capsys.readouterr().err[-300:]}")
     assert not wrong, "\n".join(wrong)
@@ -282,3 +302,35 @@ def test_the_device_consent_page_carries_the_notice_too(server, env):
         confirm = browser.get("/oauth/device/authorize", user_code=grant.json()["user_code"])
         assert confirm.status_code == 200, confirm.text[:500]
         assert (USER_MADE in " ".join(confirm.text.split())) is notice
+
+
+def test_a_client_limited_to_identity_scopes_by_the_cli_or_the_json_api_gets_them_and_only_them(server, capsys):
+    """Discovery lists openid, profile, email and offline_access among the scopes (RFC 8414 2), so a client may
+    be limited to them like any other scope; once its list names one, the list limits them (RFC 6749 3.3)."""
+    import json
+
+    from passport.cli import main
+
+    code = main(["client", "create", "--name", "RP", "--grant", "authorization_code", "--redirect-uri", GOOD_URI,
+                 "--scope", "openid", "--scope", "profile", "--scope", "orders:read", "--json", "--aws"])
+    assert code == 0, capsys.readouterr().err
+    made = json.loads(capsys.readouterr().out)
+    assert made["scopes"] == ["openid", "profile", "orders:read"]
+    browser = signed_in(server)
+    answer = browser.http.post(f"{server.url}/oauth/clients", headers=xsrf(browser), timeout=30,
+                               json={"name": "Mine", "redirect_uris": [GOOD_URI], "scopes": ["openid", "email"]})
+    assert answer.status_code == 201 and answer.json()["scopes"] == ["openid", "email"], answer.text
+    _, challenge = pkce_pair()
+    for client_id, asked, allowed in ((made["client_id"], "openid profile orders:read", True),
+                                      (made["client_id"], "openid email", False),
+                                      (answer.json()["client_id"], "openid email", True),
+                                      (answer.json()["client_id"], "openid profile", False)):
+        reply = browser.authorize(response_type="code", client_id=client_id, redirect_uri=GOOD_URI, scope=asked,
+                                  state="s", code_challenge=challenge, code_challenge_method="S256")
+        if allowed:
+            assert reply.status_code == 200, (asked, reply.status_code)
+            approve, _ = browser.consent_forms(reply)
+            assert approve.fields["scope"] == asked
+        else:
+            assert reply.status_code in (302, 303), (asked, reply.status_code)
+            assert "error=invalid_scope" in reply.headers["Location"], reply.headers["Location"]

@@ -40,9 +40,10 @@ def mcp_resource(server) -> str:
 
 
 def challenge_of(server, error: str | None) -> str:
-    """The MCP server's Bearer challenge (RFC 6750 3): no error code without credentials (3.1), and always where
-    its protected resource metadata is (RFC 9728 5.1), at its identifier's own well-known location (3.1)."""
-    metadata = f'resource_metadata="{server.url}{PRM_PATH}{MCP_PATH}"'
+    """The MCP server's Bearer challenge (RFC 6750 3): no error code without credentials (3.1), the scopes its
+    tools need (3), and always where its protected resource metadata is (RFC 9728 5.1), at its identifier's own
+    well-known location (3.1)."""
+    metadata = f'scope="orders:read", resource_metadata="{server.url}{PRM_PATH}{MCP_PATH}"'
     return f'Bearer error="{error}", {metadata}' if error else f"Bearer {metadata}"
 
 
@@ -131,12 +132,15 @@ def test_the_mcp_function_checks_a_real_token_for_its_resource_then_initializes_
         "sub": client.client_id, "client_id": client.client_id, "scopes": ["orders:read"]}
 
 
-def test_the_mcp_function_answers_list_orders_with_a_tool_error_for_a_token_without_orders_read(
+def test_the_mcp_function_answers_list_orders_with_403_insufficient_scope_for_a_token_without_orders_read(
     server, writer_token
 ):
+    """RFC 6750 3.1 and RFC 9728 5.1 (the MCP authorization spec's scope challenge): 403, the scope the call
+    needs, and the resource's metadata."""
     answer = invoke_with(server, writer_token, message("tools/call", {"name": "list_orders"}))
-    result = json.loads(answer["body"])["result"]
-    assert result["isError"] is True and "orders:read" in result["content"][0]["text"]
+    assert answer["statusCode"] == 403, answer
+    assert answer["headers"]["WWW-Authenticate"] == challenge_of(server, "insufficient_scope")
+    assert json.loads(answer["body"])["error"] == "insufficient_scope"
 
 
 def test_the_mcp_function_without_a_bearer_token_answers_401_naming_its_resource_metadata(server):
@@ -210,9 +214,10 @@ def test_initialize_tools_list_and_both_tools_over_http_with_a_client_credential
     assert who == {"sub": client.client_id, "client_id": client.client_id, "scopes": ["orders:read"]}
 
 
-def test_a_token_without_orders_read_gets_a_tool_error_from_list_orders_but_whoami_works(mcp_url, writer_token):
-    result = rpc(mcp_url, writer_token, "tools/call", {"name": "list_orders"})
-    assert result["isError"] is True and "orders:read" in result["content"][0]["text"]
+def test_a_token_without_orders_read_gets_403_from_list_orders_but_whoami_works(server, mcp_url, writer_token):
+    refused = post(mcp_url, message("tools/call", {"name": "list_orders"}), writer_token)
+    assert refused.status_code == 403 and refused.json()["error"] == "insufficient_scope"
+    assert refused.headers["WWW-Authenticate"] == challenge_of(server, "insufficient_scope")
     assert rpc(mcp_url, writer_token, "tools/call", {"name": "whoami"})["structuredContent"]["scopes"] == [
         "orders:write"]
 
@@ -313,10 +318,8 @@ def test_the_mcp_sdk_client_in_auto_mode_falls_back_from_its_server_discover_pro
     async def scenario():
         async with sdk_http_client(writer_token) as http, Client(
                 streamable_http_client(mcp_url, http_client=http), read_timeout_seconds=10) as client:
-            return client.session.protocol_version, await client.call_tool("whoami", {}), await client.call_tool(
-                "list_orders", {})
+            return client.session.protocol_version, await client.call_tool("whoami", {})
 
-    version, who, orders = run_sdk(scenario)
+    version, who = run_sdk(scenario)
     assert version == "2025-06-18"
     assert who.structured_content["scopes"] == ["orders:write"]
-    assert orders.is_error is True

@@ -236,8 +236,9 @@ def refused(server, cases: dict[str, tuple[dict, str]]) -> None:
 
 def test_redirect_uris_must_be_https_loopback_or_private_use_absolute_without_fragment_or_userinfo(server):
     """RFC 7591 2 / 3.2.2 invalid_redirect_uri; RFC 6749 3.1.2 (absolute, no fragment); RFC 8252 7.3 (http only
-    on loopback) and 7.1 (a reverse-domain private-use scheme); RFC 9700 2.1 / 4.1 (no open redirectors, no
-    credentials in the URI). The rules of every client, however made (core/clients.py)."""
+    on loopback) and 7.1 (a private-use scheme, for a native app: OpenID Connect Dynamic Client Registration 1.0
+    section 2's application_type); RFC 9700 2.1 / 4.1 (no open redirectors, no credentials in the URI). The
+    rules of every client, however made (core/clients.py)."""
     def uris(*values: str) -> dict:
         return {"redirect_uris": list(values)}
 
@@ -252,7 +253,10 @@ def test_redirect_uris_must_be_https_loopback_or_private_use_absolute_without_fr
         "scheme-relative": (uris("//agent.example.com/callback"), "invalid_redirect_uri"),
         "javascript": (uris("javascript:alert(document.cookie)"), "invalid_redirect_uri"),
         "data": (uris("data:text/html,<script>alert(1)</script>"), "invalid_redirect_uri"),
-        "a scheme without a dot": (uris("agent:/callback"), "invalid_redirect_uri"),
+        "a private-use scheme for a web application": (uris("agent:/callback"), "invalid_redirect_uri"),
+        "about: for a native app": ({**uris("about:blank"), "application_type": "native"}, "invalid_redirect_uri"),
+        "a fragment for a native app": ({**uris("cursor://anysphere.cursor-retrieval/oauth/callback#x"),
+                                         "application_type": "native"}, "invalid_redirect_uri"),
         "file": (uris("file:///etc/passwd"), "invalid_redirect_uri"),
         "port 0": (uris("http://127.0.0.1:0/callback"), "invalid_redirect_uri"),
         "userinfo before a loopback address": (uris("http://evil@127.0.0.1/callback"), "invalid_redirect_uri"),
@@ -265,10 +269,11 @@ def test_redirect_uris_must_be_https_loopback_or_private_use_absolute_without_fr
         "not a list": ({"redirect_uris": HTTPS}, "invalid_client_metadata"),
         "not strings": ({"redirect_uris": [1]}, "invalid_client_metadata"),
     })
-    accepted = registered(server, {**PUBLIC, "redirect_uris": [
+    accepted = registered(server, {**PUBLIC, "application_type": "native", "redirect_uris": [
         "http://127.0.0.1/cb", "http://127.0.0.1:51004/cb?x=1", "http://[::1]:8080/cb", "http://localhost:3000/cb",
-        "com.example.agent:/callback", HTTPS, *(f"https://agent.example.com/cb/{i}" for i in range(4))]})
-    assert len(accepted["redirect_uris"]) == 10
+        "com.example.agent:/callback", "cursor://anysphere.cursor-retrieval/oauth/callback", HTTPS,
+        *(f"https://agent.example.com/cb/{i}" for i in range(3))]})
+    assert len(accepted["redirect_uris"]) == 10 and accepted["application_type"] == "native"
 
 
 def test_token_endpoint_auth_methods_other_than_none_basic_and_post_are_refused(server):

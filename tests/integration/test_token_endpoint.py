@@ -164,7 +164,7 @@ def test_revoked_client_is_invalid_client(server, client):
 def test_get_on_the_token_endpoint_is_405_with_a_json_body(server):
     response = requests.get(f"{server.url}/oauth/token")
     assert response.status_code == 405
-    assert response.headers["Allow"] == "POST"
+    assert response.headers["Allow"] == "OPTIONS, POST"  # OPTIONS: the CORS preflight (docs/http.md)
     assert response.json()["error"]
 
 

@@ -13,6 +13,7 @@ from passport.core.clients import (
     MAX_REDIRECT_URIS,
     MAX_SCOPES,
     MAX_URI,
+    NATIVE,
     PERSONAL_ACCESS,
     InvalidClientMetadata,
     InvalidRedirectUri,
@@ -43,13 +44,52 @@ def make(**options):
         "http://127.0.0.1:51004/callback",
         "http://[::1]:8080/cb",
         "http://localhost:3000/cb",
-        "com.example.app:/oauth2redirect",  # private-use scheme (RFC 8252 7.1)
-        "com.example.app://callback",
         "https://app.example.com:443/cb", "http://127.0.0.1:65535/cb", "https://app.example.com/cb?a=b&c=%20",
     ],
 )
 def test_acceptable_redirect_uris(uri):
     assert validate_redirect_uri(uri) == uri
+    assert validate_redirect_uri(uri, NATIVE) == uri or uri.startswith("https://localhost")
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "com.example.app:/oauth2redirect",  # RFC 8252 7.1's reverse-domain private-use scheme
+        "com.example.app://callback",
+        "cursor://anysphere.cursor-retrieval/oauth/callback",  # Cursor's
+        "vscode://vscode.github-authentication/did-authenticate",  # VS Code's
+        "vscode-insiders://ms-vscode.mcp/callback", "my-app+dev:/cb",
+        "https://app.example.com/oauth/native",  # a claimed https URI (RFC 8252 7.2)
+        "http://127.0.0.1:51004/callback", "http://[::1]/cb", "http://localhost:3000/cb",
+    ],
+)
+def test_a_native_app_registers_private_use_schemes_claimed_https_and_loopback(uri):
+    assert validate_redirect_uri(uri, NATIVE) == uri
+
+
+@pytest.mark.parametrize("uri", ["cursor://anysphere.cursor-retrieval/oauth/callback", "com.example.app:/cb"])
+def test_a_web_application_has_no_private_use_scheme(uri):
+    """OpenID Connect Dynamic Client Registration 1.0 section 2: a private-use scheme is a native app's."""
+    with pytest.raises(InvalidRedirectUri, match="application_type native"):
+        validate_redirect_uri(uri)
+
+
+def test_a_native_apps_https_redirect_is_a_claimed_uri_never_localhost():
+    """RFC 8252 7.2 and 7.3: a native app's https URI is claimed; its loopback redirect is plain http."""
+    with pytest.raises(InvalidRedirectUri, match="localhost"):
+        validate_redirect_uri("https://localhost:8443/cb", NATIVE)
+    assert validate_redirect_uri("https://localhost:8443/cb") == "https://localhost:8443/cb"
+
+
+@pytest.mark.parametrize("uri", [
+    "javascript:alert(1)", "data:text/html,x", "file:///etc/passwd", "about:blank", "blob:https://a.example/x",
+    "chrome-extension://abc/cb", "view-source:https://a.example", "mailto:a@example.com", "intent://x#Intent;end",
+    "ws://127.0.0.1/cb", "ftp://a.example/cb", "1app:/cb", "-app:/cb",
+])
+def test_a_native_app_cannot_register_a_scheme_the_browser_or_the_system_handles(uri):
+    with pytest.raises(InvalidClientMetadata):
+        validate_redirect_uri(uri, NATIVE)
 
 
 @pytest.mark.parametrize(
@@ -91,8 +131,14 @@ def test_a_relative_redirect_uri_is_refused(uri):
     ],
 )
 def test_script_and_local_schemes_are_refused(uri):
-    with pytest.raises(InvalidClientMetadata):
-        validate_redirect_uri(uri)
+    for application_type in ("web", NATIVE):
+        with pytest.raises(InvalidClientMetadata):
+            validate_redirect_uri(uri, application_type)
+
+
+def test_a_native_apps_redirect_uri_has_no_fragment_either():
+    with pytest.raises(InvalidRedirectUri, match="fragment"):
+        validate_redirect_uri("cursor://anysphere.cursor-retrieval/oauth/callback#x", NATIVE)
 
 
 @pytest.mark.parametrize("uri", [
@@ -102,7 +148,7 @@ def test_script_and_local_schemes_are_refused(uri):
 def test_a_redirect_uri_with_credentials_is_refused(uri):
     """RFC 9700 4.1 and RFC 3986 3.2.1: userinfo in a redirect URI is a look-alike host ("x@127.0.0.1")."""
     with pytest.raises(InvalidRedirectUri, match="credentials"):
-        validate_redirect_uri(uri)
+        validate_redirect_uri(uri, NATIVE)
 
 
 @pytest.mark.parametrize("uri", [
@@ -119,7 +165,7 @@ def test_a_port_that_is_not_a_real_port_written_as_one_is_refused(uri):
     "https://app.example.com/" + "a" * (MAX_URI - 24), "com.example.app:/" + "a" * (MAX_URI - 17),
 ])
 def test_a_redirect_uri_of_the_longest_length_is_accepted(uri):
-    assert len(uri) == MAX_URI and validate_redirect_uri(uri) == uri
+    assert len(uri) == MAX_URI and validate_redirect_uri(uri, NATIVE) == uri
 
 
 @pytest.mark.parametrize("uri", [
@@ -214,6 +260,12 @@ def test_an_undefined_scope_is_refused():
 
 def test_defined_scopes_and_the_wildcard_are_accepted():
     assert make(scopes=("orders:read", "*")).client.scopes == ("orders:read", "*")
+
+
+def test_a_client_may_be_limited_to_identity_scopes_as_discovery_lists_them():
+    """OpenID Connect Core 5.4 and 11: openid, profile, email and offline_access are scopes of this server too."""
+    scopes = ("openid", "profile", "email", "offline_access", "orders:read")
+    assert make(scopes=scopes).client.scopes == scopes
 
 
 def test_repeated_grants_uris_and_scopes_are_kept_once():

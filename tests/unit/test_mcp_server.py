@@ -157,19 +157,55 @@ def test_list_orders_filters_by_status():
     assert call("list_orders", {"status": "lost"})["structuredContent"] == {"orders": []}
 
 
-def test_list_orders_without_the_orders_read_scope_is_a_tool_error_naming_the_scope():
-    """Server Features > Tools, Error Handling: errors of the tool's execution are reported in the result with
-    ``isError: true``, so the model sees them."""
-    answer = call("list_orders", token=NO_SCOPES)
-    assert answer["isError"] is True and "structuredContent" not in answer
-    assert "orders:read" in answer["content"][0]["text"]
+def tools_call(name: str, **kwargs: Any) -> Response:
+    return post({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name}}, **kwargs)
+
+
+def assert_insufficient_scope(response: Response, scopes: str, metadata: str | None = None) -> None:
+    """RFC 6750 3.1: 403, ``error="insufficient_scope"`` and the scopes the call needs (then RFC 9728 5.1's
+    ``resource_metadata`` when the resource is known); an OAuth error body, not a JSON-RPC answer."""
+    assert response.status == 403, response.body
+    challenge = f'Bearer error="insufficient_scope", scope="{scopes}"'
+    if metadata:
+        challenge += f', resource_metadata="{metadata}"'
+    assert response.headers["WWW-Authenticate"] == challenge
+    assert json.loads(response.body) == {"error": "insufficient_scope", "scope": scopes,
+                                         "error_description": f"The access token lacks a scope this call needs: "
+                                                              f"{scopes}."}
+
+
+def test_list_orders_without_the_orders_read_scope_is_a_403_insufficient_scope_naming_the_scope():
+    """The MCP authorization spec's scope challenge (RFC 6750 3.1): the call is refused over HTTP, before the tool
+    runs, so the client can authorize again for the scope and retry; whoami needs no scope and still works."""
+    assert_insufficient_scope(tools_call("list_orders", token=NO_SCOPES), "orders:read")
+    assert call("whoami", token=NO_SCOPES)["isError"] is False
+
+
+def test_the_403_names_the_protected_resources_metadata_when_the_server_is_given_its_resource():
+    from passport.guard.resource import ProtectedResource
+
+    metadata = "https://as.example/.well-known/oauth-protected-resource/mcp"
+    resource = ProtectedResource(None, metadata, ("orders:read", "offline_access"))  # type: ignore[arg-type]
+    answer = handle(Request("POST", "/mcp", Headers({**CLIENT_HEADERS, "MCP-Protocol-Version": "2025-06-18"}),
+                            body=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                                             "params": {"name": "list_orders"}}).encode()),
+                    NO_SCOPES, resource=resource)
+    assert_insufficient_scope(answer, "orders:read", metadata)
+
+
+def test_a_batch_with_a_call_the_token_cannot_make_is_refused_whole_naming_every_scope_it_needs():
+    batch = [{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami"}},
+             {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_orders"}}]
+    assert_insufficient_scope(post(batch, token=NO_SCOPES, headers={"MCP-Protocol-Version": "2025-03-26"}),
+                              "orders:read")
+    assert post(batch, headers={"MCP-Protocol-Version": "2025-03-26"}).status == 200
 
 
 def test_list_orders_honours_the_wildcard_scope_and_inherited_scopes_only_where_turned_on():
     wildcard = TokenContext("u", "c", "u", ("*",), "j")
     parent = TokenContext("u", "c", "u", ("orders",), "j")
     assert call("list_orders", token=wildcard)["isError"] is False
-    assert call("list_orders", token=parent)["isError"] is True
+    assert_insufficient_scope(tools_call("list_orders", token=parent), "orders:read")
     assert call("list_orders", token=parent, inherit=True)["isError"] is False
 
 
@@ -411,3 +447,23 @@ def test_the_demo_apis_orders_answer_is_byte_identical_after_sharing_the_orders(
         '{"orders":[{"id":"ord_1001","item":"Espresso machine","status":"shipped"},'
         '{"id":"ord_1002","item":"Coffee beans, 1 kg","status":"processing"}],"client_id":"c"}'
     )
+
+
+def test_a_protected_resources_401_names_the_scopes_it_needs_but_never_offline_access():
+    """RFC 6750 3: the challenge of a request without a token (3.1: no error code) names the scopes the resource
+    needs and its metadata (RFC 9728 5.1); offline_access is a client's choice, not something a resource needs."""
+    from passport.guard.resource import ProtectedResource, Refused
+
+    metadata = "https://as.example/.well-known/oauth-protected-resource/mcp"
+    resource = ProtectedResource(None, metadata, ("orders:read", "offline_access"))  # type: ignore[arg-type]
+    with pytest.raises(Refused) as refused:
+        resource.authenticate(Request("POST", "/mcp", Headers(CLIENT_HEADERS)))
+    assert refused.value.response.status == 401
+    assert refused.value.response.headers["WWW-Authenticate"] == (
+        f'Bearer scope="orders:read", resource_metadata="{metadata}"')
+    reader = ProtectedResource(None, metadata, ("orders:read",))  # type: ignore[arg-type]
+    reader.require(READER, ["orders:read"])  # granted: no refusal
+    with pytest.raises(Refused) as refused:
+        reader.require(NO_SCOPES, ["orders:read", "orders:write"])
+    assert refused.value.response.status == 403
+    assert 'scope="orders:read orders:write"' in refused.value.response.headers["WWW-Authenticate"]

@@ -43,6 +43,9 @@ def consent_context(**overrides: object) -> dict[str, object]:
         "vetted": False,
         "registered": True,
         "client_uri": "printer.example/home",
+        # a client ID metadata document's client is another kind (test below)
+        "document_host": "",
+        "only_loopback": False,
         "scopes": [
             {"name": "orders:read", "description": "Read your orders"},
             {"name": "orders:write", "description": "Create and change your orders"},
@@ -243,6 +246,21 @@ def test_the_consent_page_warns_of_a_client_nobody_vetted_in_words_for_its_kind(
     assert notice in text and "Approve only if you started this and trust it." in text
     vetted = render("consent.html", vetted=True, registered=registered).body
     assert "nobody has checked" not in vetted and "unvetted" not in vetted
+
+
+@pytest.mark.parametrize("only_loopback", [False, True])
+def test_the_consent_page_names_a_metadata_documents_host_and_warns_when_it_answers_only_to_localhost(only_loopback):
+    """The MCP authorization spec's Client ID Metadata Document Security: the host shown plainly, and a warning
+    when every redirect URI is on this device (RFC 8252 7.3: any app there can listen)."""
+    html = render("consent.html", document_host="agent.example.com", only_loopback=only_loopback).body
+    (paragraph,) = re.findall(r'<p class="[^"]*\bdocument\b[^"]*">(.*?)</p>', html, re.DOTALL)
+    text = " ".join(re.sub(r"<[^>]+>", "", paragraph).split())
+    assert "describes itself in a document at agent.example.com" in text
+    assert "registered itself" not in html  # one notice, for the kind it is
+    warnings = re.findall(r'<p class="alert only-loopback" role="alert">(.*?)</p>', html, re.DOTALL)
+    assert len(warnings) == only_loopback
+    if only_loopback:
+        assert "any app on your computer could be posing as agent.example.com" in warnings[0]
 
 
 def test_error_page_shows_title_and_message():
@@ -536,3 +554,44 @@ def test_session_cookies_are_secure_everywhere_but_plain_http_loopback(issuer, s
                          code_lifetime=600, session_lifetime=3600)
     assert ctx.secure_cookies is secure
     assert ctx.session_cookie.startswith("__Host-") is secure
+
+
+# --- the form_post page (OAuth 2.0 Form Post Response Mode 2) ------------------------------------------------------
+
+
+def form_post(**fields: str) -> Response:
+    return page("form_post.html", app_name="Passport", client_name="Orders <App>", action="https://app.example/cb",
+                fields={"code": "c-1", "state": "s", "iss": "https://auth.example", **fields},
+                form_redirect="https://app.example/cb", script=True)
+
+
+def test_the_form_post_page_posts_every_field_to_the_redirect_uri_with_a_visible_button():
+    """Form Post Response Mode 2: the values as hidden fields of a form whose action is the redirect URI, sent by
+    the page's script, or by its button where scripts do not run."""
+    parsed = Parsed(form_post().body)
+    (form,) = parsed.find("form")
+    assert form.attrs["method"] == "post" and form.attrs["action"] == "https://app.example/cb"
+    assert {e.attrs["name"]: e.attrs["value"] for e in parsed.inputs(0)} == {
+        "code": "c-1", "state": "s", "iss": "https://auth.example"}
+    assert parsed.button("Continue to Orders <App>").attrs.get("type") == "submit"
+
+
+def test_the_form_post_script_is_the_only_one_and_runs_by_the_responses_nonce():
+    response = form_post()
+    directives = csp_directives(response)
+    nonce = nonce_of(response)
+    assert directives["script-src"] == f"script-src 'nonce-{nonce}'"
+    assert directives["form-action"] == "form-action 'self' https://app.example"
+    assert directives["frame-ancestors"] == "frame-ancestors 'none'" and response.headers["Cache-Control"] == "no-store"
+    (script,) = Parsed(response.body).find("script")
+    assert script.attrs["nonce"] == nonce and "src" not in script.attrs
+    assert all("script-src" not in r.headers["Content-Security-Policy"] for r in all_pages())
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_form_post_values_appear_only_escaped(payload: str):
+    html = form_post(state=payload, error_description=payload).body
+    assert payload not in html or payload == escape(payload)
+    values = {e.attrs["name"]: e.attrs["value"] for e in Parsed(html).inputs(0)}
+    assert values["state"] == payload and values["error_description"] == payload
+    assert len(Parsed(html).find("script")) == 1

@@ -72,13 +72,34 @@ def test_repeated_values_are_kept_once():
 
 @pytest.mark.parametrize("uri", [
     "https://app.example.com/cb", "https://app.example.com:8443/cb?x=1", "http://127.0.0.1/cb",
-    "http://127.0.0.1:51004/cb", "http://[::1]:8080/cb", "http://localhost:3000/cb", "com.example.app:/callback",
-    "com.example.app://callback",
+    "http://127.0.0.1:51004/cb", "http://[::1]:8080/cb", "http://localhost:3000/cb",
 ])
-def test_https_loopback_http_and_private_use_redirect_uris_are_accepted(uri):
-    """RFC 8252 7.3 (loopback, any port), 7.1 (a reverse-domain private-use scheme of a native app) and RFC 6749
-    3.1.2.1 (TLS otherwise): the rules of every client (core/clients.py), not a set of registration's own."""
+def test_https_and_loopback_http_redirect_uris_are_accepted(uri):
+    """RFC 8252 7.3 (loopback, any port) and RFC 6749 3.1.2.1 (TLS otherwise): the rules of every client
+    (core/clients.py), not a set of registration's own."""
     assert parse(redirect_uris=[uri]).redirect_uris == (uri,)
+    assert parse(redirect_uris=[uri], application_type="native").redirect_uris == (uri,)
+
+
+@pytest.mark.parametrize("uri", [
+    "cursor://anysphere.cursor-retrieval/oauth/callback", "vscode://vscode.github-authentication/did-authenticate",
+    "com.example.app:/callback", "com.example.app://callback",
+])
+def test_a_native_app_registers_a_private_use_scheme(uri):
+    """RFC 8252 7.1 and OpenID Connect Dynamic Client Registration 1.0 section 2: Cursor's and VS Code's
+    schemes, and the reverse-domain ones RFC 8252 recommends, for application_type native."""
+    metadata = parse(redirect_uris=[uri], application_type="native")
+    assert metadata.redirect_uris == (uri,) and metadata.application_type == "native"
+
+
+def test_a_web_application_registering_a_private_use_scheme_is_told_to_say_native():
+    error = refused("invalid_redirect_uri", redirect_uris=["cursor://anysphere.cursor-retrieval/oauth/callback"])
+    assert "application_type native" in error.description
+
+
+@pytest.mark.parametrize("value", ["desktop", "", 1, ["native"]])
+def test_an_unknown_application_type_is_refused(value):
+    assert "application_type" in refused(application_type=value).description
 
 
 @pytest.mark.parametrize("uri", [
@@ -481,6 +502,7 @@ def test_describe_lists_what_a_client_has_and_never_a_secret():
         "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
         "token_endpoint_auth_method": "client_secret_basic", "registration_client_uri": f"{ISSUER}/oauth/register/c1",
         "scope": "orders:read", "client_uri": "https://a.example", "client_secret_expires_at": 0,
+        "application_type": "web",
     }
     machine = describe(replace(client, grant_types=("client_credentials",), redirect_uris=(), scopes=(),
                                client_uri=None), ISSUER)

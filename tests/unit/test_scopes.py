@@ -167,3 +167,28 @@ def test_policies_compare_by_their_definitions_not_their_memo():
     one, other = ScopePolicy(DEFINED), ScopePolicy(DEFINED)
     one.resolve("profile")
     assert one == other and "granted" not in repr(one)
+
+
+# --- identity scopes in a client's list --------------------------------------------------------------------
+
+
+def test_identity_scopes_are_open_to_a_client_whose_list_names_none():
+    policy = ScopePolicy({"orders:read": "Read your orders"})
+    assert policy.resolve("openid email orders:read", ("orders:read",), identity=True) == (
+        "openid", "email", "orders:read")
+
+
+def test_a_client_list_that_names_an_identity_scope_limits_the_identity_scopes_too():
+    policy = ScopePolicy({"orders:read": "Read your orders"})
+    allowed = ("openid", "profile", "orders:read")
+    assert policy.resolve("openid profile orders:read", allowed, identity=True) == ("openid", "profile",
+                                                                                   "orders:read")
+    with pytest.raises(OAuthError) as refused:
+        policy.resolve("openid email", allowed, identity=True)
+    assert refused.value.error == "invalid_scope" and "email" in refused.value.description
+
+
+def test_a_listed_identity_scope_is_still_only_for_signing_a_user_in():
+    policy = ScopePolicy({"orders:read": "Read your orders"})
+    with pytest.raises(OAuthError, match="signing a user in"):
+        policy.resolve("openid", ("openid", "orders:read"))

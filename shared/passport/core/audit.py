@@ -19,7 +19,7 @@ log.setLevel(logging.INFO)
 
 #: Fields an audit line may carry; anything else is dropped, so a careless caller cannot log a secret.
 ALLOWED = {"client_id", "user_id", "grant_type", "error", "jti", "family_id", "scopes", "source_ip", "token_type",
-           "reason", "expires_at", "auth_method"}
+           "reason", "expires_at", "auth_method", "host"}
 
 
 #: Called with every audit event and its (filtered) record: on Lambda, the metrics (passport.observability).

@@ -3,29 +3,39 @@
 
 Two kinds of failure, as RFC 6749 4.1.2.1 orders them: an unknown client or a redirect URI that is not
 registered gets an HTML page and never a redirect (the URI could be an attacker's); everything else goes
-back to the client's redirect URI with ``error``, ``state`` and ``iss`` (RFC 9207).
+back to the client's redirect URI with ``error``, ``state`` and ``iss`` (RFC 9207), in the response mode asked
+(OAuth 2.0 Multiple Response Type Encoding Practices 2.1, Form Post Response Mode 2) when it is one of ours.
+
+OpenID Connect Core 1.0 adds request objects (6.1), the claims parameter (5.5) and acr_values (3.1.2.1): their
+modules are imported only by a request that uses them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from passport.core.client_documents import page_client
 from passport.core.clients import MAX_STATE
 from passport.core.errors import OAuthError, PageError, PassportError, invalid_request, unauthorized_client
 from passport.core.http import single
 from passport.core.models import Client
+from passport.core.oidc.claims import wants_id_token
 from passport.core.pkce import validate_challenge
 from passport.core.redirects import find_registered
 from passport.core.resources import requested_resources
 from passport.core.scopes import ScopePolicy
 from passport.ports import ClientStore
 
+if TYPE_CHECKING:
+    from passport.core.oidc.claims_request import ClaimsRequest
+
 PROMPTS = {"none", "login", "consent", "select_account"}
 #: The parameters a consent form (and the way back from a sign-in) carries, verbatim.
 CARRIED = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-           "code_challenge_method", "nonce", "max_age", "prompt")
+           "code_challenge_method", "nonce", "max_age", "prompt", "response_mode", "claims", "acr_values")
 #: Longest nonce accepted: it is stored with the code and echoed in the ID token.
 MAX_NONCE = 512
 
@@ -43,14 +53,24 @@ class AuthorizationRequest:
     challenge: str | None
     prompt: frozenset[str]
     nonce: str | None
-    #: The parameters as received, for the consent form to send back.
+    #: The parameters as received (a request object's merged in, OpenID Connect Core 6.3.3), for the consent form
+    #: to send back.
     params: dict[str, str]
-    #: Whether the answer goes in the fragment (the implicit grant, when it is on) rather than the query.
-    fragment: bool = False
+    #: Multiple Response Type Encoding Practices 2.1: "query", "fragment" (the default of the implicit grant, when
+    #: it is on) or "form_post" (Form Post Response Mode 2).
+    response_mode: str = "query"
     #: OpenID Connect Core 3.1.2.1: the most seconds since the user last signed in (0: sign in again now).
     max_age: int | None = None
     #: RFC 8707: the resources the client asks a token for (registered ones only).
     resources: tuple[str, ...] = ()
+    #: OpenID Connect Core 5.5: the claims parameter, parsed (None: not sent).
+    claims: ClaimsRequest | None = None
+    #: 3.1.2.1 and 5.5.1.1: the acr the ID token will carry (None: none was asked for).
+    acr: str | None = None
+
+    @property
+    def fragment(self) -> bool:
+        return self.response_mode == "fragment"
 
 
 class RedirectError(PassportError):
@@ -71,13 +91,28 @@ def redirect_to(uri: str, params: Mapping[str, str | None], *, fragment: bool = 
     return urlunsplit(parts._replace(query=query))
 
 
-def error_redirect(failure: RedirectError, issuer: str) -> str:
+def error_parameters(failure: RedirectError, issuer: str) -> dict[str, str | None]:
+    """RFC 6749 4.1.2.1 with RFC 9207's ``iss``."""
     request, error = failure.request, failure.error
-    return redirect_to(
-        request.redirect_uri,
-        {"error": error.error, "error_description": error.description, "state": request.state, "iss": issuer},
-        fragment=request.fragment,
-    )
+    return {"error": error.error, "error_description": error.description, "state": request.state, "iss": issuer}
+
+
+def error_redirect(failure: RedirectError, issuer: str) -> str:
+    """The error as a redirect URI, for the query and fragment response modes."""
+    return redirect_to(failure.request.redirect_uri, error_parameters(failure, issuer),
+                       fragment=failure.request.fragment)
+
+
+def response_mode(asked: str | None, response_type: str, response_types: tuple[str, ...]) -> tuple[str, bool]:
+    """The response mode (Multiple Response Type Encoding Practices 2.1 and 3) and whether ``asked`` is one this
+    server answers in. The default is the query for ``code``, the fragment for ``token``; ``token`` is never sent
+    in the query, and the fragment is offered only where the implicit grant is on."""
+    implicit = "token" in response_types
+    default = "fragment" if response_type == "token" and implicit else "query"
+    if asked is None:
+        return default, True
+    allowed = {"form_post", *(("fragment",) if implicit else ()), *(() if response_type == "token" else ("query",))}
+    return (asked, True) if asked in allowed else (default, False)
 
 
 def check_echoable_state(state: str | None) -> None:
@@ -102,9 +137,10 @@ def check_echoable_state(state: str | None) -> None:
 
 def validate(
     params: Mapping[str, list[str]], *, clients: ClientStore, scopes: ScopePolicy, response_types: tuple[str, ...],
-    resources: tuple[str, ...] = (),
+    resources: tuple[str, ...] = (), issuer: str = "",
 ) -> AuthorizationRequest:
-    """``resources``: those a request may name (RFC 8707); none given, the parameter is refused."""
+    """``resources``: those a request may name (RFC 8707); none given, the parameter is refused. ``issuer``: what
+    a request object's ``aud`` must name (OpenID Connect Core 6.1)."""
     def one(name: str) -> str | None:
         try:
             return single(params, name)
@@ -112,9 +148,11 @@ def validate(
             raise PageError("Invalid request", f"The {name} parameter is repeated.") from None
 
     client_id = one("client_id")
-    client = clients.get(client_id) if client_id and len(client_id) <= 128 else None
+    client = page_client(clients, client_id)
     if client is None or client.revoked:
         raise PageError("Unknown application", "The application that sent you here is not registered.")
+    if "request" in params or "request_uri" in params:
+        params = _with_request_object(params, one, client, issuer, response_types)
     requested_uri = one("redirect_uri")
     redirect_uri = find_registered(requested_uri, client.redirect_uris)
     if redirect_uri is None:
@@ -133,11 +171,44 @@ def validate(
         scopes=(), state=state, challenge=None, prompt=frozenset(), nonce=one("nonce"),
         params={name: value for name in CARRIED if (value := one(name)) is not None},
     )
-    request = replace(request, fragment=request.response_type == "token" and "token" in response_types)
+    mode, supported = response_mode(one("response_mode"), request.response_type, response_types)
+    request = replace(request, response_mode=mode)
+    if not supported:
+        raise RedirectError(request, invalid_request("The response_mode parameter has an unsupported value."))
     try:
         request = replace(request, resources=requested_resources(params, resources))
         return _validate_parameters(request, one, scopes, response_types)
     except OAuthError as error:
+        raise RedirectError(request, error) from None
+
+
+def _with_request_object(
+    params: Mapping[str, list[str]], one: Callable[[str], str | None], client: Client, issuer: str,
+    response_types: tuple[str, ...],
+) -> dict[str, list[str]]:
+    """OpenID Connect Core 6.1 and 6.2: the parameters of an unsigned request object merged over the query's
+    (6.3.3). Until the request object is read, the redirect URI is the query's: an error goes there when it is
+    registered, else to a page."""
+    from passport.core.oidc.request_object import merged_parameters, read_request_object
+
+    try:
+        if one("request_uri") is not None:
+            raise OAuthError("request_uri_not_supported", "The request_uri parameter is not supported.")
+        inner = read_request_object(one("request") or "", issuer=issuer, client_id=client.client_id)
+        return merged_parameters(params, inner)
+    except OAuthError as error:
+        requested_uri = one("redirect_uri")
+        redirect_uri = find_registered(requested_uri, client.redirect_uris)
+        if redirect_uri is None:
+            raise PageError("Invalid request", error.description) from None
+        state = one("state")
+        check_echoable_state(state)
+        response_type = one("response_type") or ""
+        request = AuthorizationRequest(
+            client=client, redirect_uri=requested_uri or redirect_uri, redirect_uri_sent=requested_uri is not None,
+            response_type=response_type, scopes=(), state=state, challenge=None, prompt=frozenset(), nonce=None,
+            params={}, response_mode=response_mode(one("response_mode"), response_type, response_types)[0],
+        )
         raise RedirectError(request, error) from None
 
 
@@ -168,9 +239,19 @@ def _validate_parameters(
             raise invalid_request("The max_age parameter must be a number of seconds.")
         max_age = int(raw_max_age)
     granted = scopes.resolve(one("scope"), request.client.scopes, identity=True)
+    claims, acr, acr_values = None, None, one("acr_values")
+    if (raw_claims := one("claims")) is not None:
+        from passport.core.oidc.claims_request import parse_claims
+
+        claims = parse_claims(raw_claims)
+    if (claims is not None or acr_values is not None) and wants_id_token(granted):
+        from passport.core.oidc.claims_request import resolve_acr
+
+        acr = resolve_acr(acr_values, claims)
     challenge = None
     if request.response_type == "code":
         challenge = validate_challenge(
             one("code_challenge"), one("code_challenge_method"), required=request.client.public
         )
-    return replace(request, scopes=granted, challenge=challenge, prompt=prompt, max_age=max_age)
+    return replace(request, scopes=granted, challenge=challenge, prompt=prompt, max_age=max_age, claims=claims,
+                   acr=acr)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 from urllib.parse import unquote_plus
 
+from passport.core.client_documents import DocumentRefused
 from passport.core.errors import OAuthError, invalid_client, invalid_request
 from passport.core.hashing import verify_secret
 from passport.core.http import Headers, single
@@ -20,8 +21,9 @@ from passport.ports import ClientStore
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 
-#: Client ids are UUIDs; anything longer than this is refused before it reaches storage.
-MAX_CLIENT_ID_LENGTH = 128
+#: Client ids are UUIDs, or the https URL of a metadata document (passport.core.client_documents, at most
+#: passport.core.clients.MAX_URI characters); anything longer is refused before it reaches storage.
+MAX_CLIENT_ID_LENGTH = 512
 
 
 class ClientCredentials(NamedTuple):
@@ -76,7 +78,10 @@ def authenticate_client(credentials: ClientCredentials, clients: ClientStore) ->
         raise _refused(credentials, "Client authentication failed: no client identifier was sent.")
     if len(client_id) > MAX_CLIENT_ID_LENGTH:
         raise _refused(credentials)
-    client = clients.get(client_id)
+    try:
+        client = clients.get(client_id)
+    except DocumentRefused as refused:
+        raise _refused(credentials, f"The client's metadata document cannot be used: {refused}.") from None
     if client is None or client.revoked:
         if secret is not None:
             verify_secret(secret, None)  # same work as a real check: timing tells nothing

@@ -8,6 +8,7 @@ storage sees the item (DynamoDB refuses an item over 400 KB; that must never be 
 
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 import uuid
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 from passport.core.errors import PassportError
 from passport.core.hashing import hash_secret, new_secret
 from passport.core.models import Client
+from passport.core.oidc.claims import IDENTITY_SCOPES
 from passport.core.redirects import valid_port
 
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -34,6 +36,23 @@ REDIRECTING_GRANTS = ("authorization_code", "implicit")
 MAX_STATE = 2048
 #: Hosts on which plain http is allowed (RFC 8252 7.3 and 8.3: the loopback interface never leaves the device).
 LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "::1", "localhost")
+#: OpenID Connect Dynamic Client Registration 1.0 section 2, ``application_type``: a web application (the
+#: default) or a native one (desktop, mobile, command line, an app served on localhost).
+WEB, NATIVE = "web", "native"
+APPLICATION_TYPES = (WEB, NATIVE)
+#: A URI scheme as RFC 3986 3.1 writes one (compared lowercased, as 3.1 says schemes compare).
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*", re.ASCII)
+#: Schemes that are never a native app's own (RFC 8252 7.1, 8.4): the browser's and the system's own handlers
+#: (script, inline data, local files, browser internals and extensions, other protocols). A redirect to one of
+#: them runs or opens something in the browser or the system rather than returning to the app.
+NOT_APP_SCHEMES = frozenset({
+    "javascript", "vbscript", "livescript", "data", "blob", "file", "filesystem", "about", "view-source",
+    "chrome", "chrome-extension", "chrome-untrusted", "edge", "brave", "opera", "moz-extension", "resource",
+    "safari-extension", "safari-web-extension", "ms-browser-extension", "intent", "android-app", "content",
+    "jar", "wyciwyg", "ftp", "ftps", "sftp", "ws", "wss", "mailto", "tel", "sms", "smsto", "mms", "news",
+    "nntp", "irc", "ircs", "urn", "ldap", "ldaps", "smb", "nfs", "gopher", "telnet", "ssh", "git", "svn",
+    "itms-services", "shell", "ms-settings", "search-ms", "ms-msdt", "cid", "mid",
+})
 
 #: A name is shown on the consent page as the client's identity: a line of text, not a page.
 MAX_NAME = 100
@@ -86,13 +105,18 @@ def validate_name(name: object, *, default: str | None = None) -> str:
     return name
 
 
-def validate_redirect_uri(uri: object) -> str:
+def validate_redirect_uri(uri: object, application_type: str = WEB) -> str:
     """One redirect URI, on every path alike: absolute, printable ASCII (RFC 3986 2; it goes out in a Location
     header, RFC 9110 5.5), at most :data:`MAX_URI` characters, without a fragment (RFC 6749 3.1.2) or
-    credentials (RFC 9700 4.1, RFC 3986 3.2.1); ``https``, ``http`` only on a loopback address (RFC 8252 7.3,
-    RFC 9700 2.1), or a reverse-domain private-use scheme for a native app (RFC 8252 7.1), which keeps out
-    ``javascript:``, ``data:``, ``file:`` and every other scheme without a dot. The port, when written, is a
-    real port written as one."""
+    credentials (RFC 9700 4.1, RFC 3986 3.2.1); ``http`` only on a loopback address (RFC 8252 7.3, RFC 9700 2.1).
+    The port, when written, is a real port written as one.
+
+    By ``application_type`` (OpenID Connect Dynamic Client Registration 1.0 section 2): a web application's are
+    ``https`` (or ``http`` on loopback, for development). A native app's may also use a private-use scheme
+    (RFC 8252 7.1): reverse-domain ones (``com.example.app:/callback``) as RFC 8252 recommends, and the short
+    ones desktop apps use (``cursor://anysphere.cursor-retrieval/oauth/callback``, ``vscode://...``), never one
+    of :data:`NOT_APP_SCHEMES` (``javascript:``, ``data:``, ``file:``...); and its ``https`` URIs are claimed
+    ones (RFC 8252 7.2), so never on ``localhost``."""
     if not isinstance(uri, str) or not uri:
         raise InvalidRedirectUri("a redirect URI must be a non-empty string")
     if len(uri) > MAX_URI:
@@ -116,10 +140,18 @@ def validate_redirect_uri(uri: object) -> str:
         _check_web_authority(uri, parts.netloc, parts.hostname)
         if scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
             raise InvalidRedirectUri(f"redirect URI {uri!r}: plain http is allowed only for loopback addresses")
-    elif "." not in scheme:
+        if scheme == "https" and application_type == NATIVE and parts.hostname == "localhost":
+            raise InvalidRedirectUri(f"redirect URI {uri!r}: a native app's loopback redirect uses http "
+                                     "(RFC 8252 7.3); https on localhost is no claimed URI")
+    elif not _SCHEME.fullmatch(scheme) or scheme in NOT_APP_SCHEMES:
         raise InvalidRedirectUri(
-            f"redirect URI {uri!r}: use https, http on a loopback address, or a reverse-domain private-use scheme "
-            "(com.example.app:/callback)"
+            f"redirect URI {uri!r}: {scheme}: is not an app's own scheme; use https, http on a loopback address, "
+            "or a private-use scheme for a native app (com.example.app:/callback)"
+        )
+    elif application_type != NATIVE:
+        raise InvalidRedirectUri(
+            f"redirect URI {uri!r}: a private-use scheme is for native apps: register the client with "
+            "application_type native"
         )
     return uri
 
@@ -133,7 +165,16 @@ def _check_web_authority(uri: str, netloc: str, hostname: str | None) -> None:
         raise InvalidRedirectUri(f"redirect URI {uri!r}: the port must be a number from 1 to 65535")
 
 
-def validate_redirect_uris(uris: Sequence[object], what: str = "redirect URIs") -> tuple[str, ...]:
+def validate_application_type(value: object) -> str:
+    """``web`` or ``native`` (OpenID Connect Dynamic Client Registration 1.0 section 2)."""
+    if value not in APPLICATION_TYPES:
+        raise InvalidClientMetadata(f"the application type (application_type) must be {WEB} or {NATIVE}")
+    return str(value)
+
+
+def validate_redirect_uris(
+    uris: Sequence[object], what: str = "redirect URIs", application_type: str = WEB
+) -> tuple[str, ...]:
     """A list of redirect URIs (or post-logout redirect URIs): each kept once, at most
     :data:`MAX_REDIRECT_URIS`, each by :func:`validate_redirect_uri`."""
     if not all(isinstance(uri, str) for uri in uris):
@@ -141,7 +182,7 @@ def validate_redirect_uris(uris: Sequence[object], what: str = "redirect URIs") 
     kept = tuple(dict.fromkeys(uris))
     if len(kept) > MAX_REDIRECT_URIS:
         raise InvalidRedirectUri(f"a client may have at most {MAX_REDIRECT_URIS} {what}")
-    return tuple(validate_redirect_uri(uri) for uri in kept)
+    return tuple(validate_redirect_uri(uri, application_type) for uri in kept)
 
 
 def _grants(grant_types: Sequence[str], *, public: bool) -> tuple[str, ...]:
@@ -160,7 +201,8 @@ def _scopes(scopes: Sequence[str], defined_scopes: Mapping[str, str]) -> tuple[s
     kept = tuple(dict.fromkeys(scopes))
     if len(kept) > MAX_SCOPES:
         raise InvalidClientMetadata(f"a client may be limited to at most {MAX_SCOPES} scopes")
-    undefined = [s for s in kept if s not in defined_scopes and s != "*"]
+    # The identity scopes are listed too (discovery names them among the scopes), and limit the client once listed.
+    undefined = [s for s in kept if s not in defined_scopes and s not in IDENTITY_SCOPES and s != "*"]
     if undefined:
         raise InvalidClientMetadata(f"undefined scope(s): {', '.join(map(str, undefined))}")
     return kept
@@ -199,22 +241,24 @@ def new_client(
     defined_scopes: Mapping[str, str],
     post_logout_redirect_uris: Sequence[str] = (),
     introspection: bool = False,
+    application_type: str = WEB,
 ) -> NewClient:
     """A new client held to every rule here, with a fresh UUID and (unless public) a 256-bit secret.
     ``introspection``: a resource server that may introspect every client's tokens (RFC 7662 2.1)."""
     display_name = validate_name(name)
+    kind = validate_application_type(application_type)
     grants = _grants(grant_types, public=public)
-    uris = validate_redirect_uris(redirect_uris)
+    uris = validate_redirect_uris(redirect_uris, application_type=kind)
     _needs_redirect(grants, uris)
     kept_scopes = _scopes(scopes, defined_scopes)
-    logout_uris = validate_redirect_uris(post_logout_redirect_uris, "post-logout redirect URIs")
+    logout_uris = validate_redirect_uris(post_logout_redirect_uris, "post-logout redirect URIs", kind)
     _check_introspection(introspection, public=public)
     secret = None if public else new_secret()
     client = Client(
         client_id=str(uuid.uuid4()), name=display_name, secret_hash=hash_secret(secret) if secret else None,
         redirect_uris=uris, grant_types=grants, scopes=kept_scopes, first_party=first_party,
         user_id=user_id, created_at=int(time.time()), post_logout_redirect_uris=logout_uris,
-        introspection=introspection,
+        introspection=introspection, application_type=kind,
     )
     return NewClient(client, secret)
 
@@ -230,11 +274,16 @@ def changed_client(
     post_logout_redirect_uris: Sequence[str] | None = None,
     grant_types: Sequence[str] | None = None,
     introspection: bool | None = None,
+    application_type: str | None = None,
 ) -> Client:
     """The client with these changes (None keeps a field), each change held to the rules of :func:`new_client`.
     What is kept is not judged again, so a client made under older rules can still be changed."""
+    kind = current.application_type if application_type is None else validate_application_type(application_type)
+    if kind != current.application_type and redirect_uris is None:
+        redirect_uris = current.redirect_uris  # judged again: a web app has no private-use scheme
     grants = current.grant_types if grant_types is None else _grants(grant_types, public=current.public)
-    uris = current.redirect_uris if redirect_uris is None else validate_redirect_uris(redirect_uris)
+    uris = current.redirect_uris if redirect_uris is None else validate_redirect_uris(redirect_uris,
+                                                                                      application_type=kind)
     _needs_redirect(grants, uris)
     if introspection is not None:
         _check_introspection(introspection, public=current.public)
@@ -247,5 +296,6 @@ def changed_client(
         scopes=current.scopes if scopes is None else _scopes(scopes, defined_scopes),
         first_party=current.first_party if first_party is None else first_party,
         post_logout_redirect_uris=current.post_logout_redirect_uris if post_logout_redirect_uris is None
-        else validate_redirect_uris(post_logout_redirect_uris, "post-logout redirect URIs"),
+        else validate_redirect_uris(post_logout_redirect_uris, "post-logout redirect URIs", kind),
+        application_type=kind,
     )

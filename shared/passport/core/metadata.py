@@ -9,13 +9,14 @@ from typing import Any
 
 from passport.config import USERINFO_PATH
 from passport.core.client_auth import AUTH_METHODS
-from passport.core.oidc.claims import CLAIMS_SUPPORTED, IDENTITY_SCOPES
+from passport.core.oidc.claims import CLAIMS_SUPPORTED, IDENTITY_SCOPES, PASSWORD_ACR
 
 _REDIRECTING_GRANTS = {"authorization_code": "code", "implicit": "token"}
 
 
 def authorization_server_metadata(
-    *, issuer: str, scopes: Mapping[str, str], grant_types: Iterable[str], registration: bool = False
+    *, issuer: str, scopes: Mapping[str, str], grant_types: Iterable[str], registration: bool = False,
+    client_documents: bool = False,
 ) -> dict[str, Any]:
     grants = list(grant_types)
     response_types = [_REDIRECTING_GRANTS[g] for g in grants if g in _REDIRECTING_GRANTS]
@@ -42,9 +43,15 @@ def authorization_server_metadata(
     if response_types:
         metadata["code_challenge_methods_supported"] = ["S256"]
         metadata["authorization_response_iss_parameter_supported"] = True  # RFC 9207
-        metadata["response_modes_supported"] = ["query", "fragment"] if "token" in response_types else ["query"]
+        # Multiple Response Type Encoding Practices 2.1 and Form Post Response Mode 2; the fragment with implicit
+        metadata["response_modes_supported"] = (["query", "fragment", "form_post"] if "token" in response_types
+                                                else ["query", "form_post"])
     if registration:
         metadata["registration_endpoint"] = f"{issuer}/oauth/register"  # RFC 7591 / RFC 8414 2, only when open
+    if client_documents and "code" in response_types:
+        # draft-ietf-oauth-client-id-metadata-document-03, Authorization Server Metadata (passport.core.
+        # client_documents): an https client_id is fetched, no registration needed.
+        metadata["client_id_metadata_document_supported"] = True
     metadata["userinfo_endpoint"] = issuer + USERINFO_PATH
     metadata["end_session_endpoint"] = f"{issuer}/oauth/logout"
     return metadata
@@ -52,23 +59,26 @@ def authorization_server_metadata(
 
 def openid_configuration(
     *, issuer: str, scopes: Mapping[str, str], grant_types: Iterable[str], signing_algorithms: Iterable[str],
-    registration: bool = False,
+    registration: bool = False, client_documents: bool = False,
 ) -> dict[str, Any]:
     """Discovery 1.0 section 3 (REQUIRED: issuer, authorization_endpoint, token_endpoint, jwks_uri,
     response_types_supported, subject_types_supported, id_token_signing_alg_values_supported)."""
     metadata = authorization_server_metadata(issuer=issuer, scopes=scopes, grant_types=grant_types,
-                                             registration=registration)
+                                             registration=registration, client_documents=client_documents)
     metadata.update({
         # Every client sees a user's one id (the users table's UUID): no pairwise identifiers.
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": sorted(set(signing_algorithms)),
         "claims_supported": list(CLAIMS_SUPPORTED),
         "claim_types_supported": ["normal"],
-        # Not built: the claims, request and request_uri parameters (request_uri_parameter_supported defaults
-        # to true, so it must be said).
-        "claims_parameter_supported": False,
-        "request_parameter_supported": False,
+        # Core 5.5 and 6.1: the claims parameter and unsigned request objects; not request_uri (6.2), whose
+        # Discovery default is true, so it must be said.
+        "claims_parameter_supported": True,
+        "request_parameter_supported": True,
+        "request_object_signing_alg_values_supported": ["none"],
         "request_uri_parameter_supported": False,
+        # Core 2 and 3.1.2.1: the one class this server satisfies (docs/concepts.md)
+        "acr_values_supported": [PASSWORD_ACR],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
     })
     return metadata

@@ -32,6 +32,11 @@ class Client:
     #: A resource server the operator let introspect every client's tokens (RFC 7662 2.1, 4); without it a client
     #: introspects only its own.
     introspection: bool = False
+    #: OpenID Connect Dynamic Client Registration 1.0 section 2: "web" or "native" (passport.core.clients).
+    application_type: str = "web"
+    #: A client described by the metadata document at its client_id (passport.core.client_documents): when that
+    #: copy of the document stops being fresh (Unix seconds); 0 for every other client.
+    document_expires_at: int = 0
 
     @property
     def public(self) -> bool:
@@ -44,12 +49,17 @@ class Client:
         return self.registration_token_hash is not None
 
     @property
+    def from_document(self) -> bool:
+        """Described by a client ID metadata document, fetched from its URL (passport.core.client_documents)."""
+        return self.document_expires_at > 0
+
+    @property
     def vetted(self) -> bool:
         """Made by an operator of this server (the CLI or the install step), who vouches for its name and its
-        redirect URIs. A client that registered itself (RFC 7591) or that a signed-in user created through the
-        JSON API (it has ``user_id``) is only what it says it is: its name is a claim nobody checked (RFC 7591 5,
-        RFC 6749 10.2), and the consent page says so."""
-        return not self.registered and self.user_id is None
+        redirect URIs. A client that registered itself (RFC 7591), that a metadata document describes, or that a
+        signed-in user created through the JSON API (it has ``user_id``) is only what it says it is: its name is a
+        claim nobody checked (RFC 7591 5, RFC 6749 10.2), and the consent page says so."""
+        return not self.registered and self.user_id is None and not self.from_document
 
     @property
     def token_endpoint_auth_method(self) -> str:
@@ -72,6 +82,20 @@ class User:
     email_verified: bool = False
     #: When the profile last changed (OpenID Connect's updated_at); 0: never since created_at.
     updated_at: int = 0
+    #: The optional standard claims of OpenID Connect Core 1.0 5.1 the profile scope asks for (5.4), validated by
+    #: ``passport.core.users.validate_profile``; None: the user has none.
+    given_name: str | None = None
+    family_name: str | None = None
+    middle_name: str | None = None
+    nickname: str | None = None
+    preferred_username: str | None = None
+    profile: str | None = None
+    picture: str | None = None
+    website: str | None = None
+    gender: str | None = None
+    birthdate: str | None = None
+    zoneinfo: str | None = None
+    locale: str | None = None
 
 
 @dataclass(frozen=True, init=False)
@@ -123,6 +147,12 @@ class AuthorizationCode:
     family_id: str | None = None
     #: The resources (RFC 8707) the authorization request named; empty: the deployment's own API.
     resources: tuple[str, ...] = ()
+    #: OpenID Connect Core 1.0 5.5: the claims the claims parameter asked of userinfo (their names; the values are
+    #: read when userinfo is called) and the values of those it asked in the ID token, read at approval.
+    userinfo_claims: tuple[str, ...] = ()
+    id_token_claims: dict[str, object] = field(default_factory=dict)
+    #: 3.1.2.1 and 5.5.1.1: the acr the ID token carries, when the request asked for one.
+    acr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +187,9 @@ class TokenFamily:
     scopes: tuple[str, ...] = ()
     #: The resources (RFC 8707) the grant covers; a refresh may narrow them, never widen them.
     resources: tuple[str, ...] = ()
+    #: The claims the claims parameter asked of userinfo (OpenID Connect Core 1.0 5.5): every access token of the
+    #: family carries them.
+    userinfo_claims: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

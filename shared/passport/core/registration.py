@@ -25,6 +25,7 @@ from passport.core.clients import (
     InvalidRedirectUri,
     changed_client,
     new_client,
+    validate_application_type,
     validate_name,
     validate_redirect_uris,
 )
@@ -100,6 +101,8 @@ class ClientMetadata:
     logo_uri: str | None
     scope: tuple[str, ...]
     post_logout_redirect_uris: tuple[str, ...]
+    #: OpenID Connect Dynamic Client Registration 1.0 section 2: "web" (the default) or "native".
+    application_type: str = "web"
 
     @classmethod
     def parse(cls, body: Mapping[str, Any], defined_scopes: Mapping[str, str]) -> ClientMetadata:
@@ -120,10 +123,11 @@ class ClientMetadata:
             raise invalid_metadata("A public client (token_endpoint_auth_method none) cannot use client_credentials.")
         try:
             # The rules every client is held to, whoever makes it (passport.core.clients).
-            uris = validate_redirect_uris(_strings("redirect_uris", body.get("redirect_uris")))
+            kind = validate_application_type(body.get("application_type", "web"))
+            uris = validate_redirect_uris(_strings("redirect_uris", body.get("redirect_uris")), application_type=kind)
             logout_uris = validate_redirect_uris(_strings("post_logout_redirect_uris",
                                                           body.get("post_logout_redirect_uris")),
-                                                 "post-logout redirect URIs")
+                                                 "post-logout redirect URIs", kind)
             name = validate_name(body.get("client_name", ""), default=UNNAMED)
         except InvalidClientMetadata as error:
             raise refusal(error) from None
@@ -147,7 +151,7 @@ class ClientMetadata:
             logo_uri=_web_uri("logo_uri", body.get("logo_uri")),
             # Only API scopes limit a client; identity scopes are open to every code-flow client anyway.
             scope=tuple(s for s in scopes if s not in IDENTITY_SCOPES or s in defined_scopes),
-            post_logout_redirect_uris=logout_uris,
+            post_logout_redirect_uris=logout_uris, application_type=kind,
         )
 
     @property
@@ -165,6 +169,7 @@ def describe(client: Client, issuer: str) -> dict[str, Any]:
         "grant_types": list(client.grant_types),
         "response_types": ["code"] if "authorization_code" in client.grant_types else [],
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "application_type": client.application_type,
         "registration_client_uri": f"{issuer}/oauth/register/{client.client_id}",
     }
     if client.scopes:
@@ -230,6 +235,7 @@ class RegistrationEndpoint:
                 name=metadata.client_name, grant_types=metadata.grant_types, redirect_uris=metadata.redirect_uris,
                 scopes=metadata.scope, public=metadata.public, defined_scopes=self._scopes,
                 post_logout_redirect_uris=metadata.post_logout_redirect_uris,
+                application_type=metadata.application_type,
             )
         except InvalidClientMetadata as error:
             raise refusal(error) from None
@@ -286,6 +292,7 @@ class RegistrationEndpoint:
                 client, name=metadata.client_name, redirect_uris=metadata.redirect_uris,
                 grant_types=metadata.grant_types, scopes=metadata.scope, defined_scopes=self._scopes,
                 post_logout_redirect_uris=metadata.post_logout_redirect_uris,
+                application_type=metadata.application_type,
             )
         except InvalidClientMetadata as error:
             raise refusal(error) from None

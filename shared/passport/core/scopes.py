@@ -72,7 +72,7 @@ class ScopePolicy:
         scope) may be asked only where ``wildcard`` says so: as in Passport, by the password grant and personal
         access tokens, never by a grant a third party drives. The identity scopes (openid, profile, email,
         offline_access) may be asked only where ``identity`` says so (a user signs in: the code and device
-        flows), and there by any client: its list limits API scopes.
+        flows), and there by any client whose list names none of them (a list that names one limits them too).
 
         Answers are kept (refusals are not, they raise each time): resolving is a pure function of the arguments
         and the policy.
@@ -109,7 +109,9 @@ class ScopePolicy:
         if unknown:
             raise invalid_scope(f"The requested scope is invalid, unknown, or malformed: {' '.join(unknown)}.")
         if allowed:
-            refused = [s for s in scopes if s not in allowed and s not in identities]
+            # Identity scopes are open to every client, until its list names one: then the list limits them too.
+            limits_identity = any(s in IDENTITY_SCOPES and s not in self.definitions for s in allowed)
+            refused = [s for s in scopes if s not in allowed and (limits_identity or s not in identities)]
             if refused:
                 raise invalid_scope(f"The client may not request the scope(s): {' '.join(refused)}.")
         return scopes

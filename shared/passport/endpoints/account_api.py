@@ -198,7 +198,8 @@ class AccountApi:
                 made = new_client(
                     name=_text(body, "name"), grant_types=("authorization_code", "refresh_token"),
                     redirect_uris=_uris(body), public=body.get("confidential") is False, user_id=user.id,
-                    defined_scopes=self._scopes,
+                    defined_scopes=self._scopes, application_type=body.get("application_type", "web"),
+                    scopes=_scope_list(body) or (),
                 )
             except InvalidClientMetadata as error:
                 return _refused(error)
@@ -221,10 +222,12 @@ class AccountApi:
         try:
             # Passport's form sends every field: an empty one keeps what the client has.
             changed = changed_client(current, name=_text(body, "name") or None, redirect_uris=_uris(body) or None,
-                                     defined_scopes=self._scopes)
+                                     defined_scopes=self._scopes, application_type=body.get("application_type"),
+                                     scopes=_scope_list(body))
         except InvalidClientMetadata as error:
             return _refused(error)
-        if not self._clients.update(client_id, user.id, name=changed.name, redirect_uris=changed.redirect_uris):
+        if not self._clients.update(client_id, user.id, name=changed.name, redirect_uris=changed.redirect_uris,
+                                    scopes=changed.scopes, application_type=changed.application_type):
             return _error(404, "not_found", "No such client.")
         return json_response(_client_json(changed), headers=NO_STORE)
 
@@ -251,7 +254,21 @@ class AccountApi:
 def _client_json(client: Client) -> dict[str, Any]:
     return {"id": client.client_id, "client_id": client.client_id, "name": client.name,
             "redirect_uris": list(client.redirect_uris), "public": client.public, "revoked": client.revoked,
-            "created_at": client.created_at}
+            "created_at": client.created_at, "scopes": list(client.scopes),
+            "application_type": client.application_type}
+
+
+def _scope_list(body: dict[str, Any]) -> tuple[str, ...] | None:
+    """The scopes a client is limited to: a ``scopes`` list or a space-separated ``scope`` (RFC 6749 3.3);
+    None when neither is sent (the client's list is kept)."""
+    value = body.get("scopes", body.get("scope"))
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.split()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise OAuthError("invalid_request", "scopes must be a list of scope names.")
+    return tuple(value)
 
 
 def _uris(body: dict[str, Any]) -> tuple[str, ...]:

@@ -1,6 +1,12 @@
 """``/oauth/authorize``: the authorization request, the consent page and the user's answer (RFC 6749 4.1.1-4.1.2,
 4.2.2; RFC 9207; RFC 8707; OpenID Connect Core 3.1.2.1). GET shows consent (or signs the user in first, or answers
-at once when consent is remembered); POST approves, DELETE (or ``_method=DELETE``) denies.
+at once when consent is remembered). POST is either (3.1.2.1: the endpoint "MUST support the use of the HTTP GET
+and POST methods"): the consent form's answer, recognised by the fields only that form carries (its CSRF token
+``_token``, and ``_method``) and refused without the session's token, or else a relying party's authorization
+request, its form body read exactly as a GET's query. DELETE (or ``_method=DELETE``) denies.
+
+The answer goes back in the response mode asked: a 303 to the redirect URI with the query or the fragment, or an
+HTML page that posts it (OAuth 2.0 Form Post Response Mode 2).
 """
 
 from __future__ import annotations
@@ -13,15 +19,15 @@ from passport.core.authorization import (
     AuthorizationRequest,
     PageError,
     RedirectError,
-    error_redirect,
+    error_parameters,
     redirect_to,
     validate,
 )
 from passport.core.errors import OAuthError
 from passport.core.hashing import hash_secret
 from passport.core.http import Request, Response, single
-from passport.core.models import AuthorizationCode, Session, User
-from passport.core.oidc.claims import IDENTITY_SCOPES, shared_with, wants_id_token
+from passport.core.models import AuthorizationCode, Client, Session, User
+from passport.core.oidc.claims import IDENTITY_SCOPES, claim_values, covered, shared_with, wants_id_token
 from passport.core.scopes import satisfies
 from passport.endpoints.browser import BrowserContext, same_secret, see_other
 from passport.web.render import error_page, page
@@ -31,6 +37,15 @@ def consented_resources(auth: AuthorizationRequest) -> tuple[str, ...]:
     """The resources a consent covers, kept beside its scopes as ``resource:<uri>`` (never a scope name: those
     cannot hold a colon followed by //)."""
     return tuple(f"resource:{resource}" for resource in auth.resources)
+
+
+def consented_claims(auth: AuthorizationRequest) -> tuple[str, ...]:
+    """The claims a consent covers beyond its identity scopes (OpenID Connect Core 5.5), kept as ``claim:<name>``
+    as resources are."""
+    if auth.claims is None or not wants_id_token(auth.scopes):
+        return ()
+    scoped = covered(auth.scopes)
+    return tuple(f"claim:{name}" for name in auth.claims.names if name not in scoped)
 
 
 def resource_pairs(auth: AuthorizationRequest) -> list[tuple[str, str]]:
@@ -45,34 +60,51 @@ class AuthorizationPages:
     def authorize(self, request: Request) -> Response:
         try:
             if request.method == "GET":
-                return self._authorize_get(request)
+                return self._authorize_get(request, dict(request.query))
             form = request.form()
+            if request.method == "POST" and "_token" not in form and "_method" not in form:
+                # OpenID Connect Core 3.1.2.1: an authorization request sent by POST. It can do nothing a GET with
+                # the same parameters cannot; what approves is only ever a form carrying the session's token.
+                return self._authorize_get(request, form)
             deny = request.method == "DELETE" or single(form, "_method") in ("DELETE", "delete")
             return self._decision(request, form, approve=not deny)
         except PageError as error:
             return error_page(error.title, error.message, error.status)
         except RedirectError as failure:
-            return see_other(error_redirect(failure, self.ctx.issuer))
+            return self._respond(failure.request, error_parameters(failure, self.ctx.issuer))
         except OAuthError as error:
             return error_page("Invalid request", error.description, 400)
 
     def validate(self, params: dict[str, list[str]]) -> AuthorizationRequest:
         return validate(
             params, clients=self.ctx.clients, scopes=self.ctx.scope_policy,  # type: ignore[arg-type]
-            response_types=self.ctx.response_types, resources=self.ctx.resources,
+            response_types=self.ctx.response_types, resources=self.ctx.resources, issuer=self.ctx.issuer,
         )
 
-    def scope_rows(self, scopes: tuple[str, ...], user: User) -> dict[str, list[dict[str, str]]]:
+    def _respond(self, auth: AuthorizationRequest, params: dict[str, str | None]) -> Response:
+        """The authorization response (or error) in the request's response mode: a 303 with the query or the
+        fragment (Multiple Response Type Encoding Practices 2.1), or form_post's page (Form Post Response Mode 2:
+        a form of the parameters, "auto-submitted" to the redirect URI, with a button where scripts do not run)."""
+        if auth.response_mode != "form_post":
+            return see_other(redirect_to(auth.redirect_uri, params, fragment=auth.fragment))
+        fields = {name: value for name, value in params.items() if value is not None}
+        return page("form_post.html", app_name=self.ctx.app_name, client_name=auth.client.name,
+                    action=auth.redirect_uri, fields=fields, form_redirect=auth.redirect_uri, script=True)
+
+    def scope_rows(
+        self, scopes: tuple[str, ...], user: User, claims: tuple[str, ...] = ()
+    ) -> dict[str, list[dict[str, str]]]:
         """The consent page's two lists: what the client learns about the user (the identity scopes, with the
-        values it will get) and what it may do (every other scope, described)."""
+        values it will get, and the claims asked one by one, OpenID Connect Core 5.5) and what it may do (every
+        other scope, described)."""
         return {
-            "identity": shared_with(user, scopes) if wants_id_token(scopes) else [],
+            "identity": shared_with(user, scopes, claims) if wants_id_token(scopes) else [],
             "scopes": [{"name": s, "description": self.ctx.scopes.get(s, s)} for s in scopes
                        if not (s in IDENTITY_SCOPES and s not in self.ctx.scopes)],
         }
 
-    def _authorize_get(self, request: Request) -> Response:
-        auth = self.validate(dict(request.query))
+    def _authorize_get(self, request: Request, params: dict[str, list[str]]) -> Response:
+        auth = self.validate(params)
         signed_in = self.ctx.current(request)
         if signed_in is None or self._sign_in_again(auth, signed_in[0]):
             # OpenID Connect Core 3.1.2.1: prompt=none never shows a page; the client hears why instead.
@@ -121,15 +153,29 @@ class AuthorizationPages:
         granted = self.ctx.consents.granted(user.id, auth.client.client_id)
         if granted is None or not all(satisfies(granted, s, inherit=self.ctx.inherit) for s in auth.scopes):
             return True
-        # RFC 8707: consent to an API is not consent to another one the client names.
-        return not all(entry in granted for entry in consented_resources(auth))
+        # RFC 8707: consent to an API is not consent to another one the client names; nor consent to some claims
+        # consent to others (OpenID Connect Core 5.5).
+        return not all(entry in granted for entry in consented_resources(auth) + consented_claims(auth))
+
+    def _new_rows(self, auth: AuthorizationRequest, user: User) -> dict[str, list[dict[str, str]]]:
+        """The consent page's lists without the scopes the user already granted this client: a client asking again
+        for more (a step-up, with the scopes it holds) is asked only about what is new, prompt=consent included
+        (which MCP clients send with offline_access, OpenID Connect Core 11). With nothing new (prompt=consent
+        alone, or a new resource alone), every scope is shown."""
+        rows = self.scope_rows(auth.scopes, user, auth.claims.names if auth.claims else ())
+        granted = self.ctx.consents.granted(user.id, auth.client.client_id) or ()
+        old = {s for s in auth.scopes if satisfies(granted, s, inherit=self.ctx.inherit)}
+        if not old or old == set(auth.scopes):
+            return rows
+        return {name: [row for row in listed if row["name"] not in old] for name, listed in rows.items()}
 
     def _consent_page(self, auth: AuthorizationRequest, session: Session, user: User) -> Response:
         return page(
             "consent.html", app_name=self.ctx.app_name, client_name=auth.client.name, user_name=user.name,
             vetted=auth.client.vetted, registered=auth.client.registered, client_uri=auth.client.client_uri or "",
+            **document_notice(auth.client),
             user_email=user.email, csrf=session.csrf, action=self.ctx.url("/oauth/authorize"),
-            logout_action=self.ctx.url("/logout"), **self.scope_rows(auth.scopes, user),
+            logout_action=self.ctx.url("/logout"), **self._new_rows(auth, user),
             # prompt and max_age were for this GET; the form's answer must not ask for them again
             params={k: v for k, v in auth.params.items() if k not in ("prompt", "max_age")},
             resources=list(auth.resources), form_redirect=auth.redirect_uri,
@@ -147,21 +193,38 @@ class AuthorizationPages:
         auth = self.validate({k: v for k, v in form.items() if k not in ("_token", "_method")})
         if not approve:
             raise RedirectError(auth, OAuthError("access_denied", "The user denied the request."))
-        self.ctx.consents.remember(user.id, auth.client.client_id, auth.scopes + consented_resources(auth))
+        self.ctx.consents.remember(user.id, auth.client.client_id,
+                                   auth.scopes + consented_resources(auth) + consented_claims(auth))
         return self._approve(auth, session, user)
 
     def _approve(self, auth: AuthorizationRequest, session: Session, user: User) -> Response:
+        if auth.claims is not None:
+            from passport.core.oidc.claims_request import requested_sub
+
+            wanted = requested_sub(auth.claims)
+            if wanted is not None and wanted != user.id:
+                # OpenID Connect Core 5.5.1: never an answer about another user than the sub asked for.
+                raise RedirectError(auth, OAuthError("login_required", "The signed-in user is not the one asked for."))
         if auth.response_type == "token":
             return self._implicit(auth, user)
         code = secrets.token_urlsafe(32)
         now = int(time.time())
+        userinfo_claims: tuple[str, ...] = ()
+        id_token_claims: dict[str, object] = {}
+        if auth.claims is not None and wants_id_token(auth.scopes):
+            # 5.5: claims asked of the ID token are read now, at approval (the token function reads no user);
+            # those asked of userinfo by name only, read when userinfo is called.
+            userinfo_claims = auth.claims.user_claims("userinfo")
+            values = claim_values(user)
+            id_token_claims = {name: values[name] for name in auth.claims.user_claims("id_token") if name in values}
         self.ctx.grants.save_code(AuthorizationCode(
             code_hash=hash_secret(code), client_id=auth.client.client_id, user_id=user.id,
             redirect_uri=auth.redirect_uri, redirect_uri_sent=auth.redirect_uri_sent, scopes=auth.scopes,
             expires_at=now + self.ctx.code_lifetime, auth_time=session.auth_time, challenge=auth.challenge,
-            nonce=auth.nonce, resources=auth.resources,
+            nonce=auth.nonce, resources=auth.resources, userinfo_claims=userinfo_claims,
+            id_token_claims=id_token_claims, acr=auth.acr,
         ))
-        return see_other(redirect_to(auth.redirect_uri, {"code": code, "state": auth.state, "iss": self.ctx.issuer}))
+        return self._respond(auth, {"code": code, "state": auth.state, "iss": self.ctx.issuer})
 
     def _implicit(self, auth: AuthorizationRequest, user: User) -> Response:
         """RFC 6749 4.2.2: the token in the fragment, never a refresh token. Off unless configured: RFC 9700
@@ -171,7 +234,21 @@ class AuthorizationPages:
             client_id=auth.client.client_id, scopes=auth.scopes, grant_type="implicit", user_id=user.id,
             resources=auth.resources,
         )
-        return see_other(redirect_to(auth.redirect_uri, {
+        return self._respond(auth, {
             "access_token": issued.access_token, "token_type": "Bearer", "expires_in": str(issued.expires_in),
             "scope": " ".join(issued.scopes), "state": auth.state, "iss": self.ctx.issuer,
-        }, fragment=True))
+        })
+
+
+def document_notice(client: Client) -> dict[str, object]:
+    """What the consent page says of a client that a metadata document describes (the MCP authorization spec,
+    Security Considerations, "Localhost Redirect URI Risks": the redirect URI's host shown clearly, and a warning
+    when every redirect URI is on this device, where any app can listen)."""
+    if not client.from_document:
+        return {"document_host": "", "only_loopback": False}
+    from urllib.parse import urlsplit
+
+    from passport.core.client_documents import only_loopback
+
+    return {"document_host": urlsplit(client.client_id).hostname or "",
+            "only_loopback": only_loopback(client.redirect_uris)}

@@ -101,6 +101,7 @@ class DevicePages:
         return page(
             "consent.html", app_name=self.ctx.app_name, client_name=client.name, user_name=user.name,
             vetted=client.vetted, registered=client.registered, client_uri=client.client_uri or "",
+            document_host="", only_loopback=False,  # a device's client is never a metadata document's
             user_email=user.email, csrf=session.csrf, action=self.ctx.url("/oauth/device/authorize"),
             logout_action=self.ctx.url("/logout"), **self._scope_rows(device.scopes, user),
             # The code as typed (it found the record): the store keeps only its hash.

@@ -45,11 +45,11 @@ class Discovery:
             algorithms = [key["alg"] for key in KEYS.get(s, max_age=KEYS_MAX_AGE_SECONDS).jwks()["keys"]]
             metadata = openid_configuration(
                 issuer=s.issuer_url, scopes=s.scopes, grant_types=self.grant_types, signing_algorithms=algorithms,
-                registration=s.registration.policy != "closed",
+                registration=s.registration.policy != "closed", client_documents=s.client_documents.enabled,
             )
         else:
             metadata = authorization_server_metadata(
                 issuer=s.issuer_url, scopes=s.scopes, grant_types=self.grant_types,
-                registration=s.registration.policy != "closed",
+                registration=s.registration.policy != "closed", client_documents=s.client_documents.enabled,
             )
         return json_response(metadata, headers=_CACHE)

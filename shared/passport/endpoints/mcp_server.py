@@ -16,25 +16,34 @@ served stateless and in JSON-response mode, so one Lambda invocation answers one
 - Stateless: no ``Mcp-Session-Id`` is issued, and one sent is ignored; every request carries its bearer token,
   which the guard checked before this code runs.
 
-Tools: ``list_orders`` (the demo API's orders; the token needs ``orders:read``, else a tool result with
-``isError``) and ``whoami`` (the token's subject, client and scopes). Their answers carry 2025-06-18's additions
-(``title``, ``outputSchema``, ``structuredContent``) at either revision: a 2025-03-26 client ignores members it
-does not know, and the same content is in the text block. Standard library only, and nothing of API
-Gateway: :func:`handle` takes the core's request and the guard's :class:`~passport.guard.context.TokenContext`.
+Tools: ``list_orders`` (the demo API's orders; the token needs ``orders:read``) and ``whoami`` (the token's
+subject, client and scopes). Their answers carry 2025-06-18's additions (``title``, ``outputSchema``,
+``structuredContent``) at either revision: a 2025-03-26 client ignores members it does not know, and the same
+content is in the text block. Nothing of API Gateway: :func:`handle` takes the core's request and the guard's
+:class:`~passport.guard.context.TokenContext`.
+
+A call to a tool whose scopes the token lacks is refused before it runs, over HTTP: ``403`` with
+``WWW-Authenticate: Bearer error="insufficient_scope", scope="<every scope the call needs>",
+resource_metadata="..."`` (RFC 6750 3.1, RFC 9728 5.1; the MCP authorization spec's scope challenge), so an MCP
+client authorizes again for those scopes (with those it holds) and retries. A batch needs the scopes of all its
+calls.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from passport import __version__
 from passport.core.errors import PassportError
 from passport.core.http import Request, Response
 from passport.endpoints.demo_api import orders
 from passport.guard.context import TokenContext
+
+if TYPE_CHECKING:
+    from passport.guard.resource import ProtectedResource
 
 log = logging.getLogger("passport.mcp")
 
@@ -90,8 +99,11 @@ class RpcError(PassportError):
 # --- HTTP ------------------------------------------------------------------------------------------------------
 
 
-def handle(request: Request, token: TokenContext, *, inherit: bool = False) -> Response:
-    """One HTTP request to the MCP endpoint. ``inherit``: the deployment's ``inherited_scopes`` (as the guard's)."""
+def handle(request: Request, token: TokenContext, *, inherit: bool = False,
+           resource: ProtectedResource | None = None) -> Response:
+    """One HTTP request to the MCP endpoint. ``inherit``: the deployment's ``inherited_scopes`` (as the guard's);
+    ``resource``: the protected resource whose 403 answers a call the token's scopes do not cover (without it, the
+    same challenge without ``resource_metadata``)."""
     if request.method != "POST":
         return _refuse(405, INVALID_REQUEST, "Method not allowed: this stateless MCP server takes POST only "
                        "(it opens no SSE stream and keeps no session).", {"Allow": "POST"})
@@ -107,11 +119,40 @@ def handle(request: Request, token: TokenContext, *, inherit: bool = False) -> R
         return _reply(400, _error(None, error))
     header_version = request.headers.get(VERSION_HEADER)
     if isinstance(payload, list):
-        return _batch(payload, header_version, token, inherit)
-    return _single(payload, header_version, token, inherit)
+        return _batch(payload, header_version, token, inherit, resource)
+    return _single(payload, header_version, token, inherit, resource)
 
 
-def _single(message: Any, header_version: str | None, token: TokenContext, inherit: bool) -> Response:
+def _needed_scopes(messages: Iterable[Any]) -> tuple[str, ...]:
+    """Every scope the tool calls among ``messages`` need (a tool that does not exist needs none: its call is a
+    protocol error, answered as one)."""
+    needed: dict[str, None] = {}
+    for message in messages:
+        if not (isinstance(message, dict) and message.get("method") == "tools/call" and "id" in message):
+            continue
+        params = message.get("params")
+        name = params.get("name") if isinstance(params, dict) else None
+        tool = TOOLS.get(name) if isinstance(name, str) else None
+        needed.update(dict.fromkeys(tool.scopes if tool else ()))
+    return tuple(needed)
+
+
+def _scope_refusal(messages: Iterable[Any], token: TokenContext, inherit: bool,
+                   resource: ProtectedResource | None) -> Response | None:
+    """RFC 6750 3.1: the 403 ``insufficient_scope`` naming every scope the calls need, when the token lacks one."""
+    needed = _needed_scopes(messages)
+    if all(token.token_can(scope, inherit=inherit) for scope in needed):
+        return None
+    if resource is not None:
+        return resource.insufficient_scope(needed)
+    from passport.guard.resource import bearer_refusal  # the resource's module loads the guard's verifier
+
+    return bearer_refusal(403, "insufficient_scope", f"The access token lacks a scope this call needs: "
+                          f"{' '.join(needed)}.", None, needed)
+
+
+def _single(message: Any, header_version: str | None, token: TokenContext, inherit: bool,
+            resource: ProtectedResource | None) -> Response:
     try:
         kind, request_id = _classify(message)
         # initialize negotiates the version in its body; every later message says it in the header.
@@ -121,10 +162,14 @@ def _single(message: Any, header_version: str | None, token: TokenContext, inher
         return _reply(400, _error(_usable_id(message), error))
     if kind != "request":
         return Response(202, {"Cache-Control": "no-store"}, "")
+    refusal = _scope_refusal([message], token, inherit, resource)
+    if refusal is not None:
+        return refusal
     return _reply(200, _answer(message, request_id, token, inherit))
 
 
-def _batch(messages: list[Any], header_version: str | None, token: TokenContext, inherit: bool) -> Response:
+def _batch(messages: list[Any], header_version: str | None, token: TokenContext, inherit: bool,
+           resource: ProtectedResource | None) -> Response:
     """A JSON-RPC batch, as MCP 2025-03-26 allows (JSON-RPC 2.0 section 6)."""
     try:
         version = _protocol_version(header_version)
@@ -136,6 +181,9 @@ def _batch(messages: list[Any], header_version: str | None, token: TokenContext,
             raise RpcError(INVALID_REQUEST, f"The batch holds more than {MAX_BATCH} messages.")
     except RpcError as error:
         return _reply(400, _error(None, error))
+    refusal = _scope_refusal(messages, token, inherit, resource)
+    if refusal is not None:
+        return refusal
     answers = []
     for message in messages:
         try:
@@ -269,6 +317,12 @@ def _answer(message: dict[str, Any], request_id: str | int | None, token: TokenC
     return {"jsonrpc": "2.0", "id": request_id, "result": result}
 
 
+def required_scopes() -> tuple[str, ...]:
+    """Every scope a tool of this server needs: what its 401 names (RFC 6750 3), so a first authorization covers
+    every tool."""
+    return tuple(dict.fromkeys(scope for tool in TOOLS.values() for scope in tool.scopes))
+
+
 def _quote(value: str) -> str:
     return json.dumps(value[:64] + ("..." if len(value) > 64 else ""))
 
@@ -308,8 +362,8 @@ def _tools_list(params: dict[str, Any], token: TokenContext, inherit: bool) -> d
 
 
 def _tools_call(params: dict[str, Any], token: TokenContext, inherit: bool) -> dict[str, Any]:
-    """MCP Server Features > Tools, Calling Tools: an unknown tool or bad arguments are protocol errors (-32602);
-    what the tool itself refuses (a missing scope) is a result with ``isError``."""
+    """MCP Server Features > Tools, Calling Tools: an unknown tool or bad arguments are protocol errors (-32602).
+    A missing scope never gets here: :func:`handle` answered it with a 403 (RFC 6750 3.1)."""
     name = params.get("name")
     if not isinstance(name, str):
         raise RpcError(INVALID_PARAMS, 'Invalid params: "name" must be a string.')
@@ -337,14 +391,16 @@ METHODS: dict[str, Callable[[dict[str, Any], TokenContext, bool], dict[str, Any]
 
 
 class Tool:
-    """A tool: its definition (MCP 2025-06-18 ``Tool``) and its run. Arguments are strings, checked against the
-    input schema's ``properties`` (no others are allowed)."""
+    """A tool: its definition (MCP 2025-06-18 ``Tool``), the scopes a call needs, and its run. Arguments are
+    strings, checked against the input schema's ``properties`` (no others are allowed)."""
 
     def __init__(self, name: str, title: str, description: str, properties: dict[str, Any],
                  output_schema: dict[str, Any],
-                 run: Callable[[dict[str, Any], TokenContext, bool], dict[str, Any]]) -> None:
+                 run: Callable[[dict[str, Any], TokenContext, bool], dict[str, Any]],
+                 scopes: tuple[str, ...] = ()) -> None:
         self.name, self.title, self.description = name, title, description
         self.properties, self.output_schema, self.run = properties, output_schema, run
+        self.scopes = scopes
 
     def definition(self) -> dict[str, Any]:
         return {
@@ -375,14 +431,7 @@ def _result(structured: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _tool_error(text: str) -> dict[str, Any]:
-    return {"content": [{"type": "text", "text": text}], "isError": True}
-
-
 def _list_orders(arguments: dict[str, Any], token: TokenContext, inherit: bool) -> dict[str, Any]:
-    if not token.token_can(ORDERS_SCOPE, inherit=inherit):
-        return _tool_error(f"The access token lacks the scope {ORDERS_SCOPE}: list_orders needs it. Ask for a "
-                           f"token with scope={ORDERS_SCOPE}.")
     found = orders()
     status = arguments.get("status")
     if status is not None:
@@ -407,7 +456,7 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
         {"status": {"type": "string", "description": "Only the orders in this status ("
                     + ", ".join(sorted({order["status"] for order in orders()})) + ")."}},
         {"type": "object", "properties": {"orders": {"type": "array", "items": _ORDER}}, "required": ["orders"]},
-        _list_orders,
+        _list_orders, (ORDERS_SCOPE,),
     ),
     Tool(
         "whoami", "Who am I",

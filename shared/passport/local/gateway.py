@@ -11,6 +11,11 @@ As an HTTP API (``http_api=True``, for a user's API that ``PassportGuard.http_au
 authorizer and proxy events, the guard's simple responses (``isAuthorized``), and HTTP API's own
 ``{"message": ...}`` refusals, since HTTP APIs have no gateway responses.
 
+CORS preflights (``OPTIONS`` on a path whose routes allow cross-origin reads, ``passport.routes.preflight_routes``):
+as a REST API the gateway answers them itself, as the stack's mock integrations do; as an HTTP API (no mock
+integrations) they go to the path's function, which answers the same. On the passport route table its own answers
+(gateway responses) are readable from any origin, as the stack's are (``gateway_responses(cors=True)``).
+
 Both model API Gateway's authorizer result cache as the construct configures it (``passport.authorizer_cache``):
 an answer is cached under the values of the authorizer's identity sources for the TTL, and a request missing
 any of them is refused with 401 before the guard runs.
@@ -42,16 +47,18 @@ from passport.authorizer_cache import (
     check,
 )
 from passport.config import Settings
+from passport.cors import preflight_headers
 from passport.gateway_responses import (
     GATEWAY_RESPONSES,
     METHOD_NOT_ALLOWED,
+    STRICT_TRANSPORT_SECURITY,
     GatewayResponse,
     api_resource_metadata,
     gateway_responses,
     with_transport_security,
 )
 from passport.local.http_server import HttpReply, HttpRequest, HttpServer, Limits, message_refusal, message_reply
-from passport.routes import Route, path_pattern, route_table
+from passport.routes import PREFLIGHT, Route, path_pattern, preflight_methods, preflight_routes, route_table
 
 log = logging.getLogger("passport.gateway")
 #: Authorizer answers kept at once (expired ones are dropped first when full).
@@ -112,6 +119,9 @@ class LocalGateway:
         self.http_api = http_api
         self._functions_dir = functions_dir
         table = route_table(settings) if routes is None else tuple(routes)
+        # Fetch standard, CORS protocol: the preflights of the paths that allow cross-origin reads.
+        self._preflight_methods = {kind: preflight_methods(table, kind) for kind in {r.cors for r in table if r.cors}}
+        table = (*table, *preflight_routes(table))
         self._routes = [(route, path_pattern(route.path)) for route in table]
         default_sources = HTTP_IDENTITY_SOURCES if http_api else REST_IDENTITY_SOURCES
         # A misspelt identity source fails here, not on every request.
@@ -160,17 +170,27 @@ class LocalGateway:
             return self._dispatch_http(route, method, url.path or "/", url.query, headers, body, source_ip,
                                        match.groupdict())
         if not matches:
-            return self._gateway_reply(GATEWAY_RESPONSES["MISSING_AUTHENTICATION_TOKEN"])
+            return self._gateway_reply(self._response("MISSING_AUTHENTICATION_TOKEN"))
         if chosen is None:
             allowed = ", ".join(sorted({route.method for route, _ in matches}))
             return self._gateway_reply(METHOD_NOT_ALLOWED, [("Allow", allowed)])
         route, match = chosen
+        if route.method == PREFLIGHT and route.cors:
+            return self.preflight(route)
         event = self._proxy_event(route, method, path, url.query, headers, body, source_ip, match.groupdict())
         if route.rule is not None:
             refusal = self._authorize(event, _request_values(headers, url.query, event["requestContext"]))
             if refusal is not None:
                 return refusal
         return self._invoke(route, event)
+
+    def preflight(self, route: Route) -> HttpReply:
+        """A CORS preflight, as the stack's mock integration answers it: 204, the same headers for every origin
+        (``passport.cors.preflight_headers``)."""
+        headers = preflight_headers(route.cors, self._preflight_methods[route.cors][route.path])
+        if self.settings.issuer_url.lower().startswith("https://"):
+            headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+        return HttpReply(204, list(headers.items()), b"")
 
     def serve(self, request: HttpRequest) -> HttpReply:
         """The HTTP server's application: one complete request in, the answer out."""
@@ -187,13 +207,13 @@ class LocalGateway:
         if status == 405:  # a method the parser does not know: no route has it
             return self._gateway_reply(METHOD_NOT_ALLOWED)
         if status == 502:
-            return self._gateway_reply(GATEWAY_RESPONSES["DEFAULT_5XX"])
+            return self._gateway_reply(self._response("DEFAULT_5XX"))
         return message_refusal(status)
 
     def too_large(self) -> HttpReply:
         if self.http_api:
             return message_reply(*HTTP_API_TOO_LARGE)
-        return self._gateway_reply(GATEWAY_RESPONSES["REQUEST_TOO_LARGE"])
+        return self._gateway_reply(self._response("REQUEST_TOO_LARGE"))
 
     def _proxy_event(
         self, route: Route, method: str, path: str, query: str, headers: list[tuple[str, str]],
@@ -263,13 +283,13 @@ class LocalGateway:
                 if str(error) == "Unauthorized":
                     return self._gateway_reply(self._unauthorized())
                 log.warning("the guard failed: %s", type(error).__name__)
-                return self._gateway_reply(GATEWAY_RESPONSES["AUTHORIZER_FAILURE"])
+                return self._gateway_reply(self._response("AUTHORIZER_FAILURE"))
             if not _is_policy(answer):
                 log.warning("the guard's answer is not a policy")
-                return self._gateway_reply(GATEWAY_RESPONSES["AUTHORIZER_CONFIGURATION_ERROR"])
+                return self._gateway_reply(self._response("AUTHORIZER_CONFIGURATION_ERROR"))
             self._remember(key, answer)
         if not policy_allows(answer["policyDocument"], method_arn):
-            return self._gateway_reply(GATEWAY_RESPONSES["ACCESS_DENIED"])
+            return self._gateway_reply(self._response("ACCESS_DENIED"))
         context = {k: v for k, v in (answer.get("context") or {}).items()}
         event["requestContext"]["authorizer"] = {**context, "principalId": answer.get("principalId")}
         return None
@@ -277,7 +297,12 @@ class LocalGateway:
     def _unauthorized(self) -> GatewayResponse:
         """The 401, pointing at the API's protected resource metadata (RFC 9728 5.1), as the stack's is."""
         metadata = api_resource_metadata(self.settings.issuer_url, self.settings.token_audience)
-        return gateway_responses(metadata)["UNAUTHORIZED"]
+        return gateway_responses(metadata, cors=not self._own_routes)["UNAUTHORIZED"]
+
+    def _response(self, kind: str) -> GatewayResponse:
+        """A gateway response; on the passport route table readable cross-origin where the stack's is
+        (``gateway_responses(cors=True)``)."""
+        return GATEWAY_RESPONSES[kind] if self._own_routes else gateway_responses(cors=True)[kind]
 
     # -- the authorizer result cache -------------------------------------------------------------------
 
@@ -380,7 +405,7 @@ class LocalGateway:
         except Exception:
             # API Gateway answers a function error or malformed result with 502 and no detail.
             log.exception("function %s failed", route.function)
-            return self._gateway_reply(GATEWAY_RESPONSES["DEFAULT_5XX"])
+            return self._gateway_reply(self._response("DEFAULT_5XX"))
         return HttpReply(status, headers, raw)
 
     def _gateway_reply(self, response: GatewayResponse, extra: list[tuple[str, str]] | None = None) -> HttpReply:

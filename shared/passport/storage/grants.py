@@ -4,6 +4,7 @@ named for the rule it enforces: a code is spent once (``redeem_code``), a refres
 
 from __future__ import annotations
 
+import json
 import time
 
 from pynamodb.exceptions import DoesNotExist
@@ -37,6 +38,7 @@ def family_item(family: TokenFamily) -> FamilyModel:
         family_key(family.family_id), ttl=family.expires_at, client_id=family.client_id, user_id=family.user_id,
         auth_time=family.auth_time, revoked=family.revoked, live_access=[f"{j}:{e}" for j, e in family.live_access],
         scopes=list(family.scopes), resources=list(family.resources) or None,
+        userinfo_claims=list(family.userinfo_claims) or None,
         # Listed among the apps the user authorized (the owner index), newest last.
         owner=app_owner(family.user_id) if family.user_id else None, issued_at=family.auth_time,
     )
@@ -51,6 +53,7 @@ def _family(item: FamilyModel) -> TokenFamily:
         family_id=item.pk.removeprefix("family#"), client_id=item.client_id, user_id=item.user_id,
         auth_time=int(item.auth_time), expires_at=int(item.ttl), revoked=bool(item.revoked), live_access=tuple(live),
         scopes=tuple(item.scopes or ()), resources=tuple(item.resources or ()),
+        userinfo_claims=tuple(item.userinfo_claims or ()),
     )
 
 
@@ -76,7 +79,8 @@ def _code(item: CodeModel) -> AuthorizationCode:
         redirect_uri=item.redirect_uri, redirect_uri_sent=bool(item.redirect_uri_sent),
         scopes=tuple(item.scopes or ()), expires_at=int(item.ttl), auth_time=int(item.auth_time),
         challenge=item.challenge, nonce=item.nonce, used=bool(item.used), family_id=item.family_id,
-        resources=tuple(item.resources or ()),
+        resources=tuple(item.resources or ()), userinfo_claims=tuple(item.userinfo_claims or ()),
+        id_token_claims=json.loads(item.id_token_claims) if item.id_token_claims else {}, acr=item.acr,
     )
 
 
@@ -96,7 +100,8 @@ class DynamoGrantStore:
             code_key(code.code_hash), ttl=code.expires_at, client_id=code.client_id, user_id=code.user_id,
             redirect_uri=code.redirect_uri, redirect_uri_sent=code.redirect_uri_sent, scopes=list(code.scopes),
             challenge=code.challenge, nonce=code.nonce, auth_time=code.auth_time,
-            resources=list(code.resources) or None,
+            resources=list(code.resources) or None, userinfo_claims=list(code.userinfo_claims) or None,
+            id_token_claims=json.dumps(code.id_token_claims) if code.id_token_claims else None, acr=code.acr,
         )
         with fresh_item():
             item.save(condition=CodeModel.pk.does_not_exist())

@@ -71,6 +71,10 @@ class ClientModel(_Base):
     registration_token_hash = UnicodeAttribute(null=True)
     auth_method = UnicodeAttribute(null=True)
     introspection = BooleanAttribute(null=True)
+    #: "web" or "native"; absent on clients made before it was kept (see repositories._client).
+    application_type = UnicodeAttribute(null=True)
+    #: A client ID metadata document's client: until when its kept copy is fresh (passport.core.client_documents).
+    document_expires_at = NumberAttribute(null=True)
 
 
 class UserModel(_Base):
@@ -85,6 +89,20 @@ class UserModel(_Base):
     created_at = NumberAttribute(default=0)
     email_verified = BooleanAttribute(null=True)
     updated_at = NumberAttribute(null=True)
+    #: The optional profile claims of OpenID Connect Core 1.0 5.1 (core.oidc.claims.PROFILE_FIELDS); absent when
+    #: unset, so users stored before them read as having none.
+    given_name = UnicodeAttribute(null=True)
+    family_name = UnicodeAttribute(null=True)
+    middle_name = UnicodeAttribute(null=True)
+    nickname = UnicodeAttribute(null=True)
+    preferred_username = UnicodeAttribute(null=True)
+    profile = UnicodeAttribute(null=True)
+    picture = UnicodeAttribute(null=True)
+    website = UnicodeAttribute(null=True)
+    gender = UnicodeAttribute(null=True)
+    birthdate = UnicodeAttribute(null=True)
+    zoneinfo = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
 
 
 class UserEmailModel(_Base):
@@ -147,6 +165,11 @@ class CodeModel(TokenModel):
     used = BooleanAttribute(default=False)
     family_id = UnicodeAttribute(null=True)
     resources = ListAttribute(of=UnicodeAttribute, null=True)
+    #: OpenID Connect Core 1.0 5.5: the claims asked of userinfo, and those asked of the ID token with their values
+    #: (JSON), read at approval; 3.1.2.1: the acr asked for. Absent on codes without a claims request.
+    userinfo_claims = ListAttribute(of=UnicodeAttribute, null=True)
+    id_token_claims = UnicodeAttribute(null=True)
+    acr = UnicodeAttribute(null=True)
 
 
 class RefreshTokenModel(TokenModel):
@@ -171,6 +194,7 @@ class FamilyModel(TokenModel):
     live_access = ListAttribute(of=UnicodeAttribute, default=list)
     scopes = ListAttribute(of=UnicodeAttribute, default=list)
     resources = ListAttribute(of=UnicodeAttribute, null=True)
+    userinfo_claims = ListAttribute(of=UnicodeAttribute, null=True)
 
 
 class SessionModel(TokenModel):

@@ -4,13 +4,14 @@ the rule they enforce."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from passport.core.clients import PERSONAL_ACCESS
 from passport.core.models import AccessTokenRecord, Client, User
+from passport.core.oidc.claims import PROFILE_FIELDS
 from passport.core.users import EmailTaken
 from passport.storage.connection import shared_connection
 from passport.storage.errors import ConditionFailed, fresh_item, retried_on_conflict, storage_call
@@ -48,7 +49,7 @@ class DynamoClientStore:
             post_logout_redirect_uris=list(client.post_logout_redirect_uris) or None,
             client_uri=client.client_uri, logo_uri=client.logo_uri,
             registration_token_hash=client.registration_token_hash, auth_method=client.auth_method or None,
-            introspection=client.introspection or None,
+            introspection=client.introspection or None, application_type=client.application_type,
         )
         with storage_call():
             # Never overwrite an existing client, even on a (practically impossible) UUID clash.
@@ -67,6 +68,7 @@ class DynamoClientStore:
         self, client_id: str, owner: str | None, *, name: str, redirect_uris: tuple[str, ...],
         scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
         post_logout_redirect_uris: tuple[str, ...] | None = None, introspection: bool | None = None,
+        application_type: str | None = None,
     ) -> bool:
         """Change a live client (only the owner's own, when ``owner`` is given; any, for the administrator's
         CLI); scopes, first_party, post-logout URIs and the introspection right change only when given. False
@@ -81,6 +83,8 @@ class DynamoClientStore:
             actions.append(ClientModel.first_party.set(first_party))
         if introspection is not None:
             actions.append(ClientModel.introspection.set(introspection))
+        if application_type is not None:
+            actions.append(ClientModel.application_type.set(application_type))
         condition = ClientModel.client_id.exists() & (ClientModel.revoked == False)  # noqa: E712 (DynamoDB)
         if owner is not None:
             condition &= ClientModel.user_id == owner
@@ -91,6 +95,31 @@ class DynamoClientStore:
             return False
         return True
 
+    def save_document_client(self, client: Client) -> Client:
+        """A client ID metadata document's client kept under its URL (passport.core.client_documents): its
+        fields as the document says, ``revoked`` as the operator left it, never over a client of another kind
+        (client ids made here are UUIDs, so this is belt and braces)."""
+        fields = (
+            (ClientModel.name, client.name), (ClientModel.redirect_uris, list(client.redirect_uris)),
+            (ClientModel.grant_types, list(client.grant_types)), (ClientModel.scopes, list(client.scopes)),
+            (ClientModel.post_logout_redirect_uris, list(client.post_logout_redirect_uris) or None),
+            (ClientModel.client_uri, client.client_uri), (ClientModel.logo_uri, client.logo_uri),
+            (ClientModel.auth_method, "none"), (ClientModel.application_type, client.application_type),
+            (ClientModel.document_expires_at, client.document_expires_at), (ClientModel.updated_at, _now()),
+        )
+        actions = [attribute.set(value) if value is not None else attribute.remove() for attribute, value in fields]
+        actions.append(ClientModel.created_at.set(ClientModel.created_at | client.created_at))
+        condition = ClientModel.client_id.does_not_exist() | ClientModel.document_expires_at.exists()
+        item = ClientModel(client.client_id)
+        try:
+            with storage_call():
+                item.update(actions=actions, condition=condition)  # the item as stored now (ALL_NEW)
+        except ConditionFailed:
+            from passport.core.client_documents import DocumentRefused
+
+            raise DocumentRefused("this client ID is another client's") from None
+        return _client(item)
+
     def replace_registered(self, client: Client) -> bool:
         """RFC 7592 2.2: a registered client's metadata replaced, only while it is live and its registration
         access token is the one the caller proved (so a concurrent DELETE wins). False otherwise."""
@@ -98,7 +127,7 @@ class DynamoClientStore:
             ClientModel.name.set(client.name), ClientModel.redirect_uris.set(list(client.redirect_uris)),
             ClientModel.grant_types.set(list(client.grant_types)), ClientModel.scopes.set(list(client.scopes)),
             ClientModel.post_logout_redirect_uris.set(list(client.post_logout_redirect_uris)),
-            ClientModel.updated_at.set(_now()),
+            ClientModel.application_type.set(client.application_type), ClientModel.updated_at.set(_now()),
         ]
         for attribute, value in ((ClientModel.client_uri, client.client_uri), (ClientModel.logo_uri, client.logo_uri)):
             actions.append(attribute.set(value) if value else attribute.remove())
@@ -149,7 +178,16 @@ def _client(item: ClientModel) -> Client:
         post_logout_redirect_uris=tuple(item.post_logout_redirect_uris or ()),
         client_uri=item.client_uri, logo_uri=item.logo_uri, registration_token_hash=item.registration_token_hash,
         auth_method=item.auth_method or "", introspection=bool(item.introspection),
+        application_type=item.application_type or _inferred_application_type(item.redirect_uris or ()),
+        document_expires_at=int(item.document_expires_at or 0),
     )
+
+
+def _inferred_application_type(redirect_uris: list[str]) -> str:
+    """A client made before ``application_type`` was kept: native when a redirect URI has a private-use scheme
+    (the rules then allowed them to any client, and only a native app has one), else web."""
+    web = all(uri.lower().startswith(("https:", "http:")) for uri in redirect_uris)
+    return "web" if web else "native"
 
 
 #: A user id no user has (ids are UUIDs): the read an unknown email pays for.
@@ -164,7 +202,8 @@ class DynamoUserStore:
             except DoesNotExist:
                 return None
         return User(item.id, item.email, item.name, item.password_hash, int(item.created_at or 0),
-                    email_verified=bool(item.email_verified), updated_at=int(item.updated_at or 0))
+                    email_verified=bool(item.email_verified), updated_at=int(item.updated_at or 0),
+                    **{name: getattr(item, name) for name in PROFILE_FIELDS})
 
     def find_by_email(self, email: str) -> User | None:
         with storage_call():
@@ -183,6 +222,7 @@ class DynamoUserStore:
             user_key(user.id), id=user.id, email=user.email, name=user.name,
             password_hash=user.password_hash, created_at=user.created_at or _now(),
             email_verified=user.email_verified, updated_at=user.updated_at or None,
+            **{name: getattr(user, name) for name in PROFILE_FIELDS},
         )
         marker = UserEmailModel(email_key(user.email), user_id=user.id)
         try:
@@ -191,6 +231,20 @@ class DynamoUserStore:
                 tx.save(item, condition=UserModel.pk.does_not_exist())
         except ConditionFailed:
             raise EmailTaken(user.email) from None
+
+    def update_profile(self, user_id: str, changes: Mapping[str, str | None], updated_at: int) -> bool:
+        """Set the ``name`` and profile claims given (None removes one) and ``updated_at`` (OpenID Connect Core
+        1.0 5.1); False when there is no such user."""
+        actions = [UserModel.updated_at.set(updated_at)]
+        for name, value in changes.items():
+            attribute = getattr(UserModel, name)
+            actions.append(attribute.remove() if value is None else attribute.set(value))
+        try:
+            with storage_call():
+                UserModel(user_key(user_id)).update(actions=actions, condition=UserModel.pk.exists())
+        except ConditionFailed:
+            return False
+        return True
 
 
 def access_item(record: AccessTokenRecord) -> AccessTokenModel:

@@ -1,7 +1,8 @@
 """Render the HTML pages into :class:`~passport.core.http.Response` objects with the security headers.
 
-Every page gets ``X-Frame-Options: DENY``, a strict Content-Security-Policy (no scripts at all; the one inline
-``<style>`` block is allowed by a nonce made fresh for each response; forms may lead to this site and to the
+Every page gets ``X-Frame-Options: DENY``, a strict Content-Security-Policy (no scripts but the form_post page's
+auto-submit; the inline ``<style>`` block and that script are allowed by a nonce made fresh for each response;
+forms may lead to this site and to the
 one client redirect URI the page's forms end at), ``nosniff``, ``no-referrer`` and ``no-store``. No CORS
 header is ever set on these pages.
 
@@ -92,11 +93,14 @@ def form_action(redirect: str | None = None) -> str:
     return "form-action 'self'" + (f" {source}" if source else "")
 
 
-def content_security_policy(nonce: str, form_redirect: str | None = None) -> str:
-    """``form_redirect``: the one URI outside this site the page's forms can lead to (through 303s), if any."""
+def content_security_policy(nonce: str, form_redirect: str | None = None, *, script: bool = False) -> str:
+    """``form_redirect``: the one URI outside this site the page's forms can lead to (through 303s), if any.
+    ``script``: the page has an inline script, allowed by the same nonce (the form_post page's auto-submit, OAuth
+    2.0 Form Post Response Mode 2); every other page runs none."""
     return "; ".join(
         (
             "default-src 'none'",
+            *((f"script-src 'nonce-{nonce}'",) if script else ()),
             f"style-src 'nonce-{nonce}'",
             "img-src 'self' data:",
             "base-uri 'none'",
@@ -106,12 +110,12 @@ def content_security_policy(nonce: str, form_redirect: str | None = None) -> str
     )
 
 
-def security_headers(nonce: str, form_redirect: str | None = None) -> dict[str, str]:
+def security_headers(nonce: str, form_redirect: str | None = None, *, script: bool = False) -> dict[str, str]:
     """The headers every HTML page carries, for a response whose inline style uses ``nonce`` and whose forms
     may lead to ``form_redirect``."""
     return {
         "Content-Type": HTML_CONTENT_TYPE,
-        "Content-Security-Policy": content_security_policy(nonce, form_redirect),
+        "Content-Security-Policy": content_security_policy(nonce, form_redirect, script=script),
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
@@ -127,19 +131,21 @@ def page(
     headers: dict[str, str] | None = None,
     cookies: list[str] | None = None,
     form_redirect: str | None = None,
+    script: bool = False,
     **context: object,
 ) -> Response:
     """Render ``templates/<template>`` with ``context`` (plus ``csp_nonce``) into an HTML response.
 
     ``headers`` are added after the security headers (and so may replace one, which pages should not need);
     ``cookies`` are full ``Set-Cookie`` values; ``form_redirect`` is the client URI the page's forms can
-    end at (form-action allows its origin besides this site).
+    end at (form-action allows its origin besides this site); ``script``: the template's inline script carries
+    ``csp_nonce`` and may run.
     """
     if "csp_nonce" in context:
         raise ValueError("csp_nonce is set by page() for each response; do not pass it")
     nonce = new_nonce()
     body = environment().get_template(template).render(context, csp_nonce=nonce)
-    merged = security_headers(nonce, form_redirect)
+    merged = security_headers(nonce, form_redirect, script=script)
     merged.update(headers or {})
     return Response(status=status, headers=merged, body=body, cookies=list(cookies or []))
 

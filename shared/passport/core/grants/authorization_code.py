@@ -66,11 +66,11 @@ class AuthorizationCodeGrant(UserTokenGrant):
         family = TokenFamily(
             family_id=secrets.token_hex(16), client_id=client.client_id, user_id=code.user_id,
             auth_time=code.auth_time, expires_at=now + self._refresh.lifetime, scopes=code.scopes,
-            resources=code.resources,
+            resources=code.resources, userinfo_claims=code.userinfo_claims,
         )
         access = self._issuer.mint(
             client_id=client.client_id, scopes=code.scopes, grant_type=self.GRANT_TYPE, user_id=code.user_id,
-            resources=resources,
+            resources=resources, userinfo_claims=code.userinfo_claims,
         )
         refresh_token, refresh = (None, None)
         if self._refresh.allowed(client) and offline_allowed(code.scopes):
@@ -79,7 +79,7 @@ class AuthorizationCodeGrant(UserTokenGrant):
         if self._id_tokens is not None and wants_id_token(code.scopes):
             id_token = self._id_tokens.mint(client_id=client.client_id, user_id=code.user_id,
                                             auth_time=code.auth_time, access_token=access.access_token,
-                                            nonce=code.nonce)
+                                            nonce=code.nonce, acr=code.acr, user_claims=code.id_token_claims)
         family = replace(family, live_access=((access.record.jti, access.record.expires_at),))
         try:
             self._grants.redeem_code(code, family, access.record, refresh)

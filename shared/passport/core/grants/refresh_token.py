@@ -93,7 +93,7 @@ class RefreshTokenGrant(UserTokenGrant):
         resources = token_request_resources(form, self._issuer.resources, family.resources)
         access = self._issuer.mint(
             client_id=client.client_id, scopes=scopes, grant_type=self.GRANT_TYPE, user_id=old.user_id,
-            resources=resources,
+            resources=resources, userinfo_claims=family.userinfo_claims,
         )
         # 6: a new refresh token's scope "MUST be identical to that of the refresh token" presented; only the
         # access token narrows.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from passport.ports import Clock, Signer
@@ -33,13 +33,16 @@ class IdTokenIssuer:
         self._headers = {"kid": signer.kid, "typ": ID_TOKEN_TYP}
 
     def mint(
-        self, *, client_id: str, user_id: str, auth_time: int, access_token: str, nonce: str | None = None
+        self, *, client_id: str, user_id: str, auth_time: int, access_token: str, nonce: str | None = None,
+        acr: str | None = None, user_claims: Mapping[str, Any] | None = None,
     ) -> str:
         """An ID token for ``client_id`` about ``user_id``. ``auth_time`` is when the user signed in, kept as it
         was on refreshes (12.2); ``nonce`` is the authorization request's, echoed unchanged (3.1.2.1), and never
-        on a refresh (12.2: it "SHOULD NOT have a nonce Claim Value")."""
+        on a refresh (12.2: it "SHOULD NOT have a nonce Claim Value"). ``acr`` (2) when the request asked for it;
+        ``user_claims``: the user's claims the claims parameter asked of the ID token (5.5), which never replace
+        the claims above."""
         now = self._clock.now()
-        claims: dict[str, Any] = {
+        claims: dict[str, Any] = {**(user_claims or {}),
             "iss": self._issuer,
             "sub": user_id,
             "aud": client_id,
@@ -52,4 +55,6 @@ class IdTokenIssuer:
         }
         if nonce is not None:
             claims["nonce"] = nonce
+        if acr is not None:
+            claims["acr"] = acr
         return self._signer.sign(claims, self._headers)

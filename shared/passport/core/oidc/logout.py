@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from passport.core.authorization import PageError, check_echoable_state, redirect_to
+from passport.core.client_documents import page_client
 from passport.core.http import single
 from passport.core.models import Client
 from passport.jws import InvalidToken, TokenVerifier
@@ -63,7 +64,7 @@ def parse_logout(
         if hinted_client is None or (client_id and client_id != hinted_client):
             raise PageError("Invalid request", "The id_token_hint was not issued to this client.")
         client_id, subject = hinted_client, str(claims["sub"])
-    client = clients.get(client_id) if client_id and len(client_id) <= 128 else None
+    client = page_client(clients, client_id)
     if client_id and (client is None or client.revoked):
         raise PageError("Unknown application", "The application that sent you here is not registered.")
     redirect = None

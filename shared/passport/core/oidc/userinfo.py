@@ -94,4 +94,5 @@ class UserInfoEndpoint:
         user = self._users(subject) if subject != claims["client_id"] else None
         if user is None:
             raise BearerError(401, "invalid_token", "The access token does not name a user.")
-        return user_claims(user, scopes)
+        requested = claims.get("userinfo_claims")
+        return user_claims(user, scopes, requested if isinstance(requested, list) else ())
