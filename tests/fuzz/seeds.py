@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.fuzz.targets import VALID_CLAIMS, fuzz_header
+from tests.fuzz.targets import DOCUMENT_URL, VALID_CLAIMS, fuzz_header
 from tests.jws_corpus import AUDIENCE
 
 #: Seeds are named so, and merged inputs by their SHA-1 (libFuzzer's names): a trim can tell them apart.
@@ -113,6 +113,29 @@ SEEDS: dict[str, dict[str, bytes]] = {
         "two-tokens": b"Bearer a, Bearer b",
         "basic": b"Basic dXNlcjpwYXNz",
         "scheme-only": b"Bearer",
+    },
+    "client_document": {
+        "document": _json({"client_id": DOCUMENT_URL, "client_name": "Agent",
+                           "redirect_uris": ["http://127.0.0.1:3000/callback"], "token_endpoint_auth_method": "none",
+                           "grant_types": ["authorization_code", "refresh_token"], "scope": "orders:read"}),
+        "native": _json({"client_id": DOCUMENT_URL, "application_type": "native",
+                         "redirect_uris": ["cursor://anysphere.cursor-retrieval/oauth/callback"]}),
+        "with-url": b"https://agent.example:8443/a/b.json?v=1\0"
+                    + _json({"client_id": "https://agent.example:8443/a/b.json?v=1", "redirect_uris": ["https://a.example/cb"]}),
+        "secret": _json({"client_id": DOCUMENT_URL, "client_secret": "s", "redirect_uris": ["https://a.example/cb"]}),
+    },
+    "authorization_request": {
+        "code": b"response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
+                b"&scope=openid+orders%3Aread&state=s&nonce=n&code_challenge=" + b"E" * 43
+                + b"&code_challenge_method=S256",
+        "native": b"response_type=code&client_id=native&redirect_uri=http%3A%2F%2F127.0.0.1%3A51004%2Fcb"
+                  b"&code_challenge=" + b"E" * 43 + b"&code_challenge_method=S256&response_mode=form_post",
+        "request-object": b"client_id=web&response_type=code&request=" + _b64(_json({"alg": "none"})).encode() + b"."
+                          + _b64(_json({"redirect_uri": "https://app.example/cb", "state": "in", "nonce": "n",
+                                        "scope": "openid", "claims": {"id_token": {"acr": {"essential": True}}}})
+                                 ).encode() + b".",
+        "claims": b"response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid&claims="
+                  b"%7B%22userinfo%22%3A%7B%22email%22%3Anull%7D%7D&acr_values=x",
     },
 }
 

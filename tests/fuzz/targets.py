@@ -22,6 +22,11 @@ What a corpus file means, target by target:
 - ``mcp``: ``<request head> NUL <body>``, or the body alone (a POST with the MCP SDK client's headers). A head is
   a method line, then ``name: value`` lines.
 - ``bearer``: an ``Authorization`` header value (RFC 6750 2.1).
+- ``client_document``: ``<client ID URL> NUL <document>``, or the document alone under :data:`DOCUMENT_URL`: a
+  client ID metadata document as fetched (draft-ietf-oauth-client-id-metadata-document-03).
+- ``authorization_request``: an authorization request's query (or form body), request objects and ``claims``
+  included (RFC 6749 4.1.1, OpenID Connect Core 3.1.2.1, 5.5, 6.1), for the registered clients of
+  :data:`AUTHORIZE_CLIENTS`.
 """
 
 from __future__ import annotations
@@ -400,6 +405,87 @@ def bearer(data: bytes) -> None:
     require(bearer_credentials(f"Bearer {token}") == token, f"{token!r} does not read back as itself")
 
 
+# --- 7. a client ID metadata document --------------------------------------------------------------------------
+
+DOCUMENT_URL = "https://agent.example/oauth/client.json"
+DOCUMENT_SCOPES = {"orders:read": "Read your orders"}
+
+
+def client_document(data: bytes) -> None:
+    from passport.core.client_documents import DocumentRefused, client_from_document, parse_client_id_url
+    from passport.core.clients import validate_redirect_uri
+
+    url_bytes, separator, body = data.partition(b"\0")
+    url = url_bytes.decode("utf-8", "surrogateescape") if separator else DOCUMENT_URL
+    body = body if separator else data
+    try:
+        parse_client_id_url(url)
+        client = client_from_document(url, body, defined_scopes=DOCUMENT_SCOPES, now=1_800_000_000,
+                                      cache_seconds=600)
+    except DocumentRefused as refused:
+        require(isinstance(str(refused), str) and str(refused), "a refusal without a reason")
+        return
+    # What a document may make: a public code-flow client under its own URL, every redirect URI one the rules
+    # of every client accept, and nothing a document must not carry.
+    require(client.client_id == url and client.public and client.auth_method == "none", f"{client!r}")
+    require(set(client.grant_types) <= {"authorization_code", "refresh_token"}, f"grants {client.grant_types}")
+    require(client.redirect_uris and all(validate_redirect_uri(u, client.application_type) == u
+                                         for u in client.redirect_uris), f"redirect URIs {client.redirect_uris}")
+    require(client.from_document and not client.vetted and not client.registered, "a document's client is vetted")
+    require(all(s in DOCUMENT_SCOPES or s in ("openid", "profile", "email", "offline_access")
+                for s in client.scopes), f"scopes {client.scopes}")
+
+
+# --- 8. the authorization request --------------------------------------------------------------------------------
+
+AUTHORIZE_ISSUER = "https://as.example"
+AUTHORIZE_REDIRECT = "https://app.example/cb"
+
+
+@functools.cache
+def authorize_clients() -> Any:
+    from passport.core.models import Client
+
+    from tests.unit.fakes import MemoryClientStore
+
+    return MemoryClientStore(
+        Client(client_id="web", name="Web", secret_hash="sha256:00", redirect_uris=(AUTHORIZE_REDIRECT,),
+               grant_types=("authorization_code", "refresh_token", "implicit"), scopes=("orders:read", "openid")),
+        Client(client_id="native", name="Native", redirect_uris=("http://127.0.0.1/cb", "com.example.app:/cb"),
+               grant_types=("authorization_code",), application_type="native"),
+    )
+
+
+def authorization_request(data: bytes) -> None:
+    from urllib.parse import parse_qs
+
+    from passport.core.authorization import AuthorizationRequest, RedirectError, validate
+    from passport.core.errors import PageError
+    from passport.core.scopes import ScopePolicy
+
+    text = data.decode("utf-8", "surrogateescape")
+    try:
+        params = parse_qs(text, keep_blank_values=True, max_num_fields=200)
+    except ValueError:
+        return
+    try:
+        request = validate(params, clients=authorize_clients(), scopes=ScopePolicy(DOCUMENT_SCOPES),
+                           response_types=("code", "token"), resources=(f"{AUTHORIZE_ISSUER}/api",),
+                           issuer=AUTHORIZE_ISSUER)
+    except PageError:
+        return  # an error page: the client or its redirect URI is not trusted
+    except RedirectError as failure:
+        # Back to a registered redirect URI only, with an OAuth error code.
+        require(failure.request.client.client_id in ("web", "native"), "a redirect for an unknown client")
+        require(failure.error.error and failure.error.error.isascii(), f"error {failure.error.error!r}")
+        return
+    require(isinstance(request, AuthorizationRequest), f"validate returned {type(request).__name__}")
+    require(request.client.client_id in ("web", "native"), f"client {request.client.client_id!r}")
+    require(request.response_type in ("code", "token"), f"response_type {request.response_type!r}")
+    require(request.response_type != "code" or request.client.secret_hash or request.challenge,
+            "a public client's code request without PKCE")
+
+
 # --- the registry ----------------------------------------------------------------------------------------------
 
 JSON_WORDS = (b"{", b"}", b"[", b"]", b'"', b":", b",", b"true", b"false", b"null", b"\\u", b"\\ud800", b"\\u0000",
@@ -421,6 +507,16 @@ MCP_WORDS = (b'"jsonrpc"', b'"2.0"', b'"id"', b'"method"', b'"params"', b'"initi
              b'"cursor"', b'"result"', b'"error"', b"\0", b"POST", b"\nmcp-protocol-version: ", b"2025-03-26",
              b"2025-06-18", b"\naccept: ", b"\ncontent-type: ", b"application/json", b";q=0", b"*/*")
 BEARER_WORDS = (b"Bearer ", b"bearer", b"\t", b"=", b"~", b"+/", b",", b"Basic ", b"eyJ")
+DOCUMENT_WORDS = (b'"client_id"', b'"client_name"', b'"redirect_uris"', b'"grant_types"', b'"response_types"',
+                  b'"token_endpoint_auth_method"', b'"application_type"', b'"native"', b'"web"', b'"none"',
+                  b'"client_secret"', b'"client_secret_post"', b'"scope"', b'"logo_uri"', b'"client_uri"',
+                  f'"{DOCUMENT_URL}"'.encode(), b'"http://127.0.0.1:3000/cb"', b'"cursor://a.b/cb"',
+                  b'"javascript:x"', b'"authorization_code"', b'"refresh_token"', b"https://", b"\0", b"/..", b"#")
+AUTHORIZE_WORDS = (b"response_type=code", b"response_type=token", b"client_id=web", b"client_id=native",
+                   b"redirect_uri=https%3A%2F%2Fapp.example%2Fcb", b"redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb",
+                   b"scope=openid+orders%3Aread", b"code_challenge=", b"code_challenge_method=S256", b"state=",
+                   b"nonce=", b"prompt=none", b"max_age=", b"request=", b"request_uri=", b"claims=", b"acr_values=",
+                   b"response_mode=form_post", b"resource=", b"eyJhbGciOiJub25lIn0.", b"&", b"%", b"=")
 
 
 @dataclass(frozen=True)
@@ -444,4 +540,6 @@ TARGETS: dict[str, Target] = {target.name: target for target in (
     Target("json_body", json_body, max_len=8192, words=JSON_WORDS, json=True),
     Target("mcp", mcp, words=JSON_WORDS + MCP_WORDS, json=True),
     Target("bearer", bearer, words=BEARER_WORDS),
+    Target("client_document", client_document, max_len=8192, words=JSON_WORDS + DOCUMENT_WORDS, json=True),
+    Target("authorization_request", authorization_request, max_len=8192, words=AUTHORIZE_WORDS),
 )}
