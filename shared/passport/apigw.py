@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import functools
 import logging
 from collections.abc import Callable, Mapping
@@ -111,7 +110,7 @@ def _cross_origin(cors: Callable[[], Cors], request: Request, response: Response
     """The answer with its CORS headers, as a copy (an endpoint may hand back the same object every time); a failure
     leaves the answer as it was, unreadable cross-origin, rather than turning it into a 500."""
     try:
-        answered = dataclasses.replace(response, headers=dict(response.headers))
+        answered = Response(response.status, dict(response.headers), response.body, response.cookies)
         cors().answer(request, answered)
         return answered
     except Exception:
