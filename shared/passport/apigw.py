@@ -18,7 +18,16 @@ from typing import Any, Protocol
 
 from passport.config import load_settings
 from passport.core.errors import OAuthError, StorageUnavailable, temporarily_unavailable
-from passport.core.http import NO_PARAMS, NO_STORE, Headers, Request, Response, json_response, oauth_error_response
+from passport.core.http import (
+    NO_PARAMS,
+    NO_STORE,
+    SOURCE_ADDRESS,
+    Headers,
+    Request,
+    Response,
+    json_response,
+    oauth_error_response,
+)
 from passport.gateway_responses import STRICT_TRANSPORT_SECURITY
 
 log = logging.getLogger("passport")
@@ -121,8 +130,10 @@ def _cross_origin(cors: Callable[[], Cors], request: Request, response: Response
 def serve(event: Mapping[str, Any], endpoint: Callable[[Request], Response],
           cors: Callable[[], Cors] | None = None) -> dict[str, Any]:
     request: Request | None = None
+    address = None
     try:
         request = request_from_event(event)
+        address = SOURCE_ADDRESS.set(request.source_ip)
         # Fetch standard, CORS protocol: a preflight is answered without the endpoint.
         preflight = cors is not None and request.method == "OPTIONS"
         response = cors().preflight(request) if preflight and cors is not None else endpoint(request)
@@ -137,6 +148,9 @@ def serve(event: Mapping[str, Any], endpoint: Callable[[Request], Response],
             {"error": "server_error", "error_description": "The server met an unexpected condition."},
             500, NO_STORE,
         )
+    finally:
+        if address is not None:
+            SOURCE_ADDRESS.reset(address)
     if cors is not None and request is not None and request.method != "OPTIONS":
         response = _cross_origin(cors, request, response)
     result = result_from_response(response)

@@ -284,7 +284,21 @@ def meeting_clients(s: Settings) -> ClientStore:
     from passport.core.client_documents import DocumentClients
 
     return DocumentClients(clients, _DocumentFetch(s.client_documents.allow_loopback),  # type: ignore[arg-type]
-                           defined_scopes=s.scopes, allowed_hosts=s.client_documents.allowed_hosts)
+                           defined_scopes=s.scopes, allowed_hosts=s.client_documents.allowed_hosts,
+                           rate_limit=_FetchLimit(s.client_documents.fetches_per_hour))
+
+
+class _FetchLimit:
+    """storage().rate_limit(per_hour), built at the first fetch (its module is not loaded at cold start)."""
+
+    def __init__(self, per_hour: int) -> None:
+        self._per_hour = per_hour
+        self._take: Callable[[str], bool] | None = None
+
+    def __call__(self, key: str) -> bool:
+        if self._take is None:
+            self._take = storage().rate_limit(self._per_hour)
+        return self._take(key)
 
 
 class _DocumentFetch:

@@ -124,6 +124,8 @@ class ClientDocuments:
     # Fetch documents from loopback addresses too: for developing a client on this machine with `passport serve`
     # only (a deployed server refuses to start with it: its loopback is the Lambda's own).
     allow_loopback: bool = False
+    # Documents fetched per source address per hour (a kept document costs nothing; a refused fetch counts).
+    fetches_per_hour: int = 60
 
 
 @dataclass(frozen=True)
@@ -434,3 +436,5 @@ def _validate(s: Settings) -> None:
         raise ConfigError("registration.policy token needs registration.initial_access_token_sha256 (64 hex digits)")
     if not 1 <= s.registration.per_hour <= 10000:
         raise ConfigError("registration.per_hour must be between 1 and 10000")
+    if not 1 <= s.client_documents.fetches_per_hour <= 10000:
+        raise ConfigError("client_documents.fetches_per_hour must be between 1 and 10000")

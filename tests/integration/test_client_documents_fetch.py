@@ -268,3 +268,20 @@ def test_discovery_advertises_client_id_metadata_documents_and_keeps_registratio
     metadata = requests.get(f"{server.url}/.well-known/oauth-authorization-server", timeout=10).json()
     assert metadata["client_id_metadata_document_supported"] is True
     assert metadata["registration_endpoint"] == f"{server.url}/oauth/register"
+
+
+@pytest.mark.passport_config("[client_documents]\nallow_loopback = true\nfetches_per_hour = 2\n")
+def test_an_address_that_had_its_share_of_fetches_gets_an_error_page_and_nothing_is_fetched(server, user, host,
+                                                                                            monkeypatch):
+    """client_documents.fetches_per_hour, counted per source address in the tokens table (storage/throttles.py):
+    a document that asks not to be kept is fetched on every request, until the address has had its share."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(host.bundle))
+    url = host.url(PATH)
+    host.replies[PATH] = Reply(body=document_for(url), headers={"Cache-Control": "no-store"})
+    browser = Browser(server.url)
+    assert browser.login(user.email, PASSWORD).status_code == 303
+    answers = [browser.authorize(response_type="code", client_id=url, redirect_uri="http://127.0.0.1:3000/callback",
+                                 state="s1", code_challenge=pkce_pair()[1], code_challenge_method="S256")
+               for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 400]
+    assert "too many metadata documents" in answers[2].text and host.connections == 2

@@ -312,3 +312,32 @@ def test_every_fetch_leaves_an_audit_line_with_its_outcome(caplog):
     assert [(line["audit"], line["client_id"], line["host"]) for line in lines] == [
         ("client_document_fetched", URL, "agent.example.com"), ("client_document_refused", URL, "agent.example.com")]
     assert lines[0]["expires_at"] == NOW + 300 and "HTTP 404" in lines[1]["reason"]
+
+
+def test_each_source_address_may_have_only_so_many_documents_fetched():
+    """A client ID is any URL a caller picks: the fetches are counted per source address (the adapter's
+    SOURCE_ADDRESS), a kept document costs nothing, and past the limit the refusal says so without fetching."""
+    from passport.core.http import SOURCE_ADDRESS
+
+    taken: list[str] = []
+
+    def limit(key: str) -> bool:
+        taken.append(key)
+        return taken.count(key) <= 1
+
+    fetcher = Fetcher(document(), document())
+    store, clock = clients(fetcher, rate_limit=limit)
+    address = SOURCE_ADDRESS.set("203.0.113.7")
+    try:
+        assert store.get(URL) is not None and store.get(URL) is not None  # the second is the kept copy
+        clock.now += 301
+        with pytest.raises(DocumentRefused, match="too many metadata documents"):
+            store.get(URL)
+    finally:
+        SOURCE_ADDRESS.reset(address)
+    assert taken == ["client-document:203.0.113.7"] * 2 and fetcher.fetched == [URL]
+    other = SOURCE_ADDRESS.set("198.51.100.9")
+    try:
+        assert store.get(URL).name == "Agent"  # another address has its own share
+    finally:
+        SOURCE_ADDRESS.reset(other)

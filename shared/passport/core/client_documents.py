@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from passport.core.audit import audit
 from passport.core.clients import MAX_URI
 from passport.core.errors import PageError, PassportError
-from passport.core.http import MalformedJson, parse_json
+from passport.core.http import SOURCE_ADDRESS, MalformedJson, parse_json
 from passport.core.models import Client
 from passport.ports import ClientStore
 
@@ -226,12 +226,17 @@ class DocumentClients:
     def __init__(
         self, store: DocumentClientStore, fetcher: DocumentFetcher, *, defined_scopes: Mapping[str, str],
         allowed_hosts: Sequence[str] = (), clock: Callable[[], float] = time.time,
+        rate_limit: Callable[[str], bool] | None = None,
     ) -> None:
+        """``rate_limit``: takes one fetch for a source address, False once it has had its share (a client ID is
+        any URL a caller of the authorization endpoint picks, so each address may make the server fetch only so
+        many documents an hour; a document already kept costs nothing)."""
         self._store = store
         self._fetcher = fetcher
         self._scopes = defined_scopes
         self._allowed_hosts = tuple(h.lower() for h in allowed_hosts)
         self._clock = clock
+        self._rate_limit = rate_limit
 
     def get(self, client_id: str) -> Client | None:
         """The client; for a metadata document's URL, :class:`DocumentRefused` when its document cannot be used
@@ -250,6 +255,9 @@ class DocumentClients:
             if self._allowed_hosts and url.host not in self._allowed_hosts:
                 raise DocumentRefused("this server accepts metadata documents only from "
                                       + ", ".join(self._allowed_hosts))
+            if self._rate_limit is not None and not self._rate_limit(f"client-document:{SOURCE_ADDRESS.get()}"):
+                raise DocumentRefused("this address has had too many metadata documents fetched this hour; try "
+                                      "again later")
             fetched = self._fetcher.fetch(url)
             client = client_from_document(client_id, fetched.body, defined_scopes=self._scopes, now=now,
                                           cache_seconds=cache_seconds(fetched.headers, now))

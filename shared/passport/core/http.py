@@ -8,12 +8,19 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
 from passport.core.errors import OAuthError, PassportError, invalid_request
+
+#: The address the request being served came from (API Gateway's ``sourceIp``), set by the adapter around each
+#: request (passport.apigw.serve): for the few rules that count per address deep below an endpoint's own
+#: arguments, such as the fetches of client ID metadata documents (passport.core.client_documents). Empty outside
+#: a request.
+SOURCE_ADDRESS: ContextVar[str] = ContextVar("source_address", default="")
 
 #: Token and revocation requests are a few hundred bytes; anything far larger is refused before parsing.
 MAX_FORM_BYTES = 64 * 1024
