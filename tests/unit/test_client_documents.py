@@ -341,3 +341,9 @@ def test_each_source_address_may_have_only_so_many_documents_fetched():
         assert store.get(URL).name == "Agent"  # another address has its own share
     finally:
         SOURCE_ADDRESS.reset(other)
+
+
+def test_a_client_id_url_is_bounded_as_every_clients_uris_are():
+    from passport.core import client_documents, clients
+
+    assert client_documents.MAX_URI == clients.MAX_URI

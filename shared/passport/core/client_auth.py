@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 from urllib.parse import unquote_plus
 
-from passport.core.client_documents import DocumentRefused
-from passport.core.errors import OAuthError, invalid_client, invalid_request
+from passport.core.errors import DocumentRefused, OAuthError, invalid_client, invalid_request
 from passport.core.hashing import verify_secret
 from passport.core.http import Headers, single
 from passport.core.models import Client

@@ -32,9 +32,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from passport.core.audit import audit
-from passport.core.clients import MAX_URI
-from passport.core.errors import PageError, PassportError
+# DocumentRefused is defined with the other errors, where client authentication finds it without this module.
+from passport.core.errors import DocumentRefused, PageError
 from passport.core.http import SOURCE_ADDRESS, MalformedJson, parse_json
 from passport.core.models import Client
 from passport.ports import ClientStore
@@ -50,11 +49,9 @@ MIN_CACHE_SECONDS = 60
 MAX_CACHE_SECONDS = 86_400
 #: The grants a document's client may have: the code flow, and refresh tokens (RFC 6749 4.1 and 6).
 DOCUMENT_GRANTS = ("authorization_code", "refresh_token")
-
-
-class DocumentRefused(PassportError):
-    """A client ID URL or its document that cannot describe a client; the message says why in words a developer
-    acts on (never the document's content)."""
+#: The longest client ID URL: passport.core.clients.MAX_URI, the longest URI a client may have (a test holds them
+#: equal; that module is imported only when a document is judged, not by every function that meets a client id).
+MAX_URI = 512
 
 
 def page_client(clients: ClientStore, client_id: str | None) -> Client | None:
@@ -262,9 +259,13 @@ class DocumentClients:
             client = client_from_document(client_id, fetched.body, defined_scopes=self._scopes, now=now,
                                           cache_seconds=cache_seconds(fetched.headers, now))
         except DocumentRefused as refused:
+            from passport.core.audit import audit
+
             audit("client_document_refused", client_id=client_id, host=url.host, reason=str(refused))
             raise
         stored = self._store.save_document_client(client)
+        from passport.core.audit import audit
+
         audit("client_document_fetched", client_id=client_id, host=url.host,
               expires_at=client.document_expires_at)
         return stored

@@ -100,6 +100,12 @@ class BearerError(PassportError):
         self.status, self.error, self.description, self.scope = status, error, description, scope
 
 
+class DocumentRefused(PassportError):
+    """A client ID metadata document that cannot describe a client, or its URL (passport.core.client_documents);
+    the message says why in words a developer acts on, never the document's content. The authorization endpoint
+    shows it on an error page, the token endpoint as ``invalid_client``."""
+
+
 class PageError(PassportError):
     """Shown to the user as an HTML page; never redirected."""
 
