@@ -5,17 +5,16 @@ OpenSSL reads it."""
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import socket
 import socketserver
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.servers import running, self_signed_tls
 
 #: Names the certificate also covers: tests resolve them to 127.0.0.1 themselves (they are not in any DNS).
 NAMES = ("agent.test", "rebind.test")
@@ -58,7 +57,7 @@ class DocumentHost:
 
 @contextmanager
 def document_host(folder: Path) -> Iterator[DocumentHost]:
-    context, bundle = _tls(folder)
+    context, bundle = self_signed_tls(folder, names=("localhost", *NAMES), addresses=("127.0.0.1", "::1"))
 
     class Handler(socketserver.BaseRequestHandler):
         def handle(self) -> None:
@@ -86,17 +85,11 @@ def document_host(folder: Path) -> Iterator[DocumentHost]:
             except (OSError, ssl.SSLError):
                 pass  # the client went away (a refusal mid-answer is what some tests provoke)
 
-    socketserver.ThreadingTCPServer.allow_reuse_address = True
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     host = DocumentHost(server, bundle)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield host
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def resolver_to_loopback(*names: str):
@@ -106,32 +99,3 @@ def resolver_to_loopback(*names: str):
             raise socket.gaierror(socket.EAI_NONAME, "not a test name")
         return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", port))]
     return resolve
-
-
-def _tls(folder: Path) -> tuple[ssl.SSLContext, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "client metadata host")])
-    now = datetime.datetime.now(datetime.UTC)
-    alternatives = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.IPAddress(ipaddress.ip_address("::1")),
-                    x509.DNSName("localhost"), *(x509.DNSName(n) for n in NAMES)]
-    certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(hours=2))
-        .add_extension(x509.SubjectAlternativeName(alternatives), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    bundle = folder / "document-host-ca.pem"
-    bundle.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    private = folder / "document-host-key.pem"
-    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(bundle, private)
-    return context, bundle

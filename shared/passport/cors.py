@@ -35,9 +35,11 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-from passport.core.http import Request, Response
+from passport.core.client_auth import parse_basic
+from passport.core.errors import OAuthError
+from passport.core.http import MalformedJson, Request, Response, parse_json
 from passport.routes import CLIENT, PUBLIC, path_pattern
 
 log = logging.getLogger("passport")
@@ -175,9 +177,8 @@ def client_hint(request: Request) -> str | None:
     scheme, _, credentials = authorization.strip().partition(" ")
     if scheme.lower() == "basic":
         try:
-            user = base64.b64decode(credentials.strip(), validate=True).decode("utf-8").split(":", 1)[0]
-            return unquote(user) or None
-        except (binascii.Error, ValueError):
+            return parse_basic(authorization)[0]  # RFC 6749 2.3.1, read as client authentication reads it
+        except OAuthError:
             return None
     form: dict[str, list[str]] = {}
     if request.method == "POST" and request.body:
@@ -208,8 +209,8 @@ def _json_object(data: str | bytes) -> dict | None:
     if not data or len(data) > 64 * 1024:
         return None
     try:
-        value = json.loads(data)
-    except (ValueError, RecursionError):
+        value = parse_json(data)
+    except MalformedJson:
         return None
     return value if isinstance(value, dict) else None
 

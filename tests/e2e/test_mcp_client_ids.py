@@ -19,21 +19,21 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.document_host import Reply, document_host
-from tests.e2e.chromium import MISSING_CHROMIUM, launched_chromium_async, serve_callback
+from tests.e2e.chromium import serve_callback
 from tests.e2e.node_clients import SCRIPTS, converse, mcp_sdk
 from tests.e2e.test_mcp_oauth import (
-    BROWSER_TIMEOUT_MS,
     MCP_PATH,
     ORDER_IDS,
     PRM_PATH,
     Exchange,
     MemoryStorage,
+    chromium_approval,
     recording_client,
     run_bounded,
+    scripted_approval,
 )
 from tests.integration import conftest as integration
-from tests.integration.browser import Browser, query_of
-from tests.integration.conftest import PASSWORD
+from tests.integration.browser import query_of
 
 user = integration.user
 DOCUMENT_PATH = "/oauth/mcp-client.json"
@@ -69,36 +69,12 @@ def expected_notice(cimd: bool, host) -> str:
 
 
 async def approve_in_chromium(authorization_url: str, server_url: str, callback, user, notice: str) -> dict:
-    from playwright.async_api import expect
-
-    async with launched_chromium_async() as browser:
-        if browser is None:
-            pytest.fail(MISSING_CHROMIUM, pytrace=False)
-        context = await browser.new_context()
-        context.set_default_timeout(BROWSER_TIMEOUT_MS)
-        page = await context.new_page()
-        await page.goto(authorization_url)
-        await page.wait_for_url(f"{server_url}/login?**")
-        await page.fill('input[name="email"]', user.email)
-        await page.fill('input[name="password"]', PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
-        await page.wait_for_url(f"{server_url}/oauth/authorize?**")
-        await expect(page.locator("p.unvetted")).to_contain_text(notice)
-        await page.get_by_role("button", name="Approve").click()
-        await page.wait_for_url(f"{callback.url}?**")
-    redirects = [hit for hit in callback.hits if urlsplit(hit).path == "/callback"]
-    return query_of(redirects[-1])
+    query, _ = await chromium_approval(authorization_url, server_url, callback, user, notices=(("p.unvetted", notice),))
+    return query
 
 
 def approve_as_scripted_user(authorization_url: str, server_url: str, user, notice: str) -> dict[str, str]:
-    b = Browser(server_url)
-    assert b.login(user.email, PASSWORD).status_code == 303
-    consent = b.get(authorization_url)
-    assert consent.status_code == 200 and notice in consent.text, consent.text[-800:]
-    approve, _ = b.consent_forms(consent)
-    answer = b.submit(approve)
-    assert answer.status_code == 303, answer.text
-    return query_of(answer.headers["Location"])
+    return scripted_approval(authorization_url, server_url, user, notices=(notice,))[0]
 
 
 # -- the Python SDK -------------------------------------------------------------------------------------------------

@@ -130,9 +130,15 @@ class MemoryStorage:
 # -- the browser step: the user signs in and approves -----------------------------------------------------------------
 
 
-async def approve_in_chromium(authorization_url: str, server_url: str, callback: Callback, user) -> dict[str, str]:
+#: What the consent page says of a client that registered itself (RFC 7591): its name, and that nobody checked it.
+REGISTERED_NOTICES = (("h1.request", "Test agent"), ("p.registered", "registered itself"))
+
+
+async def chromium_approval(authorization_url: str, server_url: str, callback: Callback, user, *,
+                            notices: tuple[tuple[str, str], ...] = ()) -> tuple[dict[str, str], list[str]]:
     """Headless Chromium (Debian's, never a downloaded one) from the authorization URL through sign-in and consent
-    to the redirect URI; the query the client's redirect URI received."""
+    to the redirect URI, the consent page showing each of ``notices`` (a selector, a text it contains); the query
+    the client's redirect URI received last, and the scopes the consent page named."""
     from playwright.async_api import expect
 
     async with launched_chromium_async() as browser:
@@ -147,28 +153,46 @@ async def approve_in_chromium(authorization_url: str, server_url: str, callback:
         await page.fill('input[name="password"]', PASSWORD)
         await page.get_by_role("button", name="Sign in").click()
         await page.wait_for_url(f"{server_url}/oauth/authorize?**")
-        # The consent page names the self-registered client and warns that nobody checked who it is.
-        await expect(page.locator("h1.request")).to_contain_text("Test agent")
-        await expect(page.locator("p.registered")).to_contain_text("registered itself")
+        for selector, text in notices:
+            await expect(page.locator(selector)).to_contain_text(text)
+        shown = await page.locator("span.scope-name").all_inner_texts()
         await page.get_by_role("button", name="Approve").click()
         await page.wait_for_url(f"{callback.url}?**")
     redirects = [hit for hit in callback.hits if urlsplit(hit).path == "/callback"]
+    return query_of(redirects[-1]), shown
+
+
+async def approve_in_chromium(authorization_url: str, server_url: str, callback: Callback, user) -> dict[str, str]:
+    """The first authorization of a client that registered itself: the consent page names it and warns that nobody
+    checked who it is; the one query the client's redirect URI received."""
+    query, _ = await chromium_approval(authorization_url, server_url, callback, user, notices=REGISTERED_NOTICES)
+    redirects = [hit for hit in callback.hits if urlsplit(hit).path == "/callback"]
     assert len(redirects) == 1, callback.hits
-    return query_of(redirects[0])
+    return query
 
 
-def approve_as_scripted_user(authorization_url: str, server_url: str, user) -> dict[str, str]:
-    """The same step without a browser engine: sign in at /login, open the authorization URL, submit Approve and
-    read the 303 to the redirect URI."""
+def consent_scope_names(html: str) -> list[str]:
+    return re.findall(r'<span class="scope-name">([^<]*)</span>', html)
+
+
+def scripted_approval(authorization_url: str, server_url: str, user, *,
+                      notices: tuple[str, ...] = ()) -> tuple[dict[str, str], list[str]]:
+    """The same step without a browser engine: sign in at /login, open the authorization URL (the consent page
+    holding each of ``notices``), submit Approve and read the 303 to the redirect URI; its query, and the scopes
+    the consent page named."""
     b = Browser(server_url)
     assert b.login(user.email, PASSWORD).status_code == 303
     consent = b.get(authorization_url)
     assert consent.status_code == 200, consent.text
-    assert "Test agent" in consent.text and "registered itself" in consent.text
-    approve, _ = b.consent_forms(consent)
-    answer = b.submit(approve)
+    assert all(notice in consent.text for notice in notices), consent.text[-800:]
+    answer = b.submit(b.consent_forms(consent)[0])
     assert answer.status_code == 303, answer.text
-    return query_of(answer.headers["Location"])
+    return query_of(answer.headers["Location"]), consent_scope_names(consent.text)
+
+
+def approve_as_scripted_user(authorization_url: str, server_url: str, user) -> dict[str, str]:
+    return scripted_approval(authorization_url, server_url, user,
+                             notices=tuple(text for _, text in REGISTERED_NOTICES))[0]
 
 
 def resource_metadata_url(challenge: str, server_url: str, resource_path: str) -> str:
@@ -456,32 +480,6 @@ def first_token_without_orders_read(server_url: str, callback: Callback, user, r
             OAuthToken.model_validate(token.json()))
 
 
-def consent_scope_names(html: str) -> list[str]:
-    return re.findall(r'<span class="scope-name">([^<]*)</span>', html)
-
-
-async def approve_step_up_in_chromium(authorization_url: str, server_url: str, callback: Callback,
-                                      user) -> tuple[dict[str, str], list[str]]:
-    """Chromium signs in and approves; the query the redirect URI received and the scopes the consent page named."""
-    async with launched_chromium_async() as browser:
-        if browser is None:
-            pytest.fail(MISSING_CHROMIUM, pytrace=False)
-        context = await browser.new_context()
-        context.set_default_timeout(BROWSER_TIMEOUT_MS)
-        page = await context.new_page()
-        await page.goto(authorization_url)
-        await page.wait_for_url(f"{server_url}/login?**")
-        await page.fill('input[name="email"]', user.email)
-        await page.fill('input[name="password"]', PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
-        await page.wait_for_url(f"{server_url}/oauth/authorize?**")
-        shown = await page.locator("span.scope-name").all_inner_texts()
-        await page.get_by_role("button", name="Approve").click()
-        await page.wait_for_url(f"{callback.url}?**")
-    redirects = [hit for hit in callback.hits if urlsplit(hit).path == "/callback"]
-    return query_of(redirects[-1]), shown
-
-
 @pytest.mark.timeout(45)
 @pytest.mark.parametrize("browser_step", ["chromium", "scripted"])
 def test_a_token_without_orders_read_gets_403_on_list_orders_the_sdk_authorizes_again_and_the_call_succeeds(
@@ -506,21 +504,12 @@ def test_a_token_without_orders_read_gets_403_on_list_orders_the_sdk_authorizes_
     answers: list[dict[str, str]] = []
     consented: list[list[str]] = []
 
-    def approve_scripted(authorization_url: str) -> tuple[dict[str, str], list[str]]:
-        b = Browser(server.url)
-        assert b.login(user.email, PASSWORD).status_code == 303
-        consent = b.get(authorization_url)
-        assert consent.status_code == 200, consent.text
-        answer = b.submit(b.consent_forms(consent)[0])
-        assert answer.status_code == 303, answer.text
-        return query_of(answer.headers["Location"]), consent_scope_names(consent.text)
-
     async def redirect_handler(authorization_url: str) -> None:
         authorization_urls.append(authorization_url)
         if browser_step == "chromium":
-            answer, shown = await approve_step_up_in_chromium(authorization_url, server.url, callback, user)
+            answer, shown = await chromium_approval(authorization_url, server.url, callback, user)
         else:
-            answer, shown = await anyio.to_thread.run_sync(approve_scripted, authorization_url)
+            answer, shown = await anyio.to_thread.run_sync(scripted_approval, authorization_url, server.url, user)
         answers.append(answer)
         consented.append(shown)
 

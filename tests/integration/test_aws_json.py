@@ -6,8 +6,6 @@ with its code). DynamoDB's calls, and Secrets Manager's where the protocol diffe
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import ssl
 import threading
@@ -37,7 +35,7 @@ from passport.aws_json import (
 from passport.core.errors import StorageUnavailable
 
 from tests.conftest import free_port
-from tests.servers import running
+from tests.servers import running, self_signed_tls
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"
@@ -303,7 +301,7 @@ def test_threads_share_the_client():
 
 def test_https_with_the_ca_bundle_botocore_would_use(tmp_path: Path):
     """TLS with certificate and host name verification against AWS_CA_BUNDLE's certificates."""
-    context, bundle = tls_server_context(tmp_path)
+    context, bundle = self_signed_tls(tmp_path)
     with scripted(answer(), tls=context) as server:
         assert client(server.url, ca_bundle=str(bundle)).call("BatchGetItem", PAYLOAD) == ANSWER
         refused(client(server.url, retries=0), "SSLCertVerificationError")  # not trusted without the bundle
@@ -381,34 +379,3 @@ def test_a_call_that_never_answers_times_out_within_the_read_timeout():
 
 def test_an_unreachable_endpoint_is_storage_unavailable():
     refused(client(f"http://127.0.0.1:{free_port()}", retries=1), "ConnectionRefusedError after 2 attempts")
-
-
-# -- a certificate for the TLS test ------------------------------------------------------------------------------
-
-
-def tls_server_context(folder: Path) -> tuple[ssl.SSLContext, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test endpoint")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    bundle = folder / "bundle.pem"
-    bundle.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    private = folder / "key.pem"
-    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(bundle, private)
-    return context, bundle
