@@ -129,6 +129,32 @@ class ClientDocuments:
 
 
 @dataclass(frozen=True)
+class Dpop:
+    """Sender-constrained tokens (``[dpop]``; RFC 9449, docs/security.md): a token request with a ``DPoP`` proof
+    gets a token bound to the proof's key, which the guard accepts only with a fresh proof of that key."""
+
+    enabled: bool = True
+    # RFC 9449 8: the token endpoint asks for a proof carrying its nonce (``use_dpop_nonce``, ``DPoP-Nonce``).
+    require_nonce: bool = False
+    # RFC 9449 4.3 point 11: how old a proof's iat may be, in seconds (its jti is remembered that long).
+    max_age_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class Par:
+    """Pushed authorization requests (``[par]``; RFC 9126) at ``POST /oauth/par``."""
+
+    # RFC 9126 5: every client must push its authorization requests (``require_pushed_authorization_requests``).
+    required: bool = False
+    # RFC 9126 2.2: how long a request_uri lives, in seconds (used once).
+    lifetime_seconds: int = 60
+
+
+#: The security profiles a server or a client may be held to (passport.core.profile).
+SECURITY_PROFILES = ("baseline", "fapi2")
+
+
+@dataclass(frozen=True)
 class Guard:
     """The guard's caches and clock skew (``[guard]``)."""
 
@@ -239,6 +265,11 @@ class Settings:
     grants: Grants = field(default_factory=Grants)
     registration: Registration = field(default_factory=Registration)
     client_documents: ClientDocuments = field(default_factory=ClientDocuments)
+    dpop: Dpop = field(default_factory=Dpop)
+    par: Par = field(default_factory=Par)
+    # The profile every client is held to unless its own says otherwise: "baseline" or "fapi2" (the FAPI 2.0
+    # Security Profile: passport.core.profile, docs/security.md).
+    security_profile: str = "baseline"
     keys: Keys = field(default_factory=Keys)
     guard: Guard = field(default_factory=Guard)
     storage: Storage = field(default_factory=Storage)
@@ -408,6 +439,12 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"guard.leeway_seconds must be between 0 and {MAX_LEEWAY_SECONDS}")
     if s.guard.revocation_cache_seconds < 0 or not 0 <= s.guard.authorizer_cache_seconds <= 3600:
         raise ConfigError("guard cache times must be between 0 and 3600 seconds")
+    if s.security_profile not in SECURITY_PROFILES:
+        raise ConfigError(f"security_profile must be one of {', '.join(SECURITY_PROFILES)}")
+    if not 10 <= s.dpop.max_age_seconds <= 3600:
+        raise ConfigError("dpop.max_age_seconds must be between 10 and 3600")
+    if not 5 <= s.par.lifetime_seconds <= 600:
+        raise ConfigError("par.lifetime_seconds must be between 5 and 600")
     if not 1 <= s.storage.timeout_seconds <= 60 or not 0 <= s.storage.retries <= 10:
         raise ConfigError("storage.timeout_seconds must be between 1 and 60, storage.retries between 0 and 10")
     for name, seconds in dataclasses.asdict(s.lifetimes).items():

@@ -53,6 +53,7 @@ from typing import Any, ClassVar, Protocol
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from passport.core.errors import OAuthError, PassportError
+from passport.core.hashing import scoped_digest
 from passport.keys import jwa
 from passport.keys.material import PublicKey
 
@@ -582,11 +583,9 @@ class ProofReplay(Protocol):
 
 
 def replay_key(jkt: str, jti: str) -> str:
-    """The store's key for a proof: base64url SHA-256 of the key thumbprint and the ``jti``, length-prefixed so no
-    two pairs share an input; 43 characters whatever the ``jti`` holds (RFC 9449 11.1: "store only a hash")."""
-    scope = jkt.encode("utf-8", "surrogatepass")
-    material = len(scope).to_bytes(4, "big") + scope + jti.encode("utf-8", "surrogatepass")
-    return _b64(hashlib.sha256(material).digest())
+    """The store's key for a proof: :func:`passport.core.hashing.scoped_digest` of the ``jti`` within its key's
+    thumbprint; 43 characters whatever the ``jti`` holds (RFC 9449 11.1: "store only a hash")."""
+    return scoped_digest(jkt, jti)
 
 
 def spend_once(replay: ProofReplay, proof: DpopProof) -> None:

@@ -7,6 +7,7 @@ milliseconds per token request. Passwords, chosen by people, get scrypt (:mod:`p
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -28,3 +29,12 @@ def verify_secret(secret: str, stored_hash: str | None) -> bool:
     candidate = hash_secret(secret).encode("utf-8")
     expected = (stored_hash or HASH_PREFIX + "0" * 64).encode("utf-8", "replace")
     return hmac.compare_digest(candidate, expected) and stored_hash is not None
+
+
+def scoped_digest(scope: str, value: str) -> str:
+    """base64url SHA-256 (43 characters) of ``value`` within ``scope``, length-prefixed so no two pairs share an
+    input: how a used-once value (a DPoP proof's or a client assertion's ``jti``) is keyed in storage, whatever
+    it holds (RFC 9449 11.1: "store only a hash")."""
+    scoped = scope.encode("utf-8", "surrogatepass")
+    material = len(scoped).to_bytes(4, "big") + scoped + value.encode("utf-8", "surrogatepass")
+    return base64.urlsafe_b64encode(hashlib.sha256(material).digest()).rstrip(b"=").decode("ascii")

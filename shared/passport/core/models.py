@@ -37,11 +37,30 @@ class Client:
     #: A client described by the metadata document at its client_id (passport.core.client_documents): when that
     #: copy of the document stops being fresh (Unix seconds); 0 for every other client.
     document_expires_at: int = 0
+    #: ``private_key_jwt`` (RFC 7523 2.2, OpenID Connect Core 1.0 9): the client's public keys, as the canonical
+    #: JSON of ``passport.core.client_assertions.ClientKeys`` (RFC 7591 2 ``jwks``), or the https URL they are
+    #: fetched from (``jwks_uri``); at most one of the two.
+    jwks: str | None = None
+    jwks_uri: str | None = None
+    #: RFC 9126 6: the client's authorization requests must be pushed (``require_pushed_authorization_requests``).
+    require_par: bool = False
+    #: RFC 9449 5.2: the client's access tokens are always DPoP-bound (``dpop_bound_access_tokens``): a token
+    #: request without a proof is refused.
+    dpop_bound: bool = False
+    #: The security profile the client is held to (passport.core.profile): "" follows the server's
+    #: ``security_profile``; "baseline" or "fapi2" (FAPI 2.0 Security Profile) for this client alone.
+    profile: str = ""
+
+    @property
+    def has_keys(self) -> bool:
+        """Authenticates with a signed assertion (``private_key_jwt``) rather than a secret."""
+        return self.jwks is not None or self.jwks_uri is not None
 
     @property
     def public(self) -> bool:
-        """A public client has no secret (RFC 6749 2.1) and must use PKCE."""
-        return self.secret_hash is None
+        """A public client has no credentials at all, neither a secret nor keys (RFC 6749 2.1), and must use
+        PKCE."""
+        return self.secret_hash is None and not self.has_keys
 
     @property
     def registered(self) -> bool:
@@ -63,7 +82,11 @@ class Client:
 
     @property
     def token_endpoint_auth_method(self) -> str:
-        return self.auth_method or ("none" if self.public else "client_secret_basic")
+        if self.auth_method:
+            return self.auth_method
+        if self.has_keys:
+            return "private_key_jwt"
+        return "none" if self.public else "client_secret_basic"
 
     def allows_grant(self, grant_type: str) -> bool:
         return grant_type in self.grant_types

@@ -75,6 +75,13 @@ class ClientModel(_Base):
     application_type = UnicodeAttribute(null=True)
     #: A client ID metadata document's client: until when its kept copy is fresh (passport.core.client_documents).
     document_expires_at = NumberAttribute(null=True)
+    #: private_key_jwt: the registered JWK Set (canonical JSON) or where to fetch it; absent for other clients.
+    jwks = UnicodeAttribute(null=True)
+    jwks_uri = UnicodeAttribute(null=True)
+    #: RFC 9126 6, RFC 9449 5.2 and the client's security profile (passport.core.profile); absent: off, "".
+    require_par = BooleanAttribute(null=True)
+    dpop_bound = BooleanAttribute(null=True)
+    profile = UnicodeAttribute(null=True)
 
 
 class UserModel(_Base):

@@ -37,7 +37,7 @@ BATCH_SIZE = 25  # BatchWriteItem's limit
 MAX_BATCH_ATTEMPTS = 8
 
 KNOWN_PREFIXES = ("access#", "refresh#", "code#", "family#", "device#", "usercode#", "session#", "consent#",
-                  "throttle#")
+                  "throttle#", "dpop#", "assertion#", "par#")
 REVOCABLE_PREFIXES = ("access#", "refresh#", "family#")
 
 EXPIRED = "expired"

@@ -50,6 +50,8 @@ class DynamoClientStore:
             client_uri=client.client_uri, logo_uri=client.logo_uri,
             registration_token_hash=client.registration_token_hash, auth_method=client.auth_method or None,
             introspection=client.introspection or None, application_type=client.application_type,
+            jwks=client.jwks, jwks_uri=client.jwks_uri, require_par=client.require_par or None,
+            dpop_bound=client.dpop_bound or None, profile=client.profile or None,
         )
         with storage_call():
             # Never overwrite an existing client, even on a (practically impossible) UUID clash.
@@ -180,6 +182,8 @@ def _client(item: ClientModel) -> Client:
         auth_method=item.auth_method or "", introspection=bool(item.introspection),
         application_type=item.application_type or _inferred_application_type(item.redirect_uris or ()),
         document_expires_at=int(item.document_expires_at or 0),
+        jwks=item.jwks, jwks_uri=item.jwks_uri, require_par=bool(item.require_par),
+        dpop_bound=bool(item.dpop_bound), profile=item.profile or "",
     )
 
 

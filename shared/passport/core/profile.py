@@ -1,0 +1,67 @@
+"""Security profiles: what a client is held to beyond the RFCs' defaults.
+
+- ``baseline``: OAuth 2.0 with RFC 9700's advice as the rest of the server applies it (PKCE for public clients,
+  exact redirect URIs, refresh-token rotation), and per client what it registered: ``require_pushed_authorization
+  _requests`` (RFC 9126 6), ``dpop_bound_access_tokens`` (RFC 9449 5.2).
+- ``fapi2``: the FAPI 2.0 Security Profile (final), section 5.3.2 (authorization server) as this server meets it:
+  pushed authorization requests only (5.3.2.2 point 1), PKCE with S256 for every client (point 4),
+  ``private_key_jwt`` and nothing weaker (5.3.2.1 point 4: ``tls_client_auth`` is not offered), sender-constrained
+  tokens by DPoP (5.3.2.1 point 1), ``iss`` in the authorization response (RFC 9207, 5.3.2.2 point 11: always
+  sent), codes living at most 60 s (5.3.2.2 point 5), and only the code, refresh and client-credentials grants
+  (5.3.2.2 point 2: no implicit; 5.3.2.1 point 9: no password grant).
+
+A client's own ``profile`` wins over the server's ``security_profile``, so one client can be held to FAPI 2.0 on
+a baseline server and the other way round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from passport.core.models import Client
+
+FAPI2 = "fapi2"
+BASELINE = "baseline"
+PROFILES = (BASELINE, FAPI2)
+#: FAPI 2.0 Security Profile 5.3.2.2 point 5: "shall ... authorization code lifetime of at most 60 seconds".
+FAPI2_CODE_LIFETIME = 60
+#: The grants a FAPI 2.0 client may use.
+FAPI2_GRANTS = ("authorization_code", "refresh_token", "client_credentials")
+#: FAPI 2.0 Security Profile 5.3.2.1 point 4 (of what this server offers).
+FAPI2_AUTH_METHODS = ("private_key_jwt",)
+
+
+@dataclass(frozen=True)
+class ClientPolicy:
+    """What one client is held to, resolved from its own settings and the server's."""
+
+    profile: str
+    par_required: bool
+    dpop_required: bool
+    #: The token endpoint authentication methods it may use; empty: any it registered.
+    auth_methods: tuple[str, ...]
+    #: PKCE for every authorization request, with S256 only.
+    pkce_s256_required: bool
+    #: The longest a code may live; 0: the server's lifetime.
+    code_lifetime: int
+    #: The grants it may use; empty: any it registered.
+    grants: tuple[str, ...]
+
+    @property
+    def fapi2(self) -> bool:
+        return self.profile == FAPI2
+
+    def allows_grant(self, grant_type: str) -> bool:
+        return not self.grants or grant_type in self.grants
+
+    def allows_auth_method(self, method: str) -> bool:
+        return not self.auth_methods or method in self.auth_methods
+
+
+def client_policy(client: Client, *, server_profile: str = BASELINE, par_required: bool = False) -> ClientPolicy:
+    """The policy of ``client`` on a server whose ``security_profile`` is ``server_profile`` and whose ``[par]
+    required`` is ``par_required``."""
+    profile = client.profile or server_profile
+    if profile == FAPI2:
+        return ClientPolicy(FAPI2, True, True, FAPI2_AUTH_METHODS, True, FAPI2_CODE_LIFETIME, FAPI2_GRANTS)
+    return ClientPolicy(BASELINE, par_required or client.require_par, client.dpop_bound, (), False, 0, ())
