@@ -331,3 +331,103 @@ def _check_authlib(answer: tuple[int, list[tuple[str, str]], bytes]) -> None:
     header = jwt.get_unverified_header(body["access_token"]) if "access_token" in body else {}
     if header.get("typ") != "at+jwt" or header.get("alg") != "RS256":
         raise RuntimeError(f"the authlib endpoint answered {status}: {payload[:200]!r}")
+
+
+# -- 5. DPoP (RFC 9449): what a sender-constrained call costs --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DpopFigures:
+    token_calls: list[str]  # DynamoDB calls of a client_credentials request with a DPoP proof (a warm container)
+    guard_calls: list[str]  # DynamoDB calls of a guarded DPoP call, the token's status cached
+    bearer: Timing  # the guard's handler on a Bearer call (status cached)
+    dpop: Timing  # the guard's handler on a DPoP call: the proof checked, then spent in DynamoDB Local
+    dpop_memory: Timing  # the same, the proof spent in memory: what checking a proof costs the guard's CPU
+
+
+class _MemoryLedger:
+    def __init__(self) -> None:
+        self.spent: set[tuple[str, str]] = set()
+
+    def spend(self, jkt: str, jti: str, expires_at: int) -> bool:
+        if (jkt, jti) in self.spent:
+            return False
+        self.spent.add((jkt, jti))
+        return True
+
+
+def measure_dpop(d: Deployment) -> DpopFigures:
+    """A DPoP-bound token from the token endpoint, then the guard's own handler (as API Gateway invokes it: a REST
+    REQUEST event, the one the local gateway builds) on calls with that token, each with a fresh proof made
+    beforehand (ES256, PyJWT), against the same handler on a Bearer call. The proofs are spent in DynamoDB Local,
+    as deployed, and in memory, to part the proof's CPU from the write that makes it single-use."""
+    import secrets
+    import time
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from passport.compose import SystemClock
+    from passport.compose import guard as container_guard
+    from passport.core.dpop import ProofChecker, access_token_hash
+    from passport.guard.events import authorize
+    from passport.keys.material import public_jwk_members
+    from passport.local.gateway import LambdaContext
+
+    gateway = d.gateway
+    key = ec.generate_private_key(ec.SECP256R1())
+    header = {"typ": "dpop+jwt", "jwk": public_jwk_members(key.public_key())}
+
+    def proof(method: str, url: str, token: str | None = None) -> str:
+        claims = {"jti": secrets.token_urlsafe(16), "htm": method, "htu": url, "iat": int(time.time())}
+        if token is not None:
+            claims["ath"] = access_token_hash(token)
+        return jwt.encode(claims, key, algorithm="ES256", headers=header)
+
+    token_url = d.settings.issuer_url + "/oauth/token"
+    api_path = d.api_request("")[0]
+    api_url = d.settings.issuer_url + api_path
+    path, headers, body = d.token_request()
+    _token_of(gateway.dispatch("POST", path, [*headers, ("DPoP", proof("POST", token_url))], body))  # warm
+    with counting() as calls, calls.span() as token_calls:
+        reply = gateway.dispatch("POST", path, [*headers, ("DPoP", proof("POST", token_url))], body)
+    bound = _token_of(reply)
+    bearer = _token_of(gateway.dispatch("POST", path, headers, body))
+
+    guard_module = gateway.function("guard")
+    original = guard_module.handler
+    seen: list[dict[str, Any]] = []
+
+    def recording(event: dict[str, Any], context: Any) -> Any:
+        seen.append(copy.deepcopy(event))
+        return original(event, context)
+
+    guard_module.handler = recording
+    try:
+        dpop_headers = [("Host", d.host), ("Authorization", f"DPoP {bound}"), ("DPoP", proof("GET", api_url, bound))]
+        for call_headers in (dpop_headers, [("Host", d.host), ("Authorization", f"Bearer {bearer}")]):
+            answer = gateway.dispatch("GET", api_path, call_headers, b"")
+            if answer.status != 200:
+                raise RuntimeError(f"GET {api_path} answered {answer.status}: {answer.body[:200]!r}")
+    finally:
+        guard_module.handler = original
+    dpop_event, bearer_event = seen
+    guard = container_guard()
+    in_memory = copy.copy(guard)
+    in_memory.proofs = ProofChecker(_MemoryLedger(), SystemClock(), max_age_seconds=d.settings.dpop.max_age_seconds)
+
+    def with_proof(event: dict[str, Any], fresh: str) -> dict[str, Any]:
+        headers = {**event["headers"], "DPoP": fresh}
+        return {**event, "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()}}
+
+    with counting() as calls, calls.span() as guard_calls:
+        guard_module.handler(with_proof(dpop_event, proof("GET", api_url, bound)), LambdaContext("guard"))
+    # Enough fresh proofs for every loop the timing runs (calibrated to REPEAT_SECONDS, a proof is used once).
+    stored = iter([with_proof(dpop_event, proof("GET", api_url, bound)) for _ in range(1500)])
+    memory = iter([with_proof(dpop_event, proof("GET", api_url, bound)) for _ in range(12000)])
+
+    best = best_per_call({
+        "bearer": lambda: authorize(bearer_event, guard),
+        "dpop": lambda: authorize(next(stored), guard),
+        "dpop_memory": lambda: authorize(next(memory), in_memory),
+    }, repeats=20)
+    return DpopFigures(list(token_calls), list(guard_calls), best["bearer"], best["dpop"], best["dpop_memory"])

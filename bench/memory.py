@@ -38,10 +38,10 @@ class MemoryClientStore:
         self, client_id: str, owner: str | None, *, name: str, redirect_uris: tuple[str, ...],
         scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
         post_logout_redirect_uris: tuple[str, ...] | None = None, introspection: bool | None = None,
-        application_type: str | None = None,
+        application_type: str | None = None, require_par: bool | None = None,
     ) -> bool:
         changes = {"scopes": scopes, "first_party": first_party, "post_logout_redirect_uris": post_logout_redirect_uris,
-                   "introspection": introspection, "application_type": application_type}
+                   "introspection": introspection, "application_type": application_type, "require_par": require_par}
         return self._replace(client_id, owner, name=name, redirect_uris=redirect_uris,
                              **{k: v for k, v in changes.items() if v is not None})
 
@@ -58,6 +58,13 @@ class MemoryClientStore:
 
     def set_secret(self, client_id: str, secret_hash: str, owner: str | None = None) -> bool:
         return self._replace(client_id, owner, secret_hash=secret_hash)
+
+    def set_keys(self, client_id: str, jwks: str | None, jwks_uri: str | None, signing_alg: str = "",
+                 owner: str | None = None) -> bool:
+        client = self._clients.get(client_id)
+        if client is None or client.revoked or not client.has_keys:
+            return False
+        return self._replace(client_id, owner, jwks=jwks, jwks_uri=jwks_uri, auth_signing_alg=signing_alg)
 
     def _replace(self, client_id: str, owner: str | None, **changes: object) -> bool:
         client = self._clients.get(client_id)

@@ -18,7 +18,7 @@ from bench.report import ERROR, INFO, Row, markdown, render, summary, verdict, w
 
 if TYPE_CHECKING:
     from bench.deployment import Deployment
-    from bench.figures import GuardTimes, IssuanceTimes, RoundTrips
+    from bench.figures import DpopFigures, GuardTimes, IssuanceTimes, RoundTrips
     from bench.issuance_processes import IssuanceRun
     from bench.load import LoadRun
     from bench.timing import Settling
@@ -41,6 +41,8 @@ CODE_FLOW_CALLS_TARGET = 3  # code exchange and refresh
 DEVICE_POLL_CALLS_TARGET = 1  # a poll while the user has not answered
 LIFECYCLE_CALLS_TARGET = 2  # revoke 2, introspect 2 (1 for the caller's client)
 GUARD_UNCACHED_CALLS_TARGET = 1
+#: A DPoP call: the proof spent once, deployment-wide (RFC 9449 11.1), is one conditional write.
+DPOP_GUARD_CALLS_TARGET = 1
 
 T = TypeVar("T")
 
@@ -186,6 +188,7 @@ class Bench:
         from bench.deployment import local_deployment
         from bench.figures import (
             measure_code_flow_round_trips,
+            measure_dpop,
             measure_guard,
             measure_lifecycle_round_trips,
             measure_round_trips,
@@ -230,6 +233,9 @@ class Bench:
                     self._guard_rows(*guard)
             if trips is not None:
                 self._round_trip_rows(trips)
+            dpop = self.attempt("guard", "a DPoP call against a Bearer call at the guard", lambda: measure_dpop(d))
+            if dpop is not None:
+                self._dpop_rows(dpop)
             if imported is not None:
                 total = sum(len(ops) for ops in imported.values())
                 self.rows["round trips"].append(
@@ -419,6 +425,21 @@ class Bench:
         ]
         self._settling("the issuance figures", settling, "x their tolerances")
         self.notes.append("the timed issuance loops sent no DynamoDB request (client and token stores in memory)")
+
+    def _dpop_rows(self, f: DpopFigures) -> None:
+        self.rows["guard"] += [
+            Row("guard, DPoP call (proof checked, spent in DynamoDB Local) / Bearer call, whole handler",
+                f"{f.dpop.best / f.bearer.best:.2f}x ({us(f.dpop.best)} vs {us(f.bearer.best)})", "-", INFO),
+            Row("guard, DPoP call with the proof spent in memory / Bearer call: the proof's CPU",
+                f"{f.dpop_memory.best / f.bearer.best:.2f}x ({us(f.dpop_memory.best)} vs {us(f.bearer.best)}; "
+                f"+{(f.dpop_memory.best - f.bearer.best) * 1e6:.0f} µs)", "-", INFO),
+        ]
+        self.rows["round trips"] += [
+            Row("DynamoDB calls: token (client_credentials with a DPoP proof)", describe(f.token_calls),
+                f"<= {TOKEN_CALLS_TARGET + 1}", verdict(len(f.token_calls) <= TOKEN_CALLS_TARGET + 1)),
+            Row("DynamoDB calls: guard, DPoP call, token status cached", describe(f.guard_calls),
+                f"<= {DPOP_GUARD_CALLS_TARGET}", verdict(len(f.guard_calls) <= DPOP_GUARD_CALLS_TARGET)),
+        ]
 
     def _round_trip_rows(self, t: RoundTrips) -> None:
         uncached = GUARD_UNCACHED_CALLS_TARGET

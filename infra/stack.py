@@ -15,6 +15,7 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 from passport import iam_manifest
+from passport.authorizer_cache import ttl_seconds
 from passport.config import Settings
 from passport.gateway_responses import api_resource_metadata
 from passport.routes import route_table
@@ -82,7 +83,9 @@ class PassportStack(Stack):
                 log_retention_days=options.log_retention_days,
                 retain_logs=options.retain,
             ),
-            cache_ttl=Duration.seconds(settings.guard.authorizer_cache_seconds),
+            cache_ttl=Duration.seconds(ttl_seconds(settings.guard.authorizer_cache_seconds,
+                                                   dpop=settings.dpop.enabled)),
+            dpop=settings.dpop.enabled,
         )
         assert self.guard.own is not None
         self.functions[iam_manifest.GUARD] = self.guard.own

@@ -170,16 +170,21 @@ class RegisteredClient:
     raw: dict[str, Any]
 
 
-def make_client(env: Env, **options: Any) -> RegisteredClient:
+def make_client(env: Env, *, fields: dict[str, Any] | None = None, **options: Any) -> RegisteredClient:
+    """A client made by ``new_client(**options)``, with ``fields`` of the record set beside (what no option of
+    ``new_client`` sets: ``dpop_bound``, ``require_par``, ``profile``)."""
+    from dataclasses import replace
+
     from passport.core.clients import new_client
     from passport.storage.repositories import DynamoClientStore
 
     options.setdefault("grant_types", ("client_credentials",))
     options.setdefault("name", "test client")
     made = new_client(defined_scopes=env.settings.scopes, **options)
+    record = replace(made.client, **fields) if fields else made.client
     compose.bind_storage()  # the models on this test's tables
-    DynamoClientStore().create(made.client)
-    return RegisteredClient(made.client.client_id, made.secret, json.loads(json.dumps(made.client.__dict__)))
+    DynamoClientStore().create(record)
+    return RegisteredClient(record.client_id, made.secret, json.loads(json.dumps(record.__dict__)))
 
 
 @pytest.fixture

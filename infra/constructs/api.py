@@ -172,7 +172,8 @@ class PassportApi(Construct):
         guarded_routes = any(route.rule is not None for route in self.routes)
         metadata = resource_metadata or (api_resource_metadata(self.url, f"{self.url}/api") if guarded_routes else None)
         self.resource_metadata_url = metadata
-        guard.add_gateway_responses(self.api, gateway_responses(resource_metadata=metadata, https=True, cors=True))
+        guard.add_gateway_responses(self.api, gateway_responses(resource_metadata=metadata, https=True, cors=True,
+                                                                   dpop=guard.dpop))
 
     def _add_preflights(self) -> None:
         """Fetch standard, CORS protocol: ``OPTIONS`` on each path whose routes allow cross-origin reads answers

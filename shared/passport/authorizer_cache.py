@@ -31,6 +31,14 @@ HTTP_IDENTITY_SOURCES: tuple[str, ...] = ("$request.header.Authorization", "$con
 DEFAULT_TTL_SECONDS = 60
 
 
+def ttl_seconds(configured: int, *, dpop: bool) -> int:
+    """The cache's TTL for a guard that accepts DPoP (``dpop``) or not. A DPoP proof is good for one request
+    (RFC 9449 11.1), and a cached answer is given without the guard seeing the request: whatever the key, a cache
+    hit would let a replayed proof through, so a guard that accepts DPoP answers every request itself (0 turns
+    API Gateway's cache off)."""
+    return 0 if dpop else configured
+
+
 @dataclass(frozen=True)
 class RequestValues:
     """What identity sources are read from: the request's headers and query string as received (name, value

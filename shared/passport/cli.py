@@ -13,11 +13,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from passport.config import ALGORITHMS, ConfigError, Settings, load_settings
-from passport.core.clients import DEVICE_CODE, PERSONAL_ACCESS, InvalidClientMetadata, new_client
+from passport.core.clients import DEVICE_CODE, PERSONAL_ACCESS, InvalidClientMetadata, KeyRegistration, new_client
 from passport.core.errors import PassportError
 from passport.core.models import Client
 from passport.remote import StackNotFound
@@ -45,9 +46,30 @@ def client_json(client: Client, secret: str | None = None) -> dict[str, Any]:
         "scopes": list(client.scopes), "public": client.public, "first_party": client.first_party,
         "revoked": client.revoked, "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "registered": client.registered, "introspection": client.introspection,
-        "application_type": client.application_type,
+        "application_type": client.application_type, "require_par": client.require_par,
     })
+    body["token_endpoint_auth_method"] = client.token_endpoint_auth_method
+    if client.jwks is not None:
+        body["key_ids"] = key_ids(client)
+    if client.jwks_uri is not None:
+        body["jwks_uri"] = client.jwks_uri
     return body
+
+
+def key_ids(client: Client) -> list[str]:
+    """The ``kid`` of each key a ``private_key_jwt`` client registered (``""`` for a key without one)."""
+    keys = json.loads(client.jwks or '{"keys": []}')["keys"]
+    return [key.get("kid", "") for key in keys]
+
+
+def _authentication(client: Client) -> str:
+    """How the client authenticates at the token endpoint (RFC 7591 2 ``token_endpoint_auth_method``)."""
+    method = client.token_endpoint_auth_method
+    if client.jwks is not None:
+        return f"{method}, keys {' '.join(kid or '(no kid)' for kid in key_ids(client))}"
+    if client.jwks_uri is not None:
+        return f"{method}, keys fetched from {client.jwks_uri}"
+    return method
 
 
 class Output:
@@ -63,6 +85,8 @@ class Output:
 
 
 READS_EVERY_TOKEN = ", introspects every client's tokens"
+#: RFC 9126 6: its authorization requests must be pushed.
+PUSHES_ONLY = ", pushed authorization requests only"
 
 
 def describe_client(client: Client, secret: str | None = None) -> str:
@@ -73,9 +97,11 @@ def describe_client(client: Client, secret: str | None = None) -> str:
         f"Type ............. {'public' if client.public else 'confidential'} {client.application_type} app"
         f"{', first-party' if client.first_party else ''}{', registered dynamically' if client.registered else ''}"
         f"{READS_EVERY_TOKEN if client.introspection else ''}"
+        f"{PUSHES_ONLY if client.require_par else ''}"
         f"{', REVOKED' if client.revoked else ''}",
         f"Grants ........... {' '.join(client.grant_types)}",
     ]
+    lines.append(f"Authentication ... {_authentication(client)}")
     if client.redirect_uris:
         lines.append(f"Redirect URIs .... {' '.join(client.redirect_uris)}")
     if client.post_logout_redirect_uris:
@@ -144,12 +170,37 @@ def cmd_client_create(args: argparse.Namespace, settings: Settings, out: Output)
             name=args.name, grant_types=grants, redirect_uris=args.redirect_uri or [], scopes=args.scope or [],
             public=args.public, first_party=args.first_party, defined_scopes=settings.scopes,
             post_logout_redirect_uris=args.post_logout_redirect_uri or [], introspection=args.introspection,
-            application_type=args.application_type,
+            application_type=args.application_type, keys=_keys_of(args),
         )
     except InvalidClientMetadata as error:
         raise CommandError(str(error)) from None
+    if args.require_par:
+        made = replace(made, client=replace(made.client, require_par=True))
     _client_store().create(made.client)
     out.emit(client_json(made.client, made.secret), "New client created.\n" + describe_client(made.client, made.secret))
+
+
+def _keys_of(args: argparse.Namespace) -> KeyRegistration | None:
+    """``--jwks FILE`` (a JWK Set of public keys; ``-``: standard input) or ``--jwks-uri URL``: a client that
+    authenticates with private_key_jwt (RFC 7523 2.2); None when neither is given."""
+    from passport.core.clients import validate_client_keys
+
+    if args.jwks is None and args.jwks_uri is None:
+        return None
+    jwks = None
+    if args.jwks is not None:
+        try:
+            text = sys.stdin.read() if args.jwks == "-" else Path(args.jwks).read_text(encoding="utf-8")
+        except (OSError, UnicodeError) as error:
+            raise CommandError(f"cannot read the JWK Set {args.jwks}: {error}") from None
+        try:
+            jwks = json.loads(text)
+        except ValueError:
+            raise CommandError(f'{args.jwks} is not JSON: a JWK Set is {{"keys": [...]}} (RFC 7517 5)') from None
+    try:
+        return validate_client_keys(jwks, args.jwks_uri)
+    except InvalidClientMetadata as error:
+        raise CommandError(str(error)) from None
 
 
 def cmd_client_list(args: argparse.Namespace, settings: Settings, out: Output) -> None:
@@ -187,14 +238,22 @@ def cmd_client_update(args: argparse.Namespace, settings: Settings, out: Output)
             current, name=args.name, redirect_uris=args.redirect_uri, scopes=args.scope,
             first_party=args.first_party, defined_scopes=settings.scopes,
             post_logout_redirect_uris=args.post_logout_redirect_uri, introspection=args.introspection,
-            application_type=args.application_type,
+            application_type=args.application_type, keys=_keys_of(args),
         )
     except InvalidClientMetadata as error:
         raise CommandError(str(error)) from None
+    if args.require_par is not None:
+        client = replace(client, require_par=args.require_par)
     if not _client_store().update(client.client_id, None, name=client.name, redirect_uris=client.redirect_uris,
                                   scopes=client.scopes, first_party=client.first_party,
                                   post_logout_redirect_uris=client.post_logout_redirect_uris,
-                                  introspection=client.introspection, application_type=client.application_type):
+                                  introspection=client.introspection, application_type=client.application_type,
+                                  require_par=args.require_par):
+        raise CommandError(f"the client {client.client_id} is revoked or gone")
+    # New keys replace the old at once: an assertion signed with a key no longer listed is refused.
+    new_keys = args.jwks is not None or args.jwks_uri is not None
+    if new_keys and not _client_store().set_keys(client.client_id, client.jwks, client.jwks_uri,
+                                                 client.auth_signing_alg):
         raise CommandError(f"the client {client.client_id} is revoked or gone")
     out.emit(client_json(client), "Client updated.\n" + describe_client(client))
 
@@ -219,6 +278,9 @@ def cmd_client_rotate_secret(args: argparse.Namespace, settings: Settings, out: 
     client = _get_client(args.client_id)
     if client.public:
         raise CommandError("a public client has no secret")
+    if client.has_keys:
+        raise CommandError("this client has no secret: it authenticates with private_key_jwt (replace its keys with "
+                           "passport client update --jwks or --jwks-uri)")
     secret = new_secret()
     if not _client_store().set_secret(client.client_id, hash_secret(secret)):
         raise CommandError(f"the client {client.client_id} is revoked or gone")
@@ -405,6 +467,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a resource server: may introspect every client's tokens (RFC 7662)")
     create.add_argument("--post-logout-redirect-uri", action="append", metavar="URI",
                         help="where OpenID Connect logout may return the browser (repeat for several)")
+    create.add_argument("--jwks", metavar="FILE",
+                        help="a confidential client without a secret: it authenticates with private_key_jwt, "
+                             "signing with a private key whose public key is in this JWK Set (- for stdin)")
+    create.add_argument("--jwks-uri", metavar="URL",
+                        help="as --jwks, the JWK Set fetched from this https URL (the client may rotate keys there)")
+    create.add_argument("--require-par", action="store_true",
+                        help="its authorization requests must be pushed first (RFC 9126)")
     for shortcut, implied in GRANT_SHORTCUTS.items():
         create.add_argument(f"--{shortcut}", action="store_true", help=f"grants: {' '.join(implied)}")
     create.set_defaults(func=cmd_client_create)
@@ -435,6 +504,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replaces the list (repeat for several)")
     update.add_argument("--introspection", action=argparse.BooleanOptionalAction, default=None,
                         help="let (or, with --no-introspection, stop) it introspect every client's tokens")
+    update.add_argument("--jwks", metavar="FILE", help="replaces a private_key_jwt client's keys (- for stdin)")
+    update.add_argument("--jwks-uri", metavar="URL", help="replaces a private_key_jwt client's keys with this URL's")
+    update.add_argument("--require-par", action=argparse.BooleanOptionalAction, default=None,
+                        help="accept only pushed authorization requests (RFC 9126), or, with --no-require-par, "
+                             "plain ones too")
     update.set_defaults(func=cmd_client_update)
 
     user = commands.add_parser("user", parents=[common], help="manage users")

@@ -16,8 +16,11 @@ A client ID is a URL any caller of the authorization endpoint chooses, so the fe
   (refused from ``Content-Length`` before reading, or as it crosses the limit); everything within
   :data:`DEADLINE_SECONDS`, however slowly the other side sends (a watchdog closes the connection then).
 
+The same fetch, with its own size cap (:data:`passport.core.client_keys.MAX_JWKS_BYTES`), gets a ``private_key_jwt``
+client's keys from its ``jwks_uri`` (``what`` names the thing fetched in the messages).
+
 Standard library only: the functions that meet client ids (authorize, token, revoke) import this when a client ID
-first names a document.
+first names a document, and the functions that authenticate clients when they first fetch a ``jwks_uri``.
 """
 
 from __future__ import annotations
@@ -82,8 +85,12 @@ class SafeFetcher:
     def __init__(
         self, *, allow_loopback: bool = False, resolve: Resolver = socket.getaddrinfo,
         connect: Connector | None = None, tls: ssl.SSLContext | None = None,
-        deadline_seconds: float = DEADLINE_SECONDS,
+        deadline_seconds: float = DEADLINE_SECONDS, max_bytes: int = MAX_DOCUMENT_BYTES,
+        what: str = "metadata document",
     ) -> None:
+        """``max_bytes``: the largest body accepted; ``what``: what is fetched, as the refusals name it."""
+        self._max_bytes = max_bytes
+        self._what = what
         self._allow_loopback = allow_loopback
         self._resolve = resolve
         self._connect = connect or (lambda address, timeout: socket.create_connection(address, timeout=timeout))
@@ -102,7 +109,7 @@ class SafeFetcher:
         except ssl.SSLCertVerificationError as error:
             raise DocumentRefused(f"{url.host}'s TLS certificate is not valid for it: {error.verify_message}") from None
         except (OSError, http.client.HTTPException, ValueError) as error:
-            raise DocumentRefused(f"the metadata document could not be fetched from {url.host} "
+            raise DocumentRefused(f"the {self._what} could not be fetched from {url.host} "
                                   f"({type(error).__name__})") from None
 
     # -- the address ---------------------------------------------------------------------------------------------
@@ -116,7 +123,7 @@ class SafeFetcher:
         for address in addresses:
             why = special_use(address)
             if why is not None and not (why == "loopback" and self._allow_loopback):
-                raise DocumentRefused(f"{url.host} resolves to a {why} address ({address}): metadata documents are "
+                raise DocumentRefused(f"{url.host} resolves to a {why} address ({address}): a {self._what} is "
                                       "fetched from public addresses only")
         return str(addresses[0])
 
@@ -170,29 +177,30 @@ class SafeFetcher:
                 )
                 response = http.client.HTTPResponse(secure, method="GET")
                 response.begin()
-                return _document(url, response, deadline)
+                return _document(url, response, deadline, self._max_bytes, self._what)
         finally:
             watchdog.cancel()
             sock.close()
 
 
-def _document(url: DocumentUrl, response: http.client.HTTPResponse, deadline: float) -> FetchedDocument:
-    """The body of a 200 answer, bounded; every other answer refused (the draft's Client Information Discovery:
-    no redirects, 200 only)."""
+def _document(url: DocumentUrl, response: http.client.HTTPResponse, deadline: float,
+              max_bytes: int = MAX_DOCUMENT_BYTES, what: str = "metadata document") -> FetchedDocument:
+    """The body of a 200 answer, at most ``max_bytes``; every other answer refused (the draft's Client
+    Information Discovery: no redirects, 200 only)."""
     if 300 <= response.status < 400:
-        raise DocumentRefused(f"{url.host} answered with a redirect (HTTP {response.status}); metadata documents are "
+        raise DocumentRefused(f"{url.host} answered with a redirect (HTTP {response.status}); a {what} is "
                               "fetched without following redirects")
     if response.status != 200:
         raise DocumentRefused(f"{url.host} answered HTTP {response.status}, not 200")
-    if response.length is not None and response.length > MAX_DOCUMENT_BYTES:
-        raise DocumentRefused(f"the metadata document is larger than {MAX_DOCUMENT_BYTES} bytes")
+    if response.length is not None and response.length > max_bytes:
+        raise DocumentRefused(f"the {what} is larger than {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0
-    while chunk := response.read1(MAX_DOCUMENT_BYTES + 1 - size):
+    while chunk := response.read1(max_bytes + 1 - size):
         chunks.append(chunk)
         size += len(chunk)
-        if size > MAX_DOCUMENT_BYTES:
-            raise DocumentRefused(f"the metadata document is larger than {MAX_DOCUMENT_BYTES} bytes")
+        if size > max_bytes:
+            raise DocumentRefused(f"the {what} is larger than {max_bytes} bytes")
         if time.monotonic() > deadline:
             raise TimeoutError
     if time.monotonic() > deadline:

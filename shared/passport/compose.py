@@ -16,16 +16,21 @@ from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from passport.config import MCP_PATH, USERINFO_PATH, Settings, load_settings
+from passport.config import MCP_PATH, PAR_PATH, TOKEN_PATH, USERINFO_PATH, Settings, load_settings
 from passport.jws import ID_TOKEN, TokenVerifier
 from passport.keys.keyring import KEYS, PublishedKeys
 
 if TYPE_CHECKING:
+    from passport.core.client_assertions import AssertionReplay
+    from passport.core.client_auth import ClientAssertions, ClientKeySource
     from passport.core.device import DeviceAuthorizationEndpoint
+    from passport.core.dpop import ProofChecker, ProofReplay
     from passport.core.introspection import IntrospectionEndpoint
     from passport.core.models import Client
     from passport.core.oidc.userinfo import UserInfoEndpoint
+    from passport.core.par import PushedAuthorizationEndpoint, PushedAuthorizations
     from passport.core.personal_access import PersonalAccessTokens
+    from passport.core.profile import ClientPolicy
     from passport.core.registration import RegistrationEndpoint
     from passport.core.revocation import RevocationEndpoint
     from passport.core.scopes import ScopePolicy
@@ -47,6 +52,7 @@ if TYPE_CHECKING:
         Devices,
         GrantStore,
         LoginThrottle,
+        PushedRequests,
         Sessions,
         UserStore,
     )
@@ -83,8 +89,20 @@ class Storage(Protocol):
         """A token's and its client's liveness in one read (introspection, userinfo)."""
         ...
 
+    def pushed_requests(self) -> PushedRequests:
+        """Pushed authorization requests (RFC 9126): saved by the par function, taken and spent by the pages."""
+        ...
+
     def rate_limit(self, per_hour: int) -> Callable[[str], bool]:
         """Takes one event for a key; False once the key had ``per_hour`` this hour (registration)."""
+        ...
+
+    def proof_replay(self) -> ProofReplay:
+        """DPoP proofs spent once, deployment-wide (RFC 9449 11.1)."""
+        ...
+
+    def assertion_replay(self) -> AssertionReplay:
+        """Client assertions spent once, deployment-wide (RFC 7523 3 point 7)."""
         ...
 
 
@@ -145,6 +163,24 @@ class DynamoStorage:
         from passport.storage.revocation import DynamoRevocationLookup
 
         return DynamoRevocationLookup()
+
+    def pushed_requests(self) -> PushedRequests:
+        bind_storage()
+        from passport.storage.pushed import DynamoPushedRequests
+
+        return DynamoPushedRequests()
+
+    def proof_replay(self) -> ProofReplay:
+        bind_storage()
+        from passport.storage.ledger import ProofLedger, models_call, tokens_table
+
+        return ProofLedger(models_call(), tokens_table)
+
+    def assertion_replay(self) -> AssertionReplay:
+        bind_storage()
+        from passport.storage.ledger import AssertionLedger, models_call, tokens_table
+
+        return AssertionLedger(models_call(), tokens_table)
 
     def rate_limit(self, per_hour: int) -> Callable[[str], bool]:
         bind_storage()
@@ -254,6 +290,29 @@ def access_token_verifier(s: Settings, audiences: tuple[str, ...]) -> TokenVerif
                          leeway=s.guard.leeway_seconds)
 
 
+def client_policies(s: Settings) -> Callable[[Client], ClientPolicy]:
+    """Each client's security profile on this server (passport.core.profile)."""
+    from passport.core.profile import client_policy
+
+    return lambda client: client_policy(client, server_profile=s.security_profile, par_required=s.par.required)
+
+
+def proof_checker(s: Settings, *, nonces: bool = False) -> ProofChecker | None:
+    """DPoP proofs checked and spent (RFC 9449), or None where ``[dpop]`` is off. ``nonces``: this surface asks
+    for the server's nonce when ``dpop.require_nonce`` is on (RFC 9449 8; the token endpoint): a secret derived
+    from the signing key, so every container makes and checks the same nonces."""
+    if not s.dpop.enabled:
+        return None
+    from passport.core.dpop import DpopNonces, ProofChecker
+
+    nonce_source = None
+    if nonces and s.dpop.require_nonce:
+        signer = KEYS.get(s, need_private=True).require_signer()
+        nonce_source = DpopNonces(signer.derived_secret(b"passport DPoP nonces"))
+    return ProofChecker(storage().proof_replay(), SystemClock(), max_age_seconds=s.dpop.max_age_seconds,
+                        nonces=nonce_source)
+
+
 def access_token_issuer(s: Settings) -> AccessTokenIssuer:
     from passport.core.tokens import AccessTokenIssuer
 
@@ -313,6 +372,44 @@ class _DocumentFetch:
         return SafeFetcher(allow_loopback=self._allow_loopback).fetch(url)
 
 
+class _JwksFetch:
+    """SafeFetcher for a private_key_jwt client's ``jwks_uri``: the protections of a metadata document's fetch,
+    with a JWK Set's size cap (passport.core.client_keys.MAX_JWKS_BYTES); imported at the first fetch."""
+
+    def __init__(self, allow_loopback: bool) -> None:
+        self._allow_loopback = allow_loopback
+
+    def fetch(self, url: Any) -> Any:
+        from passport.client_documents_fetch import SafeFetcher
+        from passport.core.client_keys import MAX_JWKS_BYTES
+
+        return SafeFetcher(allow_loopback=self._allow_loopback, max_bytes=MAX_JWKS_BYTES, what="JWK Set").fetch(url)
+
+
+@wiring
+def client_keys() -> ClientKeySource:
+    """private_key_jwt clients' keys (passport.core.client_keys): their registered ``jwks``, or their ``jwks_uri``
+    fetched and kept per container, shared by every endpoint of the container. Loopback ``jwks_uri`` only where
+    ``[client_documents] allow_loopback`` allows a loopback fetch (``passport serve``)."""
+    from passport.core.client_keys import RegisteredKeys
+
+    return RegisteredKeys(_JwksFetch(settings().client_documents.allow_loopback))
+
+
+@wiring
+def client_assertions(endpoint_url: str) -> ClientAssertions:
+    """How the endpoint at ``endpoint_url`` verifies ``private_key_jwt`` assertions (RFC 7523 3): an ``aud`` of this
+    server's issuer identifier, its token endpoint, or ``endpoint_url``; the ``jti`` spent in the tokens table;
+    the server's ``security_profile``; the guard's clock skew (``[guard] leeway_seconds``)."""
+    from passport.core.client_auth import ClientAssertions
+
+    s = settings()
+    audiences = tuple(dict.fromkeys((s.issuer_url, s.issuer_url + TOKEN_PATH, endpoint_url)))
+    return ClientAssertions(keys=client_keys(), replay=storage().assertion_replay(), clock=SystemClock(),
+                            audiences=audiences, leeway_seconds=s.guard.leeway_seconds,
+                            server_profile=s.security_profile)
+
+
 def user_provider(s: Settings) -> UserProvider:
     """The users table, or the class named by ``user_provider`` (Passport's findForPassport hook)."""
     if s.user_provider:
@@ -358,7 +455,9 @@ def token_endpoint() -> TokenEndpoint:
         )
     if tuple(grants) != enabled_grant_types(s):  # metadata advertises enabled_grant_types: they must agree
         raise RuntimeError(f"the token endpoint's grants {tuple(grants)} differ from what metadata advertises")
-    return TokenEndpoint(meeting_clients(s), grants)
+    return TokenEndpoint(meeting_clients(s), grants, dpop=proof_checker(s, nonces=True),
+                         url=s.issuer_url + TOKEN_PATH, policy=client_policies(s),
+                         assertions=client_assertions(s.issuer_url + TOKEN_PATH))
 
 
 @wiring
@@ -396,7 +495,8 @@ def revocation_endpoint() -> RevocationEndpoint:
     s = settings()
     stored = storage()
     return RevocationEndpoint(clients=meeting_clients(s), access=stored.access_tokens(), grants=stored.grants(),
-                              access_tokens=_presented_token_verifier(s))
+                              access_tokens=_presented_token_verifier(s),
+                              assertions=client_assertions(s.issuer_url + "/oauth/revoke"))
 
 
 @wiring
@@ -406,7 +506,8 @@ def introspection_endpoint() -> IntrospectionEndpoint:
     s = settings()
     stored = storage()
     return IntrospectionEndpoint(clients=stored.clients(), grants=stored.grants(), clock=SystemClock(),
-                                 access_tokens=_presented_token_verifier(s), liveness=stored.revocation().lookup)
+                                 access_tokens=_presented_token_verifier(s), liveness=stored.revocation().lookup,
+                                 assertions=client_assertions(s.issuer_url + "/oauth/introspect"))
 
 
 @wiring
@@ -429,7 +530,8 @@ def userinfo_endpoint() -> UserInfoEndpoint:
     # OpenID Connect Core 5.3: userinfo is a resource of this server: tokens for its own API or for userinfo.
     audiences = (s.token_audience, s.issuer_url + USERINFO_PATH)
     return UserInfoEndpoint(issuer=s.issuer_url, users=user_provider(s).get,
-                            access_tokens=access_token_verifier(s, audiences), liveness=storage().revocation().lookup)
+                            access_tokens=access_token_verifier(s, audiences), liveness=storage().revocation().lookup,
+                            proofs=proof_checker(s))
 
 
 @wiring
@@ -450,7 +552,34 @@ def device_endpoint() -> DeviceAuthorizationEndpoint:
     s = settings()
     stored = storage()
     return DeviceAuthorizationEndpoint(stored.clients(), stored.devices(), scope_policy(s), s.issuer_url,
-                                       s.lifetimes.device)
+                                       s.lifetimes.device, client_assertions(s.issuer_url + "/oauth/device/code"))
+
+
+@wiring
+def par_endpoint() -> PushedAuthorizationEndpoint:
+    """The par function's endpoint (RFC 9126 2): clients met as the token endpoint meets them, the pushed request
+    checked by the authorization endpoint's rules, then stored."""
+    from passport.core.par import PushedAuthorizationEndpoint
+
+    s = settings()
+    return PushedAuthorizationEndpoint(
+        clients=meeting_clients(s), requests=storage().pushed_requests(), clock=SystemClock(),
+        scopes=scope_policy(s), response_types=response_types(s), resources=s.registered_resources,
+        issuer=s.issuer_url, lifetime=s.par.lifetime_seconds,
+        # RFC 9126 2: private_key_jwt as at the token endpoint; the aud may be the issuer, the token endpoint or
+        # this endpoint's URL.
+        assertions=client_assertions(s.issuer_url + PAR_PATH),
+        # RFC 9449 10.1: a proof here binds the code to its key
+        dpop=proof_checker(s, nonces=True), url=s.issuer_url + PAR_PATH, server_profile=s.security_profile,
+    )
+
+
+def pushed_authorizations(s: Settings) -> PushedAuthorizations:
+    """The authorization endpoint's side of RFC 9126 (4): pushed requests taken and spent, and who must push."""
+    from passport.core.par import PushedAuthorizations
+
+    return PushedAuthorizations(storage().pushed_requests(), SystemClock(), required=s.par.required,
+                                server_profile=s.security_profile)
 
 
 @wiring
@@ -470,7 +599,7 @@ def browser_endpoints() -> BrowserEndpoints:
         # RP-initiated logout's id_token_hint: any client's ID token (the hint's aud is checked against the client)
         id_tokens=TokenVerifier(PublishedKeys.of(s), issuer=s.issuer_url, audiences=None, kind=ID_TOKEN,
                                 leeway=s.guard.leeway_seconds),
-        resources=s.registered_resources,
+        resources=s.registered_resources, pushed=pushed_authorizations(s), security_profile=s.security_profile,
     ))
 
 
@@ -551,7 +680,40 @@ def guard(audience: str | None = None) -> Guard:
     rules_json = os.environ.get("PASSPORT_GUARD_RULES")
     rules = RuleTable.from_json(rules_json) if rules_json else RuleTable.from_routes(route_table(s))
     revocations = RevocationCache(lambda: dynamo_lookup(s), s.guard.revocation_cache_seconds)
-    return Guard(verifier, revocations, rules, inherit=s.inherited_scopes)
+    return Guard(verifier, revocations, rules, inherit=s.inherited_scopes, proofs=guard_proofs(s),
+                 url_scheme="http" if s.issuer_url.startswith("http://") else "https")
+
+
+class _GuardLedger:
+    """The guard's spent DPoP proofs, its transport made on the first DPoP call (as its revocation lookup is):
+    the signed standard-library client wherever it serves, else the models' botocore client."""
+
+    def __init__(self, s: Settings) -> None:
+        self._settings = s
+        self._ledger: ProofReplay | None = None
+
+    def spend(self, jkt: str, jti: str, expires_at: int) -> bool:
+        if self._ledger is None:
+            from passport.aws_json import DYNAMODB, SignedClient
+            from passport.storage.ledger import ProofLedger, models_call, tokens_table
+
+            s = self._settings
+            signed = SignedClient.configured(DYNAMODB, s.storage)
+            if signed is not None:
+                self._ledger = ProofLedger(signed.call, s.storage.tokens_table)
+            else:
+                bind_storage()
+                self._ledger = ProofLedger(models_call(), tokens_table)
+        return self._ledger.spend(jkt, jti, expires_at)
+
+
+def guard_proofs(s: Settings) -> ProofChecker | None:
+    """The guard's DPoP proof checks (RFC 9449 7), or None where ``[dpop]`` is off."""
+    if not s.dpop.enabled:
+        return None
+    from passport.core.dpop import ProofChecker
+
+    return ProofChecker(_GuardLedger(s), SystemClock(), max_age_seconds=s.dpop.max_age_seconds)
 
 
 @wiring
@@ -565,7 +727,7 @@ def mcp_resource() -> tuple[ProtectedResource, bool]:
     s = settings()
     metadata = s.issuer_url + PROTECTED_RESOURCE_PATH + MCP_PATH
     resource = ProtectedResource(guard(audience=s.mcp_resource), metadata, required_scopes(),
-                                 inherit=s.inherited_scopes)
+                                 inherit=s.inherited_scopes, base_url=s.issuer_url)
     return resource, s.inherited_scopes
 
 

@@ -95,6 +95,10 @@ class Keys:
 REGISTRATION_POLICIES = ("closed", "open", "token")
 #: Where the demo MCP server answers; its resource identifier is ``<issuer>/mcp`` (docs/mcp.md).
 MCP_PATH = "/mcp"
+#: The token endpoint under the issuer (RFC 8414 ``token_endpoint``): what a DPoP proof's ``htu`` names there.
+TOKEN_PATH = "/oauth/token"
+#: The pushed authorization request endpoint under the issuer (RFC 9126 5), likewise.
+PAR_PATH = "/oauth/par"
 #: The UserInfo endpoint under the issuer (OpenID Connect Core 5.3), and so the audience of a token for it alone.
 USERINFO_PATH = "/oauth/userinfo"
 
@@ -104,8 +108,9 @@ class Registration:
     """Dynamic client registration (RFC 7591) at ``POST /oauth/register``."""
 
     # closed: none (the CLI registers clients); open: anyone may register a public client that uses PKCE (what
-    # MCP clients do, so they need no manual set-up: docs/mcp.md); token: whoever presents the initial access
-    # token may register any client.
+    # MCP clients do, so they need no manual set-up: docs/mcp.md), or a private_key_jwt client without
+    # client_credentials (no shared secret either); token: whoever presents the initial access token may register
+    # any client.
     policy: str = "open"
     # The SHA-256 (hex) of the initial access token, for policy "token" (`passport client registration-token`).
     initial_access_token_sha256: str = ""

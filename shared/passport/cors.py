@@ -52,9 +52,9 @@ ALLOW_HEADERS = {
     PUBLIC: "Authorization, Content-Type, MCP-Protocol-Version",
     CLIENT: "Authorization, Content-Type, DPoP",
 }
-#: The answer headers a page may read beyond the safelisted ones: the Bearer challenge (RFC 6750 3) and when to
-#: retry (RFC 9110 10.2.3).
-EXPOSE_HEADERS = "WWW-Authenticate, Retry-After"
+#: The answer headers a page may read beyond the safelisted ones: the Bearer and DPoP challenges (RFC 6750 3, RFC
+#: 9449 7.1), when to retry (RFC 9110 10.2.3) and the server's next DPoP nonce (RFC 9449 8).
+EXPOSE_HEADERS = "WWW-Authenticate, Retry-After, DPoP-Nonce"
 
 #: A serialized origin (HTML, "ASCII serialization of an origin"): http or https, a host, an optional port, nothing
 #: more. Lower case, as browsers send it.

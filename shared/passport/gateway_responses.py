@@ -74,19 +74,32 @@ METHOD_NOT_ALLOWED = GatewayResponse(
 )
 
 
+#: The DPoP proof algorithms a guard names in its 401 (RFC 9449 7.1 ``algs``): those passport.core.dpop checks,
+#: written here too since this module is standard library only (a test holds the two equal).
+DPOP_ALGORITHMS = ("ES256", "RS256", "EdDSA")
+
+
 def gateway_responses(resource_metadata: str | None = None, *, https: bool = False,
-                      cors: bool = False) -> dict[str, GatewayResponse]:
+                      cors: bool = False, dpop: bool = False) -> dict[str, GatewayResponse]:
     """The gateway responses of an API whose protected resource publishes its metadata at ``resource_metadata``
     (RFC 9728 5.1): the 401 says where, so a client that has nothing but the API's URL finds the resource's
     authorization server from a bare 401. ``https``: the API answers over https only (API Gateway always does),
     so every answer carries ``Strict-Transport-Security`` (RFC 6797), as the functions' answers do. ``cors``: the
-    refusals and failures are readable from any origin (:data:`CORS_HEADERS`), as on the passport API."""
+    refusals and failures are readable from any origin (:data:`CORS_HEADERS`), as on the passport API.
+
+    ``dpop``: the guard accepts DPoP-bound tokens, so the 401 offers that scheme too (RFC 9449 7.1), with the
+    algorithms its proofs may use. A gateway response is the same for every request (an authorizer that refuses
+    cannot set headers), so the 401 says ``invalid_token`` in both challenges whatever failed, a missing or bad
+    proof included, and never hands out a nonce; the guard's log says what failed. A function that guards itself
+    (passport.guard.resource) answers each failure with its own error."""
     responses = dict(GATEWAY_RESPONSES)
+    unauthorized = GATEWAY_RESPONSES["UNAUTHORIZED"]
+    challenge = unauthorized.headers["WWW-Authenticate"]
     if resource_metadata:
-        unauthorized = GATEWAY_RESPONSES["UNAUTHORIZED"]
-        challenge = f'{unauthorized.headers["WWW-Authenticate"]}, resource_metadata="{resource_metadata}"'
-        responses["UNAUTHORIZED"] = replace(unauthorized,
-                                            headers={**unauthorized.headers, "WWW-Authenticate": challenge})
+        challenge += f', resource_metadata="{resource_metadata}"'
+    if dpop:
+        challenge += f', DPoP error="invalid_token", algs="{" ".join(DPOP_ALGORITHMS)}"'
+    responses["UNAUTHORIZED"] = replace(unauthorized, headers={**unauthorized.headers, "WWW-Authenticate": challenge})
     if https:
         responses = {kind: with_transport_security(response) for kind, response in responses.items()}
     if cors:

@@ -49,6 +49,10 @@ class FunctionNeeds:
     tables: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: "" (none), "read" or "write": access to the key secret
     secret: str = ""
+    #: table setting -> actions allowed only on items whose partition key starts with a prefix: (action, prefix)
+    #: pairs, granted under the ``dynamodb:LeadingKeys`` condition (a read-only function spending DPoP proofs may
+    #: put ``dpop#`` items and nothing else).
+    prefixed: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     @property
     def secret_actions(self) -> tuple[str, ...]:
@@ -59,7 +63,15 @@ class FunctionNeeds:
         for setting, actions in extra.tables.items():
             tables[setting] = tuple(dict.fromkeys((*tables.get(setting, ()), *actions)))
         secret = max(self.secret, extra.secret, key=list(SECRET_ACTIONS).index)
-        return FunctionNeeds(f"{self.description} {extra.description}", tables, secret)
+        prefixed = {setting: tuple(pairs) for setting, pairs in self.prefixed.items()}
+        for setting, pairs in extra.prefixed.items():
+            prefixed[setting] = tuple(dict.fromkeys((*prefixed.get(setting, ()), *pairs)))
+        return FunctionNeeds(f"{self.description} {extra.description}", tables, secret, prefixed)
+
+    def unconditioned(self, setting: str) -> tuple[str, ...]:
+        """The actions on ``setting``'s table granted on every item: those not limited to a key prefix."""
+        limited = {action for action, _ in self.prefixed.get(setting, ())}
+        return tuple(a for a in self.tables.get(setting, ()) if a not in limited)
 
 
 FUNCTIONS: dict[str, FunctionNeeds] = {
@@ -70,14 +82,16 @@ FUNCTIONS: dict[str, FunctionNeeds] = {
     "token": FunctionNeeds(
         "The token endpoint: reads the client (and keeps a client ID metadata document's client when it fetched "
         "the document again); spends codes, rotates refresh tokens and records access tokens (transactions of "
-        "puts and conditional updates); signs with the private key.",
+        "puts and conditional updates); spends a private_key_jwt client's assertion (a conditional put); signs "
+        "with the private key.",
         {"clients_table": ("GetItem", "UpdateItem"),
          "tokens_table": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem")},
         secret="read",
     ),
     "authorize": FunctionNeeds(
         "The browser pages: the client (a client ID metadata document's kept when fetched), the user signing in; "
-        "sessions, consent, the login throttle and "
+        "sessions, consent, the login throttle, pushed authorization requests (read, their decision started and "
+        "spent by conditional updates) and "
         "authorization codes in the tokens table; reads the published keys to check the id_token_hint of "
         "OpenID Connect logout and sign-in. Signs nothing.",
         {
@@ -87,8 +101,15 @@ FUNCTIONS: dict[str, FunctionNeeds] = {
         },
         secret="read",
     ),
+    "par": FunctionNeeds(
+        "Pushed authorization requests (RFC 9126): reads the client (and keeps a client ID metadata document's "
+        "client when it fetched the document again, counting the fetch per address: a conditional increment in the "
+        "tokens table); stores the pushed request (a conditional put). Never a key.",
+        {"clients_table": ("GetItem", "UpdateItem"), "tokens_table": ("PutItem", "UpdateItem")},
+    ),
     "device": FunctionNeeds(
-        "The device authorization endpoint (RFC 8628): reads the client, stores the device and user codes.",
+        "The device authorization endpoint (RFC 8628): reads the client (spends a private_key_jwt client's "
+        "assertion: a conditional put), stores the device and user codes.",
         {"clients_table": ("GetItem",), "tokens_table": ("PutItem",)},
     ),
     "account": FunctionNeeds(
@@ -106,14 +127,16 @@ FUNCTIONS: dict[str, FunctionNeeds] = {
     "revoke": FunctionNeeds(
         "Token revocation (RFC 7009): the calling client (a client ID metadata document's kept when fetched); the "
         "access token's record, or the refresh token and its family, revoked together with the family's access "
-        "tokens (a transaction); reads the published keys.",
-        {"clients_table": ("GetItem", "UpdateItem"), "tokens_table": ("BatchGetItem", "UpdateItem")},
+        "tokens (a transaction); spends a private_key_jwt client's assertion (a conditional put); reads the "
+        "published keys.",
+        {"clients_table": ("GetItem", "UpdateItem"), "tokens_table": ("BatchGetItem", "UpdateItem", "PutItem")},
         secret="read",
     ),
     "introspect": FunctionNeeds(
         "Token introspection (RFC 7662): the calling client; the token's record and its client in one read, or "
-        "the refresh token and its family; reads the published keys.",
-        {"clients_table": ("GetItem", "BatchGetItem"), "tokens_table": ("BatchGetItem",)},
+        "the refresh token and its family; spends a private_key_jwt client's assertion (a conditional put); reads "
+        "the published keys.",
+        {"clients_table": ("GetItem", "BatchGetItem"), "tokens_table": ("BatchGetItem", "PutItem")},
         secret="read",
     ),
     "register": FunctionNeeds(
@@ -163,6 +186,16 @@ WHEN_ENABLED: dict[tuple[str, str], FunctionNeeds] = {
 }
 
 
+#: What accepting DPoP-bound tokens (``[dpop] enabled``, RFC 9449 7) adds to a protected resource: each proof is
+#: spent once, deployment-wide, by a conditional put in the tokens table (storage.ledger). The token function puts
+#: already.
+WHEN_DPOP: dict[str, FunctionNeeds] = {
+    name: FunctionNeeds("With DPoP: each proof spent once (a conditional put of a dpop# item, nothing else).",
+                        {"tokens_table": ("PutItem",)}, prefixed={"tokens_table": (("PutItem", "dpop#"),)})
+    for name in (GUARD, "mcp", "userinfo")
+}
+
+
 def needs(function: str, settings: Any = None) -> FunctionNeeds:
     """What ``function`` needs; with ``settings``, including what the optional grants it turns on add."""
     try:
@@ -176,4 +209,7 @@ def needs(function: str, settings: Any = None) -> FunctionNeeds:
     for (grant, name), extra in WHEN_ENABLED.items():
         if name == function and getattr(grants, grant, False):
             found = found.merged(extra)
+    dpop = getattr(settings, "dpop", None)
+    if function in WHEN_DPOP and (settings is None or getattr(dpop, "enabled", False)):
+        found = found.merged(WHEN_DPOP[function])
     return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from passport import __version__
-from passport.config import Settings
+from passport.config import TOKEN_PATH, USERINFO_PATH, Settings
 from passport.gateway_responses import PROTECTED_RESOURCE_PATH
 from passport.routes import PATH_PARAMETER, Route, route_table
 
@@ -37,7 +37,7 @@ _OPENID_CONFIGURATION = {
         **{name: _URL for name in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri",
                                    "userinfo_endpoint", "end_session_endpoint", "revocation_endpoint",
                                    "introspection_endpoint", "device_authorization_endpoint",
-                                   "registration_endpoint")},
+                                   "registration_endpoint", "pushed_authorization_request_endpoint")},
         **{name: {"type": "array", "items": _STRING} for name in (
             "scopes_supported", "response_types_supported", "response_modes_supported", "grant_types_supported",
             "subject_types_supported", "id_token_signing_alg_values_supported", "claims_supported",
@@ -46,7 +46,7 @@ _OPENID_CONFIGURATION = {
             "acr_values_supported")},
         **{name: {"type": "boolean"} for name in (
             "claims_parameter_supported", "request_parameter_supported", "request_uri_parameter_supported",
-            "authorization_response_iss_parameter_supported")},
+            "authorization_response_iss_parameter_supported", "require_pushed_authorization_requests")},
     },
 }
 #: OpenID Connect Core 5.3.2: sub always; the other claims by the identity scopes the token holds (5.4).
@@ -79,6 +79,14 @@ _DEVICE = {
                    "expires_in": {"type": "integer"}, "interval": {"type": "integer"}},
 }
 _STRINGS = {"type": "array", "items": {"type": "string"}}
+#: RFC 9126 2.2.
+_PUSHED = {
+    "type": "object",
+    "required": ["request_uri", "expires_in"],
+    "properties": {"request_uri": {"type": "string", "pattern": "^urn:ietf:params:oauth:request_uri:",
+                                   "description": "For the authorization request, with client_id; used once"},
+                   "expires_in": {"type": "integer", "description": "Seconds until it can no longer start one"}},
+}
 #: The token endpoint's error codes (RFC 6749 5.2, RFC 8628 3.5, RFC 8707 2: invalid_target).
 TOKEN_ERRORS = ("invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type",
                 "invalid_scope", "invalid_target", "authorization_pending", "slow_down", "access_denied",
@@ -95,9 +103,15 @@ _CLIENT_METADATA_PROPERTIES: dict[str, Any] = {
     "redirect_uris": {"type": "array", "items": {"type": "string", "maxLength": 512}, "maxItems": 10,
                       "description": "https, http on a loopback address (RFC 8252 7.3) or a reverse-domain "
                       "private-use scheme (7.1); no fragment, no credentials; at most 10 of at most 512 characters"},
-    "token_endpoint_auth_method": {"type": "string", "enum": ["none", "client_secret_basic", "client_secret_post"],
-                                   "description": "none (a public client, PKCE) under the open policy; default "
-                                   "client_secret_basic"},
+    "token_endpoint_auth_method": {"type": "string", "enum": ["none", "client_secret_basic", "client_secret_post",
+                                                             "private_key_jwt"],
+                                   "description": "none (a public client, PKCE) or private_key_jwt (with jwks or "
+                                   "jwks_uri) under the open policy; default client_secret_basic"},
+    "jwks": {"type": "object", "description": "private_key_jwt: the client's public signing keys (RFC 7517 5), "
+             "not with jwks_uri", "properties": {"keys": {"type": "array", "items": {"type": "object"},
+                                                           "maxItems": 10}}},
+    "token_endpoint_auth_signing_alg": {"type": "string", "enum": ["ES256", "RS256", "EdDSA"],
+                                        "description": "private_key_jwt: the one algorithm its assertions use"},
     "grant_types": {"type": "array", "items": {"type": "string", "enum": [
         "authorization_code", "refresh_token", "client_credentials"]}},
     "response_types": {"type": "array", "items": {"type": "string", "enum": ["code"]}},
@@ -153,10 +167,17 @@ _MCP_VERSIONS = ("2025-06-18", "2025-03-26")
 #: Form fields per form endpoint (all optional at the schema level: the endpoint says which a grant needs).
 _FORM_FIELDS = {
     "/oauth/token": ("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope", "client_id",
-                     "client_secret", "device_code", "username", "password", "resource"),
-    "/oauth/revoke": ("token", "token_type_hint", "client_id", "client_secret"),
-    "/oauth/introspect": ("token", "token_type_hint", "client_id", "client_secret"),
-    "/oauth/device/code": ("client_id", "client_secret", "scope"),
+                     "client_secret", "client_assertion_type", "client_assertion", "device_code", "username",
+                     "password", "resource"),
+    "/oauth/revoke": ("token", "token_type_hint", "client_id", "client_secret", "client_assertion_type",
+                      "client_assertion"),
+    "/oauth/introspect": ("token", "token_type_hint", "client_id", "client_secret", "client_assertion_type",
+                          "client_assertion"),
+    "/oauth/device/code": ("client_id", "client_secret", "client_assertion_type", "client_assertion", "scope"),
+    # RFC 9126 2.1: the authorization request's parameters (never request_uri), and the client's credentials
+    "/oauth/par": ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
+                   "code_challenge_method", "prompt", "nonce", "max_age", "resource", "response_mode", "claims",
+                   "acr_values", "request", "client_secret", "client_assertion_type", "client_assertion"),
     # OpenID Connect Core 3.1.2.1: a relying party may POST its authorization request (the _QUERY parameters);
     # the consent form's answer carries _token (and _method to deny)
     "/oauth/authorize": ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
@@ -197,7 +218,9 @@ _PARAMETER_DOCS: dict[tuple[str, str], dict[str, Any]] = {
                                          "carries acr"},
     ("/oauth/authorize", "request"): {"description": "OpenID Connect Core 6.1: an unsigned (alg none) request "
                                       "object; its parameters supersede the others", "maxLength": 16384},
-    ("/oauth/authorize", "request_uri"): {"description": "Not supported: request_uri_not_supported"},
+    ("/oauth/authorize", "request_uri"): {"description": "RFC 9126 4: the request_uri POST /oauth/par returned "
+                                          "(with client_id): the pushed parameters, and only they, are used, once. "
+                                          "Any other request_uri: request_uri_not_supported"},
     ("/login", "prompt"): {"description": "login: show the form even to a signed-in user (prompt=login, "
                            "max_age)"},
     ("/oauth/logout", "id_token_hint"): {"description": "An ID token this server issued to the client "
@@ -210,7 +233,8 @@ _PARAMETER_DOCS: dict[tuple[str, str], dict[str, Any]] = {
 _RESOURCE = {"type": "array", "items": {"type": "string"},
              "description": "RFC 8707: the protected resource (API) the token is for, by its identifier (absolute "
              "URI, no fragment); repeatable. Unknown to this server: invalid_target. The access token's aud is it."}
-_ARRAY_FIELDS = {("/oauth/authorize", "resource"): _RESOURCE, ("/oauth/token", "resource"): _RESOURCE}
+_ARRAY_FIELDS = {("/oauth/authorize", "resource"): _RESOURCE, ("/oauth/token", "resource"): _RESOURCE,
+                 ("/oauth/par", "resource"): _RESOURCE}
 #: A client's name and redirect URIs in the JSON API: the rules of every client (core/clients.py).
 _CLIENT_FIELDS = {
     "name": {"type": "string", "maxLength": 100, "description": "No control, invisible or bidirectional "
@@ -296,6 +320,16 @@ def _responses(route: Route) -> dict[str, Any]:
                         "content": _json(_PROTECTED_RESOURCE)}}
     if route.function == "register":
         return _registration_responses(route)
+    if path == "/oauth/par":
+        return {
+            "201": {"description": "Pushed (RFC 9126 2.2): the request_uri, for the authorization request",
+                    "content": _json(_PUSHED)},
+            "400": _error("An OAuth error (RFC 9126 2.3): what the authorization endpoint would send the redirect "
+                          "URI, or invalid_request (a malformed request, an unregistered redirect URI, request_uri "
+                          "pushed)"),
+            "401": _error("invalid_client (WWW-Authenticate: Basic when Basic was tried)"),
+            "503": _error(unavailable),
+        }
     if route.bearer:
         return _mcp_responses(route.method)
     if path in _OAUTH_OK:
@@ -394,7 +428,7 @@ def _mcp_responses(method: str) -> dict[str, Any]:
     }
 
 
-def _operation(route: Route) -> dict[str, Any]:
+def _operation(settings: Settings, route: Route) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": route.summary,
         "operationId": f"{route.method.lower()}_{route.path.strip('/').replace('/', '_').replace('.', '_')}"
@@ -433,32 +467,51 @@ def _operation(route: Route) -> dict[str, Any]:
             "name": "MCP-Protocol-Version", "in": "header", "required": False,
             "description": "The MCP revision of the session (none: 2025-03-26)",
             "schema": {"type": "string", "enum": list(_MCP_VERSIONS)}})
+    # A protected resource takes a Bearer token or, where DPoP is on, a DPoP-bound one with its proof (RFC 9449 7).
+    dpop = settings.dpop.enabled
     if route.rule is not None:
-        operation["security"] = [{"bearer": list(route.rule.scopes)}]
-    elif route.bearer or (route.function == "register" and "{" in route.path):
-        # The endpoint checks the token itself: the MCP server an access token for its resource (RFC 9728), the
-        # registration management a registration access token (RFC 7592 1).
+        operation["security"] = _token_security(list(route.rule.scopes), dpop)
+    elif route.bearer:
+        # The endpoint checks the token itself: the MCP server an access token for its resource (RFC 9728).
+        operation["security"] = _token_security([], dpop)
+    elif route.function == "register" and "{" in route.path:
+        # A registration access token (RFC 7592 1): a bearer token, never DPoP-bound.
         operation["security"] = [{"bearer": []}]
     elif route.path == "/oauth/userinfo":
         # RFC 6750 2.1, or (POST) 2.2's access_token form field: an access token with the openid scope.
-        operation["security"] = [{"bearer": ["openid"]}]
+        operation["security"] = _token_security(["openid"], dpop)
+    if dpop and (route.rule is not None or route.bearer or route.path in (USERINFO_PATH, TOKEN_PATH, "/oauth/par")):
+        operation.setdefault("parameters", []).append(_DPOP_HEADER)
     return operation
+
+
+#: RFC 9449 4.1: the proof of possession, on a request with a DPoP-bound token, or asking for one.
+_DPOP_HEADER = {"name": "DPoP", "in": "header", "required": False, "schema": _STRING,
+                "description": "A DPoP proof (RFC 9449 4): with a DPoP-bound token, or to have the token bound"}
+
+
+def _token_security(scopes: list[str], dpop: bool) -> list[dict[str, list[str]]]:
+    return [{"bearer": scopes}, {"dpop": scopes}] if dpop else [{"bearer": scopes}]
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in route_table(settings):
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(settings, route)
     return {
         "openapi": "3.1.0",
         "info": {"title": "lambda-passport", "version": __version__,
                  "description": "An OAuth 2.0 authorization server (RFC 6749, 7636, 7009, 7662, 8414, 8628, 9068; "
                  "dynamic registration RFC 7591 and 7592; resource indicators RFC 8707; protected resource metadata "
-                 "RFC 9728) and OpenID Provider (OpenID Connect Core 1.0, Discovery 1.0, RP-Initiated Logout 1.0), "
+                 "RFC 9728; pushed authorization requests RFC 9126) and OpenID Provider (OpenID Connect Core 1.0, "
+                 "Discovery 1.0, RP-Initiated Logout 1.0), "
                  "with a demo MCP server."},
         "servers": [{"url": settings.issuer_url}],
         "paths": paths,
         "components": {"securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RFC 9068 at+jwt)"},
+            **({"dpop": {"type": "http", "scheme": "DPoP", "description":
+                         "A DPoP-bound JWT (RFC 9068, cnf.jkt) with its proof in the DPoP header (RFC 9449 7)"}}
+               if settings.dpop.enabled else {}),
         }},
     }

@@ -15,6 +15,7 @@ from passport.core.models import (
     AuthorizationCode,
     Client,
     DeviceAuthorization,
+    PushedRequest,
     RefreshTokenRecord,
     Session,
     TokenFamily,
@@ -47,7 +48,7 @@ class ClientStore(Protocol):
         self, client_id: str, owner: str | None, *, name: str, redirect_uris: tuple[str, ...],
         scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
         post_logout_redirect_uris: tuple[str, ...] | None = None, introspection: bool | None = None,
-        application_type: str | None = None,
+        application_type: str | None = None, require_par: bool | None = None,
     ) -> bool: ...
 
     def replace_registered(self, client: Client) -> bool:
@@ -57,6 +58,12 @@ class ClientStore(Protocol):
 
     def set_secret(self, client_id: str, secret_hash: str, owner: str | None = None) -> bool:
         """Replace a confidential client's secret (the hash of it)."""
+        ...
+
+    def set_keys(self, client_id: str, jwks: str | None, jwks_uri: str | None, signing_alg: str = "",
+                 owner: str | None = None) -> bool:
+        """Replace a ``private_key_jwt`` client's keys (RFC 7591 2 ``jwks`` or ``jwks_uri``, one of them) and its
+        ``token_endpoint_auth_signing_alg``; False when there is no such live client with keys."""
         ...
 
 
@@ -201,4 +208,24 @@ class Devices(Protocol):
         refresh: RefreshTokenRecord | None,
     ) -> None:
         """Mark the approved authorization redeemed and write the tokens, once (:class:`CodeAlreadyUsed`)."""
+        ...
+
+
+class PushedRequests(Protocol):
+    """Pushed authorization requests (RFC 9126), by the SHA-256 of their request_uri: pushed once, taken by the
+    client that pushed them, spent once when the request is decided (4)."""
+
+    def save(self, pushed: PushedRequest) -> None:
+        """Store a new pushed request, never over an existing one."""
+        ...
+
+    def take(self, uri_hash: str, client_id: str, now: int, decide_within: int) -> PushedRequest | None:
+        """The request, when ``client_id`` pushed it and it is live and unused at ``now``; None otherwise. The
+        first take starts its decision: it then lives ``decide_within`` seconds from ``now`` (one conditional
+        write, so two first takes extend it once)."""
+        ...
+
+    def spend(self, uri_hash: str, client_id: str, now: int) -> bool:
+        """Mark the request used, on condition that it is ``client_id``'s, live and unused; False when it was
+        not (spent before, concurrently, or expired)."""
         ...

@@ -53,6 +53,7 @@ def route_table(settings: Settings) -> tuple[Route, ...]:
         Route("GET", "/openapi.json", "metadata", "This HTTP interface as an OpenAPI 3.1 document", cors=PUBLIC),
         Route("POST", "/oauth/token", "token", "Token endpoint (RFC 6749 3.2)", cors=CLIENT),
         Route("POST", "/oauth/revoke", "revoke", "Token revocation (RFC 7009)", cors=CLIENT),
+        Route("POST", "/oauth/par", "par", "Pushed authorization request (RFC 9126 2)", cors=CLIENT),
         Route("POST", "/oauth/introspect", "introspect", "Token introspection (RFC 7662)"),
         Route("POST", "/oauth/register", "register", "Dynamic client registration (RFC 7591)", cors=CLIENT),
         Route("GET", "/oauth/register/{client_id}", "register", "Read a registered client (RFC 7592)", cors=CLIENT),

@@ -91,11 +91,22 @@ class PassportFunction(Construct):
             # A Query reads the table's indexes (the owner index): each by its own ARN, no wildcard.
             indexes = index_names(TABLES[setting]) if "Query" in actions else ()
             resources = [table.table_arn, *(f"{table.table_arn}/index/{name}" for name in indexes)]
-            statements.append(
-                iam.PolicyStatement(
-                    sid=_sid(setting), actions=[f"dynamodb:{a}" for a in actions], resources=resources
+            everywhere = needs.unconditioned(setting)
+            if everywhere:
+                statements.append(
+                    iam.PolicyStatement(
+                        sid=_sid(setting), actions=[f"dynamodb:{a}" for a in everywhere], resources=resources
+                    )
                 )
-            )
+            for number, (action, prefix) in enumerate(needs.prefixed.get(setting, ())):
+                # Fine-grained access control: only items whose partition key starts with the prefix.
+                statements.append(
+                    iam.PolicyStatement(
+                        sid=f"{_sid(setting)}Prefixed{number}", actions=[f"dynamodb:{action}"],
+                        resources=[table.table_arn],
+                        conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{prefix}*"]}},
+                    )
+                )
             env[storage_variable(setting)] = table.table_name
         if needs.secret:
             if secret is None:

@@ -74,7 +74,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from passport import iam_manifest
-from passport.authorizer_cache import DEFAULT_TTL_SECONDS, HTTP_IDENTITY_SOURCES, REST_IDENTITY_SOURCES
+from passport.authorizer_cache import DEFAULT_TTL_SECONDS, HTTP_IDENTITY_SOURCES, REST_IDENTITY_SOURCES, ttl_seconds
+from passport.config import Dpop, Settings
 from passport.core.protected_resource import protected_resource_metadata
 from passport.gateway_responses import PROTECTED_RESOURCE_PATH, GatewayResponse, gateway_responses
 from passport.guard.rules import RuleTable
@@ -157,12 +158,20 @@ class PassportGuard(Construct):
         rules: Mapping[str, Mapping[str, Any]] | None = None,
         function_arn: str | None = None,
         cache_ttl: Duration | None = None,
+        dpop: bool = True,
     ) -> None:
         super().__init__(scope, id)
         if (passport is None) == (function_arn is None):
             raise ValueError("give either passport= (a guard of its own) or function_arn= (the deployed guard)")
+        #: The guard accepts DPoP-bound tokens (RFC 9449 7): API Gateway's cache is then off, since a cached answer
+        #: would let a replayed proof through (passport.authorizer_cache.ttl_seconds).
+        self.dpop = dpop
+        if dpop and cache_ttl is not None and cache_ttl.to_seconds() > 0:
+            raise ValueError("a guard that accepts DPoP cannot use API Gateway's authorizer cache: a cached answer "
+                             "would let a replayed proof through (pass dpop=False to keep the cache)")
         #: API Gateway's authorizer result cache (the stack uses guard.authorizer_cache_seconds).
-        self.cache_ttl = cache_ttl if cache_ttl is not None else Duration.seconds(DEFAULT_TTL_SECONDS)
+        self.cache_ttl = cache_ttl if cache_ttl is not None else Duration.seconds(
+            ttl_seconds(DEFAULT_TTL_SECONDS, dpop=dpop))
         self.rules = rules_json(rules) if rules is not None else None
         self.own: PassportFunction | None = None
         #: The issuer of the tokens a guard of its own accepts (the authorization server of its resources).
@@ -178,6 +187,8 @@ class PassportGuard(Construct):
                 environment["PASSPORT_AUDIENCE"] = passport.audience
             if self.rules is not None:
                 environment["PASSPORT_GUARD_RULES"] = self.rules
+            if not dpop:
+                environment["PASSPORT_DPOP_ENABLED"] = "false"
             self.own = PassportFunction(
                 self,
                 "Guard",
@@ -189,6 +200,8 @@ class PassportGuard(Construct):
                 timeout=Duration.seconds(10),
                 log_retention_days=passport.log_retention_days,
                 retain_logs=passport.retain_logs,
+                # Its role spends DPoP proofs only where it accepts DPoP (iam_manifest.WHEN_DPOP).
+                settings=Settings(dpop=Dpop(enabled=dpop)),
             )
             self.function: lambda_.IFunction = self.own.function
         else:
@@ -342,7 +355,8 @@ class PassportGuard(Construct):
         else:
             definitions = {
                 kind: response
-                for kind, response in gateway_responses(self._metadata_urls.get(api.node.path), https=True).items()
+                for kind, response in gateway_responses(self._metadata_urls.get(api.node.path), https=True,
+                                                        dpop=self.dpop).items()
                 if kind in tuple(responses)
             }
         made = self._responses.setdefault(api.node.path, {})

@@ -19,19 +19,31 @@ import pytest
 from tests.conftest import REPO
 
 MCP_SDK_VERSION = "1.32.2"
+#: oauth4webapi, a certified FAPI 2.0 and OpenID Connect relying party library (tests/e2e/test_fapi.py).
+OAUTH4WEBAPI_VERSION = "3.8.9"
 NODE_CLIENTS = REPO / ".build" / "node-clients" / "node_modules"
 SCRIPTS = Path(__file__).parent / "node"
 
 
+def installed(package: str, version: str, what: str) -> Path:
+    """The installed npm ``package`` of the pinned ``version``; the test fails saying how to install it."""
+    folder = NODE_CLIENTS / package
+    manifest = folder / "package.json"
+    found = json.loads(manifest.read_text())["version"] if manifest.is_file() else None
+    if shutil.which("node") is None or found != version:
+        pytest.fail(f"{what} {version} is not installed (found {found}): run scripts/ensure-node-clients "
+                    "(make test does)", pytrace=False)
+    return folder
+
+
 def mcp_sdk() -> Path:
-    """The installed @modelcontextprotocol/sdk of the pinned version; the test fails saying how to install it."""
-    sdk = NODE_CLIENTS / "@modelcontextprotocol" / "sdk"
-    package = sdk / "package.json"
-    installed = json.loads(package.read_text())["version"] if package.is_file() else None
-    if shutil.which("node") is None or installed != MCP_SDK_VERSION:
-        pytest.fail(f"the MCP TypeScript SDK {MCP_SDK_VERSION} is not installed (found {installed}): run "
-                    "scripts/ensure-node-clients (make test does)", pytrace=False)
-    return sdk
+    """The MCP TypeScript SDK, as pinned."""
+    return installed("@modelcontextprotocol/sdk", MCP_SDK_VERSION, "the MCP TypeScript SDK")
+
+
+def oauth4webapi() -> Path:
+    """oauth4webapi, as pinned."""
+    return installed("oauth4webapi", OAUTH4WEBAPI_VERSION, "oauth4webapi")
 
 
 def converse(argv: list[str], answer: Callable[[dict[str, Any]], dict[str, Any] | None], *,

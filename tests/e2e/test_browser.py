@@ -165,6 +165,38 @@ def test_sign_in_approve_exchange_and_call_the_api(server, open_tab, callback, a
     assert me.json()["client_id"] == app.client_id and me.json()["scopes"] == ["orders:read"]
 
 
+def test_a_pushed_request_signs_in_approves_and_lands_at_the_client_once(server, open_tab, callback, app, user):
+    """RFC 9126: the client pushes, the browser carries client_id and request_uri alone through the sign-in page
+    and the consent form (each page's form-action lets the answer reach the client), and the request_uri is spent
+    with the answer."""
+    tab = open_tab(viewport={"width": 1280, "height": 800})
+    page = tab.page
+    verifier, challenge = pkce_pair()
+    state = secrets.token_urlsafe(16)
+    pushed = requests.post(f"{server.url}/oauth/par", auth=(app.client_id, app.secret), timeout=10, data={
+        "response_type": "code", "redirect_uri": callback.url, "scope": "orders:read", "state": state,
+        "code_challenge": challenge, "code_challenge_method": "S256"})
+    assert pushed.status_code == 201, pushed.text
+    authorize = f"{server.url}/oauth/authorize?" + urlencode(
+        {"client_id": app.client_id, "request_uri": pushed.json()["request_uri"]})
+
+    page.goto(authorize)
+    sign_in_to_consent(page, server, user)
+    expect(page.get_by_text("Read your orders", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Approve").click()
+    query = landed(page, callback)
+    assert query["state"] == state and query["iss"] == server.url and query["code"]
+    tab.assert_stayed_on_loopback()
+    tokens = requests.post(f"{server.url}/oauth/token", auth=(app.client_id, app.secret), timeout=10, data={
+        "grant_type": "authorization_code", "code": query["code"], "redirect_uri": callback.url,
+        "code_verifier": verifier})
+    assert tokens.status_code == 200, tokens.text
+
+    page.goto(authorize)  # the same request_uri again: an error page, and the client hears nothing
+    expect(page.get_by_text("invalid_request_uri")).to_be_visible()
+    assert len([hit for hit in callback.hits if urlsplit(hit).path == "/callback"]) == 1
+
+
 def test_deny_sends_access_denied_to_the_redirect_uri(server, open_tab, callback, app, user):
     tab = open_tab(viewport={"width": 1280, "height": 800})
     page = tab.page

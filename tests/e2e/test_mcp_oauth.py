@@ -49,6 +49,9 @@ PRM_PATH = "/.well-known/oauth-protected-resource"
 BROWSER_TIMEOUT_MS = 10_000  # this module's own: shorter than tests/e2e/chromium.py's TIMEOUT_MS (15 s)
 ORDER_IDS = ["ord_1001", "ord_1002"]
 
+#: Every challenge of the MCP server offers DPoP too, with the proof algorithms it checks (RFC 9449 7.1).
+DPOP_OFFERED = ', DPoP algs="ES256 RS256 EdDSA"'
+
 
 # -- the client's redirect URI: a tiny HTTP server on loopback (tests/e2e/chromium.py) --------------------------
 
@@ -309,7 +312,8 @@ def test_the_mcp_sdk_oauth_client_goes_from_the_server_url_alone_to_a_tool_call(
     assert "authorization" not in unauthorized.request_headers
     challenge = unauthorized.response_headers["www-authenticate"]
     # RFC 6750 3: it names the scopes the server's tools need, which the SDK asks for (never offline_access).
-    assert challenge == f'Bearer scope="orders:read", resource_metadata="{server.url}{PRM_PATH}{MCP_PATH}"'
+    assert challenge == (f'Bearer scope="orders:read", resource_metadata="{server.url}{PRM_PATH}{MCP_PATH}"'
+                         + DPOP_OFFERED)
     assert prm.url == resource_metadata_url(challenge, server.url, MCP_PATH)
 
     # 2. The metadata the SDK read: the resource (the MCP server's URL) and its authorization server (this issuer),
@@ -446,7 +450,7 @@ def test_a_token_issued_for_another_resource_is_refused_by_the_mcp_server_and_it
     assert [(e.method, e.path, e.status) for e in exchanges] == [("POST", MCP_PATH, 401)]
     refusal = exchanges[0].response_headers["www-authenticate"]
     assert refusal == (f'Bearer error="invalid_token", scope="orders:read", '
-                       f'resource_metadata="{server.url}{PRM_PATH}{MCP_PATH}"')
+                       f'resource_metadata="{server.url}{PRM_PATH}{MCP_PATH}"' + DPOP_OFFERED)
 
 
 # -- step-up: a scope challenge (403 insufficient_scope), then a new authorization for the union of scopes ----------
@@ -547,7 +551,7 @@ def test_a_token_without_orders_read_gets_403_on_list_orders_the_sdk_authorizes_
     assert refusal.request_headers["authorization"] == f"Bearer {first_token}"
     assert refusal.response_headers["www-authenticate"] == (
         f'Bearer error="insufficient_scope", scope="orders:read", '
-        f'resource_metadata="{server.url}{PRM_PATH}{MCP_PATH}"')
+        f'resource_metadata="{server.url}{PRM_PATH}{MCP_PATH}"' + DPOP_OFFERED)
     assert orders.is_error is False, orders
     assert [order["id"] for order in orders.structured_content["orders"]] == ORDER_IDS
     # The authorization asked for the union (what the token held, then what the challenge named), for this resource.

@@ -9,7 +9,26 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.fuzz.targets import DOCUMENT_URL, VALID_CLAIMS, fuzz_header
+from tests.fuzz.targets import (
+    ASSERTION_AUDIENCES,
+    ASSERTION_CLAIMS,
+    ASSERTION_HEADER,
+    ASSERTION_NOW,
+    DOCUMENT_URL,
+    DPOP_CLAIMS,
+    DPOP_DOMAIN,
+    DPOP_EXPECTED_NONCE,
+    DPOP_NOW,
+    DPOP_PATH,
+    VALID_CLAIMS,
+    assertion_key,
+    dpop_header,
+    dpop_key,
+    dpop_nonces,
+    es256_compact,
+    fuzz_header,
+    public_jwk,
+)
 from tests.jws_corpus import AUDIENCE
 
 #: Seeds are named so, and merged inputs by their SHA-1 (libFuzzer's names): a trim can tell them apart.
@@ -40,6 +59,31 @@ HEADER = json.loads(fuzz_header())
 _, REAL_PAYLOAD, REAL_SIGNATURE = REAL_TOKEN.split(".")
 
 ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod"
+
+DPOP_HEADER = dpop_header()
+DPOP_JWK = DPOP_HEADER["jwk"]
+SERVER_NONCE = dpop_nonces().current(DPOP_NOW)
+#: RFC 9449 7.1's proof of its resource request (by the key of its Figure 2): a real proof of another key, URL
+#: and time, whose signature verifies.
+RFC9449_PROOF = (
+    "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscE"
+    "JoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19"
+    ".eyJqdGkiOiJlMWozVl9iS2ljOC1MQUVCIiwiaHRtIjoiR0VUIiwiaHR1IjoiaHR0cHM6Ly9yZXNvdXJjZS5leGFtcGxlLm9yZy9wcm90ZWN0Z"
+    "WRyZXNvdXJjZSIsImlhdCI6MTU2MjI2MjYxOCwiYXRoIjoiZlVIeU8ycjJaM0RaNTNFc05yV0JiMHhXWG9hTnk1OUlpS0NBcWtzbVFFbyJ9.2o"
+    "W9RP35yRqzhrtNP86L-Ey71EOptxRimPPToA1plemAgR6pxHF8y6-yqyVnmcw6Fy1dqd-jfxSYoMxhAJpLjA"
+)
+#: RFC 7638 3.1's example RSA key (2048 bits).
+RFC7638_KEY = {
+    "kty": "RSA",
+    "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3"
+         "oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZH"
+         "zu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8"
+         "awapJzKnqDKgw",
+    "e": "AQAB",
+}
+#: RFC 8037 A.2's Ed25519 public key.
+RFC8037_KEY = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+ASSERTION_JWK = {**public_jwk(assertion_key()), "kid": ASSERTION_HEADER["kid"], "alg": "ES256", "use": "sig"}
 
 SEEDS: dict[str, dict[str, bytes]] = {
     "jws_token": {
@@ -74,6 +118,33 @@ SEEDS: dict[str, dict[str, bytes]] = {
                                             "headers": {"Authorization": "Bearer $TOKEN"},
                                             "multiValueHeaders": {"Authorization": ["Bearer $TOKEN", "Bearer x"]}}),
         "not-an-object": b'["version","2.0"]',
+        "dpop-rest-request": _json({
+            "type": "REQUEST", "methodArn": f"{ARN}/GET/api/orders", "resource": "/api/orders", "httpMethod": "GET",
+            "headers": {"Authorization": "DPoP $DPOP_TOKEN", "DPoP": "$DPOP_PROOF"},
+            "multiValueHeaders": {"Authorization": ["DPoP $DPOP_TOKEN"], "DPoP": ["$DPOP_PROOF"]},
+            "requestContext": {"domainName": DPOP_DOMAIN, "path": DPOP_PATH, "stage": "prod"}}),
+        "dpop-http-api": _json({
+            "version": "2.0", "type": "REQUEST", "routeKey": "GET /api/orders", "routeArn": f"{ARN}/GET/api/orders",
+            "rawPath": DPOP_PATH, "headers": {"authorization": "DPoP $DPOP_TOKEN", "dpop": "$DPOP_PROOF"},
+            "requestContext": {"domainName": DPOP_DOMAIN, "http": {"method": "GET", "path": DPOP_PATH}}}),
+        "dpop-token-as-bearer": _json({
+            "type": "REQUEST", "methodArn": f"{ARN}/GET/api/orders", "resource": "/api/orders", "httpMethod": "GET",
+            "headers": {"Authorization": "Bearer $DPOP_TOKEN", "DPoP": "$DPOP_PROOF"},
+            "requestContext": {"domainName": DPOP_DOMAIN, "path": DPOP_PATH}}),
+        "bearer-token-as-dpop": _json({
+            "version": "2.0", "type": "REQUEST", "routeKey": "GET /api/orders", "routeArn": f"{ARN}/GET/api/orders",
+            "rawPath": DPOP_PATH, "headers": {"authorization": "DPoP $TOKEN", "dpop": "$DPOP_PROOF"},
+            "requestContext": {"domainName": DPOP_DOMAIN}}),
+        "dpop-two-proofs": _json({
+            "type": "REQUEST", "methodArn": f"{ARN}/GET/api/orders", "resource": "/api/orders", "httpMethod": "GET",
+            "headers": {"Authorization": "DPoP $DPOP_TOKEN", "DPoP": "$DPOP_PROOF"},
+            "multiValueHeaders": {"DPoP": ["$DPOP_PROOF", "$DPOP_PROOF"]},
+            "requestContext": {"domainName": DPOP_DOMAIN, "path": DPOP_PATH}}),
+        "dpop-token-authorizer": _json({"type": "TOKEN", "authorizationToken": "DPoP $DPOP_TOKEN",
+                                        "methodArn": f"{ARN}/GET/api/orders"}),
+        "dpop-no-domain": _json({
+            "version": "2.0", "type": "REQUEST", "routeKey": "GET /api/orders", "routeArn": f"{ARN}/GET/api/orders",
+            "rawPath": DPOP_PATH, "headers": {"authorization": "DPoP $DPOP_TOKEN", "dpop": "$DPOP_PROOF"}}),
     },
     "form": {
         "code-exchange": b"grant_type=authorization_code&code=abc&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
@@ -136,6 +207,55 @@ SEEDS: dict[str, dict[str, bytes]] = {
                                  ).encode() + b".",
         "claims": b"response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid&claims="
                   b"%7B%22userinfo%22%3A%7B%22email%22%3Anull%7D%7D&acr_values=x",
+    },
+    "dpop_proof": {
+        "header-and-claims": _json(DPOP_HEADER) + b"\0" + _json(DPOP_CLAIMS),
+        "claims": _json(DPOP_CLAIMS),
+        "server-nonce": _json({**DPOP_CLAIMS, "nonce": SERVER_NONCE}),
+        "client-nonce": _json({**DPOP_CLAIMS, "nonce": DPOP_EXPECTED_NONCE}),
+        "proof": es256_compact(dpop_key(), _json(DPOP_HEADER), _json({**DPOP_CLAIMS, "nonce": SERVER_NONCE})).encode(),
+        "rfc9449-proof": RFC9449_PROOF.encode(),
+        "htu-to-normalize": _json({**DPOP_CLAIMS, "htu": "HTTPS://API.Example.COM:0443/prod/./api/%6frders?q#f"}),
+        "htu-userinfo": _json({**DPOP_CLAIMS, "htu": f"https://user@{DPOP_DOMAIN}{DPOP_PATH}"}),
+        "htu-ip-literal": _json({**DPOP_CLAIMS, "htu": "http://[::1]:8080/a/../b/%2f"}),
+        "iat-edges": _json({**DPOP_CLAIMS, "iat": DPOP_NOW - 299.5, "jti": "j" * 256}),
+        "iat-nan": _json(DPOP_CLAIMS)[:-1] + b',"iat":NaN}',
+        "duplicate-jti": b'{"jti":"a","jti":"b",' + _json(DPOP_CLAIMS)[1:],
+        "private-jwk": _json({**DPOP_HEADER, "jwk": {**DPOP_JWK, "d": DPOP_JWK["x"]}}) + b"\0" + _json(DPOP_CLAIMS),
+        "rsa-jwk": _json({"typ": "dpop+jwt", "alg": "RS256", "jwk": RFC7638_KEY}) + b"\0" + _json(DPOP_CLAIMS),
+        "eddsa-jwk": _json({"typ": "dpop+jwt", "alg": "EdDSA", "jwk": RFC8037_KEY}) + b"\0" + _json(DPOP_CLAIMS),
+        "jwk-members": _json({**DPOP_HEADER, "jwk": {**DPOP_JWK, "alg": "ES256", "use": "sig",
+                                                     "key_ops": ["verify"]}}) + b"\0" + _json(DPOP_CLAIMS),
+        "kid-reference": _json({**DPOP_HEADER, "kid": "k", "crit": ["htu"]}) + b"\0" + _json(DPOP_CLAIMS),
+        "nested-array-header": NESTED_ARRAY + b"\0" + _json(DPOP_CLAIMS),
+        "two-proofs": b"a.b.c, a.b.c",
+    },
+    "client_assertion": {
+        "header-and-claims": _json(ASSERTION_HEADER) + b"\0" + _json(ASSERTION_CLAIMS),
+        "claims": _json(ASSERTION_CLAIMS),
+        "no-kid-no-typ": _json({"alg": "ES256"}) + b"\0" + _json(ASSERTION_CLAIMS),
+        "unknown-kid": _json({**ASSERTION_HEADER, "kid": "rotated"}) + b"\0" + _json(ASSERTION_CLAIMS),
+        "kid-of-an-ed25519-key": _json({**ASSERTION_HEADER, "kid": "ed"}) + b"\0" + _json(ASSERTION_CLAIMS),
+        "token-endpoint-audience": _json({**ASSERTION_CLAIMS, "aud": ["https://other.example",
+                                                                      ASSERTION_AUDIENCES[1]]}),
+        "typ-draft": _json({**ASSERTION_HEADER, "typ": "application/client-authentication+jwt"}) + b"\0"
+                     + _json(ASSERTION_CLAIMS),
+        "no-iat-float-exp": _json({name: value for name, value in ASSERTION_CLAIMS.items() if name != "iat"}
+                                  | {"exp": ASSERTION_NOW + 300.5, "nbf": ASSERTION_NOW}),
+        "assertion": es256_compact(assertion_key(), _json(ASSERTION_HEADER), _json(ASSERTION_CLAIMS)).encode(),
+        "jwks": _json({"keys": [ASSERTION_JWK, {**RFC7638_KEY, "kid": "rsa"}, {**RFC8037_KEY, "alg": "EdDSA"}]}),
+        "jwk-private": _json({**ASSERTION_JWK, "d": ASSERTION_JWK["x"]}),
+        "jwks-duplicate-kid": _json({"keys": [ASSERTION_JWK, ASSERTION_JWK]}),
+        "nested-payload": b'{"a":' * 1200,
+    },
+    "authorization_header": {
+        "dpop": f"DPoP {REAL_TOKEN}".encode(),
+        "bearer": b"Bearer abc-._~+/xyz==",
+        "dpop-lower-spaces": b"\tdpop  abc-._~+/xyz==\t",
+        "dpop-tab": b"DPoP\tabc",
+        "two-schemes": b"DPoP a, Bearer b",
+        "scheme-only": b"DPoP",
+        "basic": b"Basic dXNlcjpwYXNz",
     },
 }
 

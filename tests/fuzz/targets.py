@@ -27,11 +27,27 @@ What a corpus file means, target by target:
 - ``authorization_request``: an authorization request's query (or form body), request objects and ``claims``
   included (RFC 6749 4.1.1, OpenID Connect Core 3.1.2.1, 5.5, 6.1), for the registered clients of
   :data:`AUTHORIZE_CLIENTS`.
+- ``dpop_proof``: ``<header JSON> NUL <payload JSON>``, or the payload JSON alone under :data:`DPOP_HEADER`: signed
+  with the fixed DPoP key (ES256), as they are and laid over :func:`dpop_header` and :data:`DPOP_CLAIMS`; the
+  bytes themselves (as UTF-8, as ``jws_token``) are a proof as well. Checked as a resource and the token endpoint
+  check a proof (RFC 9449 4.3), at :data:`DPOP_NOW`, for ``GET`` :data:`DPOP_URL`.
+- ``client_assertion``: the same layout over :data:`ASSERTION_HEADER` and :data:`ASSERTION_CLAIMS`, signed with
+  the fixed client key; the bytes themselves are an assertion as well; the payload JSON is also a client's
+  ``jwks`` (a JWK Set, or one JWK taken as a set of one).
+- ``authorization_header``: an ``Authorization`` header value, Bearer or DPoP (RFC 6750 2.1, RFC 9449 7.1).
+
+``guard_event`` inputs may also hold ``$DPOP_TOKEN``, a user's access token bound to the fixed DPoP key
+(``cnf.jkt``), and ``$DPOP_PROOF``, that key's proof of ``GET`` :data:`DPOP_URL` for that token (``ath``).
+
+The DPoP and client keys are derived from fixed labels (:func:`derived_p256_key`) and sign deterministically
+(RFC 6979), so an input signs to the same bytes in every process and no key material is committed.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import json
 import re
 import time
@@ -40,8 +56,32 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from passport.bearer import MalformedAuthorization, bearer_credentials
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from passport.bearer import BEARER, DPOP, MalformedAuthorization, bearer_credentials, token_credentials
 from passport.config import RouteRule, Settings
+from passport.core.client_assertions import ALGORITHMS as ASSERTION_ALGORITHMS
+from passport.core.client_assertions import (
+    ClientKeys,
+    InvalidClientAssertion,
+    InvalidClientKeys,
+    VerifiedAssertion,
+    assertion_kid,
+    client_id_from_assertion,
+    parse_client_jwks,
+    verify_client_assertion,
+)
+from passport.core.dpop import (
+    DPOP_ALGORITHMS,
+    DpopNonces,
+    DpopProof,
+    InvalidDpopProof,
+    ProofChecker,
+    UseDpopNonce,
+    normalized_htu,
+    verify_proof,
+)
 from passport.core.errors import OAuthError
 from passport.core.http import Headers, MalformedJson, Request, Response, parse_json, single
 from passport.endpoints.mcp_server import INTERNAL_ERROR, handle
@@ -103,11 +143,100 @@ def access_claims(sub: str, client_id: str, scope: str, jti: str) -> dict[str, A
             "iat": int(time.time()) - 60, "exp": FAR_FUTURE, "scope": scope}
 
 
+#: The order of P-256's base point (SEC 2 2.4.2): a private scalar is in [1, order - 1].
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+@functools.cache
+def derived_p256_key(label: str) -> ec.EllipticCurvePrivateKey:
+    """A P-256 key derived from ``label``: the same in every process (a corpus input signs and verifies alike
+    whenever it is replayed), and no key material committed. For fuzzing only: anyone can derive it."""
+    scalar = int.from_bytes(hashlib.sha256(f"lambda-passport make fuzz: {label}".encode()).digest(), "big")
+    return ec.derive_private_key(scalar % (P256_ORDER - 1) + 1, ec.SECP256R1())
+
+
+def public_jwk(key: ec.EllipticCurvePrivateKey) -> dict[str, str]:
+    numbers = key.public_key().public_numbers()
+    return {"kty": "EC", "crv": "P-256", "x": b64url(numbers.x.to_bytes(32, "big")),
+            "y": b64url(numbers.y.to_bytes(32, "big"))}
+
+
+def rfc7638_thumbprint(jwk: Mapping[str, Any]) -> str:
+    """RFC 7638 3 for the key types DPoP takes, written out here rather than taken from the code under test."""
+    required = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n"), "OKP": ("crv", "kty", "x")}[jwk["kty"]]
+    members = json.dumps({name: jwk[name] for name in required}, sort_keys=True, separators=(",", ":"),
+                         ensure_ascii=False)
+    return b64url(hashlib.sha256(members.encode("utf-8", "surrogatepass")).digest())
+
+
+def es256_compact(key: ec.EllipticCurvePrivateKey, header: bytes, payload: bytes) -> str:
+    """A compact JWS of the two texts as they are, ES256 (RFC 7518 3.4: R and S, 32 octets each), with RFC 6979's
+    deterministic nonce: the same input, the same token."""
+    signing_input = f"{b64url(header)}.{b64url(payload)}"
+    r, s = decode_dss_signature(key.sign(signing_input.encode("ascii"),
+                                         ec.ECDSA(hashes.SHA256(), deterministic_signing=True)))
+    return f"{signing_input}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def compact_json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+#: What every DPoP proof of the fuzz targets is checked against: a fixed time, method and URL (the guard's events
+#: name the same host and path), and the access token a resource receives with it.
+DPOP_NOW = 1_800_000_000
+DPOP_METHOD = "GET"
+DPOP_DOMAIN = "api.example.com"
+DPOP_PATH = "/prod/api/orders"
+DPOP_URL = f"https://{DPOP_DOMAIN}{DPOP_PATH}"
+DPOP_ACCESS_TOKEN = "dpop-bound.access-token_fuzz~1"
+#: The server's nonce secret for ``dpop_proof`` (32 bytes, DpopNonces' minimum), and the one nonce a call may ask.
+DPOP_NONCE_SECRET = b"lambda-passport make fuzz nonces."
+DPOP_EXPECTED_NONCE = "server-nonce-1"
+
+
+def dpop_key() -> ec.EllipticCurvePrivateKey:
+    return derived_p256_key("the DPoP client key")
+
+
+@functools.cache
+def dpop_jkt() -> str:
+    return rfc7638_thumbprint(public_jwk(dpop_key()))
+
+
+def token_hash(token: str) -> str:
+    """``ath`` (RFC 9449 4.2), written out here."""
+    return b64url(hashlib.sha256(token.encode("ascii")).digest())
+
+
+def dpop_header() -> dict[str, Any]:
+    return {"typ": "dpop+jwt", "alg": "ES256", "jwk": public_jwk(dpop_key())}
+
+
+#: The claims of a valid proof of ``GET`` DPOP_URL at DPOP_NOW, with DPOP_ACCESS_TOKEN's ``ath``.
+DPOP_CLAIMS = {"jti": "proof-1", "htm": DPOP_METHOD, "htu": DPOP_URL, "iat": DPOP_NOW,
+               "ath": token_hash(DPOP_ACCESS_TOKEN)}
+
+
+def dpop_nonces() -> DpopNonces:
+    return DpopNonces(DPOP_NONCE_SECRET)
+
+
 @functools.cache
 def valid_tokens() -> dict[bytes, bytes]:
     """The placeholders of ``guard_event`` inputs and the tokens they stand for (signed once per process)."""
     signer = keys().signer
+    bound = signer.sign(fuzz_header(), {**access_claims("user-1", "client-1", "orders:read", "j-3"),
+                                        "cnf": {"jkt": dpop_jkt()}})
+    proof = es256_compact(dpop_key(), compact_json(dpop_header()), compact_json(
+        {**DPOP_CLAIMS, "jti": "guard-proof-1", "ath": token_hash(bound)}))
     return {
+        b"$DPOP_TOKEN": bound.encode(),
+        b"$DPOP_PROOF": proof.encode(),
         b"$CLIENT_TOKEN": signer.sign(fuzz_header(), access_claims("client-2", "client-2", "files", "j-2")).encode(),
         b"$TOKEN": signer.sign(fuzz_header(), access_claims("user-1", "client-1", "orders:read orders:write",
                                                             "j-1")).encode(),
@@ -243,9 +372,33 @@ def rules() -> RuleTable:
     return RuleTable({**dict(RuleTable.from_routes(route_table(Settings()))), **extra})
 
 
-def guard() -> Guard:
+class MemoryLedger:
+    """The spent DPoP proofs, in memory (RFC 9449 11.1): new for each guard, so an input's proof is fresh each time
+    it is replayed."""
+
+    def __init__(self) -> None:
+        self.spent: set[tuple[str, str]] = set()
+
+    def spend(self, jkt: str, jti: str, expires_at: int) -> bool:
+        if (jkt, jti) in self.spent:
+            return False
+        self.spent.add((jkt, jti))
+        return True
+
+
+class FixedClock:
+    """The proof checker's clock: DPOP_NOW, when ``$DPOP_PROOF`` was made."""
+
+    def now(self) -> int:
+        return DPOP_NOW
+
+
+def guard(proofs: bool = False) -> Guard:
+    """The guard of a deployment with DPoP off (``proofs`` False: a bound token is refused) or on (its proofs
+    checked at DPOP_NOW and spent in memory)."""
     verifier = TokenVerifier(keys().published, issuer=ISSUER, audiences=(AUDIENCE,), leeway=LEEWAY)
-    return Guard(verifier, RevocationCache(AllLive, ttl_seconds=60), rules())
+    checker = ProofChecker(MemoryLedger(), FixedClock()) if proofs else None
+    return Guard(verifier, RevocationCache(AllLive, ttl_seconds=60), rules(), proofs=checker)
 
 
 def with_tokens(data: bytes) -> bytes:
@@ -259,6 +412,10 @@ def check_call(call: AuthorizerCall) -> None:
     require(call.token is None or (isinstance(call.token, str) and B64TOKEN.fullmatch(call.token)),
             f"parse took {call.token!r} for a Bearer token")
     require(all(isinstance(part, str) for part in (call.method, call.path, call.arn)), f"parse made {call!r}")
+    require(call.scheme in (BEARER, DPOP), f"parse read the scheme {call.scheme!r}")
+    require(call.proof is None or isinstance(call.proof, str), f"parse took {call.proof!r} for a DPoP proof")
+    require(call.url is None or (isinstance(call.url, str) and call.url.startswith("https://")),
+            f"parse took {call.url!r} for the URL called")
 
 
 def check_answer(event: Mapping[str, Any], answer: object) -> None:
@@ -286,13 +443,19 @@ def guard_event(data: bytes) -> None:
         event = json.loads(with_tokens(data))
     except (ValueError, RecursionError):  # not JSON: API Gateway never sends the authorizer such an event
         return
-    if isinstance(event, Mapping):
-        check_call(parse(event))
-    try:
-        answer = authorize(event, guard())
-    except Unauthorized:
-        return
-    check_answer(event, answer)
+    call = parse(event) if isinstance(event, Mapping) else None
+    if call is not None:
+        check_call(call)
+    # A guard with DPoP on decides a Bearer call as one with DPoP off does (it reads proofs of DPoP calls only).
+    for proofs in (False, True) if call is not None and call.scheme == DPOP else (False,):
+        try:
+            answer = authorize(event, guard(proofs))
+        except Unauthorized:
+            continue
+        check_answer(event, answer)
+        if call is not None and call.scheme == DPOP:
+            require(proofs, f"a guard with DPoP off let a DPoP call through: {answer!r}")
+            require(answer["context"].get("jkt") == dpop_jkt(), f"a DPoP call passed without its key: {answer!r}")
 
 
 # --- 3. the form parser ----------------------------------------------------------------------------------------
@@ -486,6 +649,245 @@ def authorization_request(data: bytes) -> None:
             "a public client's code request without PKCE")
 
 
+# --- 9. DPoP proofs --------------------------------------------------------------------------------------------
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class ProofCall:
+    """One way a proof is checked: at a resource (with the access token, bound to the proof's key or not), or at
+    the token endpoint (no token; server nonces, or the one nonce given to the client)."""
+
+    name: str
+    access_token: str | None = None
+    bound: bool = False
+    nonce: str | None = None
+    nonces: bool = False
+
+
+PROOF_CALLS = (
+    ProofCall("a resource's, the token bound to the key", DPOP_ACCESS_TOKEN, bound=True),
+    ProofCall("a resource's", DPOP_ACCESS_TOKEN),
+    ProofCall("the token endpoint's, with server nonces", nonces=True),
+    ProofCall("the token endpoint's, with the client's nonce", nonce=DPOP_EXPECTED_NONCE),
+)
+#: Refusals no call can change (the calls differ only in ath, the bound key and the nonce, checked last), and the
+#: commonest: after one of them the other calls are skipped. A refusal not listed here, or reworded, runs every call.
+PROOF_SAME_IN_EVERY_CALL = frozenset({
+    "The DPoP header is not one compact JWS.", "The DPoP proof's header is not a JSON object.",
+    "The DPoP proof's typ is not dpop+jwt.", "The DPoP proof's alg is not an accepted asymmetric algorithm.",
+    "The DPoP proof's signature does not verify with its jwk.", "The DPoP proof's payload is not a JSON object.",
+})
+
+
+def check_refusal_headers(refusal: InvalidDpopProof) -> None:
+    """What a refusal puts in a 401's headers or a 400's body: visible ASCII, no line break."""
+    for value in (*refusal.challenge().values(), refusal.oauth_error().description or ""):
+        require(isinstance(value, str) and value.isascii() and value.isprintable(), f"a refusal says {value!r}")
+
+
+def check_proof(proof: str) -> None:
+    """A DpopProof of the documented shape, or InvalidDpopProof (UseDpopNonce only where a nonce is asked), in
+    every call."""
+    for call in PROOF_CALLS:
+        nonces = dpop_nonces() if call.nonces else None
+        try:
+            verified = verify_proof(proof, method=DPOP_METHOD, url=DPOP_URL, now=DPOP_NOW,
+                                    access_token=call.access_token, nonce=call.nonce, nonces=nonces,
+                                    bound_jkt=dpop_jkt() if call.bound else None)
+        except UseDpopNonce as refusal:
+            require(call.nonce is not None or nonces is not None, f"use_dpop_nonce in {call.name} check")
+            fresh = call.nonce if call.nonce is not None else dpop_nonces().current(DPOP_NOW)
+            require(refusal.nonce == fresh, f"use_dpop_nonce with the nonce {refusal.nonce!r}, not {fresh!r}")
+            check_refusal_headers(refusal)
+            continue
+        except InvalidDpopProof as refusal:
+            require(refusal.nonce is None, f"a nonce {refusal.nonce!r} with a refusal that is no use_dpop_nonce")
+            check_refusal_headers(refusal)
+            if refusal.description in PROOF_SAME_IN_EVERY_CALL:
+                return
+            continue
+        check_verified_proof(proof, verified, call)
+
+
+def check_verified_proof(proof: str, verified: object, call: ProofCall) -> None:
+    require(isinstance(verified, DpopProof), f"verify_proof returned {type(verified).__name__}")
+    assert isinstance(verified, DpopProof)
+    where = f"accepted in {call.name} check: {verified!r}"
+    require(isinstance(verified.jkt, str) and len(verified.jkt) == 43 and _B64URL.fullmatch(verified.jkt),
+            f"jkt is no SHA-256 in base64url; {where}")
+    header = json.loads(base64.urlsafe_b64decode(proof.split(".")[0] + "=="))
+    require(verified.jkt == rfc7638_thumbprint(header["jwk"]), f"jkt is not the jwk's RFC 7638 thumbprint; {where}")
+    require(not call.bound or verified.jkt == dpop_jkt(), f"a key other than the token's; {where}")
+    require(isinstance(verified.jti, str) and 0 < len(verified.jti) <= 256, f"jti; {where}")
+    require(type(verified.iat) is int and DPOP_NOW - 301 <= verified.iat <= DPOP_NOW + 5, f"iat; {where}")
+    require(type(verified.expires_at) is int and verified.iat < verified.expires_at <= DPOP_NOW + 306,
+            f"expires_at; {where}")
+    require(verified.htm == DPOP_METHOD, f"htm; {where}")
+    require(verified.htu == normalized_htu(DPOP_URL), f"htu is not the request's, normalized; {where}")
+    require(verified.alg in DPOP_ALGORITHMS and verified.alg == header["alg"], f"alg; {where}")
+    if call.access_token is not None:
+        claims = json.loads(base64.urlsafe_b64decode(proof.split(".")[1] + "=="))
+        require(claims.get("ath") == token_hash(call.access_token), f"ath is not the token's hash; {where}")
+
+
+def check_htu(htu: object) -> None:
+    """normalized_htu: a normalized http(s) URI in visible ASCII, the same once more, or ValueError."""
+    if not isinstance(htu, str):
+        return
+    try:
+        normal = normalized_htu(htu)
+    except ValueError:
+        return
+    require(isinstance(normal, str) and normal.isascii() and normal.isprintable()
+            and normal.startswith(("http://", "https://")), f"normalized_htu({htu!r}) is {normal!r}")
+    require(normalized_htu(normal) == normal, f"normalized_htu({htu!r}) is {normal!r}, which normalizes to "
+            f"{normalized_htu(normal)!r}")
+
+
+def dpop_proof(data: bytes) -> None:
+    header, separator, payload = data.partition(b"\0")
+    if not separator:
+        header, payload = compact_json(dpop_header()), data
+    key = dpop_key()
+    check_proof(es256_compact(key, header, payload))  # the texts as they are: spelling, duplicates, NaN
+    # Laid over a valid proof, so that a few bytes ({"htu":"HTTPS://..."}) reach the check they change.
+    claims = laid_over(DPOP_CLAIMS, payload)
+    fields = laid_over(dpop_header(), header) if separator else None
+    if claims is not None or fields is not None:
+        check_proof(es256_compact(key, fields or compact_json(dpop_header()), claims or payload))
+    check_proof(data.decode("utf-8", "surrogateescape"))  # the bytes as a proof
+    check_htu(json_object(payload).get("htu"))
+
+
+# --- 10. client assertions (private_key_jwt) -------------------------------------------------------------------
+
+ASSERTION_NOW = 1_800_000_000
+ASSERTION_CLIENT = "s6BhdRkqt3"
+ASSERTION_KID = "fuzz-client-key"
+ASSERTION_AUDIENCES = (AUTHORIZE_ISSUER, f"{AUTHORIZE_ISSUER}/oauth/token")
+ASSERTION_HEADER = {"alg": "ES256", "typ": "JWT", "kid": ASSERTION_KID}
+ASSERTION_CLAIMS = {"iss": ASSERTION_CLIENT, "sub": ASSERTION_CLIENT, "aud": AUTHORIZE_ISSUER,
+                    "exp": ASSERTION_NOW + 60, "iat": ASSERTION_NOW, "jti": "assertion-1"}
+#: An assertion lives at most this long past ASSERTION_NOW (``exp`` within 300 s of an ``iat`` at most 5 s ahead),
+#: plus the 5 s of leeway that ``expires_at`` adds.
+ASSERTION_LATEST_EXPIRY = ASSERTION_NOW + 300 + 5 + 5
+
+
+def assertion_key() -> ec.EllipticCurvePrivateKey:
+    return derived_p256_key("the client's assertion key")
+
+
+@functools.cache
+def client_key_sets() -> tuple[ClientKeys, ClientKeys]:
+    """The client's registered keys: its key under ASSERTION_KID; and, the other way, that key and a second P-256
+    key without a kid, and an Ed25519 key under another kid (the choice of keys without a kid, and a kid naming a
+    key of another alg)."""
+    other = derived_p256_key("another key of the client")
+    ed = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"make fuzz: an Ed25519 client key").digest())
+    ed_x = ed.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    named = parse_client_jwks({"keys": [{**public_jwk(assertion_key()), "kid": ASSERTION_KID, "alg": "ES256",
+                                         "use": "sig"}]})
+    unnamed = parse_client_jwks({"keys": [public_jwk(assertion_key()), public_jwk(other),
+                                          {"kty": "OKP", "crv": "Ed25519", "x": b64url(ed_x), "kid": "ed"}]})
+    return named, unnamed
+
+
+def check_assertion(assertion: str) -> None:
+    """A VerifiedAssertion of the documented shape, or InvalidClientAssertion, for each registered key set, with
+    and without the form's client_id; the unverified readers never raise."""
+    claimed = client_id_from_assertion(assertion)
+    require(claimed is None or (isinstance(claimed, str) and 0 < len(claimed)), f"client_id {claimed!r}")
+    kid = assertion_kid(assertion)
+    require(kid is None or (isinstance(kid, str) and 0 < len(kid) <= 256), f"assertion_kid {kid!r}")
+    named, unnamed = client_key_sets()
+    for keys, client_id in ((named, ASSERTION_CLIENT), (named, None), (unnamed, ASSERTION_CLIENT)):
+        try:
+            verified = verify_client_assertion(assertion, client_id=client_id, keys=keys,
+                                               audiences=ASSERTION_AUDIENCES, now=ASSERTION_NOW)
+        except InvalidClientAssertion as refusal:
+            require(str(refusal), "a refusal without a reason")
+            continue
+        where = f"accepted for client_id {client_id!r}: {verified!r}"
+        require(isinstance(verified, VerifiedAssertion), f"verify_client_assertion returned {verified!r}")
+        require(verified.client_id == (client_id or claimed), f"the client is not the one named; {where}")
+        require(isinstance(verified.jti, str) and 0 < len(verified.jti) <= 256, f"jti; {where}")
+        require(type(verified.expires_at) is int and ASSERTION_NOW < verified.expires_at <= ASSERTION_LATEST_EXPIRY,
+                f"expires_at; {where}")
+        require(verified.alg == "ES256", f"alg; {where}")  # only the ES256 keys are the fuzzer's to sign with
+        require(verified.kid in (ASSERTION_KID, None) and (kid is None or verified.kid in (kid, None)),
+                f"kid; {where}")
+
+
+def check_jwks(value: object) -> None:
+    """parse_client_jwks: ClientKeys whose canonical JSON reads back as itself, or InvalidClientKeys."""
+    try:
+        keys = parse_client_jwks(value)
+    except InvalidClientKeys as refusal:
+        require(str(refusal), "a refusal without a reason")
+        return
+    require(isinstance(keys, ClientKeys) and 0 < len(keys.keys) <= 10, f"parse_client_jwks returned {keys!r}")
+    kids = [key.kid for key in keys.keys if key.kid is not None]
+    require(len(kids) == len(set(kids)) and all(isinstance(kid, str) and 0 < len(kid) <= 256 for kid in kids),
+            f"kids {kids!r}")
+    require(all(key.algorithms and set(key.algorithms) <= set(ASSERTION_ALGORITHMS) for key in keys.keys),
+            f"algorithms {[key.algorithms for key in keys.keys]}")
+    again = ClientKeys.from_json(keys.canonical_json)
+    require(again.canonical_json == keys.canonical_json, f"{keys.canonical_json!r} reads back otherwise")
+    require(keys.document() == json.loads(keys.canonical_json), "the document is not the canonical JSON")
+
+
+def client_assertion(data: bytes) -> None:
+    header, separator, payload = data.partition(b"\0")
+    if not separator:
+        header, payload = compact_json(ASSERTION_HEADER), data
+    key = assertion_key()
+    check_assertion(es256_compact(key, header, payload))
+    claims = laid_over(ASSERTION_CLAIMS, payload)
+    fields = laid_over(ASSERTION_HEADER, header) if separator else None
+    if claims is not None or fields is not None:
+        check_assertion(es256_compact(key, fields or compact_json(ASSERTION_HEADER), claims or payload))
+    check_assertion(data.decode("utf-8", "surrogateescape"))
+    try:
+        value = json.loads(payload)
+    except (ValueError, RecursionError):
+        return
+    check_jwks(value if isinstance(value, dict) and "keys" in value else {"keys": [value]})
+
+
+# --- 11. the Authorization header's schemes -----------------------------------------------------------------------
+
+
+def authorization_header(data: bytes) -> None:
+    require(token_credentials(data) is None, "bytes (not a header value) read as credentials")
+    value = data.decode("utf-8", "surrogateescape")
+    try:
+        bearer_reading: object = bearer_credentials(value)
+    except MalformedAuthorization:
+        bearer_reading = MalformedAuthorization
+    try:
+        found = token_credentials(value)
+    except MalformedAuthorization:
+        # Malformed Bearer credentials are malformed either way; malformed DPoP ones are no Bearer credentials.
+        require(bearer_reading in (MalformedAuthorization, None), f"{value!r}: bearer_credentials {bearer_reading!r}")
+        return
+    if found is None:
+        require(bearer_reading is None, f"{value!r}: no credentials, but bearer_credentials {bearer_reading!r}")
+        return
+    require(isinstance(found, tuple) and len(found) == 2, f"token_credentials returned {found!r}")
+    scheme, token = found
+    require(scheme in (BEARER, DPOP), f"the scheme {scheme!r}")
+    require(isinstance(token, str) and B64TOKEN.fullmatch(token), f"{token!r} is not a b64token")
+    require(token in value, f"{token!r} is not in the header {value!r}")
+    require(value.strip(" \t")[:len(scheme)].lower() == scheme.lower(), f"{scheme} read from {value!r}")
+    require(token_credentials(f"{scheme} {token}") == (scheme, token), f"{found!r} does not read back as itself")
+    # (A separate statement: atheris's instrumentation of Python 3.11 mangles a conditional expression compared
+    # inside a call's arguments.)
+    expected = token if scheme == BEARER else None
+    require(bearer_reading == expected, f"{value!r}: {found!r}, but bearer_credentials {bearer_reading!r}")
+
+
 # --- the registry ----------------------------------------------------------------------------------------------
 
 JSON_WORDS = (b"{", b"}", b"[", b"]", b'"', b":", b",", b"true", b"false", b"null", b"\\u", b"\\ud800", b"\\u0000",
@@ -498,7 +900,9 @@ EVENT_WORDS = (b'"version"', b'"2.0"', b'"routeKey"', b'"routeArn"', b'"methodAr
                b'"REQUEST"', b'"headers"', b'"multiValueHeaders"', b'"authorization"', b'"Authorization"',
                b'"authorizationToken"', b'"httpMethod"', b'"resource"', b"Bearer ", b"$TOKEN", b"$CLIENT_TOKEN",
                b"arn:aws:execute-api:eu-west-1:123456789012:api/prod/", b"GET /api/orders", b"/api/orders/{id}",
-               b"/files/{proxy+}", b"DELETE", b"ANY")
+               b"/files/{proxy+}", b"DELETE", b"ANY", b'"requestContext"', b'"domainName"', b'"path"',
+               b'"rawPath"', b'"DPoP"', b'"dpop"', b"DPoP ", b"$DPOP_TOKEN", b"$DPOP_PROOF",
+               f'"{DPOP_DOMAIN}"'.encode(), f'"{DPOP_PATH}"'.encode(), b"GET /prod/api/orders", b"/prod")
 FORM_WORDS = (b"=", b"&", b"%", b"%FF", b"%C3%28", b"%00", b"+", b";", b"grant_type", b"client_id",
               b"authorization_code")
 MCP_WORDS = (b'"jsonrpc"', b'"2.0"', b'"id"', b'"method"', b'"params"', b'"initialize"', b'"ping"',
@@ -517,6 +921,23 @@ AUTHORIZE_WORDS = (b"response_type=code", b"response_type=token", b"client_id=we
                    b"scope=openid+orders%3Aread", b"code_challenge=", b"code_challenge_method=S256", b"state=",
                    b"nonce=", b"prompt=none", b"max_age=", b"request=", b"request_uri=", b"claims=", b"acr_values=",
                    b"response_mode=form_post", b"resource=", b"eyJhbGciOiJub25lIn0.", b"&", b"%", b"=")
+
+#: Shared by the two signed-JWT targets of the new client and proof code (header members, JWK members, algorithms).
+KEY_WORDS = (b'"typ"', b'"alg"', b'"kid"', b'"jwk"', b'"jku"', b'"x5c"', b'"crit"', b'"b64"', b'"kty"', b'"crv"',
+             b'"x"', b'"y"', b'"n"', b'"e"', b'"d"', b'"k"', b'"use"', b'"key_ops"', b'"sig"', b'"verify"', b'"EC"',
+             b'"RSA"', b'"OKP"', b'"oct"', b'"P-256"', b'"P-384"', b'"Ed25519"', b'"ES256"', b'"RS256"',
+             b'"EdDSA"', b'"PS256"', b'"HS256"', b'"none"', b'"AQAB"', b'"jti"', b'"iat"')
+DPOP_WORDS = (b'"dpop+jwt"', b'"htm"', b'"htu"', b'"ath"', b'"nonce"', b'"GET"', b'"POST"', f'"{DPOP_URL}"'.encode(),
+              f'"{DPOP_EXPECTED_NONCE}"'.encode(), f'"{token_hash(DPOP_ACCESS_TOKEN)}"'.encode(),
+              str(DPOP_NOW).encode(), b"https://", b"http://", b"HTTPS://", b":443", b":0443", b"%2F", b"%7E", b"/./",
+              b"/../", b"[::1]", b"@", b"?", b"#")
+ASSERTION_WORDS = (b'"iss"', b'"sub"', b'"aud"', b'"exp"', b'"nbf"', b'"keys"', b'"JWT"',
+                   b'"client-authentication+jwt"', b'"application/jwt"', f'"{ASSERTION_CLIENT}"'.encode(),
+                   f'"{ASSERTION_KID}"'.encode(), b'"ed"',
+                   *(f'"{audience}"'.encode() for audience in ASSERTION_AUDIENCES),
+                   str(ASSERTION_NOW).encode(), str(ASSERTION_NOW + 300).encode())
+AUTHORIZATION_WORDS = (b"Bearer ", b"DPoP ", b"dpop", b"DPOP", b"bearer", b"\t", b"=", b"~", b"+/", b",",
+                       b"Basic ", b"eyJ", b"  ")
 
 
 @dataclass(frozen=True)
@@ -542,4 +963,8 @@ TARGETS: dict[str, Target] = {target.name: target for target in (
     Target("bearer", bearer, words=BEARER_WORDS),
     Target("client_document", client_document, max_len=8192, words=JSON_WORDS + DOCUMENT_WORDS, json=True),
     Target("authorization_request", authorization_request, max_len=8192, words=AUTHORIZE_WORDS),
+    Target("dpop_proof", dpop_proof, max_len=8192, words=JSON_WORDS + KEY_WORDS + DPOP_WORDS, json=True),
+    Target("client_assertion", client_assertion, max_len=8192, words=JSON_WORDS + KEY_WORDS + ASSERTION_WORDS,
+           json=True),
+    Target("authorization_header", authorization_header, words=AUTHORIZATION_WORDS),
 )}

@@ -53,7 +53,8 @@ class OrdersHttpStack(Stack):
     def __init__(self, scope: App, id: str) -> None:
         super().__init__(scope, id)
         passport = PassportResources.from_outputs(self, "Passport", **OUTPUTS)
-        guard = PassportGuard(self, "Guard", passport=passport, rules=RULES)
+        # Bearer tokens only, so API Gateway's cache is on (with DPoP it is off: authorizer_cache.ttl_seconds)
+        guard = PassportGuard(self, "Guard", passport=passport, rules=RULES, dpop=False)
         api = apigatewayv2.HttpApi(self, "Orders")
         api.add_routes(
             path="/orders",
@@ -240,7 +241,10 @@ def test_the_stacks_rest_authorizer_cache_still_refuses_a_route_the_token_does_n
     insufficient_scope, and the other way round; the guard runs once per token."""
     (authorizer,) = synthesized.of_type("AWS::ApiGateway::Authorizer").values()
     sources = [s.strip() for s in authorizer["Properties"]["IdentitySource"].split(",")]
-    ttl = authorizer["Properties"]["AuthorizerResultTtlInSeconds"]
+    # With DPoP on (the shipped settings) the stack turns the cache off; a deployment with [dpop] enabled = false
+    # gets guard.authorizer_cache_seconds, and then the cached policy must still refuse what the token may not do.
+    assert authorizer["Properties"]["AuthorizerResultTtlInSeconds"] == 0 and env.settings.dpop.enabled
+    ttl = env.settings.guard.authorizer_cache_seconds
     assert sources == list(REST_IDENTITY_SOURCES) and ttl > 0
     # The gateway's guarded routes are the stack's: every method behind the authorizer.
     guarded = {key.split(" ", 1)[1] for key, m in methods_by_path(synthesized.template).items()

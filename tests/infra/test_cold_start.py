@@ -41,7 +41,7 @@ def test_every_function_cold_starts_on_the_runtimes_python_and_answers_its_first
     # allowed API call, a registration; nothing refused for being malformed and nothing failing.
     assert answered == {
         "account": 303, "api": 200, "authorize": 303, "device": 200, "guard": 200, "introspect": 200, "mcp": 200,
-        "metadata": 200, "register": 201, "revoke": 200, "token": 200, "userinfo": 403,
+        "metadata": 200, "par": 201, "register": 201, "revoke": 200, "token": 200, "userinfo": 403,
     }
     # With [observability] tracer on, the token function still starts and answers (X-Ray's SDK in the layer).
     assert found["traced"]["status"] == 200

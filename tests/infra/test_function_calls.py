@@ -29,6 +29,7 @@ from passport.storage.connection import forget_client
 
 from tests.conftest import REPO, make_client, reset_caches
 from tests.document_host import Reply, document_host
+from tests.dpop_keys import DpopKey
 from tests.faults import upstreams
 
 ARN_PREFIX = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod"
@@ -332,9 +333,36 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder, tmp_pa
         )
         assert tokens["id_token"].startswith("eyJ"), tokens
         token_answers = [post(app, grant_type="refresh_token", refresh_token=tokens["refresh_token"])]
+        # With a DPoP proof (RFC 9449 5): the access token is bound; the proof is spent (a conditional put).
+        dpop_key = DpopKey()
+        answer = token.handler(proxy_event(
+            "POST", "/oauth/token", body=urlencode({"grant_type": "refresh_token",
+                                                    "refresh_token": token_answers[-1]["refresh_token"]}),
+            headers={**basic(app), "DPoP": dpop_key.proof("POST", env.settings.issuer_url + "/oauth/token")}), None)
+        assert answer["statusCode"] == 200 and json.loads(answer["body"])["token_type"] == "DPoP", answer
+        bound_token = json.loads(answer["body"])["access_token"]
+        answer = token.handler(proxy_event(
+            "POST", "/oauth/token", body=urlencode({"grant_type": "client_credentials", "scope": "orders:read"}),
+            headers={**basic(service), "DPoP": dpop_key.proof("POST", env.settings.issuer_url + "/oauth/token")}), None)
+        service_bound = json.loads(answer["body"])["access_token"]  # for the guard (the app's family is revoked below)
         password = {"grant_type": "password", "username": user.email, "scope": "orders:read"}
         post(first_party, 400, **password, password="wrong")  # counted by the throttle
         post(first_party, **password, password="s3cret-pw")
+
+    # A pushed authorization request (RFC 9126): pushed by the par function, then taken, started and spent by the
+    # pages (consent was given above, so the code comes at once).
+    with calls.cold("par") as par:
+        answer = par.handler(proxy_event("POST", "/oauth/par", headers=basic(app), body=urlencode(plain_oauth)), None)
+    assert answer["statusCode"] == 201, answer
+    request_uri = json.loads(answer["body"])["request_uri"]
+    with calls.cold("authorize"):
+        browser = Browser(LocalGateway(env.settings))
+        status, _, html = browser.send("GET", "/login")
+        assert browser.send("POST", "/login", {"_token": _csrf(html), "next": "", "email": user.email,
+                                               "password": "s3cret-pw"})[0] == 303
+        status, headers, _ = browser.send("GET", "/oauth/authorize?" + urlencode(
+            {"client_id": app.client_id, "request_uri": request_uri}))
+        assert status == 303 and headers["location"].startswith(f"{CALLBACK}?code="), (status, headers)
 
     # OpenID Connect's UserInfo: the token in the header (GET) and in the form (POST).
     with calls.cold("userinfo") as userinfo:
@@ -353,6 +381,10 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder, tmp_pa
                 None,
             ),
         ]
+        userinfo_url = env.settings.issuer_url + "/oauth/userinfo"
+        answers.append(userinfo.handler(proxy_event("GET", "/oauth/userinfo", headers={
+            "Authorization": f"DPoP {bound_token}",
+            "DPoP": dpop_key.proof("GET", userinfo_url, access_token=bound_token)}), None))  # the proof spent
     for answer in answers:
         assert answer["statusCode"] == 200, answer
         assert json.loads(answer["body"])["email"] == user.email == "ada@example.com"
@@ -447,7 +479,14 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder, tmp_pa
             },
             None,
         )
+        # A DPoP call (RFC 9449 7): the proof for the URL the client called, spent (a conditional put).
+        host = env.settings.issuer_url.split("://", 1)[1]
+        proof = dpop_key.proof("GET", f"{env.settings.issuer_url}/prod/api/orders", access_token=service_bound)
+        event = proxy_event("GET", "/api/orders", headers={"Authorization": f"DPoP {service_bound}", "DPoP": proof})
+        event["requestContext"]["domainName"] = host
+        dpop_policy = guard.handler({**event, "type": "REQUEST", "methodArn": f"{ARN_PREFIX}/GET/api/orders"}, None)
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert dpop_policy["context"]["jkt"] == dpop_key.jkt
 
     # The MCP server's calls are checked on their own: test_the_mcp_function_needs_exactly_what_its_role_allows.
     # (It needs the tokens for its resource that the token function issued here.)
@@ -473,6 +512,8 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder, tmp_pa
 
     # Introspection, then revocation: of the refreshed family's refresh token (the family and its access tokens
     # go) and of the client-credentials access token.
+    # And a private_key_jwt client at each (RFC 7523 2.2): its assertion's jti spent by a conditional put.
+    signer = KeyClient(env)
     with calls.cold("introspect") as introspect:
         for token in (access_token, tokens["refresh_token"]):
             answer = introspect.handler(
@@ -480,6 +521,9 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder, tmp_pa
                 None,
             )
             assert answer["statusCode"] == 200, answer
+        answer = introspect.handler(proxy_event("POST", "/oauth/introspect", headers=FORM, body=urlencode({
+            "token": access_token, **signer.credentials("/oauth/introspect")})), None)
+        assert answer["statusCode"] == 200 and json.loads(answer["body"]) == {"active": False}, answer
     with calls.cold("revoke") as revoke:
         latest = token_answers[-1]["refresh_token"]
         for client, token in ((app, latest), (service, access_token)):
@@ -487,6 +531,9 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder, tmp_pa
                 proxy_event("POST", "/oauth/revoke", body=urlencode({"token": token}), headers=basic(client)), None
             )
             assert answer["statusCode"] == 200, answer
+        answer = revoke.handler(proxy_event("POST", "/oauth/revoke", headers=FORM, body=urlencode({
+            "token": "not-a-token-of-ours", **signer.credentials("/oauth/revoke")})), None)
+        assert answer["statusCode"] == 200, answer
 
     # A client ID metadata document's client (core/client_documents.py), its document served with no-store, so
     # each function that meets it fetches it again and keeps the new copy in the clients table: the pages (the
@@ -521,7 +568,12 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder, tmp_pa
             answer = revoke.handler(proxy_event("POST", "/oauth/revoke", headers=form, body=urlencode({
                 "token": json.loads(answer["body"])["refresh_token"], "client_id": document_url})), None)
             assert answer["statusCode"] == 200, answer
-        assert len(host.requests) == 4  # fetched again by each: the page twice, the token endpoint, revocation
+        with calls.cold("par") as par:  # a public client pushes with its client_id alone (RFC 9126 2)
+            answer = par.handler(proxy_event("POST", "/oauth/par", headers=form, body=urlencode(
+                {**plain_oauth, "client_id": document_url, "redirect_uri": loopback, "scope": "orders:read"})), None)
+            assert answer["statusCode"] == 201, answer
+        # Fetched again by each: the page twice, the token endpoint, revocation, the push.
+        assert len(host.requests) == 5
 
     assert set(calls.by_function) | {"mcp"} == set(iam_manifest.FUNCTIONS)
     for function, made in calls.by_function.items():
@@ -531,20 +583,51 @@ def test_every_function_needs_exactly_what_its_role_allows(env, recorder, tmp_pa
         assert made == allowed, (function, "is granted but never uses", sorted(allowed - made))
 
 
-def initialize_mcp(mcp: ModuleType, token: str) -> dict[str, Any]:
-    """MCP Streamable HTTP (2025-06-18): initialize, with the token in the Authorization header."""
+def initialize_mcp(mcp: ModuleType, token: str, proof: str | None = None) -> dict[str, Any]:
+    """MCP Streamable HTTP (2025-06-18): initialize, with the token in the Authorization header (DPoP with
+    ``proof``)."""
     initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "infra-test", "version": "1"}}}
+    credentials = {"Authorization": f"DPoP {token}", "DPoP": proof} if proof else {"Authorization": f"Bearer {token}"}
     return mcp.handler(
         proxy_event(
             "POST",
             MCP_PATH,
             headers={"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-                     "Authorization": f"Bearer {token}"},
+                     **credentials},
             body=json.dumps(initialize),
         ),
         None,
     )
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+class KeyClient:
+    """A service that authenticates with private_key_jwt (RFC 7523 2.2): its public key registered, an assertion
+    for each endpoint it calls."""
+
+    def __init__(self, env) -> None:
+        import jwt as pyjwt
+        from passport.core.clients import validate_client_keys
+        from passport.keys.material import generate, public_jwk_members
+
+        self._encode, self._issuer = pyjwt.encode, env.settings.issuer_url
+        self._key = generate("ES256")
+        jwks = {"keys": [{**public_jwk_members(self._key.public_key()), "kid": "k1"}]}
+        self.client_id = make_client(env, keys=validate_client_keys(jwks), scopes=("orders:read",)).client_id
+
+    def credentials(self, path: str) -> dict[str, str]:
+        import time
+
+        from passport.core.client_assertions import CLIENT_ASSERTION_TYPE
+
+        now = int(time.time())
+        claims = {"iss": self.client_id, "sub": self.client_id, "aud": self._issuer + path, "iat": now,
+                  "exp": now + 60, "jti": uuid.uuid4().hex}
+        return {"client_assertion_type": CLIENT_ASSERTION_TYPE,
+                "client_assertion": self._encode(claims, self._key, algorithm="ES256", headers={"kid": "k1"})}
 
 
 def test_the_mcp_function_needs_exactly_what_its_role_allows(env, recorder):
@@ -565,9 +648,20 @@ def test_the_mcp_function_needs_exactly_what_its_role_allows(env, recorder):
     reply = LocalGateway(env.settings).dispatch(
         "POST", "/oauth/token", [("Content-Type", "application/x-www-form-urlencoded")], form)  # not recorded
     assert reply.status == 200, reply.body
+    key = DpopKey()
+    token_url = env.settings.issuer_url + "/oauth/token"
+    bound = LocalGateway(env.settings).dispatch(  # not recorded
+        "POST", "/oauth/token", [("Content-Type", "application/x-www-form-urlencoded"),
+                                 ("DPoP", key.proof("POST", token_url))], form)
+    assert bound.status == 200, bound.body
+    bound_token = json.loads(bound.body)["access_token"]
     with calls.cold("mcp") as mcp:
         answer = initialize_mcp(mcp, json.loads(reply.body)["access_token"])
+        # A DPoP-bound token (RFC 9449 7): its proof spent (a conditional put).
+        dpop_answer = initialize_mcp(mcp, bound_token, proof=key.proof(
+            "POST", env.settings.issuer_url + MCP_PATH, access_token=bound_token))
     assert answer["statusCode"] == 200 and json.loads(answer["body"])["result"]["protocolVersion"], answer
+    assert dpop_answer["statusCode"] == 200, dpop_answer
     made, allowed = calls.by_function["mcp"], granted("mcp", env.settings)
     assert made <= allowed, ("needs more than its role allows", sorted(made - allowed))
     assert made == allowed, ("is granted but never uses", sorted(allowed - made))

@@ -39,6 +39,9 @@ RULES = {
     "DELETE /orders/{order_id}": {"scopes": ["orders:write"], "subject": "user"},
 }
 
+#: The DPoP challenge the 401 offers beside Bearer (RFC 9449 7.1), and the closing quote of the header value.
+DPOP_401 = ', DPoP error="invalid_token", algs="ES256 RS256 EdDSA"\''
+
 
 class OrdersStack(Stack):
     """A user's own service, in its own app: nothing of lambda-passport's stack is in it."""
@@ -46,7 +49,9 @@ class OrdersStack(Stack):
     def __init__(self, scope: App, id: str) -> None:
         super().__init__(scope, id)
         passport = PassportResources.from_outputs(self, "Passport", **OUTPUTS)
-        guard = PassportGuard(self, "Guard", passport=passport, rules=RULES, cache_ttl=Duration.seconds(30))
+        # A Bearer-only API keeps API Gateway's cache (with DPoP it is off: tests below)
+        guard = PassportGuard(self, "Guard", passport=passport, rules=RULES, cache_ttl=Duration.seconds(30),
+                              dpop=False)
         backend = apigateway.MockIntegration(
             integration_responses=[apigateway.IntegrationResponse(status_code="200")],
             request_templates={"application/json": '{"statusCode": 200}'},
@@ -148,6 +153,7 @@ def test_the_users_rest_api_is_guarded_on_its_own_routes_with_rfc6750_3_response
 
 
 def test_the_guard_of_its_own_only_reads_the_passport_deployment(orders):
+    """A Bearer-only guard (dpop=False): reads only. With DPoP it also spends proofs (the next test)."""
     stack, template, _ = orders
     guard = stack.resolve(stack.guard.function.node.default_child.logical_id)
     role = resolve_ref(template["Resources"][guard]["Properties"]["Role"])
@@ -165,6 +171,29 @@ def test_the_guard_of_its_own_only_reads_the_passport_deployment(orders):
     tables = " ".join(r for a, r in allowed if a == "dynamodb:BatchGetItem")
     assert OUTPUTS["tokens_table_name"] in tables and OUTPUTS["clients_table_name"] in tables
     assert "Users" not in tables
+
+
+def test_a_guard_of_its_own_that_accepts_dpop_spends_proofs_and_keeps_no_authorizer_cache(tmp_path):
+    """RFC 9449 11.1: its one write is a proof spent, a dpop# item of the passport tokens table (IAM's
+    dynamodb:LeadingKeys); API Gateway's cache is off, and asking for one is refused at synth."""
+    app = App(outdir=str(tmp_path), context=cdk_context(), builtin_cloud_formation_validation=False)
+    stack = Stack(app, "DpopStack")
+    passport = PassportResources.from_outputs(stack, "Passport", **OUTPUTS)
+    guard = PassportGuard(stack, "Guard", passport=passport)
+    api = apigateway.RestApi(stack, "Api")
+    api.root.add_method("GET", apigateway.MockIntegration(), authorizer=guard.rest_authorizer(api))
+    template = Template.from_stack(stack).to_json()
+    role = resolve_ref(template["Resources"][stack.resolve(guard.function.node.default_child.logical_id)][
+        "Properties"]["Role"])
+    statements = [st for policy in template["Resources"][role]["Properties"]["Policies"]
+                  for st in policy["PolicyDocument"]["Statement"] if "dynamodb:PutItem" in str(st["Action"])]
+    assert len(statements) == 1 and statements[0]["Action"] == "dynamodb:PutItem"
+    assert statements[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["dpop#*"]}}
+    (authorizer,) = [r["Properties"] for r in template["Resources"].values()
+                     if r["Type"] == "AWS::ApiGateway::Authorizer"]
+    assert authorizer["AuthorizerResultTtlInSeconds"] == 0
+    with pytest.raises(ValueError, match="replayed proof"):
+        PassportGuard(stack, "Cached", passport=passport, cache_ttl=Duration.seconds(60))
 
 
 def test_the_users_http_api_uses_the_deployed_guard_by_its_arn(orders):
@@ -330,13 +359,13 @@ def test_a_bare_401_of_a_protected_api_names_its_metadata(mcp_server):
     challenge = _unauthorized(template, _logical(stack, stack.api))["ResponseParameters"][
         "gatewayresponse.header.WWW-Authenticate"]
     assert challenge == ("'Bearer error=\"invalid_token\", "
-                         f"resource_metadata=\"https://mcp.example.com{PROTECTED_RESOURCE_PATH}/mcp\"'")
+                         f"resource_metadata=\"https://mcp.example.com{PROTECTED_RESOURCE_PATH}/mcp\"" + DPOP_401)
     tools = _logical(stack, stack.tools)
     parts = _unauthorized(template, tools)["ResponseParameters"]["gatewayresponse.header.WWW-Authenticate"][
         "Fn::Join"][1]
     text = "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in parts)
     assert text == ("'Bearer error=\"invalid_token\", resource_metadata=\"https://"
-                    f"<{tools}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/prod{PROTECTED_RESOURCE_PATH}\"'")
+                    f"<{tools}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/prod{PROTECTED_RESOURCE_PATH}\"" + DPOP_401)
     # The other refusals are as on any guarded API.
     assert GATEWAY_RESPONSES["ACCESS_DENIED"].status == 403
 

@@ -133,20 +133,61 @@ def test_no_passport_function_has_a_managed_policy_or_a_wildcard_beyond_x_ray(sy
         assert wildcards == XRAY, name  # exactly X-Ray's two actions, and nothing else, on Resource: *
 
 
-def test_the_guard_cannot_write_any_table(synthesized, all_grants):
-    guard = grants_of(synthesized, all_grants, iam_manifest.GUARD)
-    writes = [g for g in guard if g.action in DYNAMODB_WRITES or "Write" in g.action.removeprefix("dynamodb:")]
-    assert writes == []
+def statements_of(synthesized, function) -> list[dict]:
+    """The statements of a function's role's inline policies, as synthesized."""
+    role = synthesized.resources[role_of(synthesized, function.function)]
+    return [statement for policy in role["Properties"].get("Policies", [])
+            for statement in policy["PolicyDocument"]["Statement"]]
+
+
+@pytest.mark.parametrize("name", [iam_manifest.GUARD, "mcp", "userinfo"])
+def test_the_guard_and_the_resources_that_guard_themselves_write_only_dpop_proofs(synthesized, all_grants, name):
+    """With DPoP on (the default) each proof is spent once by a put in the tokens table (RFC 9449 11.1): the only
+    write of these read-only roles, and only of items whose key starts with dpop# (IAM's dynamodb:LeadingKeys), so
+    a guard that is compromised still cannot forge or revoke a token record."""
+    function = grants_of(synthesized, all_grants, name)
+    writes = [g for g in function if g.action in DYNAMODB_WRITES or "Write" in g.action.removeprefix("dynamodb:")]
     tables = {synthesized.logical_id(t): s for s, t in synthesized.stack.tables.tables.items()}
-    dynamodb = {(g.action, tables[g.resource]) for g in guard if g.action.startswith("dynamodb:")}
-    assert dynamodb == {("dynamodb:BatchGetItem", "tokens_table"), ("dynamodb:BatchGetItem", "clients_table")}
-    assert not [g for g in guard if g.action in SECRET_WRITES]
+    assert {(g.action, tables[g.resource]) for g in writes} == {("dynamodb:PutItem", "tokens_table")}
+    puts = [st for st in statements_of(synthesized, synthesized.stack.functions[name])
+            if "dynamodb:PutItem" in _as_list(st["Action"])]
+    assert len(puts) == 1 and _as_list(puts[0]["Action"]) == ["dynamodb:PutItem"]
+    assert puts[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["dpop#*"]}}
+    assert not [g for g in function if g.action in SECRET_WRITES]
+
+
+def test_the_guard_reads_only_the_revocation_state(synthesized, all_grants):
+    guard = grants_of(synthesized, all_grants, iam_manifest.GUARD)
+    tables = {synthesized.logical_id(t): s for s, t in synthesized.stack.tables.tables.items()}
+    reads = {(g.action, tables[g.resource]) for g in guard
+             if g.action.startswith("dynamodb:") and g.action not in DYNAMODB_WRITES}
+    assert reads == {("dynamodb:BatchGetItem", "tokens_table"), ("dynamodb:BatchGetItem", "clients_table")}
+
+
+def test_introspection_writes_only_the_client_assertions_it_spends(synthesized, all_grants):
+    """RFC 7662 only reads; its one write is a private_key_jwt client's assertion spent once (RFC 7523 3 point 7),
+    a put in the tokens table: never the clients or the users table, never an update or a delete."""
+    tables = {synthesized.logical_id(t): s for s, t in synthesized.stack.tables.tables.items()}
+    introspect = grants_of(synthesized, all_grants, "introspect")
+    writes = {(g.action, tables[g.resource]) for g in introspect if g.action in DYNAMODB_WRITES}
+    assert writes == {("dynamodb:PutItem", "tokens_table")}
 
 
 def test_the_token_function_cannot_touch_the_users_table(synthesized, all_grants):
     users = synthesized.logical_id(synthesized.stack.tables["users_table"])
     token = grants_of(synthesized, all_grants, "token")
     assert token and not [g for g in token if g.resource == users]
+
+
+def test_the_par_function_reads_clients_and_stores_pushed_requests_and_nothing_else(synthesized, all_grants):
+    """RFC 9126 2: it authenticates the client (a client ID metadata document's kept, its fetch counted) and
+    stores the pushed request; it reads no user and no key."""
+    tables = {synthesized.logical_id(t): s for s, t in synthesized.stack.tables.tables.items()}
+    par = grants_of(synthesized, all_grants, "par")
+    dynamodb = {(g.action, tables[g.resource]) for g in par if g.action.startswith("dynamodb:")}
+    assert dynamodb == {("dynamodb:GetItem", "clients_table"), ("dynamodb:UpdateItem", "clients_table"),
+                        ("dynamodb:PutItem", "tokens_table"), ("dynamodb:UpdateItem", "tokens_table")}
+    assert not [g for g in par if g.action.startswith("secretsmanager:")]
 
 
 def test_only_install_keys_can_write_the_key_secret(synthesized, all_grants):

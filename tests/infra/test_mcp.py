@@ -18,6 +18,9 @@ REGISTRATION_ROUTES = {"POST /oauth/register", "GET /oauth/register/{client_id}"
                        "DELETE /oauth/register/{client_id}"}
 LOGS_AND_TRACES = {("logs:CreateLogStream", "logs"), ("logs:PutLogEvents", "logs"), *((a, "*") for a in XRAY)}
 
+#: The DPoP challenge the 401 offers beside Bearer (RFC 9449 7.1), and the closing quote of the header value.
+DPOP_401 = ', DPoP error="invalid_token", algs="ES256 RS256 EdDSA"\''
+
 
 def granted(synthesized, name: str) -> set[tuple[str, str]]:
     """(action, table setting | "secret" | "logs" | "*") of every grant of the function's role."""
@@ -85,11 +88,13 @@ def test_the_mcp_server_is_a_resource_of_its_own_whose_function_runs_the_guard(s
     assert env["POWERTOOLS_SERVICE_NAME"] == "passport-mcp"
 
 
-def test_the_mcp_role_reads_what_the_guard_reads_and_writes_nothing(synthesized):
-    """Its in-process guard: the token's record and its client in one read (revocation), the published keys."""
+def test_the_mcp_role_reads_what_the_guard_reads_and_writes_only_dpop_proofs(synthesized):
+    """Its in-process guard: the token's record and its client in one read (revocation), the published keys, and
+    a DPoP proof spent (a dpop# item: tests/infra/test_iam.py checks the condition)."""
     assert granted(synthesized, "mcp") == {
         ("dynamodb:BatchGetItem", "tokens_table"),
         ("dynamodb:BatchGetItem", "clients_table"),
+        ("dynamodb:PutItem", "tokens_table"),
         ("secretsmanager:GetSecretValue", "secret"),
         *LOGS_AND_TRACES,
     }
@@ -118,7 +123,7 @@ def test_a_bare_401_names_the_metadata_by_a_url_built_from_the_api_id_and_never_
     challenge = joined(unauthorized["Properties"]["ResponseParameters"]["gatewayresponse.header.WWW-Authenticate"])
     assert challenge == (
         f"'Bearer error=\"invalid_token\", resource_metadata=\"https://<{api}>.execute-api.<AWS::Region>."
-        f"<AWS::URLSuffix>/prod{PROTECTED_RESOURCE_PATH}/api\"'"
+        f"<AWS::URLSuffix>/prod{PROTECTED_RESOURCE_PATH}/api\"" + DPOP_401
     )  # 3.1: at the location of the API's identifier, <issuer>/api (the local gateway's 401 names the same)
     assert synthesized.stack.api.resource_metadata_url.endswith(f"/prod{PROTECTED_RESOURCE_PATH}/api")
     stages = [*synthesized.of_type("AWS::ApiGateway::Stage"), *synthesized.of_type("AWS::ApiGateway::Deployment")]

@@ -47,9 +47,13 @@ def test_discovery_is_served_by_the_metadata_function_and_logout_by_the_pages(sy
         assert methods[key]["AuthorizationType"] == "NONE", key
 
 
-def test_the_userinfo_role_reads_a_token_its_client_and_its_user_and_the_keys_and_writes_nothing(synthesized):
+def test_the_userinfo_role_reads_a_token_its_client_and_its_user_and_the_keys_and_writes_only_dpop_proofs(
+    synthesized
+):
+    """A DPoP proof spent is its one write (a dpop# item: tests/infra/test_iam.py checks the condition)."""
     assert _grants(synthesized, "userinfo") == {
         ("dynamodb:BatchGetItem", "tokens_table"),
+        ("dynamodb:PutItem", "tokens_table"),
         ("dynamodb:BatchGetItem", "clients_table"),
         ("dynamodb:GetItem", "users_table"),
         ("secretsmanager:GetSecretValue", "secret"),

@@ -9,6 +9,7 @@ import pytest
 from aws_cdk import CfnDeletionPolicy
 from aws_cdk.assertions import Match, Template
 from passport import iam_manifest
+from passport.authorizer_cache import ttl_seconds
 from passport.config import load_settings
 from passport.gateway_responses import GATEWAY_RESPONSES, gateway_responses
 from passport.routes import preflight_routes, route_table
@@ -196,7 +197,9 @@ def test_the_guard_is_a_request_authorizer_on_the_authorization_header_cached_as
         {
             "Type": "REQUEST",
             "IdentitySource": "method.request.header.Authorization",
-            "AuthorizerResultTtlInSeconds": SETTINGS.guard.authorizer_cache_seconds,
+            # With DPoP on (the default) API Gateway's cache is off: a cached answer would pass a replayed proof
+            "AuthorizerResultTtlInSeconds": ttl_seconds(SETTINGS.guard.authorizer_cache_seconds,
+                                                        dpop=SETTINGS.dpop.enabled),
             "AuthorizerUri": {"Fn::Join": ["", Match.array_with([{"Fn::GetAtt": [guard, "Arn"]}])]},
         },
     )
@@ -233,7 +236,7 @@ def test_gateway_responses_are_the_shared_definitions(synthesized, kind):
     metadata = (f"https://<{api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/prod/.well-known/"
                 "oauth-protected-resource/api")
     # API Gateway is https only; the passport API's own answers are readable cross-origin (passport.cors)
-    expected = gateway_responses(resource_metadata=metadata, https=True, cors=True)[kind]
+    expected = gateway_responses(resource_metadata=metadata, https=True, cors=True, dpop=True)[kind]
     (response,) = [
         r["Properties"]
         for r in synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()
@@ -372,7 +375,8 @@ def test_the_issuer_optional_grants_and_removal_policy_configured_reach_the_stac
                        and c.response_type == "UNAUTHORIZED"]
     assert unauthorized.response_parameters == {"gatewayresponse.header.WWW-Authenticate": (
         '\'Bearer error="invalid_token", '
-        'resource_metadata="https://auth.example.com/.well-known/oauth-protected-resource/api"\''),
+        'resource_metadata="https://auth.example.com/.well-known/oauth-protected-resource/api", '
+        'DPoP error="invalid_token", algs="ES256 RS256 EdDSA"\''),  # RFC 9449 7.1: DPoP is offered too
         "gatewayresponse.header.Strict-Transport-Security": "'max-age=63072000; includeSubDomains'",
         "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
         "gatewayresponse.header.Access-Control-Expose-Headers": "'WWW-Authenticate, Retry-After'"}

@@ -24,7 +24,10 @@ def test_metadata_validates_with_authlib(server):
     assert metadata["response_types_supported"] == ["code"]
     assert metadata["code_challenge_methods_supported"] == ["S256"]
     assert metadata["authorization_response_iss_parameter_supported"] is True
-    assert metadata["token_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post", "none"]
+    assert metadata["token_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post",
+                                                                 "private_key_jwt", "none"]
+    # RFC 8414 2: REQUIRED with private_key_jwt (RFC 7523): asymmetric algorithms only, never none or HS256
+    assert metadata["token_endpoint_auth_signing_alg_values_supported"] == ["ES256", "RS256", "EdDSA"]
     # the identity scopes of OpenID Connect are always there, beside the configured ones
     assert set(metadata["scopes_supported"]) == {"openid", "profile", "email", "offline_access",
                                                  *server.env.settings.scopes}

@@ -295,6 +295,58 @@ def test_revoke_introspect_and_device_code_answer_only_in_their_rfc_json(world, 
     check()
 
 
+# -- pushed authorization requests (RFC 9126 2) -------------------------------------------------------------------
+
+#: RFC 9126 2.3: RFC 6749 5.2's codes, 4.1.2.1's, and those of the extensions the pushed request uses (RFC 8707
+#: invalid_target, OpenID Connect Core 6.1 invalid_request_object, 5.5.1.1 unmet_authentication_requirements).
+PAR_ERRORS = frozenset({"invalid_request", "invalid_client", "unauthorized_client", "invalid_scope",
+                        "unsupported_response_type", "invalid_target", "invalid_request_object",
+                        "unmet_authentication_requirements"})
+
+
+def par_fields(w: World) -> dict[str, st.SearchStrategy[str]]:
+    _, challenge = pkce_pair()
+    return {
+        "response_type": plausible("code", "token", "code id_token", "none"),
+        "redirect_uri": plausible(REDIRECT, LOOPBACK, "https://evil.example/cb"),
+        "scope": plausible("orders:read", "openid orders:write", "undefined", "*"),
+        "state": plausible("s", "x" * 3000, "\ufffd"),
+        "code_challenge": plausible(challenge, "short"),
+        "code_challenge_method": plausible("S256", "plain"),
+        "prompt": plausible("none", "login consent", "bogus"),
+        "max_age": plausible("0", "-1", "9" * 12),
+        "resource": plausible(w.env.settings.token_audience, "https://elsewhere.example", "not a uri"),
+        "response_mode": plausible("query", "fragment", "form_post", "web_message"),
+        "claims": plausible('{"id_token": {"email": null}}', "{", "[]"),
+        "request": plausible("a.b.", "eyJhbGciOiJub25lIn0.e30.", "x" * 3000),
+        "request_uri": plausible("urn:ietf:params:oauth:request_uri:x", "https://app.example.com/r"),
+    }
+
+
+def test_the_push_answers_a_request_uri_or_an_rfc9126_json_error(world, http):
+    """RFC 9126 2.2 and 2.3: 201 with request_uri and expires_in, or a JSON error (400, or 401 invalid_client
+    with WWW-Authenticate: Basic after Basic), never cached, never a 5xx."""
+    w = world
+    as_client = basic(w.confidential.client_id, w.confidential.secret)
+
+    @fuzz(60)
+    @given(request=client_requests(w, par_fields(w), ("response_type",)))
+    @example(request=(as_client, Body(b"response_type=code&state=" + b"s" * 100_000, FORM)))
+    @example(request=(as_client, Body("&".join(f"x{i}=1" for i in range(500)).encode(), FORM)))
+    def check(request: tuple[str | None, Body]) -> None:
+        response = post(http, w, "/oauth/par", request)
+        assert_no_crash(response)
+        assert response.headers.get("Cache-Control") == "no-store", describe(response)
+        body = response.json()
+        if response.status_code == 201:
+            assert body["request_uri"].startswith("urn:ietf:params:oauth:request_uri:"), describe(response)
+            return
+        assert body.get("error") in PAR_ERRORS, describe(response)
+        assert response.status_code == (401 if body["error"] == "invalid_client" else 400), describe(response)
+
+    check()
+
+
 # -- the authorization endpoint (RFC 6749 3.1, 4.1.1, 4.1.2.1) -----------------------------------------------------
 
 

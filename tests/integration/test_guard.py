@@ -411,6 +411,7 @@ def test_the_wildcard_scope_is_refused_to_client_credentials(server, env):
     assert response.status_code == 400 and response.json()["error"] == "invalid_scope"
 
 
+@pytest.mark.passport_config("[dpop]\nenabled = false\n")  # with DPoP the cache is off (authorizer_cache.ttl_seconds)
 def test_the_local_gateways_authorizer_cache_is_bounded(env, server, monkeypatch):
     """API Gateway bounds its authorizer cache; a long-running `passport serve` must not grow with every token."""
     import requests

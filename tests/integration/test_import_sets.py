@@ -64,6 +64,7 @@ THIRD_PARTY_AT_IMPORT = {
     "introspect": {"cryptography"},
     "mcp": {"cryptography"},
     "metadata": {"cryptography"},
+    "par": {"cryptography"},
     "register": {"cryptography"},
     "revoke": {"cryptography"},
     "token": {"cryptography"},

@@ -44,7 +44,8 @@ def challenge_of(server, error: str | None) -> str:
     tools need (3), and always where its protected resource metadata is (RFC 9728 5.1), at its identifier's own
     well-known location (3.1)."""
     metadata = f'scope="orders:read", resource_metadata="{server.url}{PRM_PATH}{MCP_PATH}"'
-    return f'Bearer error="{error}", {metadata}' if error else f"Bearer {metadata}"
+    bearer = f'Bearer error="{error}", {metadata}' if error else f"Bearer {metadata}"
+    return f'{bearer}, DPoP algs="ES256 RS256 EdDSA"'  # DPoP is offered too (RFC 9449 7.1)
 
 
 @pytest.fixture

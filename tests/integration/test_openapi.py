@@ -19,7 +19,11 @@ def test_every_route_is_in_the_openapi_document_and_nothing_else(server):
 def test_guarded_routes_declare_the_bearer_scheme_and_their_scopes(server):
     document = requests.get(f"{server.url}/openapi.json").json()
     orders = document["paths"]["/api/orders"]["get"]
-    assert orders["security"] == [{"bearer": ["orders:read"]}] and "401" in orders["responses"]
+    # RFC 9449 7: a Bearer token, or a DPoP-bound one with its proof
+    assert orders["security"] == [{"bearer": ["orders:read"]}, {"dpop": ["orders:read"]}]
+    assert "401" in orders["responses"]
+    assert {"name": "DPoP", "in": "header"}.items() <= next(
+        p for p in orders["parameters"] if p["name"] == "DPoP").items()
     assert "security" not in document["paths"]["/oauth/token"]["post"]
 
 
@@ -47,7 +51,7 @@ def test_the_openid_connect_routes_document_their_parameters_and_answers(server)
         assert "303" in answers
         assert "text/html" in answers["200"]["content"] and "text/html" in answers["400"]["content"]
         userinfo = paths["/oauth/userinfo"][method]
-        assert userinfo["security"] == [{"bearer": ["openid"]}]
+        assert userinfo["security"] == [{"bearer": ["openid"]}, {"dpop": ["openid"]}]
         assert _schema(document, "/oauth/userinfo", method, "200")["required"] == ["sub"]
         for status in ("401", "403"):
             assert userinfo["responses"][status]["headers"]["WWW-Authenticate"]["required"] is True
@@ -106,7 +110,9 @@ def test_registration_resource_indicators_protected_resources_and_mcp_are_docume
     assert {"redirect_uris", "token_endpoint_auth_method", "grant_types", "client_name", "scope"} <= set(
         body["properties"])
     assert body["properties"]["token_endpoint_auth_method"]["enum"] == ["none", "client_secret_basic",
-                                                                        "client_secret_post"]
+                                                                        "client_secret_post", "private_key_jwt"]
+    # RFC 7591 2: the keys of private_key_jwt, and the one algorithm its assertions may use
+    assert {"jwks", "jwks_uri", "token_endpoint_auth_signing_alg"} <= set(body["properties"])
     assert {"201", "400", "401", "403", "429"} <= set(register["responses"])
     assert {"registration_access_token", "registration_client_uri", "client_id"} <= set(
         _schema(document, "/oauth/register", "post", "201")["required"])
@@ -120,7 +126,7 @@ def test_registration_resource_indicators_protected_resources_and_mcp_are_docume
         assert {"resource", "authorization_servers"} <= set(_schema(document, path, "get", "200")["required"])
     (mcp_path,) = [p for p, item in paths.items() if "post" in item and "202" in item["post"]["responses"]]
     mcp = paths[mcp_path]["post"]
-    assert "application/json" in mcp["requestBody"]["content"] and mcp["security"] == [{"bearer": []}]
+    assert "application/json" in mcp["requestBody"]["content"] and mcp["security"] == [{"bearer": []}, {"dpop": []}]
     assert {"200", "202", "400", "401"} <= set(mcp["responses"])
     assert mcp["responses"]["401"]["headers"]["WWW-Authenticate"]["required"] is True
     assert "resource_metadata" in mcp["responses"]["401"]["description"]

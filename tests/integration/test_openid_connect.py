@@ -240,11 +240,13 @@ def test_userinfo_without_a_token_is_a_bare_bearer_challenge(server):
     """RFC 6750 3.1: a request without authentication gets no error code."""
     answer = userinfo(server)
     assert answer.status_code == 401
-    assert challenge_of(answer) == f'Bearer realm="{server.url}"'
+    # RFC 9449 7.1: DPoP is offered beside Bearer, with the proof algorithms accepted
+    bare = f'Bearer realm="{server.url}", DPoP realm="{server.url}", algs="ES256 RS256 EdDSA"'
+    assert challenge_of(answer) == bare
     assert "error" not in challenge_of(answer)
     # 2.3's query parameter is not a way in here (a token in a URL ends up in logs).
     by_query = requests.get(f"{server.url}/oauth/userinfo", params={"access_token": "anything"}, timeout=10)
-    assert by_query.status_code == 401 and challenge_of(by_query) == f'Bearer realm="{server.url}"'
+    assert by_query.status_code == 401 and challenge_of(by_query) == bare
 
 
 def test_userinfo_with_a_garbage_token_is_invalid_token(server):

@@ -227,6 +227,24 @@ def test_concurrent_consents_to_one_app_each_get_their_code_and_leave_one_consen
     assert len(consents) == 1 and next(iter(consents.values()))["scopes"] == {"L": [{"S": "orders:read"}]}
 
 
+def test_concurrent_answers_to_one_pushed_request_issue_exactly_one_code(env, server, browser, app, store):
+    """RFC 9126 4: a request_uri is decided once. The same consent form of one pushed request sent twenty times
+    at once (approvals and denials mixed): exactly one answer reaches the client, the others are error pages."""
+    pushed = requests.post(f"{server.url}/oauth/par", auth=(app.client_id, app.secret), timeout=10,
+                           data={"response_type": "code", "redirect_uri": REDIRECT, "scope": "orders:read"})
+    assert pushed.status_code == 201, pushed.text
+    consent = browser.authorize(client_id=app.client_id, request_uri=pushed.json()["request_uri"])
+    approve_form, deny_form = browser.consent_forms(consent)
+    answers = race(lambda i: browser.submit(approve_form if i % 2 else deny_form))
+    redirected = [a for a in answers if a.status_code == 303]
+    assert len(redirected) == 1 and redirected[0].headers["Location"].startswith(REDIRECT + "?")
+    assert sorted(a.status_code for a in answers if a.status_code != 303) == [400] * (RACERS - 1)
+    codes = kind(store(), "code#")
+    assert len(codes) == (0 if "error=" in redirected[0].headers["Location"] else 1)
+    (spent,) = kind(store(), "par#").values()
+    assert spent["used"] == {"BOOL": True}
+
+
 # -- client secrets ----------------------------------------------------------------------------------------
 
 

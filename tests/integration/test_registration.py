@@ -276,11 +276,13 @@ def test_redirect_uris_must_be_https_loopback_or_private_use_absolute_without_fr
     assert len(accepted["redirect_uris"]) == 10 and accepted["application_type"] == "native"
 
 
-def test_token_endpoint_auth_methods_other_than_none_basic_and_post_are_refused(server):
-    """RFC 7591 2 token_endpoint_auth_method: this server takes none, client_secret_basic and client_secret_post
-    (RFC 8414 token_endpoint_auth_methods_supported); the open policy takes only none."""
+def test_token_endpoint_auth_methods_other_than_none_basic_post_and_private_key_jwt_are_refused(server):
+    """RFC 7591 2 token_endpoint_auth_method: this server takes none, client_secret_basic, client_secret_post and
+    private_key_jwt (RFC 8414 token_endpoint_auth_methods_supported); the open policy takes none, and
+    private_key_jwt with its keys (test_private_key_jwt.py), never a method with a shared secret."""
     refused(server, {
-        "private_key_jwt": ({"token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"),
+        "private_key_jwt without keys": ({"token_endpoint_auth_method": "private_key_jwt"},
+                                         "invalid_client_metadata"),
         "client_secret_jwt": ({"token_endpoint_auth_method": "client_secret_jwt"}, "invalid_client_metadata"),
         "tls_client_auth": ({"token_endpoint_auth_method": "tls_client_auth"}, "invalid_client_metadata"),
         "self_signed_tls_client_auth": ({"token_endpoint_auth_method": "self_signed_tls_client_auth"},

@@ -98,11 +98,15 @@ def orders(server, access_token: str | None) -> requests.Response:
     return requests.get(f"{server.url}/api/orders", headers=headers, timeout=10)
 
 
+ALGS = "ES256 RS256 EdDSA"
+
+
 def challenge_of(server) -> str:
     """RFC 9728 5.1: the API's 401 names its metadata, at its identifier's own location (3.1: ``<issuer>/api`` ->
     ``<issuer>/.well-known/oauth-protected-resource/api``)."""
     metadata = f"{server.url}/.well-known/oauth-protected-resource/api"
-    return f'Bearer error="invalid_token", resource_metadata="{metadata}"'
+    # RFC 9449 7.1: the guard offers DPoP too (API Gateway's 401 is one for every refusal)
+    return f'Bearer error="invalid_token", resource_metadata="{metadata}", DPoP error="invalid_token", algs="{ALGS}"'
 
 
 # -- RFC 8707 at the authorization endpoint --------------------------------------------------------------------------

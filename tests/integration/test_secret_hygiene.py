@@ -426,3 +426,31 @@ def test_signing_keys_read_from_secrets_manager_never_reach_a_log_line(env, serv
     assert bearer(server, issued["access_token"], "/api/ping").status_code == 200
     assert any("[redacted: this line held a private key]" in line for line in logs.lines())
     logs.assert_no_secret_logged()
+
+
+def test_a_pushed_authorization_request_logs_no_request_uri_secret_or_code(env, server, logs):
+    """RFC 9126: the push (client_secret_post, so the secret is in the form the server reads), the authorization
+    request naming it, consent and the exchange; then the request_uri used again. The request_uri is stored as its
+    hash only, as codes are, and the pushed form is stored without the credentials."""
+    app = app_client(env, logs)
+    user = make_user(logs)
+    browser = signed_in(server, logs, user)
+    verifier, challenge = pkce_pair()
+    logs.secret("pkce verifier", verifier)
+    pushed = requests.post(f"{server.url}/oauth/par", timeout=10, data={
+        "response_type": "code", "client_id": app.client_id, "client_secret": app.secret, "redirect_uri": REDIRECT,
+        "scope": "orders:read", "state": "state-hygiene", "code_challenge": challenge,
+        "code_challenge_method": "S256"})
+    assert pushed.status_code == 201, pushed.text
+    request_uri = logs.secret("request_uri", pushed.json()["request_uri"])
+    logs.secret("request_uri random part", (request_uri or "").rsplit(":", 1)[1])
+    consent = browser.authorize(client_id=app.client_id, request_uri=request_uri or "")
+    assert consent.status_code == 200, consent.text
+    approve, _ = browser.consent_forms(consent)
+    logs.secret("consent csrf token", approve.fields["_token"])
+    answer = browser.submit(approve)
+    code = logs.secret("authorization code", query_of(answer.headers["Location"])["code"])
+    logs.token_response("code", post_token(server, app, grant_type="authorization_code", code=code,
+                                           redirect_uri=REDIRECT, code_verifier=verifier).json())
+    assert browser.authorize(client_id=app.client_id, request_uri=request_uri or "").status_code == 400
+    logs.assert_no_secret_logged()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from dataclasses import replace
 from urllib.parse import quote_plus, urlencode
 
 from passport.core.http import Headers, Request
-from passport.core.models import Client
+from passport.core.models import Client, PushedRequest
 
 from bench.memory import MemoryAccessTokenStore as MemoryAccessTokenStore  # re-exported for the tests
 from bench.memory import MemoryClientStore as BenchClientStore
@@ -36,6 +37,32 @@ class FixedClock:
         return self.current
 
 
+class MemoryPushedRequests:
+    """passport.ports.PushedRequests over a dict, keyed by the request_uri's hash as the DynamoDB adapter is."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, PushedRequest] = {}
+
+    def save(self, pushed: PushedRequest) -> None:
+        assert pushed.uri_hash not in self.items, "a pushed request is never written over another"
+        self.items[pushed.uri_hash] = pushed
+
+    def take(self, uri_hash: str, client_id: str, now: int, decide_within: int) -> PushedRequest | None:
+        pushed = self.items.get(uri_hash)
+        if pushed is None or pushed.client_id != client_id or pushed.used or pushed.expires_at <= now:
+            return None
+        if not pushed.started_at:
+            pushed = self.items[uri_hash] = replace(pushed, started_at=now, expires_at=now + decide_within)
+        return pushed
+
+    def spend(self, uri_hash: str, client_id: str, now: int) -> bool:
+        pushed = self.items.get(uri_hash)
+        if pushed is None or pushed.client_id != client_id or pushed.used or pushed.expires_at <= now:
+            return False
+        self.items[uri_hash] = replace(pushed, used=True)
+        return True
+
+
 def basic(client_id: str, secret: str) -> str:
     """An Authorization header value as RFC 6749 2.3.1 builds it: form-urlencode each part, then Basic."""
     raw = f"{quote_plus(client_id)}:{quote_plus(secret)}"
@@ -54,3 +81,16 @@ def form_request(
     if content_type is not None:
         all_headers.setdefault("Content-Type", content_type)
     return Request("POST", "/oauth/token", Headers(all_headers), body=body)
+
+
+class SpentAssertions:
+    """passport.core.client_assertions.AssertionReplay over a set: (client_id, jti) spent, and until when."""
+
+    def __init__(self) -> None:
+        self.spent: dict[tuple[str, str], int] = {}
+
+    def spend(self, client_id: str, jti: str, expires_at: int) -> bool:
+        if (client_id, jti) in self.spent:
+            return False
+        self.spent[(client_id, jti)] = expires_at
+        return True

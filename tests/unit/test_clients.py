@@ -19,6 +19,7 @@ from passport.core.clients import (
     InvalidRedirectUri,
     changed_client,
     new_client,
+    validate_client_keys,
     validate_redirect_uri,
 )
 from passport.core.hashing import verify_secret
@@ -400,3 +401,44 @@ def test_an_operator_made_client_is_vetted_and_a_users_or_a_registered_one_is_no
     assert not web(user_id="user-1").client.vetted
     registered = dataclasses.replace(web().client, registration_token_hash="sha256:x")
     assert registered.registered and not registered.vetted
+
+
+# --- private_key_jwt clients (RFC 7591 2 jwks and jwks_uri, RFC 7523 2.2) --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def jwks():
+    from passport.keys.material import generate, public_jwk_members
+
+    return {"keys": [{**public_jwk_members(generate("ES256").public_key()), "kid": "k1"}]}
+
+
+def test_a_client_with_keys_is_confidential_without_any_secret(jwks):
+    made = make(keys=validate_client_keys(jwks))
+    assert made.secret is None and made.client.secret_hash is None
+    assert made.client.has_keys and not made.client.public
+    assert made.client.token_endpoint_auth_method == "private_key_jwt"
+    assert made.client.jwks is not None and made.client.jwks_uri is None
+
+
+def test_a_public_client_cannot_have_keys(jwks):
+    with pytest.raises(InvalidClientMetadata, match="public"):
+        make(keys=validate_client_keys(jwks), public=True, grant_types=("authorization_code",),
+             redirect_uris=("https://app.example/cb",))
+
+
+def test_keys_are_a_jwks_or_an_https_jwks_uri_never_both_never_neither(jwks):
+    assert validate_client_keys(jwks_uri="https://app.example/jwks.json").jwks_uri == "https://app.example/jwks.json"
+    for jwks_value, uri in ((jwks, "https://app.example/jwks.json"), (None, None),
+                            (None, "http://app.example/jwks.json")):
+        with pytest.raises(InvalidClientMetadata):
+            validate_client_keys(jwks_value, uri)
+
+
+def test_only_a_client_with_keys_gets_new_keys(jwks):
+    key_client = make(keys=validate_client_keys(jwks)).client
+    moved = changed_client(key_client, defined_scopes=DEFINED,
+                           keys=validate_client_keys(jwks_uri="https://app.example/jwks.json"))
+    assert moved.jwks is None and moved.jwks_uri == "https://app.example/jwks.json"
+    with pytest.raises(InvalidClientMetadata, match="private_key_jwt"):
+        changed_client(make().client, defined_scopes=DEFINED, keys=validate_client_keys(jwks))

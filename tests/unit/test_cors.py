@@ -158,7 +158,8 @@ def test_the_route_table_marks_discovery_public_the_clients_endpoints_client_and
         "GET /.well-known/jwks.json", "GET /openapi.json", "GET /.well-known/oauth-protected-resource",
         "GET /.well-known/oauth-protected-resource/api", "GET /.well-known/oauth-protected-resource/mcp"}
     assert {key for key, kind in kinds.items() if kind == CLIENT} == {
-        "POST /oauth/token", "POST /oauth/revoke", "POST /oauth/register", "GET /oauth/register/{client_id}",
+        "POST /oauth/token", "POST /oauth/revoke", "POST /oauth/par", "POST /oauth/register",
+        "GET /oauth/register/{client_id}",
         "PUT /oauth/register/{client_id}", "DELETE /oauth/register/{client_id}", "GET /oauth/userinfo",
         "POST /oauth/userinfo"}
     assert all(route.rule is None for route in ROUTES if route.cors)  # no preflight ever meets the guard

@@ -515,6 +515,21 @@ def test_consent_page_has_approve_and_deny_forms_with_method_delete_only_on_deny
     assert all(e.attrs["type"] == "hidden" for e in parsed.inputs(approve.form) + parsed.inputs(deny.form))
 
 
+def test_a_pushed_requests_consent_forms_carry_its_request_uri_alone_and_still_say_where_the_answer_goes():
+    """RFC 9126 4: the pushed parameters stay on the server; the page still shows the redirect URI and the
+    resources (RFC 8707) the pushed request named."""
+    carried = {"client_id": "photo-printer", "request_uri": "urn:ietf:params:oauth:request_uri:abc"}
+    parsed = Parsed(render("consent.html", params=carried, pushed=True, sent_back_to="https://printer.example/cb",
+                           resources=["https://api.example.com"]).body)
+    for button in (parsed.button("Approve"), parsed.button("Deny")):
+        fields = {e.attrs["name"] for e in parsed.inputs(button.form)}
+        assert fields - {"_method"} == {"client_id", "request_uri", "_token"}
+    html = render("consent.html", params=carried, pushed=True, sent_back_to="https://printer.example/cb",
+                  resources=["https://api.example.com"]).body
+    assert "You will be sent back to https://printer.example/cb" in html
+    assert "The access is for https://api.example.com." in html
+
+
 def test_consent_page_has_a_sign_out_form_with_only_the_csrf_token():
     parsed = Parsed(render("consent.html").body)
     sign_out = parsed.button("Sign out")

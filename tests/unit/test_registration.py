@@ -16,6 +16,7 @@ from passport.core.registration import (
     RegistrationError,
     describe,
 )
+from passport.keys.material import generate, public_jwk_members
 
 from tests.unit.fakes import MemoryClientStore
 
@@ -129,10 +130,11 @@ def test_redirect_uris_must_be_an_array_of_strings(value):
     refused(redirect_uris=value)
 
 
-@pytest.mark.parametrize("method", ["private_key_jwt", "client_secret_jwt", "tls_client_auth",
-                                    "self_signed_tls_client_auth", "", "NONE", "garbage", 1, ["none"]])
-def test_auth_methods_other_than_none_basic_and_post_are_refused(method):
-    """RFC 7591 2: token_endpoint_auth_method (this server: none, client_secret_basic, client_secret_post)."""
+@pytest.mark.parametrize("method", ["client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth", "",
+                                    "NONE", "PRIVATE_KEY_JWT", "garbage", 1, ["none"]])
+def test_auth_methods_other_than_none_basic_post_and_private_key_jwt_are_refused(method):
+    """RFC 7591 2: token_endpoint_auth_method (this server: none, client_secret_basic, client_secret_post,
+    private_key_jwt)."""
     refused(token_endpoint_auth_method=method)
 
 
@@ -507,3 +509,130 @@ def test_describe_lists_what_a_client_has_and_never_a_secret():
     machine = describe(replace(client, grant_types=("client_credentials",), redirect_uris=(), scopes=(),
                                client_uri=None), ISSUER)
     assert machine["response_types"] == [] and "scope" not in machine and "client_uri" not in machine
+
+
+# -- private_key_jwt clients (RFC 7591 2 jwks and jwks_uri, OpenID Connect Dynamic Client Registration 1.0 2) ------
+
+
+@pytest.fixture(scope="module")
+def client_key():
+    return generate("ES256")
+
+
+def key_set(key, kid: str = "k1", **members: str) -> dict:
+    return {"keys": [{**public_jwk_members(key.public_key()), "kid": kid, **members}]}
+
+
+def key_metadata(key, **changes: object) -> dict:
+    """A code-flow client that authenticates with private_key_jwt, its keys in jwks."""
+    return {k: v for k, v in {**PUBLIC, "token_endpoint_auth_method": "private_key_jwt", "jwks": key_set(key),
+                              **changes}.items() if v is not None}
+
+
+def test_private_key_jwt_registers_with_a_jwks_and_gets_no_secret(client_key):
+    metadata = ClientMetadata.parse(key_metadata(client_key), SCOPES)
+    assert metadata.token_endpoint_auth_method == "private_key_jwt" and not metadata.public
+    assert metadata.keys is not None and json.loads(metadata.keys.jwks) == key_set(client_key)
+    assert metadata.keys.jwks_uri is None and metadata.keys.signing_alg == ""
+
+
+def test_private_key_jwt_registers_with_an_https_jwks_uri():
+    metadata = parse(token_endpoint_auth_method="private_key_jwt", jwks_uri="https://agent.example.com/jwks.json")
+    assert metadata.keys is not None and metadata.keys.jwks_uri == "https://agent.example.com/jwks.json"
+    assert metadata.keys.jwks is None
+
+
+@pytest.mark.parametrize("uri", ["http://agent.example.com/jwks.json", "https://user@agent.example.com/jwks.json",
+                                 "https://agent.example.com/jwks.json#k", "https://agent.example.com:0/jwks.json",
+                                 "https:///jwks.json", "https://agent.example.com/" + "a" * 600, 7, ""])
+def test_a_jwks_uri_must_be_an_https_url_without_credentials_or_fragment(uri):
+    """OpenID Connect Dynamic Client Registration 1.0 section 2: jwks_uri "MUST use the https scheme"."""
+    assert "jwks_uri" in refused(token_endpoint_auth_method="private_key_jwt", jwks_uri=uri).description
+
+
+def test_jwks_and_jwks_uri_together_are_refused(client_key):
+    """RFC 7591 2: "The jwks_uri and jwks parameters MUST NOT both be present in the same request"."""
+    error = refused(**key_metadata(client_key, jwks_uri="https://agent.example.com/jwks.json"))
+    assert "both" in error.description
+
+
+def test_private_key_jwt_needs_keys_and_keys_need_private_key_jwt(client_key):
+    assert "jwks" in refused(token_endpoint_auth_method="private_key_jwt").description
+    for method in ("none", "client_secret_basic"):
+        assert "private_key_jwt" in refused(token_endpoint_auth_method=method, jwks=key_set(client_key)).description
+        refused(token_endpoint_auth_method=method, jwks_uri="https://agent.example.com/jwks.json")
+
+
+@pytest.mark.parametrize("jwks", [
+    {"keys": []}, {"keys": "k"}, [], "{}", {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]},
+], ids=["empty", "not-a-list", "an-array", "a-string", "symmetric"])
+def test_a_jwks_that_is_no_set_of_public_signing_keys_is_invalid_client_metadata(jwks):
+    refused(token_endpoint_auth_method="private_key_jwt", jwks=jwks)
+
+
+def test_a_jwks_holding_a_private_key_is_refused_without_echoing_it(client_key):
+    jwk = {**key_set(client_key)["keys"][0], "d": "c2VjcmV0LXByaXZhdGUtc2NhbGFy"}
+    error = refused(token_endpoint_auth_method="private_key_jwt", jwks={"keys": [jwk]})
+    assert "private key material" in error.description and jwk["d"] not in error.description
+
+
+def test_token_endpoint_auth_signing_alg_is_an_accepted_alg_a_registered_key_signs_with(client_key):
+    """OpenID Connect Dynamic Client Registration 1.0 section 2; "none" "MUST NOT be used"."""
+    assert ClientMetadata.parse(key_metadata(client_key, token_endpoint_auth_signing_alg="ES256"),
+                                SCOPES).keys.signing_alg == "ES256"
+    for alg in ("RS256", "none", "HS256", 1):
+        refused(**key_metadata(client_key, token_endpoint_auth_signing_alg=alg))
+    refused(token_endpoint_auth_signing_alg="ES256")  # with a secret client: no assertion to sign
+
+
+def test_open_registration_registers_a_private_key_jwt_client_without_a_secret(client_key):
+    """No shared secret is issued, so the client is no more trusted than a public one (see
+    registration._open_registration); the response echoes its keys (RFC 7591 3.2.1)."""
+    store = Store()
+    asked = key_metadata(client_key, token_endpoint_auth_signing_alg="ES256")
+    response, body = call(endpoint(store=store), "POST", asked)
+    assert response.status == 201, body
+    client = store.get(body["client_id"])
+    assert client.has_keys and not client.public and client.secret_hash is None
+    assert client.token_endpoint_auth_method == "private_key_jwt" and client.auth_signing_alg == "ES256"
+    assert body["token_endpoint_auth_method"] == "private_key_jwt" and body["jwks"] == key_set(client_key)
+    assert body["token_endpoint_auth_signing_alg"] == "ES256"
+    assert "client_secret" not in body and "client_secret_expires_at" not in body
+
+
+def test_open_registration_gives_a_private_key_jwt_client_no_client_credentials(client_key):
+    """Anyone may register under the open policy: client_credentials would give them tokens without a user."""
+    store = Store()
+    machine = key_metadata(client_key, grant_types=["client_credentials"], response_types=[], redirect_uris=None)
+    response, body = call(endpoint(store=store), "POST", machine)
+    assert response.status == 400 and "client_credentials" in body["error_description"] and not store.all()
+    response, body = call(endpoint("token", store), "POST", machine, token=INITIAL)
+    assert response.status == 201 and store.get(body["client_id"]).grant_types == ("client_credentials",)
+
+
+def test_open_registration_still_refuses_a_client_with_a_secret():
+    response, body = call(endpoint(), "POST", {**PUBLIC, "token_endpoint_auth_method": "client_secret_basic"})
+    assert response.status == 400 and "private_key_jwt" in body["error_description"]
+
+
+def test_rfc_7592_reads_a_key_clients_keys_and_replaces_them(client_key):
+    """RFC 7592 2.1 and 2.2: the keys are metadata like the rest: read back, and replaced by a PUT (rotation: the
+    new set, or a jwks_uri instead); the method itself cannot change."""
+    store = Store()
+    _, info = call(endpoint(store=store), "POST", key_metadata(client_key))
+    client_id, token = info["client_id"], info["registration_access_token"]
+    response, read = call(endpoint(store=store), "GET", client_id=client_id, token=token)
+    assert response.status == 200 and read["jwks"] == key_set(client_key)
+    rotated = key_set(generate("ES256"), kid="k2")
+    response, body = call(endpoint(store=store), "PUT", {**key_metadata(client_key, jwks=rotated),
+                                                         "client_id": client_id}, client_id=client_id, token=token)
+    assert response.status == 200 and body["jwks"] == rotated
+    assert json.loads(store.get(client_id).jwks) == rotated
+    response, body = call(endpoint(store=store), "PUT", {
+        **key_metadata(client_key, jwks=None, jwks_uri="https://agent.example.com/jwks.json"), "client_id": client_id,
+    }, client_id=client_id, token=token)
+    assert response.status == 200 and body["jwks_uri"] == "https://agent.example.com/jwks.json" and "jwks" not in body
+    assert store.get(client_id).jwks is None
+    response, body = call(endpoint(store=store), "PUT", {**PUBLIC, "client_id": client_id}, client_id=client_id,
+                          token=token)
+    assert response.status == 400 and "cannot change" in body["error_description"]

@@ -8,10 +8,15 @@ back to the client's redirect URI with ``error``, ``state`` and ``iss`` (RFC 920
 
 OpenID Connect Core 1.0 adds request objects (6.1), the claims parameter (5.5) and acr_values (3.1.2.1): their
 modules are imported only by a request that uses them.
+
+A pushed authorization request (RFC 9126 4, :mod:`passport.core.par`) is a ``request_uri`` standing for
+parameters the client pushed: they, and only they, are validated here, and the request then carries its
+``client_id`` and ``request_uri`` instead of them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -24,6 +29,7 @@ from passport.core.http import single
 from passport.core.models import Client
 from passport.core.oidc.claims import wants_id_token
 from passport.core.pkce import validate_challenge
+from passport.core.profile import BASELINE, ClientPolicy, client_policy
 from passport.core.redirects import find_registered
 from passport.core.resources import requested_resources
 from passport.core.scopes import ScopePolicy
@@ -31,11 +37,14 @@ from passport.ports import ClientStore
 
 if TYPE_CHECKING:
     from passport.core.oidc.claims_request import ClaimsRequest
+    from passport.core.par import PushedAuthorizations
 
 PROMPTS = {"none", "login", "consent", "select_account"}
 #: The parameters a consent form (and the way back from a sign-in) carries, verbatim.
 CARRIED = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-           "code_challenge_method", "nonce", "max_age", "prompt", "response_mode", "claims", "acr_values")
+           "code_challenge_method", "nonce", "max_age", "prompt", "response_mode", "claims", "acr_values", "dpop_jkt")
+#: RFC 9449 10: ``dpop_jkt`` is a JWK SHA-256 thumbprint (RFC 7638), base64url without padding.
+DPOP_JKT = re.compile(r"[A-Za-z0-9_-]{43}")
 #: Longest nonce accepted: it is stored with the code and echoed in the ID token.
 MAX_NONCE = 512
 
@@ -67,6 +76,16 @@ class AuthorizationRequest:
     claims: ClaimsRequest | None = None
     #: 3.1.2.1 and 5.5.1.1: the acr the ID token will carry (None: none was asked for).
     acr: str | None = None
+    #: RFC 9126 4: the request_uri of the pushed request whose parameters these are (None: they came with the
+    #: request itself). ``params`` then carries client_id and request_uri only, never the parameters.
+    request_uri: str | None = None
+    #: When that request was pushed: a sign-in since then is one made for it (passport.endpoints.consent).
+    pushed_at: int = 0
+    #: RFC 9449 10: the DPoP key the code will be bound to (``dpop_jkt``, or the key of the proof sent with the
+    #: pushed request, 10.1); None: not bound.
+    dpop_jkt: str | None = None
+    #: The longest the code may live, when the client's security profile says (FAPI 2.0: 60 s); 0: the server's.
+    code_lifetime: int = 0
 
     @property
     def fragment(self) -> bool:
@@ -137,10 +156,14 @@ def check_echoable_state(state: str | None) -> None:
 
 def validate(
     params: Mapping[str, list[str]], *, clients: ClientStore, scopes: ScopePolicy, response_types: tuple[str, ...],
-    resources: tuple[str, ...] = (), issuer: str = "",
+    resources: tuple[str, ...] = (), issuer: str = "", pushed: PushedAuthorizations | None = None,
+    server_profile: str = BASELINE,
 ) -> AuthorizationRequest:
     """``resources``: those a request may name (RFC 8707); none given, the parameter is refused. ``issuer``: what
-    a request object's ``aud`` must name (OpenID Connect Core 6.1)."""
+    a request object's ``aud`` must name (OpenID Connect Core 6.1). ``pushed``: pushed authorization requests
+    (RFC 9126; None: a request_uri of theirs is as unsupported as any other, and none is required).
+    ``server_profile``: the server's ``security_profile``, which with the client's own says what it is held to
+    (passport.core.profile)."""
     def one(name: str) -> str | None:
         try:
             return single(params, name)
@@ -151,6 +174,13 @@ def validate(
     client = page_client(clients, client_id)
     if client is None or client.revoked:
         raise PageError("Unknown application", "The application that sent you here is not registered.")
+    request_uri, pushed_at = None, 0
+    if pushed is not None and pushed.owns(one("request_uri")):
+        # RFC 9126 4: the pushed parameters, and only they (the query's others are ignored), once the request_uri
+        # is known to be this client's, live and unused; else a page (its redirect URI is nobody's word).
+        request_uri = one("request_uri") or ""
+        found = pushed.take(request_uri, client)
+        params, pushed_at = found.params, found.pushed_at
     if "request" in params or "request_uri" in params:
         params = _with_request_object(params, one, client, issuer, response_types)
     requested_uri = one("redirect_uri")
@@ -169,15 +199,23 @@ def validate(
         redirect_uri_sent=requested_uri is not None,
         response_type=one("response_type") or "",
         scopes=(), state=state, challenge=None, prompt=frozenset(), nonce=one("nonce"),
-        params={name: value for name in CARRIED if (value := one(name)) is not None},
+        params=({"client_id": client.client_id, "request_uri": request_uri} if request_uri is not None
+                else {name: value for name in CARRIED if (value := one(name)) is not None}),
+        request_uri=request_uri, pushed_at=pushed_at,
     )
     mode, supported = response_mode(one("response_mode"), request.response_type, response_types)
     request = replace(request, response_mode=mode)
     if not supported:
         raise RedirectError(request, invalid_request("The response_mode parameter has an unsupported value."))
+    if request_uri is None and pushed is not None and pushed.required_for(client):
+        # RFC 9126 4: where policy makes pushing the only way, the authorization endpoint "will refuse, using the
+        # invalid_request error code" any request without a pushed request_uri.
+        raise RedirectError(request, invalid_request("This application must push its authorization requests "
+                                                     "(RFC 9126) and send the request_uri it got."))
     try:
         request = replace(request, resources=requested_resources(params, resources))
-        return _validate_parameters(request, one, scopes, response_types)
+        policy = client_policy(client, server_profile=server_profile)
+        return _validate_parameters(request, one, scopes, response_types, policy)
     except OAuthError as error:
         raise RedirectError(request, error) from None
 
@@ -214,7 +252,7 @@ def _with_request_object(
 
 def _validate_parameters(
     request: AuthorizationRequest, one: Callable[[str], str | None], scopes: ScopePolicy,
-    response_types: tuple[str, ...],
+    response_types: tuple[str, ...], policy: ClientPolicy,
 ) -> AuthorizationRequest:
     if request.state is not None and len(request.state) > MAX_STATE:
         raise invalid_request("The state parameter is too long.")
@@ -225,6 +263,12 @@ def _validate_parameters(
     grant = {"code": "authorization_code", "token": "implicit"}[request.response_type]
     if not request.client.allows_grant(grant):
         raise unauthorized_client(f"The client may not use the {grant} grant.")
+    if not policy.allows_grant(grant):
+        # FAPI 2.0 Security Profile 5.3.2.2: response_type code only (no implicit grant)
+        raise unauthorized_client(f"The client's security profile does not allow the {grant} grant.")
+    dpop_jkt = one("dpop_jkt")
+    if dpop_jkt is not None and not DPOP_JKT.fullmatch(dpop_jkt):
+        raise invalid_request("The dpop_jkt parameter is not a JWK thumbprint (RFC 7638, base64url SHA-256).")
     prompt = frozenset((one("prompt") or "").split())
     if prompt - PROMPTS:
         raise invalid_request("The prompt parameter has an unknown value.")
@@ -250,8 +294,11 @@ def _validate_parameters(
         acr = resolve_acr(acr_values, claims)
     challenge = None
     if request.response_type == "code":
+        # RFC 7636 for public clients (RFC 9700 2.1.1), and for every client a security profile holds to it (FAPI
+        # 2.0 Security Profile 5.3.2.2); S256 only, either way.
         challenge = validate_challenge(
-            one("code_challenge"), one("code_challenge_method"), required=request.client.public
+            one("code_challenge"), one("code_challenge_method"),
+            required=request.client.public or policy.pkce_s256_required,
         )
     return replace(request, scopes=granted, challenge=challenge, prompt=prompt, max_age=max_age, claims=claims,
-                   acr=acr)
+                   acr=acr, dpop_jkt=dpop_jkt, code_lifetime=policy.code_lifetime)

@@ -340,6 +340,18 @@ def client_id_from_assertion(assertion: object) -> str | None:
     return None
 
 
+def assertion_kid(assertion: object) -> str | None:
+    """The ``kid`` an assertion's header names (RFC 7515 4.1.4), unverified: for a key source that fetches a
+    client's keys (``jwks_uri``) to tell a rotation (a ``kid`` it has not seen) from a key it holds. None when
+    the header names none or cannot be read, never an exception."""
+    try:
+        header_segment, _, _ = _segments(assertion)
+        kid = _json_object(header_segment, "header").get("kid")
+    except InvalidClientAssertion:
+        return None
+    return kid if isinstance(kid, str) and 0 < len(kid) <= MAX_KID_LENGTH else None
+
+
 def verify_client_assertion(
     assertion: object,
     *,
@@ -349,6 +361,7 @@ def verify_client_assertion(
     now: int,
     max_lifetime_seconds: int = 300,
     leeway_seconds: int = 5,
+    single_audience: bool = False,
 ) -> VerifiedAssertion:
     """Verify a ``client_assertion`` (RFC 7523 3, OpenID Connect Core 1.0 section 9) against the registered
     ``keys`` of the client it is for, or raise :class:`InvalidClientAssertion` naming the failed check. Nothing else
@@ -369,6 +382,8 @@ def verify_client_assertion(
        4); ``nbf`` and ``iat``, when present, not in the future (points 5 and 6); ``jti`` required, 1 to
        :data:`MAX_JTI_LENGTH` characters (point 7). Times are NumericDates (RFC 7519 2) compared in whole
        seconds, with ``leeway_seconds`` for clock skew.
+
+    ``single_audience``: ``aud`` must be one string (FAPI 2.0; the caller then names the issuer alone).
 
     Replay is the caller's: spend :attr:`VerifiedAssertion.jti` once, deployment-wide, until
     :attr:`VerifiedAssertion.expires_at` (:func:`spend_once`)."""
@@ -396,7 +411,7 @@ def verify_client_assertion(
         raise InvalidClientAssertion("the client assertion's signature does not verify with the client's keys")
     claims = _json_object(payload_segment, "payload")
     subject = _check_client(claims, client_id)
-    _check_audience(claims, audiences)
+    _check_audience(claims, audiences, single_audience)
     exp = _check_times(claims, now, max_lifetime_seconds, leeway_seconds)
     jti = claims.get("jti")
     if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH:
@@ -452,9 +467,13 @@ def _check_client(claims: dict[str, Any], client_id: str | None) -> str:
     return sub
 
 
-def _check_audience(claims: dict[str, Any], audiences: tuple[str, ...]) -> None:
-    """RFC 7523 3 point 3 and RFC 7519 4.1.3: one string or an array of strings, holding one of ``audiences``."""
+def _check_audience(claims: dict[str, Any], audiences: tuple[str, ...], single: bool = False) -> None:
+    """RFC 7523 3 point 3 and RFC 7519 4.1.3: one string or an array of strings, holding one of ``audiences``;
+    ``single``: one string only (the FAPI 2.0 Security Profile 5.3.2.1: the issuer identifier "as a string", so
+    that an assertion made for another server cannot be replayed here, the audience injection attack)."""
     aud = claims.get("aud")
+    if single and not isinstance(aud, str):
+        raise InvalidClientAssertion("the client assertion's aud must be the issuer identifier, as a string")
     values = [aud] if isinstance(aud, str) else aud
     if not isinstance(values, list) or not values or not all(isinstance(value, str) for value in values):
         raise InvalidClientAssertion("the client assertion's aud must be a string or an array of strings")

@@ -10,7 +10,7 @@ What is judged here, without I/O:
 - The document ("Client ID Metadata Document"): a JSON object whose ``client_id`` is the URL, compared as simple
   strings (RFC 3986 6.2.1) and never normalized; no ``client_secret`` nor ``client_secret_expires_at`` (a
   document is public: no shared secret can be in it); ``token_endpoint_auth_method`` ``none`` (the
-  ``client_secret_*`` methods need a shared secret; ``private_key_jwt`` is not offered by this server); the code
+  ``client_secret_*`` methods need a shared secret; ``private_key_jwt`` is not offered to a document's client); the code
   flow only; redirect URIs and every other member held to the rules of every client (RFC 7591 2 through
   :class:`passport.core.registration.ClientMetadata`, OpenID Connect Dynamic Client Registration 1.0 section 2's
   ``application_type``).
@@ -152,7 +152,11 @@ def client_from_document(
     if not isinstance(document.get("client_name", ""), str):
         raise DocumentRefused("client_name must be a string")
     try:
-        metadata = ClientMetadata.parse({**document, "token_endpoint_auth_method": "none"}, defined_scopes)
+        # Keys (jwks, jwks_uri, token_endpoint_auth_signing_alg) serve private_key_jwt only, which a document's
+        # client does not use here: left out, as before the server offered it, rather than refused.
+        described = {name: value for name, value in document.items()
+                     if name not in ("jwks", "jwks_uri", "token_endpoint_auth_signing_alg")}
+        metadata = ClientMetadata.parse({**described, "token_endpoint_auth_method": "none"}, defined_scopes)
     except RegistrationError as error:
         raise DocumentRefused(error.description[:1].lower() + error.description[1:].rstrip(".")) from None
     name = metadata.client_name if document.get("client_name", "").strip() else urlsplit(url).hostname or url
@@ -292,6 +296,10 @@ class DocumentClients:
 
     def set_secret(self, client_id: str, secret_hash: str, owner: str | None = None) -> bool:
         return self._store.set_secret(client_id, secret_hash, owner)
+
+    def set_keys(self, client_id: str, jwks: str | None, jwks_uri: str | None, signing_alg: str = "",
+                 owner: str | None = None) -> bool:
+        return self._store.set_keys(client_id, jwks, jwks_uri, signing_alg, owner)
 
 
 def only_loopback(uris: Sequence[str]) -> bool:

@@ -165,6 +165,73 @@ def _check_web_authority(uri: str, netloc: str, hostname: str | None) -> None:
         raise InvalidRedirectUri(f"redirect URI {uri!r}: the port must be a number from 1 to 65535")
 
 
+def validate_jwks_uri(uri: object) -> str:
+    """Where a ``private_key_jwt`` client publishes its keys (RFC 7591 2 ``jwks_uri``): an absolute ``https`` URL
+    (OpenID Connect Dynamic Client Registration 1.0 section 2: "MUST use the https scheme"), printable ASCII, at
+    most :data:`MAX_URI` characters, a host, a real port if one is written, no credentials (RFC 9700 4.1, RFC
+    3986 3.2.1) and no fragment (never sent: RFC 3986 3.5). Whether its host is one the server may fetch from
+    (public addresses only) is decided when it is fetched (:mod:`passport.core.client_keys`)."""
+    if not isinstance(uri, str) or not uri:
+        raise InvalidClientMetadata("the jwks_uri must be an https URL")
+    if len(uri) > MAX_URI:
+        raise InvalidClientMetadata(f"the jwks_uri must be at most {MAX_URI} characters")
+    if any(not "\x21" <= c <= "\x7e" for c in uri) or any(c in _NOT_IN_URIS for c in uri):
+        raise InvalidClientMetadata("the jwks_uri must be an https URL of printable ASCII (percent-encode the rest)")
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        raise InvalidClientMetadata("the jwks_uri must be an https URL") from None
+    if parts.scheme != "https" or not parts.hostname:
+        raise InvalidClientMetadata("the jwks_uri must be an https URL")
+    if "@" in parts.netloc or "#" in uri:
+        raise InvalidClientMetadata("the jwks_uri must not carry credentials or a fragment")
+    _, colon, port = parts.netloc.rpartition(":") if not parts.netloc.endswith("]") else ("", "", "")
+    if colon and not valid_port(port):
+        raise InvalidClientMetadata("the jwks_uri's port must be a number from 1 to 65535")
+    return uri
+
+
+@dataclass(frozen=True)
+class KeyRegistration:
+    """A ``private_key_jwt`` client's keys as kept (RFC 7591 2): the canonical JSON of its ``jwks``, or its
+    ``jwks_uri``, never both; and the one algorithm its assertions must use, if it registered one
+    (``token_endpoint_auth_signing_alg``, OpenID Connect Dynamic Client Registration 1.0 section 2)."""
+
+    jwks: str | None = None
+    jwks_uri: str | None = None
+    signing_alg: str = ""
+
+    def client_fields(self) -> dict[str, str | None]:
+        """The :class:`passport.core.models.Client` fields that hold them."""
+        return {"jwks": self.jwks, "jwks_uri": self.jwks_uri, "auth_signing_alg": self.signing_alg}
+
+
+def validate_client_keys(jwks: object = None, jwks_uri: object = None, signing_alg: object = None) -> KeyRegistration:
+    """A client's ``jwks`` (a JWK Set: the parsed JSON object, or its text; checked by
+    :func:`passport.core.client_assertions.parse_client_jwks`) or ``jwks_uri`` (:func:`validate_jwks_uri`): exactly
+    one (RFC 7591 2: "MUST NOT both be present"), and ``signing_alg``, when given, one of the algorithms assertions
+    may use and, with a ``jwks``, one a registered key signs with."""
+    from passport.core.client_assertions import ALGORITHMS, ClientKeys, parse_client_jwks
+
+    if jwks is not None and jwks_uri is not None:
+        raise InvalidClientMetadata("the jwks and the jwks_uri must not both be present (RFC 7591 2): register one")
+    if jwks is None and jwks_uri is None:
+        raise InvalidClientMetadata("a private_key_jwt client needs its public keys: jwks or jwks_uri")
+    keys = None
+    if jwks is not None:
+        keys = ClientKeys.from_json(jwks) if isinstance(jwks, str) else parse_client_jwks(jwks)
+    uri = validate_jwks_uri(jwks_uri) if jwks_uri is not None else None
+    alg = ""
+    if signing_alg is not None:
+        if not isinstance(signing_alg, str) or signing_alg not in ALGORITHMS:
+            raise InvalidClientMetadata(f"the token_endpoint_auth_signing_alg must be one of {', '.join(ALGORITHMS)}")
+        if keys is not None and not any(signing_alg in key.algorithms for key in keys.keys):
+            raise InvalidClientMetadata(f"no key of the jwks signs with {signing_alg} "
+                                        "(token_endpoint_auth_signing_alg)")
+        alg = signing_alg
+    return KeyRegistration(keys.canonical_json if keys is not None else None, uri, alg)
+
+
 def validate_application_type(value: object) -> str:
     """``web`` or ``native`` (OpenID Connect Dynamic Client Registration 1.0 section 2)."""
     if value not in APPLICATION_TYPES:
@@ -242,9 +309,14 @@ def new_client(
     post_logout_redirect_uris: Sequence[str] = (),
     introspection: bool = False,
     application_type: str = WEB,
+    keys: KeyRegistration | None = None,
 ) -> NewClient:
-    """A new client held to every rule here, with a fresh UUID and (unless public) a 256-bit secret.
-    ``introspection``: a resource server that may introspect every client's tokens (RFC 7662 2.1)."""
+    """A new client held to every rule here, with a fresh UUID and (unless public, or given ``keys``) a 256-bit
+    secret. ``introspection``: a resource server that may introspect every client's tokens (RFC 7662 2.1).
+    ``keys`` (from :func:`validate_client_keys`): a confidential client that authenticates with ``private_key_jwt``
+    (RFC 7523 2.2, OpenID Connect Core 1.0 section 9) and so has no secret at all."""
+    if keys is not None and public:
+        raise InvalidClientMetadata("a public client has no keys: a client with keys authenticates (private_key_jwt)")
     display_name = validate_name(name)
     kind = validate_application_type(application_type)
     grants = _grants(grant_types, public=public)
@@ -253,12 +325,13 @@ def new_client(
     kept_scopes = _scopes(scopes, defined_scopes)
     logout_uris = validate_redirect_uris(post_logout_redirect_uris, "post-logout redirect URIs", kind)
     _check_introspection(introspection, public=public)
-    secret = None if public else new_secret()
+    secret = None if public or keys is not None else new_secret()
     client = Client(
         client_id=str(uuid.uuid4()), name=display_name, secret_hash=hash_secret(secret) if secret else None,
         redirect_uris=uris, grant_types=grants, scopes=kept_scopes, first_party=first_party,
         user_id=user_id, created_at=int(time.time()), post_logout_redirect_uris=logout_uris,
         introspection=introspection, application_type=kind,
+        **({} if keys is None else keys.client_fields()),
     )
     return NewClient(client, secret)
 
@@ -275,9 +348,15 @@ def changed_client(
     grant_types: Sequence[str] | None = None,
     introspection: bool | None = None,
     application_type: str | None = None,
+    keys: KeyRegistration | None = None,
 ) -> Client:
     """The client with these changes (None keeps a field), each change held to the rules of :func:`new_client`.
-    What is kept is not judged again, so a client made under older rules can still be changed."""
+    What is kept is not judged again, so a client made under older rules can still be changed. ``keys`` replace a
+    ``private_key_jwt`` client's keys (rotation); a client with a secret, or a public one, gets none this way (its
+    kind, and so what it must send to authenticate, never changes: make a new client)."""
+    if keys is not None and not current.has_keys:
+        raise InvalidClientMetadata("only a client that authenticates with private_key_jwt has keys to replace: "
+                                    "make a new client with keys instead")
     kind = current.application_type if application_type is None else validate_application_type(application_type)
     if kind != current.application_type and redirect_uris is None:
         redirect_uris = current.redirect_uris  # judged again: a web app has no private-use scheme
@@ -298,4 +377,5 @@ def changed_client(
         post_logout_redirect_uris=current.post_logout_redirect_uris if post_logout_redirect_uris is None
         else validate_redirect_uris(post_logout_redirect_uris, "post-logout redirect URIs", kind),
         application_type=kind,
+        **({} if keys is None else keys.client_fields()),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from passport.core.client_auth import authenticate_client, extract_credentials
+from passport.core.client_auth import ClientAssertions, authenticate_client, extract_credentials
 from passport.core.clients import DEVICE_CODE
 from passport.core.errors import OAuthError, unauthorized_client
 from passport.core.hashing import hash_secret
@@ -45,8 +45,11 @@ def normalize_user_code(value: str | None) -> str | None:
 class DeviceAuthorizationEndpoint:
     """POST /oauth/device/code (3.1): the client gets a device code to poll with and a user code to show."""
 
-    def __init__(self, clients: ClientStore, devices: Devices, scopes: ScopePolicy, issuer: str, lifetime: int) -> None:
+    def __init__(self, clients: ClientStore, devices: Devices, scopes: ScopePolicy, issuer: str, lifetime: int,
+                 assertions: ClientAssertions | None = None) -> None:
+        """``assertions``: how ``private_key_jwt`` clients authenticate here (RFC 7523 2.2; None: refused)."""
         self._clients = clients
+        self._assertions = assertions
         self._devices = devices
         self._scopes = scopes
         self._issuer = issuer
@@ -55,7 +58,7 @@ class DeviceAuthorizationEndpoint:
     def handle(self, request: Request) -> Response:
         try:
             form = request.form()
-            client = authenticate_client(extract_credentials(request.headers, form), self._clients)
+            client = authenticate_client(extract_credentials(request.headers, form), self._clients, self._assertions)
             if not client.allows_grant(DEVICE_CODE):
                 raise unauthorized_client("The client may not use the device authorization grant.")
             scopes = self._scopes.resolve(single(form, "scope"), client.scopes, identity=True)
@@ -65,7 +68,11 @@ class DeviceAuthorizationEndpoint:
                 lambda: DeviceAuthorization(
                     device_hash=hash_secret(device_code), user_code=new_user_code(), client_id=client.client_id,
                     scopes=scopes, expires_at=now + self._lifetime, interval=DEFAULT_INTERVAL,
-                    client_auth=client.secret_hash or "none",
+                    # What a poll may be authenticated against without reading the client (grants/device_code):
+                    # its secret's hash, "none" for a public client. A client with keys has None: its assertions
+                    # are single-use and its keys may rotate, so each of its polls authenticates against the
+                    # client itself, with a fresh assertion.
+                    client_auth=None if client.has_keys else client.secret_hash or "none",
                 )
             )
         except OAuthError as error:

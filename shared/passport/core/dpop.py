@@ -593,3 +593,55 @@ def spend_once(replay: ProofReplay, proof: DpopProof) -> None:
     A jti is scoped by its key, so one client cannot spend another's."""
     if not replay.spend(proof.jkt, proof.jti, proof.expires_at):
         raise InvalidDpopProof("The DPoP proof has been used before.")
+
+
+class ProofChecker:
+    """Checks a request's proof and spends it: what every place that accepts DPoP does (the token endpoint, the
+    guard, the resource guard, userinfo), in RFC 9449 4.3's order, then 11.1's replay check last, so that only a
+    proof that passed every other check is remembered.
+
+    ``clock``: anything with ``now()`` in seconds. ``nonces``: the server's nonces, where this surface asks for
+    them (RFC 9449 8 at the token endpoint, when ``[dpop] require_nonce`` is on)."""
+
+    def __init__(
+        self, replay: ProofReplay, clock: Any, *, max_age_seconds: int = DEFAULT_MAX_AGE_SECONDS,
+        nonces: DpopNonces | None = None, algorithms: tuple[str, ...] = DPOP_ALGORITHMS,
+    ) -> None:
+        self._replay = replay
+        self._clock = clock
+        self._nonces = nonces
+        self.max_age_seconds = max_age_seconds
+        self.algorithms = algorithms
+
+    def check(
+        self, proof: str, *, method: str, url: str, access_token: str | None = None, bound_jkt: str | None = None,
+    ) -> DpopProof:
+        """The verified proof, its ``jti`` spent; :class:`InvalidDpopProof` (or :class:`UseDpopNonce`) else."""
+        verified = verify_proof(
+            proof, method=method, url=url, now=self._clock.now(), access_token=access_token, nonces=self._nonces,
+            bound_jkt=bound_jkt, algorithms=self.algorithms, max_age_seconds=self.max_age_seconds,
+        )
+        spend_once(self._replay, verified)
+        return verified
+
+    def at_endpoint(self, proof: str | None, *, method: str, url: str) -> DpopProof | None:
+        """An authorization server endpoint's proof (the token endpoint, RFC 9449 5; the pushed authorization
+        request endpoint, 10.1): None when the request sent none, else the proof checked and spent, or the
+        endpoint's refusal, 400 ``invalid_dpop_proof`` or ``use_dpop_nonce`` (:meth:`InvalidDpopProof.oauth_error`)."""
+        if proof is None:
+            return None
+        try:
+            return self.check(proof, method=method, url=url)
+        except InvalidDpopProof as refused:
+            raise refused.oauth_error() from None
+
+    def answer_headers(self) -> dict[str, str]:
+        """``DPoP-Nonce`` with the next nonce, for every answer of an endpoint that asks for nonces (RFC 9449
+        8.2); nothing without nonces."""
+        nonce = self.fresh_nonce()
+        return {} if nonce is None else {"DPoP-Nonce": nonce}
+
+    def fresh_nonce(self) -> str | None:
+        """The nonce to hand out with an answer (RFC 9449 8.2: ``DPoP-Nonce`` on any response), None without
+        nonces."""
+        return None if self._nonces is None else self._nonces.current(self._clock.now())

@@ -95,9 +95,12 @@ def temporarily_unavailable(retry_after: int = 1) -> OAuthError:
 class BearerError(PassportError):
     """RFC 6750 3.1: ``error`` None is a request with no token at all, answered with the bare challenge."""
 
-    def __init__(self, status: int, error: str | None, description: str = "", scope: str | None = None) -> None:
+    def __init__(self, status: int, error: str | None, description: str = "", scope: str | None = None, *,
+                 dpop: bool = False, nonce: str | None = None) -> None:
         super().__init__(description)
         self.status, self.error, self.description, self.scope = status, error, description, scope
+        #: The error is DPoP's (RFC 9449 7.1): answered in a ``DPoP`` challenge, with ``nonce`` in ``DPoP-Nonce``.
+        self.dpop, self.nonce = dpop, nonce
 
 
 class DocumentRefused(PassportError):

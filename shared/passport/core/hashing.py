@@ -31,6 +31,13 @@ def verify_secret(secret: str, stored_hash: str | None) -> bool:
     return hmac.compare_digest(candidate, expected) and stored_hash is not None
 
 
+def same_key(presented: str | None, bound: str) -> bool:
+    """Whether a proof's key thumbprint is the one something is bound to (RFC 9449 5, 10: a refresh token's, a
+    code's), compared in constant time; no proof, no match."""
+    return presented is not None and hmac.compare_digest(presented.encode("utf-8", "replace"),
+                                                         bound.encode("utf-8", "replace"))
+
+
 def scoped_digest(scope: str, value: str) -> str:
     """base64url SHA-256 (43 characters) of ``value`` within ``scope``, length-prefixed so no two pairs share an
     input: how a used-once value (a DPoP proof's or a client assertion's ``jti``) is keyed in storage, whatever

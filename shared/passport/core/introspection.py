@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from passport.core.client_auth import ClientAssertions
 from passport.core.errors import OAuthError, invalid_client
 from passport.core.grants.refresh_token import family_of
 from passport.core.hashing import hash_secret
@@ -27,8 +28,8 @@ class IntrospectionEndpoint(PresentedTokenEndpoint):
     """``POST /oauth/introspect``: a confidential client asks whether a token is active (RFC 7662 2.1)."""
 
     def __init__(self, *, clients: ClientStore, grants: GrantStore, clock: Clock, access_tokens: TokenVerifier,
-                 liveness: Liveness) -> None:
-        super().__init__(clients, access_tokens)
+                 liveness: Liveness, assertions: ClientAssertions | None = None) -> None:
+        super().__init__(clients, access_tokens, assertions)
         self._grants = grants
         self._clock = clock
         self._liveness = liveness
@@ -63,11 +64,16 @@ class IntrospectionEndpoint(PresentedTokenEndpoint):
         token_live, client_live = self._liveness(claims["jti"], claims["client_id"])
         if not (token_live and client_live):
             return INACTIVE
-        return {
+        answer = {
             "active": True, "scope": claims.get("scope", ""), "client_id": claims["client_id"],
             "sub": claims["sub"], "exp": claims["exp"], "iat": claims["iat"], "token_type": "Bearer",
             "iss": claims["iss"], "aud": claims["aud"], "jti": claims["jti"],
         }
+        cnf = claims.get("cnf")
+        if isinstance(cnf, dict) and isinstance(cnf.get("jkt"), str):
+            # RFC 9449 6.2: a DPoP-bound token says so, and which key a resource must see proven
+            answer.update(token_type="DPoP", cnf={"jkt": cnf["jkt"]})
+        return answer
 
     def _describe_refresh(self, token: str, caller: Client) -> dict[str, Any]:
         family_id = family_of(token)

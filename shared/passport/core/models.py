@@ -42,6 +42,9 @@ class Client:
     #: fetched from (``jwks_uri``); at most one of the two.
     jwks: str | None = None
     jwks_uri: str | None = None
+    #: The one JWS algorithm its assertions may use (``token_endpoint_auth_signing_alg``, OpenID Connect Dynamic
+    #: Client Registration 1.0 section 2); "": any of those the server accepts.
+    auth_signing_alg: str = ""
     #: RFC 9126 6: the client's authorization requests must be pushed (``require_pushed_authorization_requests``).
     require_par: bool = False
     #: RFC 9449 5.2: the client's access tokens are always DPoP-bound (``dpop_bound_access_tokens``): a token
@@ -176,6 +179,9 @@ class AuthorizationCode:
     id_token_claims: dict[str, object] = field(default_factory=dict)
     #: 3.1.2.1 and 5.5.1.1: the acr the ID token carries, when the request asked for one.
     acr: str | None = None
+    #: RFC 9449 10: the thumbprint of the DPoP key the code is bound to (``dpop_jkt`` of the authorization
+    #: request, or the key of the proof sent with the pushed request, 10.1); the exchange must prove that key.
+    dpop_jkt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +197,9 @@ class RefreshTokenRecord:
     expires_at: int
     rotated: bool = False
     revoked: bool = False
+    #: RFC 9449 5: a public client's refresh token is bound to the DPoP key it was issued with; using it needs a
+    #: proof of that key. None: not bound (a confidential client's, or issued without a proof).
+    jkt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -251,3 +260,23 @@ class DeviceAuthorization:
     #: client (None: not known). A poll that can issue nothing is authenticated against it, without reading the
     #: client again.
     client_auth: str | None = None
+
+
+@dataclass(frozen=True)
+class PushedRequest:
+    """A pushed authorization request (RFC 9126 2), stored by the SHA-256 of its ``request_uri`` (never the URI
+    itself, as codes are stored): the authorization request's parameters as the client pushed them, for that one
+    client, until it is decided once (4)."""
+
+    uri_hash: str
+    client_id: str
+    #: The pushed form, name -> values, less the client's credentials (client_secret, client_assertion...).
+    params: dict[str, list[str]]
+    pushed_at: int
+    #: Until when the request can be used: the request_uri's ``expires_in`` (2.2) until the browser first brings
+    #: it to the authorization endpoint, then the time the user has to sign in and decide (passport.core.par).
+    expires_at: int
+    #: When the browser first brought it to the authorization endpoint (0: not yet).
+    started_at: int = 0
+    #: Decided (a code issued, or an answer sent to the redirect URI): never usable again (4).
+    used: bool = False

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from passport.core.client_auth import authenticate_client, extract_credentials
+from passport.core.client_auth import ClientAssertions, authenticate_client, extract_credentials
 from passport.core.http import Request, single
 from passport.core.models import Client
 from passport.jws import InvalidToken, TokenVerifier
@@ -22,10 +22,13 @@ HINTS = ("access_token", "refresh_token")
 class PresentedTokenEndpoint:
     """The base of the revocation and introspection endpoints: the client, the token, the hint."""
 
-    def __init__(self, clients: ClientStore, access_tokens: TokenVerifier) -> None:
-        """``access_tokens`` verifies our access tokens for every resource this server issues them for."""
+    def __init__(self, clients: ClientStore, access_tokens: TokenVerifier,
+                 assertions: ClientAssertions | None = None) -> None:
+        """``access_tokens`` verifies our access tokens for every resource this server issues them for;
+        ``assertions`` verifies ``private_key_jwt`` clients' assertions (RFC 7523 2.2; None: refused)."""
         self._clients = clients
         self._access_tokens = access_tokens
+        self._assertions = assertions
 
     def claims(self, token: str, *, check_expiry: bool) -> dict[str, Any] | None:
         """Our access token's claims, or None: never trust a claim whose signature we did not make."""
@@ -38,7 +41,7 @@ class PresentedTokenEndpoint:
         """The authenticated client, the token, and the hint (None when absent or unknown: RFC 7009 2.1 and RFC
         7662 2.1 ignore a hint the server does not know)."""
         form = request.form()
-        client = authenticate_client(extract_credentials(request.headers, form), self._clients)
+        client = authenticate_client(extract_credentials(request.headers, form), self._clients, self._assertions)
         token = single(form, "token", required=True)
         hint = single(form, "token_type_hint")
         return client, token, hint if hint in HINTS else None

@@ -3,12 +3,12 @@
 - ``baseline``: OAuth 2.0 with RFC 9700's advice as the rest of the server applies it (PKCE for public clients,
   exact redirect URIs, refresh-token rotation), and per client what it registered: ``require_pushed_authorization
   _requests`` (RFC 9126 6), ``dpop_bound_access_tokens`` (RFC 9449 5.2).
-- ``fapi2``: the FAPI 2.0 Security Profile (final), section 5.3.2 (authorization server) as this server meets it:
-  pushed authorization requests only (5.3.2.2 point 1), PKCE with S256 for every client (point 4),
-  ``private_key_jwt`` and nothing weaker (5.3.2.1 point 4: ``tls_client_auth`` is not offered), sender-constrained
-  tokens by DPoP (5.3.2.1 point 1), ``iss`` in the authorization response (RFC 9207, 5.3.2.2 point 11: always
-  sent), codes living at most 60 s (5.3.2.2 point 5), and only the code, refresh and client-credentials grants
-  (5.3.2.2 point 2: no implicit; 5.3.2.1 point 9: no password grant).
+- ``fapi2``: the FAPI 2.0 Security Profile (final), its authorization server requirements (5.3.2) as this server
+  meets them: pushed authorization requests only, with a ``redirect_uri``; PKCE with S256 for every client;
+  ``private_key_jwt`` and nothing weaker (``tls_client_auth`` is not offered); tokens sender-constrained by DPoP;
+  ``iss`` in the authorization response (RFC 9207, always sent here); codes living at most 60 s; only the code,
+  refresh and client-credentials grants (no implicit, no password grant). docs/security.md lists what it holds
+  and where this server differs.
 
 A client's own ``profile`` wins over the server's ``security_profile``, so one client can be held to FAPI 2.0 on
 a baseline server and the other way round.

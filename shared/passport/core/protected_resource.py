@@ -8,7 +8,8 @@ from typing import Any
 
 
 def protected_resource_metadata(
-    *, resource: str, authorization_server: str, scopes: Iterable[str], name: str = ""
+    *, resource: str, authorization_server: str, scopes: Iterable[str], name: str = "",
+    dpop_algorithms: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Section 2: ``resource`` (REQUIRED) is the identifier tokens name in their ``aud`` (RFC 8707), so a client
     asks for that resource and gets a token this API accepts."""
@@ -21,4 +22,9 @@ def protected_resource_metadata(
     }
     if name:
         metadata["resource_name"] = name
+    if dpop_algorithms:
+        # Section 2: the resource accepts DPoP-bound tokens (RFC 9449 7) with proofs of these algorithms; Bearer
+        # tokens too, so DPoP is not required.
+        metadata["dpop_signing_alg_values_supported"] = list(dpop_algorithms)
+        metadata["dpop_bound_access_tokens_required"] = False
     return metadata

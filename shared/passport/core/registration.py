@@ -2,7 +2,9 @@
 
 - ``closed``: no one registers here (the CLI does); the endpoint answers 403 and metadata does not list it.
 - ``open``: anyone may register a *public* client that uses PKCE (``token_endpoint_auth_method`` ``none``, the
-  code flow): what an MCP client does on first contact. It can do no more than any public client can.
+  code flow): what an MCP client does on first contact. It can do no more than any public client can. Or a
+  ``private_key_jwt`` client (its ``jwks`` or ``jwks_uri``), which gets no shared secret either and the same
+  grants (never ``client_credentials``): see :func:`_open_registration`.
 - ``token``: whoever presents the initial access token (a Bearer token, RFC 7591 3) may register any client.
 
 Each registration returns a ``registration_access_token`` (stored as a SHA-256, like every secret here) that
@@ -12,6 +14,7 @@ per source address.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -23,9 +26,11 @@ from passport.core.clients import (
     MAX_URI,
     InvalidClientMetadata,
     InvalidRedirectUri,
+    KeyRegistration,
     changed_client,
     new_client,
     validate_application_type,
+    validate_client_keys,
     validate_name,
     validate_redirect_uris,
 )
@@ -38,7 +43,8 @@ from passport.core.oidc.userinfo import bearer_token, challenge
 from passport.core.scopes import parse_scope
 from passport.ports import ClientStore
 
-AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
+#: private_key_jwt (RFC 7523 2.2, OpenID Connect Core 1.0 section 9) with the client's jwks or jwks_uri.
+AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post", "private_key_jwt")
 #: The grants a registered client may have (the device grant and the others stay with the CLI).
 GRANTS = ("authorization_code", "refresh_token", "client_credentials")
 MAX_BODY = 16 * 1024
@@ -103,6 +109,10 @@ class ClientMetadata:
     post_logout_redirect_uris: tuple[str, ...]
     #: OpenID Connect Dynamic Client Registration 1.0 section 2: "web" (the default) or "native".
     application_type: str = "web"
+    #: RFC 9126 6: its authorization requests must be pushed (default false).
+    require_pushed_authorization_requests: bool = False
+    #: private_key_jwt: its jwks or jwks_uri and token_endpoint_auth_signing_alg (RFC 7591 2); None for the rest.
+    keys: KeyRegistration | None = None
 
     @classmethod
     def parse(cls, body: Mapping[str, Any], defined_scopes: Mapping[str, str]) -> ClientMetadata:
@@ -143,8 +153,12 @@ class ClientMetadata:
         undefined = [s for s in scopes if s not in defined_scopes and s not in IDENTITY_SCOPES]
         if undefined:
             raise invalid_metadata(f"The scope {undefined[0]} is not defined here.")
-        for member in ("tos_uri", "policy_uri", "jwks_uri"):
+        for member in ("tos_uri", "policy_uri"):
             _web_uri(member, body.get(member))
+        keys = _client_keys(body, method)
+        require_par = body.get("require_pushed_authorization_requests", False)
+        if not isinstance(require_par, bool):
+            raise invalid_metadata("require_pushed_authorization_requests must be a boolean (RFC 9126 6).")
         return cls(
             redirect_uris=uris, token_endpoint_auth_method=method, grant_types=grants, client_name=name,
             client_uri=_web_uri("client_uri", body.get("client_uri")),
@@ -152,11 +166,34 @@ class ClientMetadata:
             # Only API scopes limit a client; identity scopes are open to every code-flow client anyway.
             scope=tuple(s for s in scopes if s not in IDENTITY_SCOPES or s in defined_scopes),
             post_logout_redirect_uris=logout_uris, application_type=kind,
+            require_pushed_authorization_requests=require_par, keys=keys,
         )
 
     @property
     def public(self) -> bool:
         return self.token_endpoint_auth_method == "none"
+
+
+def _client_keys(body: Mapping[str, Any], method: str) -> KeyRegistration | None:
+    """RFC 7591 2: ``jwks`` or ``jwks_uri`` (never both), the keys of ``private_key_jwt``, which needs them; and
+    ``token_endpoint_auth_signing_alg`` (OpenID Connect Dynamic Client Registration 1.0 section 2), which only a
+    JWT method has. Keys are registered for nothing else here (no request objects, no encrypted responses), so
+    keys with another method are a mistake, refused rather than kept unused."""
+    jwks, jwks_uri = body.get("jwks"), body.get("jwks_uri")
+    alg = body.get("token_endpoint_auth_signing_alg")
+    if method == "private_key_jwt":
+        if jwks is not None and not isinstance(jwks, dict):
+            raise invalid_metadata("jwks must be a JSON Web Key Set: an object with a keys array (RFC 7517 5).")
+        try:
+            return validate_client_keys(jwks, jwks_uri, alg)
+        except InvalidClientMetadata as error:
+            raise refusal(error) from None
+    if jwks is not None or jwks_uri is not None:
+        raise invalid_metadata("jwks and jwks_uri are the keys of private_key_jwt: register them with "
+                               "token_endpoint_auth_method private_key_jwt.")
+    if alg is not None:
+        raise invalid_metadata("token_endpoint_auth_signing_alg is for token_endpoint_auth_method private_key_jwt.")
+    return None
 
 
 def describe(client: Client, issuer: str) -> dict[str, Any]:
@@ -180,8 +217,16 @@ def describe(client: Client, issuer: str) -> dict[str, Any]:
         body["logo_uri"] = client.logo_uri
     if client.post_logout_redirect_uris:
         body["post_logout_redirect_uris"] = list(client.post_logout_redirect_uris)
-    if not client.public:
+    if client.secret_hash is not None:
         body["client_secret_expires_at"] = 0  # 3.2.1: REQUIRED with a secret; 0, it does not expire
+    if client.jwks is not None:
+        body["jwks"] = json.loads(client.jwks)  # as kept: its canonical JSON (passport.core.client_assertions)
+    if client.jwks_uri is not None:
+        body["jwks_uri"] = client.jwks_uri
+    if client.auth_signing_alg:
+        body["token_endpoint_auth_signing_alg"] = client.auth_signing_alg
+    if client.require_par:
+        body["require_pushed_authorization_requests"] = True  # RFC 9126 6 (omitted: false)
     return body
 
 
@@ -227,15 +272,14 @@ class RegistrationEndpoint:
             if not self._initial or not verify_secret(presented, HASH_PREFIX + self._initial):
                 raise BearerError(401, "invalid_token", "The initial access token is not valid.")
         metadata = ClientMetadata.parse(_json_body(request), self._scopes)
-        if self._policy == "open" and not metadata.public:
-            raise invalid_metadata("Open registration is for public clients: token_endpoint_auth_method must be "
-                                   "none (and the client must use PKCE).")
+        if self._policy == "open":
+            _open_registration(metadata)
         try:
             made = new_client(
                 name=metadata.client_name, grant_types=metadata.grant_types, redirect_uris=metadata.redirect_uris,
                 scopes=metadata.scope, public=metadata.public, defined_scopes=self._scopes,
                 post_logout_redirect_uris=metadata.post_logout_redirect_uris,
-                application_type=metadata.application_type,
+                application_type=metadata.application_type, keys=metadata.keys,
             )
         except InvalidClientMetadata as error:
             raise refusal(error) from None
@@ -247,6 +291,7 @@ class RegistrationEndpoint:
         client = replace(
             made.client, created_at=int(self._clock()), client_uri=metadata.client_uri, logo_uri=metadata.logo_uri,
             registration_token_hash=hash_secret(token), auth_method=metadata.token_endpoint_auth_method,
+            require_par=metadata.require_pushed_authorization_requests,
         )
         self._clients.create(client)
         audit("client_registered", client_id=client.client_id, source_ip=request.source_ip,
@@ -292,15 +337,34 @@ class RegistrationEndpoint:
                 client, name=metadata.client_name, redirect_uris=metadata.redirect_uris,
                 grant_types=metadata.grant_types, scopes=metadata.scope, defined_scopes=self._scopes,
                 post_logout_redirect_uris=metadata.post_logout_redirect_uris,
-                application_type=metadata.application_type,
+                application_type=metadata.application_type, keys=metadata.keys,  # a key client's keys, rotated
             )
         except InvalidClientMetadata as error:
             raise refusal(error) from None
-        changed = replace(changed, client_uri=metadata.client_uri, logo_uri=metadata.logo_uri)
+        changed = replace(changed, client_uri=metadata.client_uri, logo_uri=metadata.logo_uri,
+                          require_par=metadata.require_pushed_authorization_requests)
         if not self._clients.replace_registered(changed):
             raise BearerError(401, "invalid_token", "The registration access token is not valid for this client.")
         return json_response({**describe(changed, self._issuer), "registration_access_token": presented},
                              headers=NO_STORE)
+
+
+def _open_registration(metadata: ClientMetadata) -> None:
+    """What anyone may register (RFC 7591 3: the server decides whom it lets register what): a client that gets no
+    shared secret, so no more trusted than a public client. A public client (``none``, with PKCE), or a
+    ``private_key_jwt`` client: it proves only that it holds a key it chose itself, which authenticates its token
+    requests (a stolen code or refresh token is useless without the key, RFC 6749 10.4 and 10.5) but vouches for
+    nothing else, so it gets the public client's grants only: never ``client_credentials``, which would give
+    anyone who registers tokens without a user's consent (RFC 6749 4.4: the client credentials grant is for
+    trusted clients; RFC 7591 5: registered metadata is self-asserted)."""
+    if metadata.public:
+        return
+    if metadata.keys is None:
+        raise invalid_metadata("Open registration is for clients without a shared secret: token_endpoint_auth_method "
+                               "must be none (and the client must use PKCE) or private_key_jwt.")
+    if "client_credentials" in metadata.grant_types:
+        raise invalid_metadata("Open registration gives no client_credentials grant: a self-registered client acts "
+                               "for its users only.")
 
 
 def _json_body(request: Request) -> dict[str, Any]:

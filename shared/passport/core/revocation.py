@@ -7,6 +7,7 @@ authorization server ... SHOULD also invalidate the access tokens based on the s
 from __future__ import annotations
 
 from passport.core.audit import audit
+from passport.core.client_auth import ClientAssertions
 from passport.core.errors import OAuthError, unauthorized_client
 from passport.core.grants.refresh_token import family_of
 from passport.core.hashing import hash_secret
@@ -20,8 +21,8 @@ class RevocationEndpoint(PresentedTokenEndpoint):
     """``POST /oauth/revoke``: a client revokes one of its own tokens (RFC 7009 2.1)."""
 
     def __init__(self, *, clients: ClientStore, access: AccessTokenStore, grants: GrantStore,
-                 access_tokens: TokenVerifier) -> None:
-        super().__init__(clients, access_tokens)
+                 access_tokens: TokenVerifier, assertions: ClientAssertions | None = None) -> None:
+        super().__init__(clients, access_tokens, assertions)
         self._access = access
         self._grants = grants
 

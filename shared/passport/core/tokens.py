@@ -15,6 +15,9 @@ from passport.core.resources import audience as audience_claim
 from passport.ports import AccessTokenStore, Clock, Signer
 
 ACCESS_TOKEN_TYP = "at+jwt"
+#: RFC 6749 7.1 token types: a bearer token (RFC 6750), or one bound to a DPoP key (RFC 9449 5).
+BEARER = "Bearer"
+DPOP = "DPoP"
 
 
 class IssuedToken(NamedTuple):
@@ -25,6 +28,8 @@ class IssuedToken(NamedTuple):
     expires_in: int
     scopes: tuple[str, ...]
     record: AccessTokenRecord
+    #: ``DPoP`` when the token is bound to a key by ``cnf.jkt`` (RFC 9449 5, 6.1), else ``Bearer``.
+    token_type: str = BEARER
 
 
 class AccessTokenIssuer:
@@ -64,10 +69,12 @@ class AccessTokenIssuer:
         name: str | None = None,
         resources: Sequence[str] = (),
         userinfo_claims: Sequence[str] = (),
+        jkt: str | None = None,
     ) -> IssuedToken:
         """Sign a token and build its record, without writing it: the caller must write the record before it
         hands the token out. ``userinfo_claims``: the claims the claims parameter asked of userinfo (OpenID
-        Connect Core 1.0 5.5), carried as the token's ``userinfo_claims`` claim for userinfo to release."""
+        Connect Core 1.0 5.5), carried as the token's ``userinfo_claims`` claim for userinfo to release. ``jkt``:
+        the thumbprint of the DPoP key the token is bound to (RFC 9449 6.1: ``cnf.jkt``)."""
         now = self._clock.now()
         ttl = lifetime or self._lifetime
         jti = os.urandom(16).hex()  # secrets.token_hex(16), from the same source, without its three calls
@@ -88,9 +95,11 @@ class AccessTokenIssuer:
         }
         if userinfo_claims:
             claims["userinfo_claims"] = list(userinfo_claims)
+        if jkt is not None:
+            claims["cnf"] = {"jkt": jkt}
         token = self._signer.sign(claims, self._headers)
         record = AccessTokenRecord(
             jti=jti, client_id=client_id, user_id=user_id, scopes=granted,
             issued_at=now, expires_at=now + ttl, grant_type=grant_type, name=name,
         )
-        return IssuedToken(token, ttl, granted, record)
+        return IssuedToken(token, ttl, granted, record, BEARER if jkt is None else DPOP)

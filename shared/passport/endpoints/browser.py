@@ -13,6 +13,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, replace
 from http.cookies import CookieError, SimpleCookie
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from passport.core.clients import LOOPBACK_HOSTS
@@ -23,6 +24,9 @@ from passport.core.tokens import AccessTokenIssuer
 from passport.core.users import UserProvider
 from passport.jws import TokenVerifier
 from passport.ports import ClientStore, Consents, Devices, GrantStore, LoginThrottle, Sessions
+
+if TYPE_CHECKING:
+    from passport.core.par import PushedAuthorizations
 
 #: Laravel's convention for the JSON API: scripts read it and echo it as X-XSRF-TOKEN.
 XSRF_COOKIE = "XSRF-TOKEN"
@@ -55,6 +59,10 @@ class BrowserContext:
     id_tokens: TokenVerifier | None = None
     #: The resources an authorization request may name (RFC 8707): the deployment's API and the registered ones.
     resources: tuple[str, ...] = ()
+    #: Pushed authorization requests (RFC 9126 4): their request_uri, who must push, spending them once.
+    pushed: PushedAuthorizations | None = None
+    #: The server's ``security_profile`` (passport.core.profile): with a client's own, what it is held to.
+    security_profile: str = "baseline"
 
     @property
     def secure_cookies(self) -> bool:

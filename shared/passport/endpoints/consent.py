@@ -71,6 +71,10 @@ class AuthorizationPages:
         except PageError as error:
             return error_page(error.title, error.message, error.status)
         except RedirectError as failure:
+            try:
+                self._spend(failure.request)  # an error or a denial decides a pushed request too (RFC 9126 4)
+            except PageError as error:
+                return error_page(error.title, error.message, error.status)
             return self._respond(failure.request, error_parameters(failure, self.ctx.issuer))
         except OAuthError as error:
             return error_page("Invalid request", error.description, 400)
@@ -79,7 +83,15 @@ class AuthorizationPages:
         return validate(
             params, clients=self.ctx.clients, scopes=self.ctx.scope_policy,  # type: ignore[arg-type]
             response_types=self.ctx.response_types, resources=self.ctx.resources, issuer=self.ctx.issuer,
+            pushed=self.ctx.pushed, server_profile=self.ctx.security_profile,
         )
+
+    def _spend(self, auth: AuthorizationRequest) -> None:
+        """A pushed request is decided once (RFC 9126 4): spent as its answer goes to the client, so a second
+        answer, or a second authorization with the same request_uri, is refused; until then the consent page can
+        be reloaded."""
+        if auth.request_uri is not None and self.ctx.pushed is not None:
+            self.ctx.pushed.spend(auth)
 
     def _respond(self, auth: AuthorizationRequest, params: dict[str, str | None]) -> Response:
         """The authorization response (or error) in the request's response mode: a 303 with the query or the
@@ -120,19 +132,30 @@ class AuthorizationPages:
 
     @staticmethod
     def _sign_in_again(auth: AuthorizationRequest, session: Session) -> bool:
-        """prompt=login or select_account, or a sign-in older than max_age (OpenID Connect Core 3.1.2.1)."""
-        if auth.prompt & {"login", "select_account"}:
+        """prompt=login or select_account, or a sign-in older than max_age (OpenID Connect Core 3.1.2.1). The way
+        back from the sign-in page cannot drop them from a pushed request (RFC 9126 4: its parameters are the
+        pushed ones), so there a sign-in after the push is the one they asked for. auth_time has whole seconds: a
+        sign-in within the second of the push does not count (it may have come first), and is asked again."""
+        signed_in_since_push = auth.request_uri is not None and session.auth_time > auth.pushed_at
+        if auth.prompt & {"login", "select_account"} and not signed_in_since_push:
             return True
         if auth.max_age is None:
             return False
         # Errata set 2: "max_age=0 is equivalent to prompt=login" (auth_time has whole seconds, so a sign-in in
         # this very second would otherwise pass).
-        return auth.max_age == 0 or int(time.time()) - session.auth_time > auth.max_age
+        if auth.max_age == 0:
+            return not signed_in_since_push
+        return int(time.time()) - session.auth_time > auth.max_age
 
     def _to_login(self, auth: AuthorizationRequest, *, forced: bool) -> Response:
         """To the sign-in page, then back to this request. The way back drops what the sign-in satisfies
         (prompt=login and select_account, max_age=0), or it would send the user to sign in again forever; a
-        positive max_age stays, and a sign-in a moment ago meets it."""
+        positive max_age stays, and a sign-in a moment ago meets it. A pushed request's way back is its client_id
+        and request_uri (RFC 9126 4)."""
+        if auth.request_uri is not None:
+            resume = self.ctx.url("/oauth/authorize?" + urlencode(auth.params))
+            login = {"next": resume, **({"prompt": "login"} if forced else {})}
+            return see_other(self.ctx.url("/login?" + urlencode(login)))
         params = dict(auth.params)
         prompt = " ".join(sorted(auth.prompt - {"login", "select_account"}))
         if prompt:
@@ -179,6 +202,10 @@ class AuthorizationPages:
             # prompt and max_age were for this GET; the form's answer must not ask for them again
             params={k: v for k, v in auth.params.items() if k not in ("prompt", "max_age")},
             resources=list(auth.resources), form_redirect=auth.redirect_uri,
+            # A pushed request's form carries client_id and request_uri only (RFC 9126 4), and still says where
+            # the answer goes.
+            pushed=auth.request_uri is not None,
+            sent_back_to=auth.redirect_uri if auth.redirect_uri_sent else "",
         )
 
     def _decision(self, request: Request, form: dict[str, list[str]], approve: bool) -> Response:
@@ -205,6 +232,7 @@ class AuthorizationPages:
             if wanted is not None and wanted != user.id:
                 # OpenID Connect Core 5.5.1: never an answer about another user than the sub asked for.
                 raise RedirectError(auth, OAuthError("login_required", "The signed-in user is not the one asked for."))
+        self._spend(auth)  # before anything is issued: of two answers to one pushed request, one issues
         if auth.response_type == "token":
             return self._implicit(auth, user)
         code = secrets.token_urlsafe(32)
@@ -220,9 +248,9 @@ class AuthorizationPages:
         self.ctx.grants.save_code(AuthorizationCode(
             code_hash=hash_secret(code), client_id=auth.client.client_id, user_id=user.id,
             redirect_uri=auth.redirect_uri, redirect_uri_sent=auth.redirect_uri_sent, scopes=auth.scopes,
-            expires_at=now + self.ctx.code_lifetime, auth_time=session.auth_time, challenge=auth.challenge,
-            nonce=auth.nonce, resources=auth.resources, userinfo_claims=userinfo_claims,
-            id_token_claims=id_token_claims, acr=auth.acr,
+            expires_at=now + min(self.ctx.code_lifetime, auth.code_lifetime or self.ctx.code_lifetime),
+            auth_time=session.auth_time, challenge=auth.challenge, nonce=auth.nonce, resources=auth.resources,
+            userinfo_claims=userinfo_claims, id_token_claims=id_token_claims, acr=auth.acr, dpop_jkt=auth.dpop_jkt,
         ))
         return self._respond(auth, {"code": code, "state": auth.state, "iss": self.ctx.issuer})
 

@@ -144,7 +144,7 @@ def _scope_refusal(messages: Iterable[Any], token: TokenContext, inherit: bool,
     if all(token.token_can(scope, inherit=inherit) for scope in needed):
         return None
     if resource is not None:
-        return resource.insufficient_scope(needed)
+        return resource.insufficient_scope(needed, dpop=bool(token.jkt))
     from passport.guard.resource import bearer_refusal  # the resource's module loads the guard's verifier
 
     return bearer_refusal(403, "insufficient_scope", f"The access token lacks a scope this call needs: "

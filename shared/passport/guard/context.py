@@ -25,6 +25,8 @@ class TokenContext:
     user_id: str | None
     scopes: tuple[str, ...]
     jti: str
+    #: The DPoP key the token is bound to (RFC 9449 6.1), its proof checked by the guard; "" for a Bearer token.
+    jkt: str = ""
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> TokenContext:
@@ -39,6 +41,7 @@ class TokenContext:
             user_id=str(authorizer.get("user_id") or "") or None,
             scopes=tuple(str(authorizer.get("scopes", "")).split()),
             jti=str(authorizer.get("jti", "")),
+            jkt=str(authorizer.get("jkt") or ""),
         )
 
     def token_can(self, scope: str, *, inherit: bool = False) -> bool:

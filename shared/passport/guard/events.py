@@ -5,8 +5,13 @@ Three shapes arrive: REST ``TOKEN`` (``authorizationToken`` + ``methodArn``), RE
 REST answers are IAM policies; HTTP API answers are simple responses (``isAuthorized`` + ``context``).
 
 A token that is missing or invalid raises :class:`Unauthorized`, the exact error API Gateway turns into
-401 (the stack's gateway response adds ``WWW-Authenticate: Bearer error="invalid_token"``). A valid token
-the route's rule refuses is denied: 403, ``insufficient_scope``.
+401 (the stack's gateway response adds ``WWW-Authenticate: Bearer error="invalid_token"``, and a ``DPoP`` challenge
+where DPoP is on). A valid token the route's rule refuses is denied: 403, ``insufficient_scope``.
+
+A DPoP call (RFC 9449 7.1) is checked against the request as the client addressed it: ``https://`` (the scheme
+the guard is told: API Gateway serves https only), the host of ``requestContext.domainName`` and the path of
+``requestContext.path`` (REST: the stage or base path included, as the client sent it) or ``rawPath`` (HTTP API).
+A REST ``TOKEN`` authorizer sees the token alone, so a DPoP-bound token never passes one.
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from passport.bearer import MalformedAuthorization, bearer_credentials
+from passport.bearer import BEARER, MalformedAuthorization, token_credentials
 from passport.core.errors import PassportError
-from passport.guard.decision import Guard, Principal
+from passport.guard.decision import Call, Guard, Principal
 from passport.guard.tally import TALLY
 from passport.jws import InvalidToken
 
@@ -39,6 +44,13 @@ class AuthorizerCall:
     method: str
     path: str
     arn: str  # methodArn or routeArn
+    #: The token's scheme, the DPoP header and the URL the client called (RFC 9449 7.1): what a DPoP call needs.
+    scheme: str = BEARER
+    proof: str | None = None
+    url: str | None = None
+
+    def presented(self) -> Call:
+        return Call(self.token, self.scheme, self.proof, self.method, self.url)
 
 
 def _text(value: object) -> str:
@@ -56,22 +68,37 @@ def _header(headers: object, name: str) -> object:
     return next((value for key, value in headers.items() if isinstance(key, str) and key.lower() == name), None)
 
 
-def _token(value: object) -> str | None:
-    """The Bearer token of a header value (RFC 6750 2.1); a malformed one is no token (401 alike)."""
+def _credentials(value: object) -> tuple[str, str | None]:
+    """The scheme and token of a header value (RFC 6750 2.1, RFC 9449 7.1); a malformed one is no token (401
+    alike)."""
     try:
-        return bearer_credentials(value)
+        found = token_credentials(value)
     except MalformedAuthorization:
-        return None
+        return BEARER, None
+    return (BEARER, None) if found is None else found
 
 
-def _request_token(event: Mapping[str, Any]) -> str | None:
-    """A REST REQUEST event's token. ``headers`` keeps only the last of repeated headers; ``multiValueHeaders``
-    has them all, and two Authorization headers are two methods at once (RFC 6750 2: "MUST NOT use more than one
-    method"), so no token at all."""
-    values = _header(event.get("multiValueHeaders"), "authorization")
+def _token(value: object) -> str | None:
+    """The token of a header value, Bearer or DPoP."""
+    return _credentials(value)[1]
+
+
+def _single(event: Mapping[str, Any], name: str) -> tuple[bool, object]:
+    """A REST REQUEST event's header by its lower-case name, and whether it came once. ``headers`` keeps only the
+    last of repeated headers; ``multiValueHeaders`` has them all: two Authorization headers are two methods at
+    once (RFC 6750 2: "MUST NOT use more than one method"), two DPoP headers no proof (RFC 9449 4.3 point 1)."""
+    values = _header(event.get("multiValueHeaders"), name)
     if isinstance(values, list) and len(values) > 1:
+        return False, None
+    return True, _header(event.get("headers"), name)
+
+
+def _url(scheme: str, context: object, path: object) -> str | None:
+    """The URL the client called: ``scheme://<domainName><path>``; None when the event lacks either."""
+    host = context.get("domainName") if isinstance(context, Mapping) else None
+    if not isinstance(host, str) or not host or not isinstance(path, str) or not path.startswith("/"):
         return None
-    return _token(_header(event.get("headers"), "authorization"))
+    return f"{scheme}://{host}{path}"
 
 
 def _split_arn(arn: str) -> tuple[str, str]:
@@ -82,20 +109,32 @@ def _split_arn(arn: str) -> tuple[str, str]:
     return parts[2], "/" + (parts[3] if len(parts) > 3 else "")
 
 
-def parse(event: Mapping[str, Any]) -> AuthorizerCall:
+def parse(event: Mapping[str, Any], url_scheme: str = "https") -> AuthorizerCall:
     """The call an authorizer event describes. Every field is taken as it comes (a header is what a client sent),
-    so nothing in it can make this raise: what is not where it should be is absent."""
+    so nothing in it can make this raise: what is not where it should be is absent. ``url_scheme``: the scheme of
+    the URL the client called (API Gateway: https)."""
+    context = event.get("requestContext")
     if event.get("version") == "2.0":
         method, _, path = _text(event.get("routeKey")).partition(" ")
-        token = _token(_header(event.get("headers"), "authorization"))
-        return AuthorizerCall("HTTP", token, method, path, _text(event.get("routeArn")))
+        headers = event.get("headers")
+        scheme, token = _credentials(_header(headers, "authorization"))
+        proof = _header(headers, "dpop")
+        called = _url(url_scheme, context, event.get("rawPath"))
+        return AuthorizerCall("HTTP", token, method, path, _text(event.get("routeArn")), scheme,
+                              proof if isinstance(proof, str) else None, called)
     arn = _text(event.get("methodArn"))
     if event.get("type") == "TOKEN":
         method, path = _split_arn(arn)
-        return AuthorizerCall("TOKEN", _token(event.get("authorizationToken")), method, path, arn)
+        scheme, token = _credentials(event.get("authorizationToken"))
+        return AuthorizerCall("TOKEN", token, method, path, arn, scheme)
     method = _text(event.get("httpMethod")) or _split_arn(arn)[0]
     path = _text(event.get("resource")) or _split_arn(arn)[1]
-    return AuthorizerCall("REQUEST", _request_token(event), method, path, arn)
+    once, authorization = _single(event, "authorization")
+    scheme, token = _credentials(authorization) if once else (BEARER, None)
+    once, proof = _single(event, "dpop")
+    called = _url(url_scheme, context, context.get("path") if isinstance(context, Mapping) else None)
+    return AuthorizerCall("REQUEST", token, method, path, arn, scheme,
+                          proof if once and isinstance(proof, str) else None, called)
 
 
 def _arn_prefix(arn: str) -> str:
@@ -142,9 +181,9 @@ def policy(principal: Principal, guard: Guard, call: AuthorizerCall) -> dict[str
 def authorize(event: Mapping[str, Any], guard: Guard) -> dict[str, Any]:
     if not isinstance(event, Mapping):
         raise Unauthorized()  # not an API Gateway authorizer event: nothing in it to trust
-    call = parse(event)
+    call = parse(event, guard.url_scheme)
     try:
-        principal = guard.authenticate(call.token)
+        principal = guard.authenticate(call.token, call.presented())
     except InvalidToken:
         TALLY.decision("unauthorized")
         raise Unauthorized() from None

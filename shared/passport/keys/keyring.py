@@ -10,6 +10,7 @@ A key set is built once per process and kept: parsing a PEM costs 30 to 200 ms.
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import os
 import threading
@@ -69,6 +70,16 @@ class JwtSigner:
             segment = _b64(json.dumps(header, separators=(",", ":"), sort_keys=True).encode())
             self._header_segments[kind] = segment  # a handful of kinds: access tokens, ID tokens
         return segment
+
+    def derived_secret(self, label: bytes) -> bytes:
+        """32 bytes for ``label``'s use (HMAC-SHA256 of the label under the private key's PKCS #8 encoding): a
+        secret every container holding this key shares without storing another, changing when the key rotates
+        (DPoP nonces, RFC 9449 9)."""
+        from cryptography.hazmat.primitives import serialization
+
+        der = self._key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption())
+        return hmac.digest(der, label, "sha256")
 
     def sign(self, claims: Mapping[str, Any], headers: Mapping[str, str]) -> str:
         payload = _b64(_compact_json(claims).encode())

@@ -45,6 +45,7 @@ from passport.authorizer_cache import (
     RequestValues,
     cache_key,
     check,
+    ttl_seconds,
 )
 from passport.config import Settings
 from passport.cors import preflight_headers
@@ -243,7 +244,10 @@ class LocalGateway:
                 "resourceId": route.key,
                 "resourcePath": route.path,
                 "httpMethod": method,
-                "path": f"/{STAGE}{path}",
+                # The path as the client addressed it, as API Gateway gives it: with the stage on the default URL,
+                # with the base path on a custom domain. Here the server's root maps to the stage, as a custom
+                # domain's root mapping does, so it is the path itself (what a DPoP proof's htu names).
+                "path": path,
                 "accountId": ACCOUNT,
                 "apiId": API_ID,
                 "stage": STAGE,
@@ -297,7 +301,8 @@ class LocalGateway:
     def _unauthorized(self) -> GatewayResponse:
         """The 401, pointing at the API's protected resource metadata (RFC 9728 5.1), as the stack's is."""
         metadata = api_resource_metadata(self.settings.issuer_url, self.settings.token_audience)
-        return gateway_responses(metadata, cors=not self._own_routes)["UNAUTHORIZED"]
+        return gateway_responses(metadata, cors=not self._own_routes,
+                                 dpop=self.settings.dpop.enabled)["UNAUTHORIZED"]
 
     def _response(self, kind: str) -> GatewayResponse:
         """A gateway response; on the passport route table readable cross-origin where the stack's is
@@ -311,7 +316,8 @@ class LocalGateway:
         a test may change the settings), else PassportGuard's default."""
         if self._cache_ttl is not None:
             return self._cache_ttl
-        return DEFAULT_TTL_SECONDS if self._own_routes else self.settings.guard.authorizer_cache_seconds
+        configured = DEFAULT_TTL_SECONDS if self._own_routes else self.settings.guard.authorizer_cache_seconds
+        return ttl_seconds(configured, dpop=self.settings.dpop.enabled)
 
     def _cached_answer(self, key: tuple[str, ...]) -> Any:
         cached = self._authorizer_cache.get(key)

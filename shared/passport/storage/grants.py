@@ -61,7 +61,7 @@ def refresh_item(record: RefreshTokenRecord) -> RefreshTokenModel:
     return RefreshTokenModel(
         refresh_key(record.token_hash), ttl=record.expires_at, family_id=record.family_id,
         client_id=record.client_id, user_id=record.user_id, scopes=list(record.scopes), issued_at=record.issued_at,
-        rotated=record.rotated, revoked=record.revoked,
+        rotated=record.rotated, revoked=record.revoked, jkt=record.jkt,
     )
 
 
@@ -69,7 +69,7 @@ def _refresh(item: RefreshTokenModel) -> RefreshTokenRecord:
     return RefreshTokenRecord(
         token_hash=item.pk.removeprefix("refresh#"), family_id=item.family_id, client_id=item.client_id,
         user_id=item.user_id, scopes=tuple(item.scopes or ()), issued_at=int(item.issued_at),
-        expires_at=int(item.ttl), rotated=bool(item.rotated), revoked=bool(item.revoked),
+        expires_at=int(item.ttl), rotated=bool(item.rotated), revoked=bool(item.revoked), jkt=item.jkt,
     )
 
 
@@ -81,6 +81,7 @@ def _code(item: CodeModel) -> AuthorizationCode:
         challenge=item.challenge, nonce=item.nonce, used=bool(item.used), family_id=item.family_id,
         resources=tuple(item.resources or ()), userinfo_claims=tuple(item.userinfo_claims or ()),
         id_token_claims=json.loads(item.id_token_claims) if item.id_token_claims else {}, acr=item.acr,
+        dpop_jkt=item.dpop_jkt,
     )
 
 
@@ -102,6 +103,7 @@ class DynamoGrantStore:
             challenge=code.challenge, nonce=code.nonce, auth_time=code.auth_time,
             resources=list(code.resources) or None, userinfo_claims=list(code.userinfo_claims) or None,
             id_token_claims=json.dumps(code.id_token_claims) if code.id_token_claims else None, acr=code.acr,
+            dpop_jkt=code.dpop_jkt,
         )
         with fresh_item():
             item.save(condition=CodeModel.pk.does_not_exist())

@@ -78,6 +78,8 @@ class ClientModel(_Base):
     #: private_key_jwt: the registered JWK Set (canonical JSON) or where to fetch it; absent for other clients.
     jwks = UnicodeAttribute(null=True)
     jwks_uri = UnicodeAttribute(null=True)
+    #: token_endpoint_auth_signing_alg (OpenID Connect Dynamic Client Registration 1.0 section 2); absent: any.
+    auth_signing_alg = UnicodeAttribute(null=True)
     #: RFC 9126 6, RFC 9449 5.2 and the client's security profile (passport.core.profile); absent: off, "".
     require_par = BooleanAttribute(null=True)
     dpop_bound = BooleanAttribute(null=True)
@@ -177,6 +179,8 @@ class CodeModel(TokenModel):
     userinfo_claims = ListAttribute(of=UnicodeAttribute, null=True)
     id_token_claims = UnicodeAttribute(null=True)
     acr = UnicodeAttribute(null=True)
+    #: RFC 9449 10: the DPoP key the code is bound to; absent when not bound.
+    dpop_jkt = UnicodeAttribute(null=True)
 
 
 class RefreshTokenModel(TokenModel):
@@ -188,6 +192,8 @@ class RefreshTokenModel(TokenModel):
     scopes = ListAttribute(of=UnicodeAttribute, default=list)
     rotated = BooleanAttribute(default=False)
     revoked = BooleanAttribute(default=False)
+    #: RFC 9449 5: the DPoP key a public client's refresh token is bound to; absent when not bound.
+    jkt = UnicodeAttribute(null=True)
 
 
 class FamilyModel(TokenModel):
@@ -248,6 +254,17 @@ class UserCodeModel(TokenModel):
     device_hash = UnicodeAttribute()
 
 
+class PushedRequestModel(TokenModel):
+    """``par#<sha256(request_uri)>``: a pushed authorization request (RFC 9126 2), spent once by a conditional
+    write (4). ``ttl`` is until when it can be used; ``issued_at`` when it was pushed."""
+
+    client_id = UnicodeAttribute()
+    #: The pushed parameters, name -> values, as JSON.
+    params = UnicodeAttribute()
+    started_at = NumberAttribute(null=True)
+    used = BooleanAttribute(default=False)
+
+
 #: table setting name -> the model whose schema creates that table
 TABLES: dict[str, type[Model]] = {
     "clients_table": ClientModel,
@@ -260,7 +277,7 @@ _MODELS_BY_TABLE: dict[str, tuple[type[Model], ...]] = {
     "users_table": (UserModel, UserEmailModel),
     "tokens_table": (
         TokenModel, AccessTokenModel, CodeModel, RefreshTokenModel, FamilyModel, SessionModel, ConsentModel,
-        ThrottleModel, DeviceModel, UserCodeModel,
+        ThrottleModel, DeviceModel, UserCodeModel, PushedRequestModel,
     ),
 }
 
@@ -315,6 +332,10 @@ def device_key(device_hash: str) -> str:
 
 def user_code_key(user_code: str) -> str:
     return f"usercode#{user_code}"
+
+
+def par_key(uri_hash: str) -> str:
+    return f"par#{uri_hash}"
 
 
 def pat_owner(user_id: str) -> str:

@@ -50,7 +50,8 @@ class DynamoClientStore:
             client_uri=client.client_uri, logo_uri=client.logo_uri,
             registration_token_hash=client.registration_token_hash, auth_method=client.auth_method or None,
             introspection=client.introspection or None, application_type=client.application_type,
-            jwks=client.jwks, jwks_uri=client.jwks_uri, require_par=client.require_par or None,
+            jwks=client.jwks, jwks_uri=client.jwks_uri, auth_signing_alg=client.auth_signing_alg or None,
+            require_par=client.require_par or None,
             dpop_bound=client.dpop_bound or None, profile=client.profile or None,
         )
         with storage_call():
@@ -70,7 +71,7 @@ class DynamoClientStore:
         self, client_id: str, owner: str | None, *, name: str, redirect_uris: tuple[str, ...],
         scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
         post_logout_redirect_uris: tuple[str, ...] | None = None, introspection: bool | None = None,
-        application_type: str | None = None,
+        application_type: str | None = None, require_par: bool | None = None,
     ) -> bool:
         """Change a live client (only the owner's own, when ``owner`` is given; any, for the administrator's
         CLI); scopes, first_party, post-logout URIs and the introspection right change only when given. False
@@ -87,6 +88,8 @@ class DynamoClientStore:
             actions.append(ClientModel.introspection.set(introspection))
         if application_type is not None:
             actions.append(ClientModel.application_type.set(application_type))
+        if require_par is not None:  # RFC 9126 6
+            actions.append(ClientModel.require_par.set(True) if require_par else ClientModel.require_par.remove())
         condition = ClientModel.client_id.exists() & (ClientModel.revoked == False)  # noqa: E712 (DynamoDB)
         if owner is not None:
             condition &= ClientModel.user_id == owner
@@ -131,8 +134,13 @@ class DynamoClientStore:
             ClientModel.post_logout_redirect_uris.set(list(client.post_logout_redirect_uris)),
             ClientModel.application_type.set(client.application_type), ClientModel.updated_at.set(_now()),
         ]
-        for attribute, value in ((ClientModel.client_uri, client.client_uri), (ClientModel.logo_uri, client.logo_uri)):
+        for attribute, value in ((ClientModel.client_uri, client.client_uri), (ClientModel.logo_uri, client.logo_uri),
+                                 # a private_key_jwt client's keys, replaced with the rest (RFC 7592 2.2)
+                                 (ClientModel.jwks, client.jwks), (ClientModel.jwks_uri, client.jwks_uri),
+                                 (ClientModel.auth_signing_alg, client.auth_signing_alg)):
             actions.append(attribute.set(value) if value else attribute.remove())
+        # RFC 9126 6: require_pushed_authorization_requests, replaced with the rest
+        actions.append(ClientModel.require_par.set(True) if client.require_par else ClientModel.require_par.remove())
         condition = (ClientModel.client_id.exists() & (ClientModel.revoked == False)  # noqa: E712 (DynamoDB)
                      & (ClientModel.registration_token_hash == client.registration_token_hash))
         try:
@@ -155,6 +163,26 @@ class DynamoClientStore:
                     actions=[ClientModel.secret_hash.set(secret_hash), ClientModel.updated_at.set(_now())],
                     condition=condition,
                 )
+        except ConditionFailed:
+            return False
+        return True
+
+    def set_keys(self, client_id: str, jwks: str | None, jwks_uri: str | None, signing_alg: str = "",
+                 owner: str | None = None) -> bool:
+        """Replace a live ``private_key_jwt`` client's keys (its ``jwks`` or its ``jwks_uri``: the one given is set,
+        the other removed) and its ``token_endpoint_auth_signing_alg``; only a client that has keys already (a
+        secret or public client does not become another kind), only its owner's when ``owner`` is given. False
+        when there is no such client. Assertions signed with a key no longer registered stop working at once."""
+        condition = ClientModel.client_id.exists() & (ClientModel.revoked == False)  # noqa: E712
+        condition &= ClientModel.jwks.exists() | ClientModel.jwks_uri.exists()
+        if owner is not None:
+            condition &= ClientModel.user_id == owner
+        actions = [attribute.set(value) if value else attribute.remove() for attribute, value in (
+            (ClientModel.jwks, jwks), (ClientModel.jwks_uri, jwks_uri), (ClientModel.auth_signing_alg, signing_alg))]
+        actions.append(ClientModel.updated_at.set(_now()))
+        try:
+            with storage_call():
+                ClientModel(client_id).update(actions=actions, condition=condition)
         except ConditionFailed:
             return False
         return True
@@ -182,7 +210,8 @@ def _client(item: ClientModel) -> Client:
         auth_method=item.auth_method or "", introspection=bool(item.introspection),
         application_type=item.application_type or _inferred_application_type(item.redirect_uris or ()),
         document_expires_at=int(item.document_expires_at or 0),
-        jwks=item.jwks, jwks_uri=item.jwks_uri, require_par=bool(item.require_par),
+        jwks=item.jwks, jwks_uri=item.jwks_uri, auth_signing_alg=item.auth_signing_alg or "",
+        require_par=bool(item.require_par),
         dpop_bound=bool(item.dpop_bound), profile=item.profile or "",
     )
 

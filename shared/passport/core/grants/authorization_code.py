@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 
 from passport.core.audit import audit
 from passport.core.errors import invalid_grant, invalid_request
-from passport.core.grants.base import UserTokenGrant, token_response
+from passport.core.grants.base import UserTokenGrant, refresh_binding, token_response
 from passport.core.grants.refresh_token import RefreshTokens
-from passport.core.hashing import hash_secret
+from passport.core.hashing import hash_secret, same_key
 from passport.core.http import single
 from passport.core.models import Client, TokenFamily
 from passport.core.oidc.claims import offline_allowed, wants_id_token
@@ -31,7 +31,9 @@ class AuthorizationCodeGrant(UserTokenGrant):
         super().__init__(issuer, refresh, id_tokens)
         self._grants = grants
 
-    def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
+    def respond(
+        self, client: Client, form: Mapping[str, list[str]], source_ip: str = "", jkt: str | None = None,
+    ) -> dict[str, Any]:
         code_value = single(form, "code", required=True)
         redirect_uri = single(form, "redirect_uri")
         verifier = single(form, "code_verifier")
@@ -61,6 +63,9 @@ class AuthorizationCodeGrant(UserTokenGrant):
         if client.public and code.challenge is None:
             raise invalid_request("A public client must use PKCE.")
         verify(verifier, code.challenge)
+        # RFC 9449 10: a code bound to a DPoP key (dpop_jkt) is exchanged with a proof of that key.
+        if code.dpop_jkt is not None and not same_key(jkt, code.dpop_jkt):
+            raise invalid_grant("The authorization code is bound to another DPoP key, or no DPoP proof was sent.")
         resources = token_request_resources(form, self._issuer.resources, code.resources)
 
         family = TokenFamily(
@@ -70,11 +75,11 @@ class AuthorizationCodeGrant(UserTokenGrant):
         )
         access = self._issuer.mint(
             client_id=client.client_id, scopes=code.scopes, grant_type=self.GRANT_TYPE, user_id=code.user_id,
-            resources=resources, userinfo_claims=code.userinfo_claims,
+            resources=resources, userinfo_claims=code.userinfo_claims, jkt=jkt,
         )
         refresh_token, refresh = (None, None)
         if self._refresh.allowed(client) and offline_allowed(code.scopes):
-            refresh_token, refresh = self._refresh.new(family, code.scopes, now)
+            refresh_token, refresh = self._refresh.new(family, code.scopes, now, refresh_binding(client, jkt))
         id_token = None
         if self._id_tokens is not None and wants_id_token(code.scopes):
             id_token = self._id_tokens.mint(client_id=client.client_id, user_id=code.user_id,

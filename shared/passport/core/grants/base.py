@@ -16,9 +16,12 @@ if TYPE_CHECKING:
 class Grant(Protocol):
     GRANT_TYPE: ClassVar[str]
 
-    def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
-        """Validate the grant's parameters for this client and answer with the token response
-        (``source_ip`` for grants that throttle by address)."""
+    def respond(
+        self, client: Client, form: Mapping[str, list[str]], source_ip: str = "", jkt: str | None = None,
+    ) -> dict[str, Any]:
+        """Validate the grant's parameters for this client and answer with the token response (``source_ip`` for
+        grants that throttle by address; ``jkt``: the key of the request's DPoP proof, which the access token is
+        bound to, RFC 9449 5)."""
         ...
 
 
@@ -33,13 +36,20 @@ class UserTokenGrant:
         self._id_tokens = id_tokens
 
 
+def refresh_binding(client: Client, jkt: str | None) -> str | None:
+    """The DPoP key a new refresh token is bound to: the proof's for a public client (RFC 9449 5: "Refresh tokens
+    issued to public clients ... MUST be bound"), none for a confidential one, whose refresh tokens are bound to
+    its authentication instead (it may use a new key at each refresh)."""
+    return jkt if client.public else None
+
+
 def token_response(
     issued: IssuedToken, refresh_token: str | None = None, id_token: str | None = None
 ) -> dict[str, Any]:
     """The successful response of RFC 6749 5.1 (scope is always included: it may differ from the request), with
     the ID token of OpenID Connect Core 3.1.3.3 when the grant signed a user in."""
     body: dict[str, Any] = {
-        "token_type": "Bearer",
+        "token_type": issued.token_type,  # RFC 9449 5: "DPoP" for a token bound to the proof's key
         "expires_in": issued.expires_in,
         "access_token": issued.access_token,
     }

@@ -21,12 +21,14 @@ class ClientCredentialsGrant:
         self._issuer = issuer
         self._scopes = scopes
 
-    def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
+    def respond(
+        self, client: Client, form: Mapping[str, list[str]], source_ip: str = "", jkt: str | None = None,
+    ) -> dict[str, Any]:
         # 4.4: "The client credentials grant type MUST only be used by confidential clients."
         if client.public:
             raise unauthorized_client("A public client cannot use the client credentials grant.")
         scopes = self._scopes.resolve(single(form, "scope"), client.scopes)
         issued = self._issuer.issue(client_id=client.client_id, scopes=scopes, grant_type=self.GRANT_TYPE,
-                                    resources=token_request_resources(form, self._issuer.resources))
+                                    resources=token_request_resources(form, self._issuer.resources), jkt=jkt)
         # 4.4.3: "A refresh token SHOULD NOT be included."
         return token_response(issued)

@@ -11,7 +11,7 @@ from passport.core.client_auth import ClientCredentials, authenticate_client
 from passport.core.clients import DEVICE_CODE
 from passport.core.device import SLOW_DOWN_STEP
 from passport.core.errors import OAuthError, invalid_grant
-from passport.core.grants.base import UserTokenGrant, token_response
+from passport.core.grants.base import UserTokenGrant, refresh_binding, token_response
 from passport.core.grants.refresh_token import RefreshTokens
 from passport.core.hashing import hash_secret
 from passport.core.http import single
@@ -63,13 +63,16 @@ class DeviceCodeGrant(UserTokenGrant):
         super().__init__(issuer, refresh, id_tokens)
         self._devices = devices
 
-    def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
+    def respond(
+        self, client: Client, form: Mapping[str, list[str]], source_ip: str = "", jkt: str | None = None,
+    ) -> dict[str, Any]:
         code = single(form, "device_code", required=True)
         now = self._issuer.clock.now()
-        return self._answer(client, self._devices.poll(hash_secret(code), now), now)
+        return self._answer(client, self._devices.poll(hash_secret(code), now), now, jkt)
 
     def poll(
         self, credentials: ClientCredentials, authenticate: Callable[[], Client], form: Mapping[str, list[str]],
+        jkt: str | None = None,
     ) -> tuple[Client, Callable[[], dict[str, Any]]]:
         """A poll in one DynamoDB call while the user has not answered (a device polls every few seconds for
         minutes). The poll is noted first, and a poll that can issue nothing (pending, slow_down, denied, expired,
@@ -87,9 +90,11 @@ class DeviceCodeGrant(UserTokenGrant):
             client = _authenticated_by_record(credentials, device)
         if client is None:
             client = authenticate()
-        return client, lambda: self._answer(client, device, now)
+        return client, lambda: self._answer(client, device, now, jkt)
 
-    def _answer(self, client: Client, device: DeviceAuthorization | None, now: int) -> dict[str, Any]:
+    def _answer(
+        self, client: Client, device: DeviceAuthorization | None, now: int, jkt: str | None = None,
+    ) -> dict[str, Any]:
         if device is None or device.client_id != client.client_id:
             raise invalid_grant("The device code is invalid.")
         if device.expires_at <= now:
@@ -105,7 +110,8 @@ class DeviceCodeGrant(UserTokenGrant):
             raise _device_error("authorization_pending", "The user has not answered yet.")
         assert device.user_id is not None  # approved
         access = self._issuer.mint(
-            client_id=client.client_id, scopes=device.scopes, grant_type=self.GRANT_TYPE, user_id=device.user_id
+            client_id=client.client_id, scopes=device.scopes, grant_type=self.GRANT_TYPE, user_id=device.user_id,
+            jkt=jkt,
         )
         family = TokenFamily(
             family_id=secrets.token_hex(16), client_id=client.client_id, user_id=device.user_id,
@@ -114,7 +120,7 @@ class DeviceCodeGrant(UserTokenGrant):
         )
         refresh_token, refresh = (None, None)
         if self._refresh.allowed(client) and offline_allowed(device.scopes):
-            refresh_token, refresh = self._refresh.new(family, device.scopes, now)
+            refresh_token, refresh = self._refresh.new(family, device.scopes, now, refresh_binding(client, jkt))
         id_token = None
         if self._id_tokens is not None and wants_id_token(device.scopes):
             id_token = self._id_tokens.mint(client_id=client.client_id, user_id=device.user_id,

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from passport.core.errors import OAuthError, invalid_grant
-from passport.core.grants.base import token_response
+from passport.core.grants.base import refresh_binding, token_response
 from passport.core.grants.refresh_token import RefreshTokens
 from passport.core.http import single
 from passport.core.models import Client, TokenFamily
@@ -33,7 +33,9 @@ class PasswordGrant:
         self._throttle = throttle
         self._scopes = scopes
 
-    def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
+    def respond(
+        self, client: Client, form: Mapping[str, list[str]], source_ip: str = "", jkt: str | None = None,
+    ) -> dict[str, Any]:
         username = single(form, "username", required=True)
         password = single(form, "password", required=True)
         # Passport allows "*" here: a first-party app acting fully for its user.
@@ -51,7 +53,7 @@ class PasswordGrant:
             self._throttle.succeeded(keys[:1])
         now = self._issuer.clock.now()
         access = self._issuer.mint(client_id=client.client_id, scopes=scopes, grant_type=self.GRANT_TYPE,
-                                   user_id=user.id)
+                                   user_id=user.id, jkt=jkt)
         family = TokenFamily(
             family_id=secrets.token_hex(16), client_id=client.client_id, user_id=user.id, auth_time=now,
             expires_at=now + self._refresh.lifetime, live_access=((access.record.jti, access.record.expires_at),),
@@ -59,6 +61,6 @@ class PasswordGrant:
         )
         refresh_token, refresh = (None, None)
         if self._refresh.allowed(client):
-            refresh_token, refresh = self._refresh.new(family, scopes, now)
+            refresh_token, refresh = self._refresh.new(family, scopes, now, refresh_binding(client, jkt))
         self._grants.start_family(family, access.record, refresh)
         return token_response(access, refresh_token)

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from passport.core.audit import audit
 from passport.core.errors import invalid_grant, invalid_scope
 from passport.core.grants.base import UserTokenGrant, token_response
-from passport.core.hashing import hash_secret
+from passport.core.hashing import hash_secret, same_key
 from passport.core.http import single
 from passport.core.models import Client, RefreshTokenRecord, TokenFamily
 from passport.core.oidc.claims import wants_id_token
@@ -47,11 +47,14 @@ class RefreshTokens:
     def allowed(self, client: Client) -> bool:
         return client.allows_grant(GRANT_TYPE)
 
-    def new(self, family: TokenFamily, scopes: tuple[str, ...], now: int) -> tuple[str, RefreshTokenRecord]:
+    def new(self, family: TokenFamily, scopes: tuple[str, ...], now: int,
+            jkt: str | None = None) -> tuple[str, RefreshTokenRecord]:
+        """A new refresh token of ``family``; ``jkt``: the DPoP key it is bound to (RFC 9449 5: a public
+        client's), None for an unbound one."""
         token = f"{family.family_id}.{secrets.token_urlsafe(32)}"
         record = RefreshTokenRecord(
             token_hash=hash_secret(token), family_id=family.family_id, client_id=family.client_id,
-            user_id=family.user_id, scopes=scopes, issued_at=now, expires_at=now + self.lifetime,
+            user_id=family.user_id, scopes=scopes, issued_at=now, expires_at=now + self.lifetime, jkt=jkt,
         )
         return token, record
 
@@ -64,7 +67,9 @@ class RefreshTokenGrant(UserTokenGrant):
         super().__init__(issuer, refresh, id_tokens)
         self._grants = grants
 
-    def respond(self, client: Client, form: Mapping[str, list[str]], source_ip: str = "") -> dict[str, Any]:
+    def respond(
+        self, client: Client, form: Mapping[str, list[str]], source_ip: str = "", jkt: str | None = None,
+    ) -> dict[str, Any]:
         presented = single(form, "refresh_token", required=True)
         family_id = family_of(presented)
         if family_id is None:
@@ -82,6 +87,9 @@ class RefreshTokenGrant(UserTokenGrant):
                   reason="a rotated refresh token was presented again: the family is revoked")
             self._grants.revoke_family(family.family_id)
             raise invalid_grant(REUSED)
+        # RFC 9449 5: a refresh token bound to a DPoP key is used with a proof of that key, or not at all.
+        if old.jkt is not None and not same_key(jkt, old.jkt):
+            raise invalid_grant("The refresh token is bound to a DPoP key: send a DPoP proof of that key.")
         scopes = old.scopes
         requested = parse_scope(single(form, "scope"))
         if requested:
@@ -93,11 +101,11 @@ class RefreshTokenGrant(UserTokenGrant):
         resources = token_request_resources(form, self._issuer.resources, family.resources)
         access = self._issuer.mint(
             client_id=client.client_id, scopes=scopes, grant_type=self.GRANT_TYPE, user_id=old.user_id,
-            resources=resources, userinfo_claims=family.userinfo_claims,
+            resources=resources, userinfo_claims=family.userinfo_claims, jkt=jkt,
         )
         # 6: a new refresh token's scope "MUST be identical to that of the refresh token" presented; only the
         # access token narrows.
-        token, refresh = self._refresh.new(family, old.scopes, now)
+        token, refresh = self._refresh.new(family, old.scopes, now, old.jkt)
         try:
             self._grants.rotate_refresh(old, family, access.record, refresh)
         except RefreshRejected:
