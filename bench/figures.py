@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.counting import counting, describe
-from bench.deployment import SCOPE, Deployment
+from bench.deployment import REDIRECT_URI, SCOPE, Deployment
 from bench.timing import Timing, best_per_call
 
 # -- 4. DynamoDB round trips ------------------------------------------------------------------------------
@@ -339,6 +339,7 @@ def _check_authlib(answer: tuple[int, list[tuple[str, str]], bytes]) -> None:
 @dataclass(frozen=True)
 class DpopFigures:
     token_calls: list[str]  # DynamoDB calls of a client_credentials request with a DPoP proof (a warm container)
+    par_calls: list[str]  # DynamoDB calls of a pushed authorization request with a DPoP proof (RFC 9126, 9449 10.1)
     guard_calls: list[str]  # DynamoDB calls of a guarded DPoP call, the token's status cached
     bearer: Timing  # the guard's handler on a Bearer call (status cached)
     dpop: Timing  # the guard's handler on a DPoP call: the proof checked, then spent in DynamoDB Local
@@ -391,6 +392,15 @@ def measure_dpop(d: Deployment) -> DpopFigures:
     with counting() as calls, calls.span() as token_calls:
         reply = gateway.dispatch("POST", path, [*headers, ("DPoP", proof("POST", token_url))], body)
     bound = _token_of(reply)
+    par_url = d.settings.issuer_url + "/oauth/par"
+    push = {"response_type": "code", "redirect_uri": REDIRECT_URI, "scope": SCOPE, "state": "bench",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256"}
+    par_path, par_headers, par_body = d.form_request(push, path="/oauth/par")
+    gateway.dispatch("POST", par_path, [*par_headers, ("DPoP", proof("POST", par_url))], par_body)  # warm
+    with counting() as calls, calls.span() as par_calls:
+        pushed = gateway.dispatch("POST", par_path, [*par_headers, ("DPoP", proof("POST", par_url))], par_body)
+    if pushed.status != 201:
+        raise RuntimeError(f"POST /oauth/par answered {pushed.status}: {pushed.body[:200]!r}")
     bearer = _token_of(gateway.dispatch("POST", path, headers, body))
 
     guard_module = gateway.function("guard")
@@ -430,4 +440,5 @@ def measure_dpop(d: Deployment) -> DpopFigures:
         "dpop": lambda: authorize(next(stored), guard),
         "dpop_memory": lambda: authorize(next(memory), in_memory),
     }, repeats=20)
-    return DpopFigures(list(token_calls), list(guard_calls), best["bearer"], best["dpop"], best["dpop_memory"])
+    return DpopFigures(list(token_calls), list(par_calls), list(guard_calls), best["bearer"], best["dpop"],
+                       best["dpop_memory"])

@@ -43,6 +43,8 @@ LIFECYCLE_CALLS_TARGET = 2  # revoke 2, introspect 2 (1 for the caller's client)
 GUARD_UNCACHED_CALLS_TARGET = 1
 #: A DPoP call: the proof spent once, deployment-wide (RFC 9449 11.1), is one conditional write.
 DPOP_GUARD_CALLS_TARGET = 1
+#: A push: the client read, the proof spent, the request stored.
+PAR_CALLS_TARGET = 3
 
 T = TypeVar("T")
 
@@ -437,6 +439,8 @@ class Bench:
         self.rows["round trips"] += [
             Row("DynamoDB calls: token (client_credentials with a DPoP proof)", describe(f.token_calls),
                 f"<= {TOKEN_CALLS_TARGET + 1}", verdict(len(f.token_calls) <= TOKEN_CALLS_TARGET + 1)),
+            Row("DynamoDB calls: par (a pushed authorization request with a DPoP proof)", describe(f.par_calls),
+                f"<= {PAR_CALLS_TARGET}", verdict(len(f.par_calls) <= PAR_CALLS_TARGET)),
             Row("DynamoDB calls: guard, DPoP call, token status cached", describe(f.guard_calls),
                 f"<= {DPOP_GUARD_CALLS_TARGET}", verdict(len(f.guard_calls) <= DPOP_GUARD_CALLS_TARGET)),
         ]
