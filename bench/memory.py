@@ -39,9 +39,11 @@ class MemoryClientStore:
         scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
         post_logout_redirect_uris: tuple[str, ...] | None = None, introspection: bool | None = None,
         application_type: str | None = None, require_par: bool | None = None,
+        dpop_bound: bool | None = None, profile: str | None = None,
     ) -> bool:
         changes = {"scopes": scopes, "first_party": first_party, "post_logout_redirect_uris": post_logout_redirect_uris,
-                   "introspection": introspection, "application_type": application_type, "require_par": require_par}
+                   "introspection": introspection, "application_type": application_type, "require_par": require_par,
+                   "dpop_bound": dpop_bound, "profile": profile}
         return self._replace(client_id, owner, name=name, redirect_uris=redirect_uris,
                              **{k: v for k, v in changes.items() if v is not None})
 

@@ -18,9 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from passport.config import ALGORITHMS, ConfigError, Settings, load_settings
-from passport.core.clients import DEVICE_CODE, PERSONAL_ACCESS, InvalidClientMetadata, KeyRegistration, new_client
+from passport.core.clients import (
+    DEVICE_CODE,
+    PERSONAL_ACCESS,
+    InvalidClientMetadata,
+    KeyRegistration,
+    new_client,
+    validate_profile,
+)
 from passport.core.errors import PassportError
 from passport.core.models import Client
+from passport.core.profile import PROFILES
 from passport.remote import StackNotFound
 
 GRANT_SHORTCUTS = {
@@ -31,6 +39,9 @@ GRANT_SHORTCUTS = {
     "implicit": ("implicit",),
 }
 DEFAULT_GRANTS = ("authorization_code", "refresh_token")
+#: ``client update --profile server``: the client has no profile of its own and follows the server's
+#: ``security_profile`` (passport.core.profile).
+FOLLOWS_SERVER = "server"
 
 
 class CommandError(PassportError):
@@ -47,6 +58,7 @@ def client_json(client: Client, secret: str | None = None) -> dict[str, Any]:
         "revoked": client.revoked, "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "registered": client.registered, "introspection": client.introspection,
         "application_type": client.application_type, "require_par": client.require_par,
+        "dpop_bound": client.dpop_bound, "profile": client.profile or None,
     })
     body["token_endpoint_auth_method"] = client.token_endpoint_auth_method
     if client.jwks is not None:
@@ -72,6 +84,13 @@ def _authentication(client: Client) -> str:
     return method
 
 
+def _security_profile(client: Client) -> str:
+    """The security profile the client is held to (passport.core.profile), its own or the server's."""
+    if client.profile == "fapi2":
+        return "fapi2 (FAPI 2.0 Security Profile), its own"
+    return f"{client.profile}, its own" if client.profile else "the server's (security_profile)"
+
+
 class Output:
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
@@ -87,6 +106,8 @@ class Output:
 READS_EVERY_TOKEN = ", introspects every client's tokens"
 #: RFC 9126 6: its authorization requests must be pushed.
 PUSHES_ONLY = ", pushed authorization requests only"
+#: RFC 9449 5.2: a token request without a DPoP proof is refused.
+DPOP_ONLY = ", DPoP-bound tokens only"
 
 
 def describe_client(client: Client, secret: str | None = None) -> str:
@@ -98,10 +119,12 @@ def describe_client(client: Client, secret: str | None = None) -> str:
         f"{', first-party' if client.first_party else ''}{', registered dynamically' if client.registered else ''}"
         f"{READS_EVERY_TOKEN if client.introspection else ''}"
         f"{PUSHES_ONLY if client.require_par else ''}"
+        f"{DPOP_ONLY if client.dpop_bound else ''}"
         f"{', REVOKED' if client.revoked else ''}",
         f"Grants ........... {' '.join(client.grant_types)}",
     ]
     lines.append(f"Authentication ... {_authentication(client)}")
+    lines.append(f"Profile .......... {_security_profile(client)}")
     if client.redirect_uris:
         lines.append(f"Redirect URIs .... {' '.join(client.redirect_uris)}")
     if client.post_logout_redirect_uris:
@@ -174,8 +197,12 @@ def cmd_client_create(args: argparse.Namespace, settings: Settings, out: Output)
         )
     except InvalidClientMetadata as error:
         raise CommandError(str(error)) from None
-    if args.require_par:
-        made = replace(made, client=replace(made.client, require_par=True))
+    try:
+        profile = validate_profile(args.profile or "", made.client)
+    except InvalidClientMetadata as error:
+        raise CommandError(str(error)) from None
+    made = replace(made, client=replace(made.client, require_par=args.require_par, dpop_bound=args.dpop_bound,
+                                        profile=profile))
     _client_store().create(made.client)
     out.emit(client_json(made.client, made.secret), "New client created.\n" + describe_client(made.client, made.secret))
 
@@ -233,6 +260,7 @@ def cmd_client_update(args: argparse.Namespace, settings: Settings, out: Output)
     from passport.core.clients import changed_client
 
     current = _get_client(args.client_id)
+    profile = None if args.profile is None else "" if args.profile == FOLLOWS_SERVER else args.profile
     try:
         client = changed_client(
             current, name=args.name, redirect_uris=args.redirect_uri, scopes=args.scope,
@@ -240,15 +268,19 @@ def cmd_client_update(args: argparse.Namespace, settings: Settings, out: Output)
             post_logout_redirect_uris=args.post_logout_redirect_uri, introspection=args.introspection,
             application_type=args.application_type, keys=_keys_of(args),
         )
+        if profile is not None:
+            client = replace(client, profile=validate_profile(profile, client))
     except InvalidClientMetadata as error:
         raise CommandError(str(error)) from None
     if args.require_par is not None:
         client = replace(client, require_par=args.require_par)
+    if args.dpop_bound is not None:
+        client = replace(client, dpop_bound=args.dpop_bound)
     if not _client_store().update(client.client_id, None, name=client.name, redirect_uris=client.redirect_uris,
                                   scopes=client.scopes, first_party=client.first_party,
                                   post_logout_redirect_uris=client.post_logout_redirect_uris,
                                   introspection=client.introspection, application_type=client.application_type,
-                                  require_par=args.require_par):
+                                  require_par=args.require_par, dpop_bound=args.dpop_bound, profile=profile):
         raise CommandError(f"the client {client.client_id} is revoked or gone")
     # New keys replace the old at once: an assertion signed with a key no longer listed is refused.
     new_keys = args.jwks is not None or args.jwks_uri is not None
@@ -474,6 +506,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="as --jwks, the JWK Set fetched from this https URL (the client may rotate keys there)")
     create.add_argument("--require-par", action="store_true",
                         help="its authorization requests must be pushed first (RFC 9126)")
+    create.add_argument("--dpop-bound", action="store_true",
+                        help="its access tokens are always DPoP-bound: a token request without a proof is refused "
+                             "(RFC 9449 5.2)")
+    create.add_argument("--profile", choices=PROFILES,
+                        help="hold it to this security profile whatever the server's security_profile (fapi2: the "
+                             "FAPI 2.0 Security Profile, for a client with --jwks or --jwks-uri)")
     for shortcut, implied in GRANT_SHORTCUTS.items():
         create.add_argument(f"--{shortcut}", action="store_true", help=f"grants: {' '.join(implied)}")
     create.set_defaults(func=cmd_client_create)
@@ -509,6 +547,12 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--require-par", action=argparse.BooleanOptionalAction, default=None,
                         help="accept only pushed authorization requests (RFC 9126), or, with --no-require-par, "
                              "plain ones too")
+    update.add_argument("--dpop-bound", action=argparse.BooleanOptionalAction, default=None,
+                        help="refuse its token requests without a DPoP proof (RFC 9449 5.2), or, with "
+                             "--no-dpop-bound, take them again")
+    update.add_argument("--profile", choices=(*PROFILES, FOLLOWS_SERVER),
+                        help="hold it to this security profile (see create), or, with server, to the server's "
+                             "security_profile again")
     update.set_defaults(func=cmd_client_update)
 
     user = commands.add_parser("user", parents=[common], help="manage users")

@@ -121,6 +121,8 @@ _CLIENT_METADATA_PROPERTIES: dict[str, Any] = {
         "client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri")},
     "scope": {"type": "string", "description": "Space-separated scopes this server defines"},
     "post_logout_redirect_uris": {"type": "array", "items": {"type": "string", "maxLength": 512}, "maxItems": 10},
+    "dpop_bound_access_tokens": {"type": "boolean", "description": "RFC 9449 5.2: a token request without a DPoP "
+                                 "proof is refused (default false)"},
 }
 _CLIENT_METADATA = {"type": "object", "properties": _CLIENT_METADATA_PROPERTIES}
 #: RFC 7592 2.2: the whole metadata again, with the client's own id (and its secret, if it has one).

@@ -49,6 +49,7 @@ class ClientStore(Protocol):
         scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
         post_logout_redirect_uris: tuple[str, ...] | None = None, introspection: bool | None = None,
         application_type: str | None = None, require_par: bool | None = None,
+        dpop_bound: bool | None = None, profile: str | None = None,
     ) -> bool: ...
 
     def replace_registered(self, client: Client) -> bool:

@@ -4,6 +4,7 @@ with a fresh proof of their key for the very request."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -13,9 +14,11 @@ import pytest
 import requests
 from passport import compose
 
-from tests.conftest import make_client
+from tests.conftest import RegisteredClient, make_client
 from tests.dpop_keys import DpopKey
 from tests.integration.test_guard import API, STAGE
+from tests.integration.test_private_key_jwt import passport
+from tests.integration.test_registration import INITIAL_TOKEN, MACHINE, TOKEN_POLICY, manage, registered
 
 DPOP_CHALLENGE = 'DPoP error="invalid_token", algs="ES256 RS256 EdDSA"'
 
@@ -92,6 +95,44 @@ def test_a_client_registered_for_dpop_bound_tokens_is_refused_a_token_without_a_
     assert refused.status_code == 400
     assert refused.json()["error"] == "invalid_request"
     assert dpop_token(server, bound_client, key).json()["token_type"] == "DPoP"
+
+
+@pytest.mark.passport_config(TOKEN_POLICY)
+def test_a_client_registered_with_dpop_bound_access_tokens_gets_a_token_only_with_a_proof(server, key):
+    """RFC 9449 5.2 through dynamic registration (RFC 7591): the member registered, echoed and held to at the token
+    endpoint; replaced by RFC 7592 2.2 without it, the client takes Bearer tokens again."""
+    info = registered(server, {**MACHINE, "dpop_bound_access_tokens": True}, token=INITIAL_TOKEN)
+    assert info["dpop_bound_access_tokens"] is True
+    bound_client = RegisteredClient(info["client_id"], info["client_secret"], info)
+    refused = server.token(bound_client.client_id, bound_client.secret)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_request", refused.text
+    answer = dpop_token(server, bound_client, key)
+    assert answer.status_code == 200 and answer.json()["token_type"] == "DPoP", answer.text
+    assert manage("GET", info).json()["dpop_bound_access_tokens"] is True
+    replaced = manage("PUT", info, body={**MACHINE, "client_id": info["client_id"]})
+    assert replaced.status_code == 200 and "dpop_bound_access_tokens" not in replaced.json(), replaced.text
+    assert server.token(bound_client.client_id, bound_client.secret).json()["token_type"] == "Bearer"
+
+
+def test_the_cli_makes_shows_and_changes_a_client_whose_tokens_must_be_dpop_bound(server, key, capsys):
+    code, out = passport(capsys, "client", "create", "--client", "--name", "bound", "--scope", "orders:read",
+                         "--dpop-bound", "--json")
+    assert code == 0, out
+    made = json.loads(out)
+    assert made["dpop_bound"] is True and made["profile"] is None
+    bound_client = RegisteredClient(made["client_id"], made["client_secret"], made)
+    assert server.token(bound_client.client_id, bound_client.secret).json()["error"] == "invalid_request"
+    assert dpop_token(server, bound_client, key).json()["token_type"] == "DPoP"
+    code, out = passport(capsys, "client", "show", bound_client.client_id)
+    assert code == 0 and "DPoP-bound tokens only" in out, out
+    code, out = passport(capsys, "client", "update", bound_client.client_id, "--no-dpop-bound", "--json")
+    assert code == 0 and json.loads(out)["dpop_bound"] is False, out
+    assert server.token(bound_client.client_id, bound_client.secret).json()["token_type"] == "Bearer"
+    code, out = passport(capsys, "client", "show", bound_client.client_id, "--json")
+    assert json.loads(out)["dpop_bound"] is False
+    code, out = passport(capsys, "client", "update", bound_client.client_id, "--dpop-bound", "--json")
+    assert code == 0 and json.loads(out)["dpop_bound"] is True, out
+    assert server.token(bound_client.client_id, bound_client.secret).json()["error"] == "invalid_request"
 
 
 @pytest.mark.passport_config("[dpop]\nrequire_nonce = true\n")

@@ -4,6 +4,7 @@ missing, and the flow that meets them all."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -19,6 +20,7 @@ from tests.integration.browser import pkce_pair, query_of
 from tests.integration.conftest import REDIRECT
 from tests.integration.test_authorization_code import approve
 from tests.integration.test_par import is_refusal_page
+from tests.integration.test_private_key_jwt import passport
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -151,6 +153,56 @@ def test_a_fapi2_client_may_not_use_a_secret(env, server):
     held = make_client(env, grant_types=("client_credentials",), scopes=("orders:read",), fields={"profile": "fapi2"})
     answer = server.token(held.client_id, held.secret)
     assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
+
+
+# -- the CLI (docs/cli.md) ----------------------------------------------------------------------------------------
+
+
+def test_the_cli_holds_a_key_client_to_fapi2_shows_it_and_hands_it_back_to_the_servers_profile(
+    server, client_key, tmp_path, capsys
+):
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [{**public_jwk_members(client_key.public_key()), "kid": "k1"}]}))
+    code, out = passport(capsys, "client", "create", "--client", "--name", "bank", "--scope", "orders:read",
+                         "--jwks", str(jwks), "--profile", "fapi2", "--json")
+    assert code == 0, out
+    made = json.loads(out)
+    assert made["profile"] == "fapi2" and made["dpop_bound"] is False
+    client_id, url = made["client_id"], f"{server.url}/oauth/token"
+
+    def token(dpop: DpopKey | None = None) -> requests.Response:
+        return requests.post(url, timeout=10, headers={"DPoP": dpop.proof("POST", url)} if dpop else {},
+                             data={"grant_type": "client_credentials", **assertion(server, client_key, client_id)})
+
+    refused = token()  # held to FAPI 2.0 on this baseline server: sender-constrained tokens only
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_request", refused.text
+    assert token(DpopKey()).json()["token_type"] == "DPoP"
+    code, out = passport(capsys, "client", "show", client_id)
+    assert code == 0 and "Profile .......... fapi2 (FAPI 2.0 Security Profile)" in out, out
+    code, out = passport(capsys, "client", "update", client_id, "--profile", "server", "--json")
+    assert code == 0 and json.loads(out)["profile"] is None, out
+    assert token().json()["token_type"] == "Bearer"
+    code, out = passport(capsys, "client", "show", client_id)
+    assert "Profile .......... the server's (security_profile)" in out, out
+    code, out = passport(capsys, "client", "update", client_id, "--profile", "baseline", "--json")
+    assert code == 0 and json.loads(out)["profile"] == "baseline", out
+    code, out = passport(capsys, "client", "show", client_id, "--json")
+    assert json.loads(out)["profile"] == "baseline"
+
+
+def test_the_cli_refuses_the_fapi2_profile_to_a_client_with_a_secret_or_a_public_one(server, client, capsys):
+    """FAPI 2.0 Security Profile 5.3.2.1 point 4: private_key_jwt only, so such a client could never authenticate."""
+    code, out = passport(capsys, "client", "create", "--client", "--name", "svc", "--profile", "fapi2")
+    assert code == 1 and "fapi2 profile needs private_key_jwt, and a client with a secret has no keys" in out, out
+    code, out = passport(capsys, "client", "create", "--public", "--name", "spa", "--redirect-uri", REDIRECT,
+                         "--profile", "fapi2")
+    assert code == 1 and "a public client has no keys" in out, out
+    code, out = passport(capsys, "client", "update", client.client_id, "--profile", "fapi2")
+    assert code == 1 and "a client with a secret has no keys" in out, out
+    code, out = passport(capsys, "client", "list", "--json")
+    assert {c["name"] for c in json.loads(out)}.isdisjoint({"svc", "spa"})
+    assert next(c for c in json.loads(out) if c["client_id"] == client.client_id)["profile"] is None
+    assert server.token(client.client_id, client.secret).status_code == 200
 
 
 # -- dpop_jkt (RFC 9449 10) ----------------------------------------------------------------------------------------

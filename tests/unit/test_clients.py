@@ -20,6 +20,7 @@ from passport.core.clients import (
     changed_client,
     new_client,
     validate_client_keys,
+    validate_profile,
     validate_redirect_uri,
 )
 from passport.core.hashing import verify_secret
@@ -442,3 +443,32 @@ def test_only_a_client_with_keys_gets_new_keys(jwks):
     assert moved.jwks is None and moved.jwks_uri == "https://app.example/jwks.json"
     with pytest.raises(InvalidClientMetadata, match="private_key_jwt"):
         changed_client(make().client, defined_scopes=DEFINED, keys=validate_client_keys(jwks))
+
+
+# --- a client's own security profile (passport.core.profile) ----------------------------------------------------
+
+
+def test_any_client_may_follow_the_server_or_be_held_to_baseline_and_only_a_key_client_to_fapi2(jwks):
+    """FAPI 2.0 Security Profile 5.3.2.1 point 4: private_key_jwt (mTLS is not offered), so a client with a secret
+    or a public one could never authenticate under it, and is refused the profile rather than every request."""
+    secret, key_client = make().client, make(keys=validate_client_keys(jwks)).client
+    public = make(public=True, grant_types=("authorization_code",), redirect_uris=("https://app.example/cb",)).client
+    for client in (secret, public, key_client):
+        assert validate_profile("", client) == "" and validate_profile("baseline", client) == "baseline"
+    assert validate_profile("fapi2", key_client) == "fapi2"
+    with pytest.raises(InvalidClientMetadata, match="fapi2 profile needs private_key_jwt, and a client with a secret"):
+        validate_profile("fapi2", secret)
+    with pytest.raises(InvalidClientMetadata, match="a public client has no keys"):
+        validate_profile("fapi2", public)
+    with pytest.raises(InvalidClientMetadata, match="one of baseline, fapi2"):
+        validate_profile("fapi1", key_client)
+
+
+def test_a_fapi2_client_uses_only_the_grants_the_profile_allows(jwks):
+    """FAPI 2.0 Security Profile 5.3.2.2: no implicit or password grant (and the device grant is not among those
+    core/profile.py allows)."""
+    keys = validate_client_keys(jwks)
+    with pytest.raises(InvalidClientMetadata, match="password"):
+        validate_profile("fapi2", make(keys=keys, grant_types=("client_credentials", "password")).client)
+    with pytest.raises(InvalidClientMetadata, match="device_code"):
+        validate_profile("fapi2", make(keys=keys, grant_types=(DEVICE_CODE,)).client)

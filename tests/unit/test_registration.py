@@ -238,6 +238,18 @@ def test_unknown_members_are_ignored():
     assert parse(software_id="x", contacts=["a@example.com"], x_extension={"a": [1]}) == parse()
 
 
+def test_dpop_bound_access_tokens_is_a_boolean_that_defaults_to_false():
+    """RFC 9449 5.2: "If omitted, the default value is false"."""
+    assert parse().dpop_bound_access_tokens is False
+    assert parse(dpop_bound_access_tokens=True).dpop_bound_access_tokens is True
+    assert parse(dpop_bound_access_tokens=False).dpop_bound_access_tokens is False
+
+
+@pytest.mark.parametrize("value", ["true", 1, 0, [True], {"required": True}])
+def test_a_dpop_bound_access_tokens_that_is_not_a_boolean_is_invalid_client_metadata(value):
+    assert "dpop_bound_access_tokens" in refused(dpop_bound_access_tokens=value).description
+
+
 # -- the endpoint ----------------------------------------------------------------------------------------------------
 
 
@@ -468,6 +480,42 @@ def test_put_of_a_confidential_client_checks_its_secret_and_refuses_new_client_c
     response, _ = call(endpoint("token", store), "PUT", {**machine, "client_id": job["client_id"]},
                        client_id=job["client_id"], token=job["registration_access_token"])
     assert response.status == 200
+
+
+def test_a_client_registered_with_dpop_bound_access_tokens_is_stored_bound_and_reads_so():
+    """RFC 9449 5.2: the client's tokens are always DPoP-bound (core/profile.py holds it to that); the member is
+    echoed when true and left out when false, its default."""
+    store = Store()
+    info = registered_client(store, metadata={**PUBLIC, "dpop_bound_access_tokens": True})
+    assert info["dpop_bound_access_tokens"] is True and store.get(info["client_id"]).dpop_bound
+    _, read = call(endpoint(store=store), "GET", client_id=info["client_id"], token=info["registration_access_token"])
+    assert read["dpop_bound_access_tokens"] is True
+    plain = registered_client(store)
+    assert "dpop_bound_access_tokens" not in plain and not store.get(plain["client_id"]).dpop_bound
+
+
+def test_put_replaces_dpop_bound_access_tokens_and_never_the_operators_profile():
+    """RFC 7592 2.2: the metadata replaced as a whole, so a PUT without the member unbinds the client and one with
+    it binds it again. The security profile is the operator's (passport client update --profile), not metadata: a
+    client cannot set or clear it."""
+    store = Store()
+    info = registered_client(store, metadata={**PUBLIC, "dpop_bound_access_tokens": True, "profile": "baseline"})
+    client_id, token = info["client_id"], info["registration_access_token"]
+    assert store.get(client_id).profile == ""
+    store.create(replace(store.get(client_id), profile="fapi2"))  # what the operator set
+    response, body = call(endpoint(store=store), "PUT", {**PUBLIC, "client_id": client_id, "profile": ""},
+                          client_id=client_id, token=token)
+    assert response.status == 200 and "dpop_bound_access_tokens" not in body, body
+    assert not store.get(client_id).dpop_bound and store.get(client_id).profile == "fapi2"
+    response, body = call(endpoint(store=store), "PUT", {**PUBLIC, "client_id": client_id,
+                                                         "dpop_bound_access_tokens": True},
+                          client_id=client_id, token=token)
+    assert response.status == 200 and body["dpop_bound_access_tokens"] is True and store.get(client_id).dpop_bound
+    response, body = call(endpoint(store=store), "PUT", {**PUBLIC, "client_id": client_id,
+                                                         "dpop_bound_access_tokens": "no"},
+                          client_id=client_id, token=token)
+    assert response.status == 400 and body["error"] == "invalid_client_metadata"
+    assert store.get(client_id).dpop_bound
 
 
 def test_put_losing_a_race_with_delete_is_invalid_token():

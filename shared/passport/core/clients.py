@@ -20,6 +20,7 @@ from passport.core.errors import PassportError
 from passport.core.hashing import hash_secret, new_secret
 from passport.core.models import Client
 from passport.core.oidc.claims import IDENTITY_SCOPES
+from passport.core.profile import FAPI2, FAPI2_GRANTS, PROFILES
 from passport.core.redirects import valid_port
 
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -237,6 +238,24 @@ def validate_application_type(value: object) -> str:
     if value not in APPLICATION_TYPES:
         raise InvalidClientMetadata(f"the application type (application_type) must be {WEB} or {NATIVE}")
     return str(value)
+
+
+def validate_profile(profile: object, client: Client) -> str:
+    """A client's own security profile (:mod:`passport.core.profile`): "" (the server's ``security_profile``),
+    ``baseline`` or ``fapi2``. An operator's decision, never registration metadata. A FAPI 2.0 client must be able
+    to meet the profile: it authenticates with ``private_key_jwt`` (FAPI 2.0 Security Profile 5.3.2.1 point 4), so
+    it has keys, not a secret, and is not public; and it uses only the grants the profile allows."""
+    if profile != "" and profile not in PROFILES:
+        raise InvalidClientMetadata(f"the security profile must be one of {', '.join(PROFILES)}")
+    if profile == FAPI2:
+        if not client.has_keys:
+            kind = "a public client" if client.public else "a client with a secret"
+            raise InvalidClientMetadata(f"the fapi2 profile needs private_key_jwt, and {kind} has no keys: make a "
+                                        "new client with keys (jwks or jwks_uri) instead")
+        other = [grant for grant in client.grant_types if grant not in FAPI2_GRANTS]
+        if other:
+            raise InvalidClientMetadata(f"the fapi2 profile does not allow the grant(s) {', '.join(other)}")
+    return str(profile)
 
 
 def validate_redirect_uris(

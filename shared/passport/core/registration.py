@@ -111,6 +111,8 @@ class ClientMetadata:
     application_type: str = "web"
     #: RFC 9126 6: its authorization requests must be pushed (default false).
     require_pushed_authorization_requests: bool = False
+    #: RFC 9449 5.2: its access tokens are always DPoP-bound, a token request without a proof refused (default false).
+    dpop_bound_access_tokens: bool = False
     #: private_key_jwt: its jwks or jwks_uri and token_endpoint_auth_signing_alg (RFC 7591 2); None for the rest.
     keys: KeyRegistration | None = None
 
@@ -159,6 +161,9 @@ class ClientMetadata:
         require_par = body.get("require_pushed_authorization_requests", False)
         if not isinstance(require_par, bool):
             raise invalid_metadata("require_pushed_authorization_requests must be a boolean (RFC 9126 6).")
+        dpop_bound = body.get("dpop_bound_access_tokens", False)
+        if not isinstance(dpop_bound, bool):
+            raise invalid_metadata("dpop_bound_access_tokens must be a boolean (RFC 9449 5.2).")
         return cls(
             redirect_uris=uris, token_endpoint_auth_method=method, grant_types=grants, client_name=name,
             client_uri=_web_uri("client_uri", body.get("client_uri")),
@@ -166,7 +171,7 @@ class ClientMetadata:
             # Only API scopes limit a client; identity scopes are open to every code-flow client anyway.
             scope=tuple(s for s in scopes if s not in IDENTITY_SCOPES or s in defined_scopes),
             post_logout_redirect_uris=logout_uris, application_type=kind,
-            require_pushed_authorization_requests=require_par, keys=keys,
+            require_pushed_authorization_requests=require_par, dpop_bound_access_tokens=dpop_bound, keys=keys,
         )
 
     @property
@@ -227,6 +232,8 @@ def describe(client: Client, issuer: str) -> dict[str, Any]:
         body["token_endpoint_auth_signing_alg"] = client.auth_signing_alg
     if client.require_par:
         body["require_pushed_authorization_requests"] = True  # RFC 9126 6 (omitted: false)
+    if client.dpop_bound:
+        body["dpop_bound_access_tokens"] = True  # RFC 9449 5.2 (omitted: false)
     return body
 
 
@@ -292,6 +299,7 @@ class RegistrationEndpoint:
             made.client, created_at=int(self._clock()), client_uri=metadata.client_uri, logo_uri=metadata.logo_uri,
             registration_token_hash=hash_secret(token), auth_method=metadata.token_endpoint_auth_method,
             require_par=metadata.require_pushed_authorization_requests,
+            dpop_bound=metadata.dpop_bound_access_tokens,
         )
         self._clients.create(client)
         audit("client_registered", client_id=client.client_id, source_ip=request.source_ip,
@@ -342,7 +350,8 @@ class RegistrationEndpoint:
         except InvalidClientMetadata as error:
             raise refusal(error) from None
         changed = replace(changed, client_uri=metadata.client_uri, logo_uri=metadata.logo_uri,
-                          require_par=metadata.require_pushed_authorization_requests)
+                          require_par=metadata.require_pushed_authorization_requests,
+                          dpop_bound=metadata.dpop_bound_access_tokens)
         if not self._clients.replace_registered(changed):
             raise BearerError(401, "invalid_token", "The registration access token is not valid for this client.")
         return json_response({**describe(changed, self._issuer), "registration_access_token": presented},

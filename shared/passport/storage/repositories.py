@@ -72,10 +72,11 @@ class DynamoClientStore:
         scopes: tuple[str, ...] | None = None, first_party: bool | None = None,
         post_logout_redirect_uris: tuple[str, ...] | None = None, introspection: bool | None = None,
         application_type: str | None = None, require_par: bool | None = None,
+        dpop_bound: bool | None = None, profile: str | None = None,
     ) -> bool:
         """Change a live client (only the owner's own, when ``owner`` is given; any, for the administrator's
-        CLI); scopes, first_party, post-logout URIs and the introspection right change only when given. False
-        when it is not theirs, revoked or gone."""
+        CLI); scopes, first_party, post-logout URIs, the introspection right, ``dpop_bound`` and ``profile`` change
+        only when given (``profile`` "": the server's again). False when it is not theirs, revoked or gone."""
         actions = [ClientModel.name.set(name), ClientModel.redirect_uris.set(list(redirect_uris)),
                    ClientModel.updated_at.set(_now())]
         if post_logout_redirect_uris is not None:
@@ -90,6 +91,10 @@ class DynamoClientStore:
             actions.append(ClientModel.application_type.set(application_type))
         if require_par is not None:  # RFC 9126 6
             actions.append(ClientModel.require_par.set(True) if require_par else ClientModel.require_par.remove())
+        if dpop_bound is not None:  # RFC 9449 5.2
+            actions.append(ClientModel.dpop_bound.set(True) if dpop_bound else ClientModel.dpop_bound.remove())
+        if profile is not None:  # passport.core.profile
+            actions.append(ClientModel.profile.set(profile) if profile else ClientModel.profile.remove())
         condition = ClientModel.client_id.exists() & (ClientModel.revoked == False)  # noqa: E712 (DynamoDB)
         if owner is not None:
             condition &= ClientModel.user_id == owner
@@ -139,8 +144,10 @@ class DynamoClientStore:
                                  (ClientModel.jwks, client.jwks), (ClientModel.jwks_uri, client.jwks_uri),
                                  (ClientModel.auth_signing_alg, client.auth_signing_alg)):
             actions.append(attribute.set(value) if value else attribute.remove())
-        # RFC 9126 6: require_pushed_authorization_requests, replaced with the rest
+        # RFC 9126 6: require_pushed_authorization_requests, and RFC 9449 5.2: dpop_bound_access_tokens, replaced
+        # with the rest (the operator's profile is no registration metadata: kept)
         actions.append(ClientModel.require_par.set(True) if client.require_par else ClientModel.require_par.remove())
+        actions.append(ClientModel.dpop_bound.set(True) if client.dpop_bound else ClientModel.dpop_bound.remove())
         condition = (ClientModel.client_id.exists() & (ClientModel.revoked == False)  # noqa: E712 (DynamoDB)
                      & (ClientModel.registration_token_hash == client.registration_token_hash))
         try:
