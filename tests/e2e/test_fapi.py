@@ -1,13 +1,15 @@
 """The FAPI 2.0 Security Profile's flow run by a certified strict client library, oauth4webapi (npm, on node): a
 client held to the ``fapi2`` profile pushes its authorization request (RFC 9126) authenticated with
 ``private_key_jwt`` (RFC 7523), the user approves in Chromium, the code is exchanged and refreshed with DPoP proofs
-(RFC 9449), and the demo API is called through the guard with a DPoP-bound token. The calls a thief or a confused
-client would make next (the token as Bearer, a replayed proof, a proof for another URL or method, by another key,
-an hour old) are each refused with RFC 9449's errors."""
+(RFC 9449), and the demo API is called through the guard with a DPoP-bound token, and userinfo too. The calls a
+thief or a confused client would make next (the token as Bearer, a replayed proof, a proof for another URL or
+method, by another key, an hour old) are each refused: with API Gateway's one 401 through the guard, with RFC 9449's
+own errors at userinfo."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import anyio
@@ -84,19 +86,41 @@ def test_oauth4webapi_runs_the_fapi2_flow_and_every_misuse_of_the_dpop_token_is_
 
     assert result["parExpiresIn"] > 0
     assert result["tokenType"].lower() == "dpop" and result["refreshedTokenType"].lower() == "dpop"
-    assert result["hasRefresh"] and result["scope"] == "orders:read"
+    assert result["hasRefresh"] and set(result["scope"].split()) == {"openid", "offline_access", "orders:read"}
     claims = jwt.decode(result["accessToken"], options={"verify_signature": False})
     assert set(claims["cnf"]) == {"jkt"}
     assert result["callStatus"] == 200 and result["orders"]["orders"]
-    assert result["firstUse"]["status"] == 200
+    assert result["userinfoStatus"] == 200 and result["userinfoSub"] == user.id
 
-    refusals = result["refusals"]
+    # Through the guard (API Gateway's REST authorizer): 401, both schemes offered, invalid_token in each (an
+    # authorizer cannot choose its 401's headers: docs/security.md, "Sender-constrained tokens (DPoP)").
+    through_guard = result["refusals"]
+    assert through_guard["firstUse"]["status"] == 200
     for name in ("asBearer", "replayed", "anotherUrl", "anotherMethod"):
-        refused = refusals[name]
+        refused = through_guard[name]
         assert refused["status"] == 401, (name, refused)
-        # API Gateway's 401 (the guard as a REST authorizer): both schemes offered, invalid_token in each
         assert 'DPoP error="invalid_token"' in refused["challenge"], (name, refused)
     for name in ("anotherKey", "stale"):
-        refused = refusals[name]
+        refused = through_guard[name]
         assert refused["status"] == 401, (name, refused)
         assert {"scheme": "dpop", "error": "invalid_token"} in refused["challenges"], (name, refused)
+
+    # At a resource that guards itself (userinfo): RFC 9449 7.1's own error for each, in the DPoP challenge.
+    at_userinfo = result["userinfoRefusals"]
+    assert at_userinfo["firstUse"]["status"] == 200
+    expected = {"asBearer": "invalid_token", "replayed": "invalid_dpop_proof", "anotherUrl": "invalid_dpop_proof",
+                "anotherMethod": "invalid_dpop_proof"}
+    for name, error in expected.items():
+        refused = at_userinfo[name]
+        assert refused["status"] == 401, (name, refused)
+        assert dpop_error(refused["challenge"]) == error, (name, refused)
+    for name in ("anotherKey", "stale"):
+        refused = at_userinfo[name]
+        assert refused["status"] == 401, (name, refused)
+        assert {"scheme": "dpop", "error": "invalid_dpop_proof"} in refused["challenges"], (name, refused)
+
+
+def dpop_error(challenge: str) -> str | None:
+    """The error of the DPoP challenge in a WWW-Authenticate value (RFC 9449 7.1), None without one."""
+    match = re.search(r'(?:^|,\s*)DPoP\s+(?:[^,]*,\s*)*?error="([^"]+)"', challenge)
+    return match.group(1) if match else None

@@ -136,8 +136,8 @@ def extract_credentials(headers: Headers, form: Mapping[str, list[str]]) -> Clie
     body_id = single(form, "client_id")
     body_secret = single(form, "client_secret")
     authorization = headers.get("authorization", "")
-    assertion_type, assertion = single(form, "client_assertion_type"), single(form, "client_assertion")
-    if assertion_type is not None or assertion is not None:
+    if "client_assertion_type" in form or "client_assertion" in form:  # read only when sent: one per token request
+        assertion_type, assertion = single(form, "client_assertion_type"), single(form, "client_assertion")
         if body_secret is not None or authorization[:6].lower() == "basic ":
             raise invalid_request("The client used more than one authentication method.")
         return _assertion_credentials(body_id, assertion_type, assertion)
@@ -193,7 +193,7 @@ def authenticate_client(
             verify_secret(secret, None)  # same work as a real check: timing tells nothing
         raise _refused(credentials)
     policy = client_policy(client, server_profile=assertions.server_profile if assertions else BASELINE)
-    if not policy.allows_auth_method(credentials.method):
+    if policy.auth_methods and credentials.method not in policy.auth_methods:
         raise _refused(credentials, f"This client's security profile allows only {', '.join(policy.auth_methods)}.")
     if client.has_keys:
         return _by_assertion(credentials, client, assertions)

@@ -58,10 +58,16 @@ class ClientPolicy:
         return not self.auth_methods or method in self.auth_methods
 
 
+#: Every policy there is, made once: a token request asks for its client's policy, and a frozen dataclass costs
+#: microseconds to build (indexed by profile, then, for baseline, by PAR required and DPoP required).
+_FAPI2_POLICY = ClientPolicy(FAPI2, True, True, FAPI2_AUTH_METHODS, True, FAPI2_CODE_LIFETIME, FAPI2_GRANTS)
+_BASELINE_POLICIES = {(par, dpop): ClientPolicy(BASELINE, par, dpop, (), False, 0, ())
+                      for par in (False, True) for dpop in (False, True)}
+
+
 def client_policy(client: Client, *, server_profile: str = BASELINE, par_required: bool = False) -> ClientPolicy:
     """The policy of ``client`` on a server whose ``security_profile`` is ``server_profile`` and whose ``[par]
     required`` is ``par_required``."""
-    profile = client.profile or server_profile
-    if profile == FAPI2:
-        return ClientPolicy(FAPI2, True, True, FAPI2_AUTH_METHODS, True, FAPI2_CODE_LIFETIME, FAPI2_GRANTS)
-    return ClientPolicy(BASELINE, par_required or client.require_par, client.dpop_bound, (), False, 0, ())
+    if (client.profile or server_profile) == FAPI2:
+        return _FAPI2_POLICY
+    return _BASELINE_POLICIES[(par_required or client.require_par, client.dpop_bound)]

@@ -35,6 +35,8 @@ class TokenEndpoint:
         #: RFC 9449: proofs are checked against ``url``, this endpoint's URL as clients are told it (RFC 8414
         #: ``token_endpoint``); None: DPoP is off and a ``DPoP`` header is ignored (RFC 9449 5).
         self._dpop = dpop
+        #: Whether every answer carries the next DPoP nonce (RFC 9449 8.2): only where nonces are asked for.
+        self._nonces = dpop is not None and dpop.fresh_nonce() is not None
         self._url = url
         self._policy = policy or (lambda client: client_policy(client, server_profile=BASELINE))
 
@@ -59,7 +61,7 @@ class TokenEndpoint:
     def _admit(self, client: Client, grant_type: str, proof: DpopProof | None) -> None:
         """What the client's security profile asks beyond its registration (passport.core.profile)."""
         policy = self._policy(client)
-        if not policy.allows_grant(grant_type):
+        if policy.grants and grant_type not in policy.grants:
             raise unauthorized_client(f"The client's security profile does not allow the {grant_type!r} grant.")
         if policy.dpop_required and proof is None:
             # RFC 9449 5.2 (dpop_bound_access_tokens), FAPI 2.0 Security Profile 5.3.2.1 point 1.
@@ -75,9 +77,9 @@ class TokenEndpoint:
             if grant is None:
                 raise unsupported_grant_type(grant_type)
             credentials = extract_credentials(request.headers, form)
-            proof = self._proof(request)
-            if self._dpop is not None:
-                nonce_headers = self._dpop.answer_headers()  # RFC 9449 8.2: the next nonce, with every answer
+            proof = self._proof(request) if "dpop" in request.headers else None
+            if self._nonces:
+                nonce_headers = self._dpop.answer_headers()  # type: ignore[union-attr]  # RFC 9449 8.2: with every answer
             jkt = None if proof is None else proof.jkt
             poll = getattr(grant, "poll", None)
             if poll is not None:

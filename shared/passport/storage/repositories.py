@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
@@ -98,12 +99,7 @@ class DynamoClientStore:
         condition = ClientModel.client_id.exists() & (ClientModel.revoked == False)  # noqa: E712 (DynamoDB)
         if owner is not None:
             condition &= ClientModel.user_id == owner
-        try:
-            with storage_call():
-                ClientModel(client_id).update(actions=actions, condition=condition)
-        except ConditionFailed:
-            return False
-        return True
+        return _changed(client_id, actions, condition)
 
     def save_document_client(self, client: Client) -> Client:
         """A client ID metadata document's client kept under its URL (passport.core.client_documents): its
@@ -150,12 +146,7 @@ class DynamoClientStore:
         actions.append(ClientModel.dpop_bound.set(True) if client.dpop_bound else ClientModel.dpop_bound.remove())
         condition = (ClientModel.client_id.exists() & (ClientModel.revoked == False)  # noqa: E712 (DynamoDB)
                      & (ClientModel.registration_token_hash == client.registration_token_hash))
-        try:
-            with storage_call():
-                ClientModel(client.client_id).update(actions=actions, condition=condition)
-        except ConditionFailed:
-            return False
-        return True
+        return _changed(client.client_id, actions, condition)
 
     def set_secret(self, client_id: str, secret_hash: str, owner: str | None = None) -> bool:
         """Replace a live confidential client's secret (only its owner's, when ``owner`` is given); False when
@@ -187,12 +178,7 @@ class DynamoClientStore:
         actions = [attribute.set(value) if value else attribute.remove() for attribute, value in (
             (ClientModel.jwks, jwks), (ClientModel.jwks_uri, jwks_uri), (ClientModel.auth_signing_alg, signing_alg))]
         actions.append(ClientModel.updated_at.set(_now()))
-        try:
-            with storage_call():
-                ClientModel(client_id).update(actions=actions, condition=condition)
-        except ConditionFailed:
-            return False
-        return True
+        return _changed(client_id, actions, condition)
 
     def revoke(self, client_id: str) -> bool:
         try:
@@ -204,6 +190,17 @@ class DynamoClientStore:
         except ConditionFailed:
             return False
         return True
+
+
+def _changed(client_id: str, actions: list[Any], condition: Any) -> bool:
+    """One conditional update of a client: True when it was made, False when the condition did not hold (no such
+    live client, or not the owner's)."""
+    try:
+        with storage_call():
+            ClientModel(client_id).update(actions=actions, condition=condition)
+    except ConditionFailed:
+        return False
+    return True
 
 
 def _client(item: ClientModel) -> Client:

@@ -1,7 +1,8 @@
 // oauth4webapi (npm; a certified FAPI 2.0 relying party library) running the FAPI 2.0 Security Profile's flow
 // against the server, driven by tests/e2e/test_fapi.py: private_key_jwt at every endpoint, a pushed authorization
 // request (RFC 9126) with PKCE, the browser step (the test's), a DPoP-bound code exchange and refresh (RFC 9449),
-// a DPoP call to the demo API through the guard, then the calls a thief or a confused client would make.
+// a DPoP call to the demo API through the guard and to userinfo, then the calls a thief or a confused client would
+// make at each.
 //
 //   node fapi_client.mjs <oauth4webapi dir> <issuer> <redirect uri> <api url> <other api url>
 //
@@ -81,7 +82,7 @@ try {
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
   const parameters = {
-    response_type: "code", redirect_uri: redirectUri, scope: "orders:read", state,
+    response_type: "code", redirect_uri: redirectUri, scope: "openid offline_access orders:read", state,
     code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
   };
   const pushed = await withNonce(async () => oauth.processPushedAuthorizationResponse(as, client,
@@ -104,29 +105,39 @@ try {
     { DPoP: dpop, ...insecure });
   const orders = await call.json();
 
-  // What the server must refuse.
-  const replayedProof = await capturedProof(dpop, accessToken, "GET", apiUrl);
-  const firstUse = await send("GET", apiUrl, accessToken, replayedProof);
-  const refusals = {
-    asBearer: await send("GET", apiUrl, accessToken, null, "Bearer"),
-    replayed: await send("GET", apiUrl, accessToken, replayedProof),
-    anotherUrl: await send("GET", otherApiUrl, accessToken, await capturedProof(dpop, accessToken, "GET", apiUrl)),
-    anotherMethod: await send("POST", apiUrl, accessToken, await capturedProof(dpop, accessToken, "GET", apiUrl)),
-    anotherKey: await refusal(() => oauth.protectedResourceRequest(accessToken, "GET", new URL(apiUrl), undefined,
-      undefined, { DPoP: oauth.DPoP(client, { ...clientKeys }), ...insecure })),
-    // The token's own key, but the proof an hour old (RFC 9449 4.3 point 11).
-    stale: await refusal(() => oauth.protectedResourceRequest(accessToken, "GET", new URL(apiUrl), undefined,
-      undefined, { DPoP: oauth.DPoP(client, dpopKeys, {
-        [oauth.modifyAssertion]: (_header, payload) => { payload.iat -= 3600; },
-      }), ...insecure })),
-  };
+  // What the server must refuse, at a resource behind the guard (the demo API, API Gateway's REST authorizer) and
+  // at one that guards itself (userinfo: RFC 9449 7.1's own errors).
+  async function misuses(url, otherUrl) {
+    const replayedProof = await capturedProof(dpop, accessToken, "GET", url);
+    const firstUse = await send("GET", url, accessToken, replayedProof);
+    return {
+      firstUse,
+      asBearer: await send("GET", url, accessToken, null, "Bearer"),
+      replayed: await send("GET", url, accessToken, replayedProof),
+      // A proof made for another URL, sent here.
+      anotherUrl: await send("GET", url, accessToken, await capturedProof(dpop, accessToken, "GET", otherUrl)),
+      anotherMethod: await send("POST", url, accessToken, await capturedProof(dpop, accessToken, "GET", url)),
+      anotherKey: await refusal(() => oauth.protectedResourceRequest(accessToken, "GET", new URL(url), undefined,
+        undefined, { DPoP: oauth.DPoP(client, { ...clientKeys }), ...insecure })),
+      // The token's own key, but the proof an hour old (RFC 9449 4.3 point 11).
+      stale: await refusal(() => oauth.protectedResourceRequest(accessToken, "GET", new URL(url), undefined,
+        undefined, { DPoP: oauth.DPoP(client, dpopKeys, {
+          [oauth.modifyAssertion]: (_header, payload) => { payload.iat -= 3600; },
+        }), ...insecure })),
+    };
+  }
+  const refusals = await misuses(apiUrl, otherApiUrl);
+  const userinfo = await oauth.userInfoRequest(as, client, accessToken, { DPoP: dpop, ...insecure });
+  const claims = await userinfo.json();
+  const userinfoRefusals = await misuses(as.userinfo_endpoint, apiUrl);
 
   say({
     result: {
       parExpiresIn: pushed.expires_in,
       tokenType: tokens.token_type, refreshedTokenType: refreshed.token_type,
       scope: refreshed.scope, hasRefresh: Boolean(tokens.refresh_token),
-      accessToken, callStatus: call.status, orders, firstUse, refusals,
+      accessToken, callStatus: call.status, orders, refusals,
+      userinfoStatus: userinfo.status, userinfoSub: claims.sub, userinfoRefusals,
     },
   });
 } catch (error) {
