@@ -297,6 +297,26 @@ def client_policies(s: Settings) -> Callable[[Client], ClientPolicy]:
     return lambda client: client_policy(client, server_profile=s.security_profile, par_required=s.par.required)
 
 
+class _FirstUse:
+    """An object built at its first use: a function that may take DPoP proofs pays for their modules (the proof
+    check, the replay ledger) at its first proof, not at its cold start."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._built: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._built is None:
+            self._built = self._build()
+        return getattr(self._built, name)
+
+
+def endpoint_proofs(s: Settings) -> ProofChecker | None:
+    """An authorization server endpoint's DPoP proofs (the token endpoint, the pushed authorization request
+    endpoint), built at the first proof; None where ``[dpop]`` is off."""
+    return _FirstUse(lambda: proof_checker(s, nonces=True)) if s.dpop.enabled else None  # type: ignore[return-value]
+
+
 def proof_checker(s: Settings, *, nonces: bool = False) -> ProofChecker | None:
     """DPoP proofs checked and spent (RFC 9449), or None where ``[dpop]`` is off. ``nonces``: this surface asks
     for the server's nonce when ``dpop.require_nonce`` is on (RFC 9449 8; the token endpoint): a secret derived
@@ -455,7 +475,7 @@ def token_endpoint() -> TokenEndpoint:
         )
     if tuple(grants) != enabled_grant_types(s):  # metadata advertises enabled_grant_types: they must agree
         raise RuntimeError(f"the token endpoint's grants {tuple(grants)} differ from what metadata advertises")
-    return TokenEndpoint(meeting_clients(s), grants, dpop=proof_checker(s, nonces=True),
+    return TokenEndpoint(meeting_clients(s), grants, dpop=endpoint_proofs(s), nonces=s.dpop.require_nonce,
                          url=s.issuer_url + TOKEN_PATH, policy=client_policies(s),
                          assertions=client_assertions(s.issuer_url + TOKEN_PATH))
 
@@ -570,7 +590,8 @@ def par_endpoint() -> PushedAuthorizationEndpoint:
         # this endpoint's URL.
         assertions=client_assertions(s.issuer_url + PAR_PATH),
         # RFC 9449 10.1: a proof here binds the code to its key
-        dpop=proof_checker(s, nonces=True), url=s.issuer_url + PAR_PATH, server_profile=s.security_profile,
+        dpop=endpoint_proofs(s), nonces=s.dpop.require_nonce, url=s.issuer_url + PAR_PATH,
+        server_profile=s.security_profile,
     )
 
 

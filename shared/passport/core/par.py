@@ -80,12 +80,13 @@ class PushedAuthorizationEndpoint:
     def __init__(
         self, *, clients: ClientStore, requests: PushedRequests, clock: Clock, scopes: ScopePolicy,
         response_types: tuple[str, ...], resources: tuple[str, ...] = (), issuer: str = "", lifetime: int = 60,
-        assertions: ClientAssertions | None = None, dpop: ProofChecker | None = None, url: str = "",
-        server_profile: str = BASELINE,
+        assertions: ClientAssertions | None = None, dpop: ProofChecker | None = None, nonces: bool = False,
+        url: str = "", server_profile: str = BASELINE,
     ) -> None:
         """``lifetime``: ``[par] lifetime_seconds``. ``assertions``: what checks ``private_key_jwt`` client
         assertions (None: not offered). ``dpop``: DPoP proofs, checked against ``url`` (this endpoint's, as
-        metadata names it), to bind the code to the proof's key (RFC 9449 10.1); None: DPoP is off.
+        metadata names it), to bind the code to the proof's key (RFC 9449 10.1); None: DPoP is off. ``nonces``:
+        ``dpop`` asks for the server's nonce, so every answer carries the next one (RFC 9449 8.2).
         ``server_profile``: the server's ``security_profile`` (passport.core.profile)."""
         self._clients = clients
         self._requests = requests
@@ -97,6 +98,7 @@ class PushedAuthorizationEndpoint:
         self._lifetime = lifetime
         self._assertions = assertions
         self._dpop = dpop
+        self._nonces = dpop is not None and nonces
         self._url = url
         self._server_profile = server_profile
 
@@ -113,9 +115,10 @@ class PushedAuthorizationEndpoint:
                 raise invalid_request("The request has too many parameters.")
             credentials = extract_credentials(request.headers, form)
             proof = None
-            if self._dpop is not None:
+            if self._dpop is not None and "dpop" in request.headers:
                 proof = self._dpop.at_endpoint(request.headers.get("dpop"), method="POST", url=self._url)
-                nonce_headers = self._dpop.answer_headers()
+            if self._nonces:
+                nonce_headers = self._dpop.answer_headers()  # type: ignore[union-attr]
             client = authenticate_client(credentials, self._clients, self._assertions)
             client_id = client.client_id
             sent = single(form, "client_id")

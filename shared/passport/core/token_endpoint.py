@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 class TokenEndpoint:
     def __init__(self, clients: ClientStore, grants: Mapping[str, Grant], *, dpop: ProofChecker | None = None,
-                 url: str = "", policy: Callable[[Client], ClientPolicy] | None = None,
+                 nonces: bool = False, url: str = "", policy: Callable[[Client], ClientPolicy] | None = None,
                  assertions: ClientAssertions | None = None) -> None:
         self._clients = clients
         self._grants = dict(grants)
@@ -35,8 +35,8 @@ class TokenEndpoint:
         #: RFC 9449: proofs are checked against ``url``, this endpoint's URL as clients are told it (RFC 8414
         #: ``token_endpoint``); None: DPoP is off and a ``DPoP`` header is ignored (RFC 9449 5).
         self._dpop = dpop
-        #: Whether every answer carries the next DPoP nonce (RFC 9449 8.2): only where nonces are asked for.
-        self._nonces = dpop is not None and dpop.fresh_nonce() is not None
+        #: Whether every answer carries the next DPoP nonce (RFC 9449 8.2): only where ``dpop`` asks for nonces.
+        self._nonces = dpop is not None and nonces
         self._url = url
         self._policy = policy or (lambda client: client_policy(client, server_profile=BASELINE))
 
