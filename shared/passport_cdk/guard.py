@@ -28,14 +28,19 @@ Then attach it::
 A route the rules do not name needs only a valid, live token. HTTP APIs have no gateway responses: there a
 refusal is API Gateway's own 401/403 ``{"message": ...}``, without ``WWW-Authenticate``.
 
-**API Gateway's authorizer result cache** (``cache_ttl``, 60 s by default) keys each answer by the authorizer's
-identity sources (``passport.authorizer_cache``, which the local gateway models too). On a REST API the key is the
-``Authorization`` header alone: the guard answers with one IAM policy for the whole API (Allow the stage, an
-explicit Deny of each route the token's rule fails), which API Gateway evaluates against each method it is
-reused for. On an HTTP API the guard's simple response (``isAuthorized``) holds for one route only, and AWS's
-"Working with AWS Lambda authorizers for HTTP APIs" says a cached answer is reused "for all routes of an API
-that use the authorizer" unless ``$context.routeKey`` is an identity source: the key is the header and the
-route key, or a token allowed on ``GET /orders`` would be let through ``POST /orders`` from the cache.
+**DPoP** (RFC 9449, ``dpop=True`` by default): the guard accepts DPoP-bound tokens with a proof for the very request
+(``Authorization: DPoP`` and the ``DPoP`` header), spent once in the passport tokens table, and its 401 offers the
+``DPoP`` scheme. A proof is good for one request and API Gateway's cache answers without the guard, so with DPoP
+the cache is off and a ``cache_ttl`` is refused; ``dpop=False`` makes a Bearer-only guard that keeps it.
+
+**API Gateway's authorizer result cache** (``cache_ttl``, 60 s by default, with ``dpop=False`` only) keys each
+answer by the authorizer's identity sources (``passport.authorizer_cache``, which the local gateway models too). On
+a REST API the key is the ``Authorization`` header alone: the guard answers with one IAM policy for the whole API
+(Allow the stage, an explicit Deny of each route the token's rule fails), which API Gateway evaluates against each
+method it is reused for. On an HTTP API the guard's simple response (``isAuthorized``) holds for one route only, and
+AWS's "Working with AWS Lambda authorizers for HTTP APIs" says a cached answer is reused "for all routes of an API
+that use the authorizer" unless ``$context.routeKey`` is an identity source: the key is the header and the route
+key, or a token allowed on ``GET /orders`` would be let through ``POST /orders`` from the cache.
 
 **A protected resource (RFC 9728, RFC 8707)**, such as your own MCP server, is an API that an agent finds its way
 to from nothing but its URL: ``protect_resource`` serves the API's protected resource metadata at
