@@ -444,3 +444,19 @@ def test_userinfo_takes_a_bound_token_only_with_the_dpop_scheme_and_a_proof(env,
     replayed = requests.get(userinfo, headers={"Authorization": f"DPoP {token}",
                                                "DPoP": ok.request.headers["DPoP"]}, timeout=10)
     assert replayed.status_code == 401 and replayed.json()["error"] == "invalid_dpop_proof"
+
+
+def test_a_proof_is_spent_only_once_the_client_has_authenticated(server, client, key):
+    """A spend is a write, and anyone can sign a proof with a key of their own: a request whose client does not
+    authenticate writes nothing, so the same proof still serves the client that does."""
+    url = f"{server.url}/oauth/token"
+    proof = key.proof("POST", url)
+    stranger = requests.post(url, auth=(client.client_id, "not-the-secret"), timeout=10,
+                             data={"grant_type": "client_credentials"}, headers={"DPoP": proof})
+    assert stranger.status_code == 401 and stranger.json()["error"] == "invalid_client"
+    answer = requests.post(url, auth=(client.client_id, client.secret), timeout=10,
+                           data={"grant_type": "client_credentials"}, headers={"DPoP": proof})
+    assert answer.status_code == 200 and answer.json()["token_type"] == "DPoP", answer.text
+    replayed = requests.post(url, auth=(client.client_id, client.secret), timeout=10,
+                             data={"grant_type": "client_credentials"}, headers={"DPoP": proof})
+    assert replayed.status_code == 400 and replayed.json()["error"] == "invalid_dpop_proof"

@@ -626,12 +626,29 @@ class ProofChecker:
 
     def at_endpoint(self, proof: str | None, *, method: str, url: str) -> DpopProof | None:
         """An authorization server endpoint's proof (the token endpoint, RFC 9449 5; the pushed authorization
-        request endpoint, 10.1): None when the request sent none, else the proof checked and spent, or the
-        endpoint's refusal, 400 ``invalid_dpop_proof`` or ``use_dpop_nonce`` (:meth:`InvalidDpopProof.oauth_error`)."""
+        request endpoint, 10.1): None when the request sent none, else the proof checked but not yet spent, or the
+        endpoint's refusal, 400 ``invalid_dpop_proof`` or ``use_dpop_nonce`` (:meth:`InvalidDpopProof.oauth_error`).
+
+        The endpoint spends it (:meth:`spend_at_endpoint`) once the client has authenticated: a proof costs a
+        write to storage, and anyone can sign one with a key of their own, so nobody who cannot authenticate as a
+        client makes the endpoint write."""
         if proof is None:
             return None
         try:
-            return self.check(proof, method=method, url=url)
+            return verify_proof(
+                proof, method=method, url=url, now=self._clock.now(), nonces=self._nonces,
+                algorithms=self.algorithms, max_age_seconds=self.max_age_seconds,
+            )
+        except InvalidDpopProof as refused:
+            raise refused.oauth_error() from None
+
+    def spend_at_endpoint(self, proof: DpopProof | None) -> None:
+        """Spend a proof :meth:`at_endpoint` checked (RFC 9449 11.1), or the endpoint's 400 ``invalid_dpop_proof``
+        when it was spent before; nothing for no proof."""
+        if proof is None:
+            return
+        try:
+            spend_once(self._replay, proof)
         except InvalidDpopProof as refused:
             raise refused.oauth_error() from None
 

@@ -140,6 +140,8 @@ class PushedAuthorizationEndpoint:
                 # FAPI 2.0 Security Profile 5.3.2.2: the redirect_uri is required in a pushed request.
                 raise invalid_request("A FAPI 2.0 client's pushed request must name its redirect_uri.")
             self._validate(params, client)
+            if proof is not None:
+                self._dpop.spend_at_endpoint(proof)  # type: ignore[union-attr]  # RFC 9449 11.1, once authenticated
             request_uri = REQUEST_URI_PREFIX + secrets.token_urlsafe(32)
             now = self._clock.now()
             self._requests.save(PushedRequest(uri_hash=hash_secret(request_uri), client_id=client.client_id,

@@ -1,9 +1,10 @@
 """The token endpoint (RFC 6749 section 3.2): one form in, one JSON answer out, never cached.
 
-A request with a ``DPoP`` header (RFC 9449 5) gets a token bound to the proof's key: the proof is checked and
-spent before the client is authenticated, so a client asked for a nonce (RFC 9449 8) learns it first, and the
-grant is handed the key's thumbprint (``jkt``) to bind the access token (``cnf.jkt``), a public client's refresh
-token, and to match a code's ``dpop_jkt`` (RFC 9449 10).
+A request with a ``DPoP`` header (RFC 9449 5) gets a token bound to the proof's key: the proof is checked before
+the client is authenticated, so a client asked for a nonce (RFC 9449 8) learns it first, and spent once the client
+has authenticated (a spend is a write: nobody but a client makes the endpoint write). The grant is handed the key's
+thumbprint (``jkt``) to bind the access token (``cnf.jkt``), a public client's refresh token, and to match a code's
+``dpop_jkt`` (RFC 9449 10).
 """
 
 from __future__ import annotations
@@ -92,11 +93,15 @@ class TokenEndpoint:
                 client, answer = poll(credentials, authenticated, form, jkt)
                 client_id = client.client_id
                 self._admit(client, grant_type, proof)
+                if proof is not None:
+                    self._dpop.spend_at_endpoint(proof)  # type: ignore[union-attr]
                 body = answer()
             else:
                 client = self._authenticate(credentials, grant_type)
                 client_id = client.client_id
                 self._admit(client, grant_type, proof)
+                if proof is not None:
+                    self._dpop.spend_at_endpoint(proof)  # type: ignore[union-attr]
                 body = grant.respond(client, form, source_ip=request.source_ip, jkt=jkt)
         except OAuthError as error:
             audit("token_refused", client_id=client_id, grant_type=grant_type if grant_type in self._grants else None,
