@@ -27,16 +27,14 @@ header of a key's tokens is parsed once and remembered, and the signature is che
 
 from __future__ import annotations
 
-import base64
-import json
 import math
-import re
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from passport.core.errors import PassportError
+from passport.jose_text import COMPACT, InvalidBase64url, InvalidJson, decode_segment, json_object
 from passport.keys import jwa
 from passport.keys.material import VerificationKey
 
@@ -45,11 +43,6 @@ from passport.keys.material import VerificationKey
 MAX_TOKEN_LENGTH = 16 * 1024
 #: Every token signed with one key has the same header segment, so its parse is remembered (boundedly).
 _HEADER_MEMO_SIZE = 64
-#: Three base64url segments (RFC 7515 7.1, RFC 4648 5), no padding, nothing else.
-_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-#: The characters that may end a canonical segment whose length is 2 or 3 modulo 4: those whose bits past the
-#: encoded bytes are zero (RFC 4648 3.5). Any other last character spells the same bytes a second way.
-_CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
 
 
 class InvalidToken(PassportError):
@@ -79,28 +72,22 @@ ID_TOKEN = TokenKind("ID token", frozenset({"jwt"}), required=("iss", "sub", "au
                      strings=("azp", "nonce"))
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _segment(segment: str) -> bytes:
     """A base64url segment already known to hold only the alphabet: canonical, or refused."""
-    remainder = len(segment) % 4
-    if remainder == 1 or (remainder and segment[-1] not in _CANONICAL_LAST[remainder]):
-        raise InvalidToken("a segment is not canonical base64url")
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    try:
+        return decode_segment(segment)
+    except InvalidBase64url:
+        raise InvalidToken("a segment is not canonical base64url") from None
 
 
 def _json_object(segment: str, what: str) -> dict[str, Any]:
-    """A segment's JSON object (RFC 7515 4, RFC 7519 7.2 step 10): UTF-8, no NaN or Infinity, not nested so deep
-    that the parser's recursion gives out."""
+    """A segment's JSON object (RFC 7515 4, RFC 7519 7.2 step 10), as :func:`passport.jose_text.json_object` reads
+    it, but for a repeated member name: the last one counts, as in ``jwt.decode``."""
+    octets = _segment(segment)
     try:
-        value = json.loads(_segment(segment).decode("utf-8"), parse_constant=_no_constant)
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return json_object(octets, unique_members=False)
+    except InvalidJson:
         raise InvalidToken(f"the {what} is not a JSON object") from None
-    if not isinstance(value, dict):
-        raise InvalidToken(f"the {what} is not a JSON object")
-    return value
 
 
 def _numeric_date(claims: Mapping[str, Any], name: str) -> int | None:
@@ -143,7 +130,7 @@ class TokenVerifier:
     def verify(self, token: object, *, check_expiry: bool = True) -> dict[str, Any]:
         """The claims of a token that passes every rule, or :class:`InvalidToken`. ``check_expiry`` False accepts
         an expired token otherwise valid (revocation, logout hints); ``nbf`` and ``iat`` are still checked."""
-        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _COMPACT.fullmatch(token):
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not COMPACT.fullmatch(token):
             raise InvalidToken("not a compact JWS in base64url")
         header_segment, payload_segment, signature_segment = token.split(".")
         key = self._key(self._header(header_segment))

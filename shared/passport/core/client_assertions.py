@@ -38,12 +38,20 @@ from __future__ import annotations
 import base64
 import json
 import math
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from passport.core.clients import MAX_URI, InvalidClientMetadata
 from passport.core.errors import PassportError
+from passport.jose_text import (
+    COMPACT,
+    InvalidBase64url,
+    InvalidJson,
+    b64url_decode,
+    decode_segment,
+    json_object,
+    json_value,
+)
 
 if TYPE_CHECKING:  # cryptography's key types: imported by the functions that need keys, not by every importer
     from passport.keys.material import PublicKey
@@ -78,12 +86,6 @@ MAX_CLIENT_ID_LENGTH = MAX_URI
 #: RSA modulus sizes accepted: 2048 bits at least (RFC 7518 3.3), and a bound on the cost of one verification.
 RSA_MIN_BITS, RSA_MAX_BITS = 2048, 4096
 
-#: Three base64url segments (RFC 7515 7.1, RFC 4648 5), no padding, nothing else.
-_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
-#: The characters that may end a canonical segment whose length is 2 or 3 modulo 4: those whose bits past the
-#: encoded bytes are zero (RFC 4648 3.5). Any other last character spells the same bytes a second way.
-_CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
 #: A JWK member holding a big number or a point coordinate: an RSA-4096 modulus is 683 characters.
 _MAX_MEMBER_LENGTH = 1024
 #: SubjectPublicKeyInfo AlgorithmIdentifiers (RFC 5280 4.1.1.2): rsaEncryption with NULL parameters (RFC 8017
@@ -126,8 +128,8 @@ class ClientKeys:
         """The keys again from their stored :attr:`canonical_json` (checked again: storage is not trusted to hold
         only what this module wrote)."""
         try:
-            value = json.loads(text, parse_constant=_not_json)
-        except (ValueError, RecursionError):
+            value = json_value(text, unique_members=False)
+        except InvalidJson:
             raise InvalidClientKeys("the jwks must be a JSON object") from None
         return parse_client_jwks(value)
 
@@ -279,10 +281,12 @@ def _public_members(jwk: dict[str, Any], kty: str, where: str) -> tuple[dict[str
 def _octets(jwk: dict[str, Any], name: str, where: str, length: int | None = None) -> bytes:
     """A member holding canonical base64url (RFC 7515 2) of ``length`` octets (any, when None)."""
     value = jwk.get(name)
-    if (not isinstance(value, str) or len(value) > _MAX_MEMBER_LENGTH or not _BASE64URL.fullmatch(value)
-            or not _canonical(value)):
-        raise InvalidClientKeys(f"{where} must have {name} in unpadded base64url")
-    raw = _decode(value)
+    try:
+        if not isinstance(value, str) or not 0 < len(value) <= _MAX_MEMBER_LENGTH:
+            raise InvalidBase64url("not a bounded string")
+        raw = b64url_decode(value)
+    except InvalidBase64url:
+        raise InvalidClientKeys(f"{where} must have {name} in unpadded base64url") from None
     if length is not None and len(raw) != length:
         raise InvalidClientKeys(f"{where} must have {name} of {length} octets")
     return raw
@@ -330,8 +334,8 @@ def client_id_from_assertion(assertion: object) -> str | None:
     has no ``client_id`` (RFC 7521 4.2); only :func:`verify_client_assertion` proves it. None for anything else,
     never an exception."""
     try:
-        _, payload_segment, _ = _segments(assertion)
-        claims = _json_object(payload_segment, "payload")
+        _, _, payload, _ = _segments(assertion)
+        claims = _json_object(payload, "payload")
     except InvalidClientAssertion:
         return None
     sub = claims.get("sub")
@@ -345,8 +349,8 @@ def assertion_kid(assertion: object) -> str | None:
     client's keys (``jwks_uri``) to tell a rotation (a ``kid`` it has not seen) from a key it holds. None when
     the header names none or cannot be read, never an exception."""
     try:
-        header_segment, _, _ = _segments(assertion)
-        kid = _json_object(header_segment, "header").get("kid")
+        _, header, _, _ = _segments(assertion)
+        kid = _json_object(header, "header").get("kid")
     except InvalidClientAssertion:
         return None
     return kid if isinstance(kid, str) and 0 < len(kid) <= MAX_KID_LENGTH else None
@@ -389,8 +393,8 @@ def verify_client_assertion(
     :attr:`VerifiedAssertion.expires_at` (:func:`spend_once`)."""
     if isinstance(audiences, str) or not audiences:  # a string would match its own substrings
         raise ValueError("name the audiences, as a tuple: the issuer identifier and the token endpoint URL")
-    header_segment, payload_segment, signature_segment = _segments(assertion)
-    header = _json_object(header_segment, "header")
+    signing_input, header_octets, payload, signature = _segments(assertion)
+    header = _json_object(header_octets, "header")
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in ALGORITHMS:
         raise InvalidClientAssertion(
@@ -401,15 +405,13 @@ def verify_client_assertion(
     kid = header.get("kid")
     if "kid" in header and not isinstance(kid, str):
         raise InvalidClientAssertion("the client assertion's kid is not a string")
-    signing_input = f"{header_segment}.{payload_segment}".encode("ascii")
-    signature = _decode(signature_segment)
     from passport.keys import jwa
 
     key = next((candidate for candidate in _candidates(keys, alg, kid)
                 if jwa.verify(alg, signing_input, candidate.key, signature)), None)
     if key is None:
         raise InvalidClientAssertion("the client assertion's signature does not verify with the client's keys")
-    claims = _json_object(payload_segment, "payload")
+    claims = _json_object(payload, "payload")
     subject = _check_client(claims, client_id)
     _check_audience(claims, audiences, single_audience)
     exp = _check_times(claims, now, max_lifetime_seconds, leeway_seconds)
@@ -512,50 +514,26 @@ def _numeric_date(claims: dict[str, Any], name: str) -> int | None:
     return int(value)
 
 
-# JWS parsing: as strict as passport.jws, so that an assertion has one spelling
+# JWS parsing, to the rules of passport.jose_text (as passport.jws): an assertion has one spelling
 
 
-def _segments(assertion: object) -> tuple[str, str, str]:
-    if not isinstance(assertion, str) or len(assertion) > MAX_ASSERTION_LENGTH or not _COMPACT.fullmatch(assertion):
+def _segments(assertion: object) -> tuple[bytes, bytes, bytes, bytes]:
+    """The signing input, and the octets of the header, payload and signature, of a compact JWS (RFC 7515 7.1 and
+    5.2) of at most :data:`MAX_ASSERTION_LENGTH` characters, each segment canonical base64url."""
+    if not isinstance(assertion, str) or len(assertion) > MAX_ASSERTION_LENGTH or not COMPACT.fullmatch(assertion):
         raise InvalidClientAssertion("the client assertion is not a compact JWS in base64url")
     header, payload, signature = assertion.split(".")
-    if not (_canonical(header) and _canonical(payload) and _canonical(signature)):
-        raise InvalidClientAssertion("the client assertion is not in canonical base64url")
-    return header, payload, signature
-
-
-def _canonical(segment: str) -> bool:
-    """Whether a base64url segment (its alphabet already checked) is the one spelling of its octets (RFC 4648 3.5:
-    no impossible length, no set bits past the last octet)."""
-    remainder = len(segment) % 4
-    return remainder != 1 and (not remainder or segment[-1] in _CANONICAL_LAST[remainder])
-
-
-def _decode(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """RFC 7515 4 and RFC 7519 4: member names are unique; a parser that kept one of two would read a JWT as
-    another parser might not."""
-    members = dict(pairs)
-    if len(members) != len(pairs):
-        raise ValueError("a member name is repeated")
-    return members
-
-
-def _json_object(segment: str, what: str) -> dict[str, Any]:
-    """A segment's JSON object (RFC 7515 4, RFC 7519 7.2 step 10): UTF-8, no NaN or Infinity, no repeated member,
-    not nested so deep that the parser's recursion gives out."""
     try:
-        value = json.loads(_decode(segment).decode("utf-8"), parse_constant=_not_json,
-                           object_pairs_hook=_unique_members)
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        octets = decode_segment(header), decode_segment(payload), decode_segment(signature)
+    except InvalidBase64url:
+        raise InvalidClientAssertion("the client assertion is not in canonical base64url") from None
+    return f"{header}.{payload}".encode("ascii"), *octets
+
+
+def _json_object(octets: bytes, what: str) -> dict[str, Any]:
+    """A segment's JSON object, as :func:`passport.jose_text.json_object` reads it (RFC 7515 4, RFC 7519 7.2 step
+    10: no repeated member either)."""
+    try:
+        return json_object(octets)
+    except InvalidJson:
         raise InvalidClientAssertion(f"the client assertion's {what} is not a JSON object") from None
-    if not isinstance(value, dict):
-        raise InvalidClientAssertion(f"the client assertion's {what} is not a JSON object")
-    return value

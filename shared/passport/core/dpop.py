@@ -34,13 +34,14 @@ the first check:
 The guard will import this module, so it imports nothing that :mod:`passport.jws` does not already load but
 ``hmac`` (the nonces): ``cryptography``'s key classes are those :mod:`passport.keys.jwa` imports. Unlike the rest
 of ``core/`` (docs/architecture.md, "What each seam may import"), it names ``cryptography`` itself: a proof
-carries its own key, which must become a key object where the proof is checked. The base64url and JSON helpers
-repeat :mod:`passport.jws`'s private ones, which no other module may import.
+carries its own key, which must become a key object where the proof is checked. The base64url and JSON rules
+are :mod:`passport.jose_text`'s, shared with :mod:`passport.jws` and :mod:`passport.core.client_assertions`; the
+``jwk`` is read here, by the rules above, which are not quite those client assertions hold a registered JWK to
+(docs/architecture.md, "What each seam may import", says where they differ).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -54,6 +55,16 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from passport.core.errors import OAuthError, PassportError
 from passport.core.hashing import scoped_digest
+from passport.jose_text import (
+    COMPACT,
+    DuplicateMember,
+    InvalidBase64url,
+    InvalidJson,
+    b64url_decode,
+    b64url_encode,
+    decode_segment,
+    json_object,
+)
 from passport.keys import jwa
 from passport.keys.material import PublicKey
 
@@ -82,13 +93,6 @@ _P256_OCTETS = 32
 _ED25519_OCTETS = 32
 _RSA_BITS = (2048, 4096)
 _RSA_MAX_EXPONENT = 2**256  # FIPS 186-4 B.3.1's upper bound; a larger one only makes each check slower
-
-#: The same pattern as :mod:`passport.jws`'s, so ``re`` compiles it once for both.
-_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-_BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-#: The characters that may end a canonical segment whose length is 2 or 3 modulo 4: those whose bits past the
-#: encoded octets are zero (RFC 4648 3.5). Any other last character spells the same octets a second way.
-_CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
 
 #: RFC 3986 3 and RFC 9110 4.2: an http(s) URI with an authority; query and fragment split off unread.
 _URI = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)(?:[?#].*)?", re.DOTALL)
@@ -180,48 +184,15 @@ class DpopProof:
     expires_at: int
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _unb64(segment: object) -> bytes:
-    """Canonical base64url without padding (RFC 7515 2, RFC 4648 3.5 and 5), or ValueError: one spelling only."""
-    if not isinstance(segment, str) or not _BASE64URL.issuperset(segment):
-        raise ValueError("not base64url")
-    remainder = len(segment) % 4
-    if remainder == 1 or (remainder and segment[-1] not in _CANONICAL_LAST[remainder]):
-        raise ValueError("not canonical base64url")
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-
-
-class _DuplicateMember(ValueError):
-    pass
-
-
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise _DuplicateMember
-    return result
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _json_object(segment: str, what: str) -> dict[str, Any]:
-    """A segment's JSON object (RFC 7515 4, RFC 7519 7.2 step 10): canonical base64url, UTF-8, no NaN or
-    Infinity, no repeated member at any depth, not nested so deep that the parser's recursion gives out."""
+    """A segment's JSON object as :func:`passport.jose_text.json_object` reads it (RFC 7515 4, RFC 7519 7.2 step
+    10), of canonical base64url, or this module's refusal."""
     try:
-        value = json.loads(_unb64(segment).decode("utf-8"), parse_constant=_no_constant,
-                           object_pairs_hook=_unique_members)
-    except _DuplicateMember:
+        return json_object(decode_segment(segment))
+    except DuplicateMember:
         raise InvalidDpopProof(f"The DPoP proof's {what} repeats a member name.") from None
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    except (InvalidBase64url, InvalidJson):
         raise InvalidDpopProof(f"The DPoP proof's {what} is not a JSON object.") from None
-    if not isinstance(value, dict):
-        raise InvalidDpopProof(f"The DPoP proof's {what} is not a JSON object.")
-    return value
 
 
 def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
@@ -241,19 +212,19 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
             raise ValueError(f"the key's {name} is missing or not a string")
         required[name] = value
     canonical = json.dumps(required, separators=(",", ":"), ensure_ascii=False)  # members already in order
-    return _b64(hashlib.sha256(canonical.encode("utf-8")).digest())
+    return b64url_encode(hashlib.sha256(canonical.encode("utf-8")).digest())
 
 
 def access_token_hash(access_token: str) -> str:
     """``ath`` (RFC 9449 4.2): base64url, unpadded, of the SHA-256 of the access token's ASCII octets.
     ValueError for a token that is not ASCII (RFC 6750 2.1's b64token, RFC 9449 7.1's token68, are)."""
-    return _b64(hashlib.sha256(access_token.encode("ascii")).digest())
+    return b64url_encode(hashlib.sha256(access_token.encode("ascii")).digest())
 
 
 def _octets(jwk: Mapping[str, Any], name: str) -> bytes:
     try:
-        return _unb64(jwk.get(name))
-    except ValueError:
+        return b64url_decode(jwk.get(name))
+    except InvalidBase64url:
         raise InvalidDpopProof(f"The DPoP proof's jwk member {name} is not canonical base64url.") from None
 
 
@@ -387,7 +358,7 @@ def verify_proof(
     target = normalized_htu(url)
 
     # Points 1 and 2: one well-formed JWT, in the compact serialization (RFC 7515 7.1).
-    if not isinstance(proof, str) or len(proof) > MAX_PROOF_LENGTH or not _COMPACT.fullmatch(proof):
+    if not isinstance(proof, str) or len(proof) > MAX_PROOF_LENGTH or not COMPACT.fullmatch(proof):
         raise InvalidDpopProof("The DPoP header is not one compact JWS.")
     header_segment, payload_segment, signature_segment = proof.split(".")
     header = _json_object(header_segment, "header")
@@ -397,8 +368,8 @@ def verify_proof(
 
     # Point 6 (RFC 7515 5.2 step 8), before anything of the payload is read.
     try:
-        signature = _unb64(signature_segment)
-    except ValueError:
+        signature = decode_segment(signature_segment)
+    except InvalidBase64url:
         raise InvalidDpopProof("The DPoP proof's signature is not canonical base64url.") from None
     signing_input = proof[: len(header_segment) + 1 + len(payload_segment)].encode("ascii")
     if not jwa.verify(alg, signing_input, key, signature):
@@ -551,7 +522,7 @@ class DpopNonces:
 
     def _of_window(self, window: int) -> str:
         message = _NONCE_LABEL + window.to_bytes(8, "big", signed=True)
-        return _b64(hmac.digest(self._secret, message, "sha256"))
+        return b64url_encode(hmac.digest(self._secret, message, "sha256"))
 
     def current(self, now: int | float) -> str:
         """The nonce to give clients at ``now``: 43 base64url characters, within RFC 9449 8's NQCHAR."""
