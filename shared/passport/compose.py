@@ -705,27 +705,17 @@ def guard(audience: str | None = None) -> Guard:
                  url_scheme="http" if s.issuer_url.startswith("http://") else "https")
 
 
-class _GuardLedger:
-    """The guard's spent DPoP proofs, its transport made on the first DPoP call (as its revocation lookup is):
-    the signed standard-library client wherever it serves, else the models' botocore client."""
+def guard_ledger(s: Settings) -> ProofReplay:
+    """The guard's spent DPoP proofs, over the signed standard-library client wherever it serves (as its revocation
+    lookup is, :func:`dynamo_lookup`), else over the models' botocore client."""
+    from passport.aws_json import DYNAMODB, SignedClient
+    from passport.storage.ledger import ProofLedger, models_call, tokens_table
 
-    def __init__(self, s: Settings) -> None:
-        self._settings = s
-        self._ledger: ProofReplay | None = None
-
-    def spend(self, jkt: str, jti: str, expires_at: int) -> bool:
-        if self._ledger is None:
-            from passport.aws_json import DYNAMODB, SignedClient
-            from passport.storage.ledger import ProofLedger, models_call, tokens_table
-
-            s = self._settings
-            signed = SignedClient.configured(DYNAMODB, s.storage)
-            if signed is not None:
-                self._ledger = ProofLedger(signed.call, s.storage.tokens_table)
-            else:
-                bind_storage()
-                self._ledger = ProofLedger(models_call(), tokens_table)
-        return self._ledger.spend(jkt, jti, expires_at)
+    signed = SignedClient.configured(DYNAMODB, s.storage)
+    if signed is not None:
+        return ProofLedger(signed.call, s.storage.tokens_table)
+    bind_storage()
+    return ProofLedger(models_call(), tokens_table)
 
 
 def guard_proofs(s: Settings) -> ProofChecker | None:
@@ -734,7 +724,9 @@ def guard_proofs(s: Settings) -> ProofChecker | None:
         return None
     from passport.core.dpop import ProofChecker
 
-    return ProofChecker(_GuardLedger(s), SystemClock(), max_age_seconds=s.dpop.max_age_seconds)
+    # The ledger's transport is made at the first proof spent, not at the guard's cold start.
+    return ProofChecker(_FirstUse(lambda: guard_ledger(s)), SystemClock(),  # type: ignore[arg-type]
+                        max_age_seconds=s.dpop.max_age_seconds)
 
 
 @wiring

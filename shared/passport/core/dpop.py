@@ -588,12 +588,18 @@ class ProofChecker:
         self, proof: str, *, method: str, url: str, access_token: str | None = None, bound_jkt: str | None = None,
     ) -> DpopProof:
         """The verified proof, its ``jti`` spent; :class:`InvalidDpopProof` (or :class:`UseDpopNonce`) else."""
-        verified = verify_proof(
+        verified = self._verify(proof, method=method, url=url, access_token=access_token, bound_jkt=bound_jkt)
+        spend_once(self._replay, verified)
+        return verified
+
+    def _verify(
+        self, proof: str, *, method: str, url: str, access_token: str | None = None, bound_jkt: str | None = None,
+    ) -> DpopProof:
+        """:func:`verify_proof` with this checker's clock, nonces, algorithms and age."""
+        return verify_proof(
             proof, method=method, url=url, now=self._clock.now(), access_token=access_token, nonces=self._nonces,
             bound_jkt=bound_jkt, algorithms=self.algorithms, max_age_seconds=self.max_age_seconds,
         )
-        spend_once(self._replay, verified)
-        return verified
 
     def at_endpoint(self, proof: str | None, *, method: str, url: str) -> DpopProof | None:
         """An authorization server endpoint's proof (the token endpoint, RFC 9449 5; the pushed authorization
@@ -606,10 +612,7 @@ class ProofChecker:
         if proof is None:
             return None
         try:
-            return verify_proof(
-                proof, method=method, url=url, now=self._clock.now(), nonces=self._nonces,
-                algorithms=self.algorithms, max_age_seconds=self.max_age_seconds,
-            )
+            return self._verify(proof, method=method, url=url)
         except InvalidDpopProof as refused:
             raise refused.oauth_error() from None
 

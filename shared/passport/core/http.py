@@ -152,9 +152,10 @@ def json_response(payload: object, status: int = 200, headers: Mapping[str, str]
     return Response(status, merged, _compact_json(payload))
 
 
-def oauth_error_response(error: OAuthError) -> Response:
-    """An OAuth error as RFC 6749 5.2 answers it: its JSON body, status and headers, never cached."""
-    return json_response(error.body(), error.status, {**NO_STORE, **error.headers})
+def oauth_error_response(error: OAuthError, headers: Mapping[str, str] | None = None) -> Response:
+    """An OAuth error as RFC 6749 5.2 answers it: its JSON body, status and headers, never cached. ``headers``:
+    what the endpoint adds to every answer (the next DPoP nonce, RFC 9449 8.2); the error's own win."""
+    return json_response(error.body(), error.status, {**NO_STORE, **(headers or {}), **error.headers})
 
 
 class MalformedJson(PassportError, ValueError):

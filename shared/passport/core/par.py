@@ -149,10 +149,7 @@ class PushedAuthorizationEndpoint:
         except OAuthError as error:
             audit("authorization_request_refused", client_id=client_id, error=error.error, reason=error.description,
                   source_ip=request.source_ip)
-            if nonce_headers and "DPoP-Nonce" not in error.headers:
-                error = OAuthError(error.error, error.description, status=error.status,
-                                   headers={**error.headers, **nonce_headers})
-            return oauth_error_response(error)
+            return oauth_error_response(error, nonce_headers)
         audit("authorization_request_pushed", client_id=client_id, source_ip=request.source_ip)
         return json_response({"request_uri": request_uri, "expires_in": self._lifetime}, 201,
                              {**NO_STORE, **nonce_headers})

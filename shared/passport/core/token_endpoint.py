@@ -106,10 +106,7 @@ class TokenEndpoint:
         except OAuthError as error:
             audit("token_refused", client_id=client_id, grant_type=grant_type if grant_type in self._grants else None,
                   error=error.error, reason=error.description, source_ip=request.source_ip)
-            if nonce_headers and "DPoP-Nonce" not in error.headers:
-                error = OAuthError(error.error, error.description, status=error.status,
-                                   headers={**error.headers, **nonce_headers})
-            return oauth_error_response(error)
+            return oauth_error_response(error, nonce_headers)
         audit("token_refreshed" if grant_type == "refresh_token" else "token_issued", client_id=client_id,
               grant_type=grant_type, scopes=body.get("scope"), source_ip=request.source_ip,
               token_type=body.get("token_type"))
