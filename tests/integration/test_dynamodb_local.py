@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import signal
+import sqlite3
 import stat
 import threading
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from passport.config import Storage
 from passport.core.models import AccessTokenRecord, AuthorizationCode, TokenFamily
-from passport.local.dynamodb_local import KEY_FILE, DynamoDBLocal
+from passport.local.dynamodb_local import KEY_FILE, DynamoDBLocal, database_files
 from passport.ports import CodeAlreadyUsed
 from passport.storage.connection import forget_client
 from passport.storage.models import bind
@@ -79,6 +80,43 @@ def test_what_the_store_acknowledged_survives_a_kill_9_of_it(tmp_path, pointed):
         assert [DynamoAccessTokenStore().get(r.jti) for r in records] == records
     finally:
         again.stop()
+    assert journal_modes(tmp_path / "store", again.access_key) == ["wal"]  # durable with the write-ahead log
+
+
+def journal_modes(folder: Path, key: str) -> list[str]:
+    modes = []
+    for database in database_files(folder, key):
+        connection = sqlite3.connect(database)
+        try:
+            modes.append(connection.execute("PRAGMA journal_mode").fetchone()[0])
+        finally:
+            connection.close()
+    return modes
+
+
+def test_the_store_keeps_a_write_ahead_log_and_turns_an_older_rollback_journal_into_one(tmp_path, pointed):
+    from passport.core.clients import new_client
+    from passport.storage.repositories import DynamoClientStore
+    from passport.storage.tables import ensure_tables
+
+    storage, folder = tables(), tmp_path / "store"
+    with DynamoDBLocal(folder) as store:
+        pointed(store, storage)
+        ensure_tables(storage)
+        made = new_client(name="svc", grant_types=("client_credentials",), defined_scopes=("orders:read",))
+        DynamoClientStore().create(made.client)
+    assert journal_modes(folder, store.access_key) == ["wal"]
+    for database in folder.glob("*.db*"):  # the database and its log: owner-only, as the folder is
+        assert stat.S_IMODE(database.stat().st_mode) == 0o600, database.name
+    # A store made before the write-ahead log: SQLite's rollback journal, as DynamoDB Local leaves it.
+    (database,) = database_files(folder, store.access_key)
+    connection = sqlite3.connect(database)
+    assert connection.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+    connection.close()
+    with DynamoDBLocal(folder) as again:
+        pointed(again, storage)
+        assert DynamoClientStore().get(made.client.client_id) == made.client
+    assert journal_modes(folder, again.access_key) == ["wal"]
 
 
 def test_fifty_concurrent_redemptions_of_one_code_spend_it_exactly_once(pointed):
