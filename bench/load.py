@@ -6,8 +6,9 @@ folder, its client made with ``passport client create`` as a user makes one. 32 
 keep-alive ``http.client`` connection, send a fixed number of requests: client_credentials token requests,
 then guard decisions (``GET /api/orders``) spread round-robin over every issued token. Every phase stops at a
 hard deadline. The server's RSS is sampled from ``/proc/<pid>/status`` all along. Afterwards every issued
-token's record is read back from the server's store (BatchGetItem, 100 keys a page). Then
-:mod:`bench.authlib_baseline` runs in a subprocess of its own and takes the same token load.
+token's record is read back from the server's store (BatchGetItem, 100 keys a page). Beside the server,
+:mod:`bench.authlib_baseline` runs in a subprocess of its own and takes the same token load, the two servers
+taking it in turns (:data:`ROUNDS`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ WARM_UP_REQUESTS = 2 * CLIENTS
 #: hot paths over the first few hundred (after 64, a 1,000-request phase ran 190/s in its first quarter and 295/s
 #: in its last). The authlib baseline gets as many.
 WARM_UP_TOKEN_REQUESTS = 16 * CLIENTS
+#: The token load alternates between the local server and the authlib baseline in this many rounds each, both
+#: running all along: a machine whose speed drifts over the run (other tenants, the CPU's clock: the same code
+#: measured a minute apart differed by a third) then slows both alike, and the ratio measures the code.
+ROUNDS = 4
 #: Every phase stops here, whatever is left (then the run is a FAIL).
 DEADLINE_SECONDS = 240.0
 REQUEST_TIMEOUT = 30.0
@@ -186,6 +191,20 @@ def drive(
     return phase
 
 
+def joined(phases: list[Phase]) -> Phase:
+    """One phase of several run one after another: their answers, their times added, each answer's end counted
+    from the first phase's start as if no other load ran between them."""
+    whole = Phase(phases[0].name, sum(p.planned for p in phases))
+    for phase in phases:
+        whole.ends += [whole.seconds + end for end in phase.ends]
+        whole.seconds += phase.seconds
+        whole.latencies += phase.latencies
+        whole.statuses.update(phase.statuses)
+        whole.failures.update(phase.failures)
+    whole.latencies.sort()
+    return whole
+
+
 def basic(client_id: str, secret: str) -> str:
     """HTTP Basic as RFC 6749 2.3.1 writes it (these ids and secrets are URL-safe already)."""
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
@@ -309,7 +328,8 @@ class CpuMeter:
         before = now()
         yield self
         after = now()
-        self.spent = {name: after[name] - before[name] for name in before}
+        for name in before:  # added up over every measuring() of this meter
+            self.spent[name] = self.spent.get(name, 0.0) + after[name] - before[name]
 
     def per_request(self, requests: int) -> dict[str, float]:
         """Milliseconds of CPU per request, by process."""
@@ -537,16 +557,16 @@ def run_load(tokens: int = TOKEN_REQUESTS, decisions: int = GUARD_REQUESTS) -> L
     limit = deadline_for(tokens, decisions)
     deadline = started + limit
     guard: Phase | None = None
-    baseline: Phase | None = None
     missing: int | None = None
     cut: str | None = None
     checked = 0
-    baseline_cpu: dict[str, float] = {}
 
-    note(f"  starting `passport serve` on 127.0.0.1 ({', '.join(f'{k}={v}' for k, v in SERVER_SETTINGS.items())})")
-    with local_server() as server:
+    note(f"  starting `passport serve` on 127.0.0.1 ({', '.join(f'{k}={v}' for k, v in SERVER_SETTINGS.items())})"
+         " and the authlib baseline")
+    with local_server() as server, authlib_server() as b:
         memory = Memory(server.process.pid)
         ask_token = token_requests(server.client_id, server.secret)
+        ask_baseline = token_requests(b.client_id, b.secret)
         with memory.sampling():
             memory.mark("warm-up")
             warm_bodies: list[bytes | None] = [None] * WARM_UP_TOKEN_REQUESTS
@@ -557,19 +577,36 @@ def run_load(tokens: int = TOKEN_REQUESTS, decisions: int = GUARD_REQUESTS) -> L
             drive(server.port, "warm-up", WARM_UP_REQUESTS,
                   lambda i: ("GET", API_PATH, {"Authorization": f"Bearer {warm_tokens[i % len(warm_tokens)]}"}, b""),
                   deadline)
+            drive(b.port, "warm-up", WARM_UP_TOKEN_REQUESTS, ask_baseline, deadline)
 
-            note(f"  {tokens} token requests from {CLIENTS} clients")
+            note(f"  {tokens} token requests from {CLIENTS} clients to each, alternating in {ROUNDS} rounds")
             memory.mark("tokens")
-            bodies: list[bytes | None] = [None] * tokens
+            bodies: list[bytes | None] = []
+            baseline_bodies: list[bytes | None] = []
             found = store_pid(server.process.pid)
             meter = CpuMeter({"server": server.process.pid} | ({"store": found} if found else {}))
-            with meter.measuring():
-                token_phase = drive(server.port, "tokens", tokens, ask_token, deadline, bodies)
+            baseline_meter = CpuMeter({"server": b.pid})
+            ours: list[Phase] = []
+            theirs: list[Phase] = []
+            for count in rounds(tokens):
+                kept: list[bytes | None] = [None] * count
+                with meter.measuring():
+                    ours.append(drive(server.port, "tokens", count, ask_token, deadline, kept))
+                bodies += kept
+                kept = [None] * count
+                with baseline_meter.measuring():
+                    theirs.append(drive(b.port, "authlib", count, ask_baseline, deadline, kept))
+                baseline_bodies += kept
+            token_phase, baseline = joined(ours), joined(theirs)
             token_cpu = meter.per_request(token_phase.done)
+            baseline_cpu = baseline_meter.per_request(baseline.done)
             issued = tokens_of(bodies)
             note(f"  tokens: {token_phase.rate:.0f}/s, errors: {token_phase.error_text()}")
+            note(f"  authlib: {baseline.rate:.0f}/s, errors: {baseline.error_text()}")
             if not token_phase.finished:
                 cut = "token requests"
+            elif not baseline.finished:
+                cut = "authlib baseline"
             elif issued:
                 note(f"  {decisions} guard decisions (GET {API_PATH}) over {len(issued)} tokens, round-robin")
                 memory.mark("guard")
@@ -580,33 +617,24 @@ def run_load(tokens: int = TOKEN_REQUESTS, decisions: int = GUARD_REQUESTS) -> L
                 note(f"  guard: {guard.rate:.0f}/s, errors: {guard.error_text()}")
                 if not guard.finished:
                     cut = "guard decisions"
+        sample = tokens_of(baseline_bodies)
+        for token in sample[:1] + sample[-1:]:
+            check_baseline_token(b, token)
+            checked += 1
         jtis = [claims(token)["jti"] for token in warm_tokens + issued]
         if time.monotonic() < deadline:
             missing = missing_records(server.store_endpoint, server.folder, jtis, server.client_id)
         else:
             cut = cut or "store check"
-        note("  stopping the server")
-
-    if cut is None:
-        note(f"  the authlib baseline: {tokens} token requests from {CLIENTS} clients")
-        with authlib_server() as b:
-            ask = token_requests(b.client_id, b.secret)
-            drive(b.port, "warm-up", WARM_UP_TOKEN_REQUESTS, ask, deadline)
-            baseline_bodies: list[bytes | None] = [None] * tokens
-            meter = CpuMeter({"server": b.pid})
-            with meter.measuring():
-                baseline = drive(b.port, "authlib", tokens, ask, deadline, baseline_bodies)
-            baseline_cpu = meter.per_request(baseline.done)
-            note(f"  authlib: {baseline.rate:.0f}/s, errors: {baseline.error_text()}")
-            if not baseline.finished:
-                cut = "authlib baseline"
-            sample = tokens_of(baseline_bodies)
-            for token in sample[:1] + sample[-1:]:
-                check_baseline_token(b, token)
-                checked += 1
+        note("  stopping the servers")
 
     return LoadRun(token_phase, guard, baseline, len(set(jtis)), missing, memory, cut,
                    time.monotonic() - started, server.output, checked, decisions, limit, token_cpu, baseline_cpu)
+
+
+def rounds(total: int) -> list[int]:
+    """``total`` requests in :data:`ROUNDS` rounds as even as can be."""
+    return [total // ROUNDS + (1 if n < total % ROUNDS else 0) for n in range(ROUNDS)]
 
 
 LOAD_METHOD = """\
@@ -627,11 +655,12 @@ LOAD_METHOD = """\
 - authlib baseline: bench/authlib_baseline.py in its own process: authlib's framework-independent
   AuthorizationServer, client_credentials, client_secret_basic (a SHA-256 of the secret, compared in constant
   time), RFC 9068 JWTs (typ at+jwt) signed RS256-2048 with a key parsed once, the client in memory, served by
-  the gateway's own HTTP server class; the same {clients} threads send it the same {warm_tokens} + {tokens}
-  requests after the local server has stopped. Ours does more per token: two DynamoDB requests to the local
-  store (client lookup, token record; AWS's DynamoDB Local in a process of its own, each write on disk before it
-  answers), an API Gateway proxy event and a Lambda handler, audit and access log lines; authlib's stores
-  nothing."""
+  the gateway's own HTTP server class, running beside the local server; the same {clients} threads send it the
+  same {warm_tokens} + {tokens} requests, the {tokens} alternating with the local server's in {rounds} rounds (a
+  drift of the machine's speed over the run falls on both alike). Ours does more per token: two DynamoDB
+  requests to the local store (client lookup, token record; AWS's DynamoDB Local in a process of its own, each
+  write synced to disk before it answers), an API Gateway proxy event and a Lambda handler, audit and access log
+  lines; authlib's stores nothing."""
 
 
 def method(run: LoadRun | None = None) -> str:
@@ -643,5 +672,5 @@ def method(run: LoadRun | None = None) -> str:
         warm_tokens=WARM_UP_TOKEN_REQUESTS,
         tokens=run.tokens.planned if run else TOKEN_REQUESTS, decisions=run.decisions if run else GUARD_REQUESTS,
         api=API_PATH, revocation=shipped.guard.revocation_cache_seconds, interval=RSS_INTERVAL,
-        deadline=run.deadline if run else DEADLINE_SECONDS,
+        deadline=run.deadline if run else DEADLINE_SECONDS, rounds=ROUNDS,
     )

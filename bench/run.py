@@ -261,7 +261,7 @@ class Bench:
     def load(self, *counts: int) -> None:
         from bench.load import run_load
 
-        run = self.attempt("load", "bounded load run (local server, then the authlib baseline)",
+        run = self.attempt("load", "bounded load run (local server and the authlib baseline)",
                            lambda: run_load(*counts))
         if run is not None:
             self.load_run = run
