@@ -14,8 +14,9 @@ from passport.core.clients import PERSONAL_ACCESS
 from passport.core.models import AccessTokenRecord, Client, User
 from passport.core.oidc.claims import PROFILE_FIELDS
 from passport.core.users import EmailTaken
-from passport.storage.connection import shared_connection
+from passport.storage.connection import shared_connection, table_connection
 from passport.storage.errors import ConditionFailed, fresh_item, retried_on_conflict, storage_call
+from passport.storage.items import flag, number, text, texts
 from passport.storage.models import (
     AccessTokenModel,
     ClientModel,
@@ -34,11 +35,12 @@ def _now() -> int:
 
 class DynamoClientStore:
     def get(self, client_id: str) -> Client | None:
+        # Every token request reads its client: read straight from the item DynamoDB returns, without building a
+        # model (pynamodb's deserialization cost about as much CPU as the round trip itself).
         with storage_call():
-            try:
-                return _client(ClientModel.get(client_id))
-            except DoesNotExist:
-                return None
+            answer = table_connection(ClientModel).get_item(client_id)
+        item = answer.get("Item")
+        return None if item is None else client_from_item(item)
 
     def create(self, client: Client) -> None:
         now = _now()
@@ -204,23 +206,29 @@ def _changed(client_id: str, actions: list[Any], condition: Any) -> bool:
 
 
 def _client(item: ClientModel) -> Client:
+    return client_from_item(item.serialize(null_check=False))
+
+
+def client_from_item(item: Mapping[str, Any]) -> Client:
+    """A client from its item in :class:`ClientModel`'s layout, as DynamoDB returns it (attribute values in
+    DynamoDB's JSON); an attribute absent or null reads as the field's default."""
+    redirect_uris = texts(item, "redirect_uris")
     return Client(
-        client_id=item.client_id, name=item.name, secret_hash=item.secret_hash,
-        redirect_uris=tuple(item.redirect_uris or ()), grant_types=tuple(item.grant_types or ()),
-        scopes=tuple(item.scopes or ()), first_party=bool(item.first_party), revoked=bool(item.revoked),
-        user_id=item.user_id, created_at=int(item.created_at or 0),
-        post_logout_redirect_uris=tuple(item.post_logout_redirect_uris or ()),
-        client_uri=item.client_uri, logo_uri=item.logo_uri, registration_token_hash=item.registration_token_hash,
-        auth_method=item.auth_method or "", introspection=bool(item.introspection),
-        application_type=item.application_type or _inferred_application_type(item.redirect_uris or ()),
-        document_expires_at=int(item.document_expires_at or 0),
-        jwks=item.jwks, jwks_uri=item.jwks_uri, auth_signing_alg=item.auth_signing_alg or "",
-        require_par=bool(item.require_par),
-        dpop_bound=bool(item.dpop_bound), profile=item.profile or "",
+        client_id=text(item, "client_id") or "", name=text(item, "name") or "", secret_hash=text(item, "secret_hash"),
+        redirect_uris=redirect_uris, grant_types=texts(item, "grant_types"), scopes=texts(item, "scopes"),
+        first_party=flag(item, "first_party"), revoked=flag(item, "revoked"), user_id=text(item, "user_id"),
+        created_at=number(item, "created_at"), post_logout_redirect_uris=texts(item, "post_logout_redirect_uris"),
+        client_uri=text(item, "client_uri"), logo_uri=text(item, "logo_uri"),
+        registration_token_hash=text(item, "registration_token_hash"), auth_method=text(item, "auth_method") or "",
+        introspection=flag(item, "introspection"),
+        application_type=text(item, "application_type") or _inferred_application_type(redirect_uris),
+        document_expires_at=number(item, "document_expires_at"),
+        jwks=text(item, "jwks"), jwks_uri=text(item, "jwks_uri"), auth_signing_alg=text(item, "auth_signing_alg") or "",
+        require_par=flag(item, "require_par"), dpop_bound=flag(item, "dpop_bound"), profile=text(item, "profile") or "",
     )
 
 
-def _inferred_application_type(redirect_uris: list[str]) -> str:
+def _inferred_application_type(redirect_uris: tuple[str, ...]) -> str:
     """A client made before ``application_type`` was kept: native when a redirect URI has a private-use scheme
     (the rules then allowed them to any client, and only a native app has one), else web."""
     web = all(uri.lower().startswith(("https:", "http:")) for uri in redirect_uris)
@@ -284,14 +292,26 @@ class DynamoUserStore:
         return True
 
 
-def access_item(record: AccessTokenRecord) -> AccessTokenModel:
+def access_attributes(record: AccessTokenRecord) -> dict[str, dict[str, Any]]:
+    """The item of an access token's record in :class:`AccessTokenModel`'s layout, in DynamoDB's JSON, as the
+    model serializes it (absent: what is None)."""
     # Personal access tokens are listed per user, through the owner index.
     owner = pat_owner(record.user_id) if record.grant_type == PERSONAL_ACCESS and record.user_id else None
-    return AccessTokenModel(
-        access_key(record.jti), ttl=record.expires_at, client_id=record.client_id,
-        user_id=record.user_id, scopes=list(record.scopes), issued_at=record.issued_at,
-        grant_type=record.grant_type, revoked=record.revoked, name=record.name, owner=owner,
-    )
+    item = {
+        "pk": {"S": access_key(record.jti)}, "ttl": {"N": str(record.expires_at)},
+        "client_id": {"S": record.client_id}, "scopes": {"L": [{"S": scope} for scope in record.scopes]},
+        "issued_at": {"N": str(record.issued_at)}, "grant_type": {"S": record.grant_type},
+        "revoked": {"BOOL": record.revoked},
+    }
+    for name, value in (("user_id", record.user_id), ("name", record.name), ("owner", owner)):
+        if value is not None:
+            item[name] = {"S": value}
+    return item
+
+
+def access_item(record: AccessTokenRecord) -> AccessTokenModel:
+    """The record as a model, for writes that pynamodb's transactions carry."""
+    return AccessTokenModel.from_raw_data(access_attributes(record))
 
 
 def _access_record(item: AccessTokenModel) -> AccessTokenRecord:
@@ -304,8 +324,13 @@ def _access_record(item: AccessTokenModel) -> AccessTokenRecord:
 
 class DynamoAccessTokenStore:
     def save(self, record: AccessTokenRecord) -> None:
+        # Written from its item, without building a model: every token request writes one.
+        attributes = access_attributes(record)
+        key = attributes.pop("pk")["S"]
         with fresh_item():
-            access_item(record).save(condition=AccessTokenModel.pk.does_not_exist())
+            table_connection(AccessTokenModel).put_item(
+                key, attributes=attributes, condition=AccessTokenModel.pk.does_not_exist()
+            )
 
     def get(self, jti: str) -> AccessTokenRecord | None:
         with storage_call():
