@@ -18,7 +18,6 @@ import http.client
 import itertools
 import json
 import os
-import queue
 import re
 import shutil
 import signal
@@ -349,49 +348,47 @@ def _child_environment(extra: dict[str, str]) -> dict[str, str]:
 
 
 class OutputReader:
-    """Reads a child's merged stdout/stderr on a thread, so the child never blocks on a full pipe: counts access
-    and audit lines, keeps the others (warnings, tracebacks)."""
+    """A child's merged stdout/stderr, written to a file rather than a pipe: nothing in this process wakes for
+    each access or audit line while the load runs (a reader thread here took CPU from the machine the servers
+    share). :meth:`wait_for` reads it until the child says it is ready; :meth:`join`, once the child has
+    stopped, counts access and audit lines and keeps the others (warnings, tracebacks)."""
 
-    def __init__(self, stream: Any) -> None:
-        self.lines: queue.Queue[str] = queue.Queue()
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.unusual: Counter[str] = Counter()
         self.access_lines = 0
         self.audit_lines = 0
-        self.started = False
-        self._thread = threading.Thread(target=self._read, args=(stream,), name="server-output", daemon=True)
-        self._thread.start()
+        self._offset = 0  # where wait_for stopped reading: what follows is the run's
 
-    def _read(self, stream: Any) -> None:
-        for line in stream:
-            line = line.rstrip("\n")
-            if not self.started:
-                self.lines.put(line)
-            elif _ACCESS_LINE.match(line):
-                self.access_lines += 1
-            elif _AUDIT_LINE.match(line):
-                self.audit_lines += 1
-            elif line.strip() and not line.startswith("Stopped; data saved"):
-                self.unusual[line[:200]] += 1
-        self.lines.put("")  # end of output
+    def file(self) -> Any:
+        """The file to hand the child as its stdout and stderr (its handle is the caller's to close)."""
+        return open(self.path, "w")
 
-    def wait_for(self, marker: str, timeout: float) -> str:
-        seen = []
+    def wait_for(self, marker: str, timeout: float, process: subprocess.Popen[str]) -> str:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            seen.append(line)
-            if marker in line:
-                self.started = True
-                return "\n".join(seen)
-            if line == "" and self.lines.empty() and not self._thread.is_alive():
-                break
-        raise RuntimeError("the server did not start:\n" + "\n".join(seen)[-2000:])
+        while True:
+            with open(self.path) as output:
+                text = output.read()
+            at = text.find(marker)
+            if at >= 0:
+                end = text.find("\n", at)
+                self._offset = len(text) if end < 0 else end + 1
+                return text[:self._offset]
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start:\n" + text[-2000:])
+            time.sleep(0.02)
 
-    def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
+    def join(self) -> None:
+        with open(self.path) as output:
+            output.read(self._offset)
+            for line in output:
+                line = line.rstrip("\n")
+                if _ACCESS_LINE.match(line):
+                    self.access_lines += 1
+                elif _AUDIT_LINE.match(line):
+                    self.audit_lines += 1
+                elif line.strip() and not line.startswith("Stopped; data saved"):
+                    self.unusual[line[:200]] += 1
 
 
 def _stop(process: subprocess.Popen[str], sig: int = signal.SIGINT) -> None:
@@ -434,13 +431,13 @@ def local_server() -> Iterator[LocalServer]:
         shutil.copy(REPO / "passport.toml", folder / "passport.toml")
         port = _free_port()
         env = _child_environment({"HOST": "127.0.0.1", "PORT": str(port), **SERVER_SETTINGS})
-        process = subprocess.Popen(
-            [str(PASSPORT), "serve"], cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True,
-        )
-        output = OutputReader(process.stdout)
+        output = OutputReader(folder / "server.log")
+        with output.file() as log:
+            process = subprocess.Popen(
+                [str(PASSPORT), "serve"], cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+            )
         try:
-            output.wait_for("Press Ctrl-C to stop", START_TIMEOUT)
+            output.wait_for("Press Ctrl-C to stop", START_TIMEOUT, process)
             created = subprocess.run(
                 [str(PASSPORT), "client", "create", "--client", "--name", "load", "--scope", SCOPE, "--json"],
                 cwd=folder, env=env, capture_output=True, text=True, timeout=START_TIMEOUT,
@@ -451,7 +448,7 @@ def local_server() -> Iterator[LocalServer]:
             yield LocalServer(folder, port, process, output, client["client_id"], client["client_secret"])
         finally:
             _stop(process)
-            output.join(10)
+            output.join()
 
 
 def missing_records(endpoint: str, folder: Path, jtis: list[str], client_id: str) -> int:
@@ -499,18 +496,21 @@ class Baseline:
 
 @contextmanager
 def authlib_server() -> Iterator[Baseline]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.authlib_baseline"], cwd=REPO, env=_child_environment({}),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    output = OutputReader(process.stdout)
+    folder = Path(tempfile.mkdtemp(prefix="passport-authlib-"))
+    output = OutputReader(folder / "baseline.log")
+    with output.file() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.authlib_baseline"], cwd=REPO, env=_child_environment({}),
+            stdout=log, stderr=subprocess.STDOUT, text=True,
+        )
     try:
-        info = json.loads(output.wait_for('"client_secret"', START_TIMEOUT).splitlines()[-1])
+        info = json.loads(output.wait_for('"client_secret"', START_TIMEOUT, process).splitlines()[-1])
         port = int(info["url"].rsplit(":", 1)[1])
         yield Baseline(port, info["client_id"], info["client_secret"], info["public_key"], info["url"], process.pid)
     finally:
         _stop(process, signal.SIGTERM)
-        output.join(10)
+        output.join()
+        shutil.rmtree(folder, ignore_errors=True)
         if output.unusual:
             note("authlib baseline said: " + " | ".join(list(output.unusual)[:5]))
 
