@@ -11,7 +11,7 @@ from passport.core.clients import PERSONAL_ACCESS
 from passport.core.models import AccessTokenRecord, Client
 from passport.storage.items import flag, number, text, texts
 from passport.storage.models import AccessTokenModel, ClientModel, access_key, pat_owner
-from passport.storage.repositories import _client, access_attributes, access_item, client_from_item
+from passport.storage.repositories import access_attributes, access_item, client_from_item, client_from_model
 
 
 def model_of(record: AccessTokenRecord) -> AccessTokenModel:
@@ -80,7 +80,7 @@ def model_of_client(client: Client) -> ClientModel:
 def test_a_client_reads_back_from_its_item_with_every_field():
     client = every_field_set()
     assert client_from_item(model_of_client(client).serialize()) == client
-    assert _client(model_of_client(client)) == client
+    assert client_from_model(model_of_client(client)) == client
 
 
 def test_a_client_item_with_only_the_required_attributes_reads_as_the_defaults():

@@ -63,12 +63,12 @@ class DynamoClientStore:
 
     def all(self) -> Iterator[Client]:
         with storage_call():
-            clients = [_client(item) for item in ClientModel.scan()]
+            clients = [client_from_model(item) for item in ClientModel.scan()]
         return iter(sorted(clients, key=lambda c: (c.created_at, c.client_id)))
 
     def owned_by(self, user_id: str) -> list[Client]:
         with storage_call():
-            return [_client(item) for item in ClientModel.user_index.query(user_id)]
+            return [client_from_model(item) for item in ClientModel.user_index.query(user_id)]
 
     def update(
         self, client_id: str, owner: str | None, *, name: str, redirect_uris: tuple[str, ...],
@@ -126,7 +126,7 @@ class DynamoClientStore:
             from passport.core.client_documents import DocumentRefused
 
             raise DocumentRefused("this client ID is another client's") from None
-        return _client(item)
+        return client_from_model(item)
 
     def replace_registered(self, client: Client) -> bool:
         """RFC 7592 2.2: a registered client's metadata replaced, only while it is live and its registration
@@ -205,7 +205,8 @@ def _changed(client_id: str, actions: list[Any], condition: Any) -> bool:
     return True
 
 
-def _client(item: ClientModel) -> Client:
+def client_from_model(item: ClientModel) -> Client:
+    """A client from a model a scan, a query or an update gave: read as its item, so one reader holds the layout."""
     return client_from_item(item.serialize(null_check=False))
 
 
