@@ -141,8 +141,9 @@ def write_ahead_log(database: Path) -> None:
 
     The mode is stored in the file, so every connection DynamoDB Local opens uses it. A commit then appends to
     the log and syncs it once, where the rollback journal creates, syncs and deletes a file of its own, and
-    readers no longer wait for a writer: under the token load of ``make bench`` the store spends a third or
-    more less CPU per request.
+    readers no longer wait for a writer: under the token load of ``make bench`` the store's CPU per request
+    falls by a third or more.
+
     Durability is unchanged: SQLite's default ``synchronous`` still syncs the log before a commit returns, so
     what DynamoDB Local acknowledged survives a crash of either process or of the machine. A database another
     process holds open (a second store on the same folder) keeps its mode; that is slower, never wrong.
