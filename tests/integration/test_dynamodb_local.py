@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from passport.config import Storage
 from passport.core.models import AccessTokenRecord, AuthorizationCode, TokenFamily
-from passport.local.dynamodb_local import KEY_FILE, DynamoDBLocal, database_files
+from passport.local.dynamodb_local import KEY_FILE, LOG_FILE, DynamoDBLocal, database_files
 from passport.ports import CodeAlreadyUsed
 from passport.storage.connection import forget_client
 from passport.storage.models import bind
@@ -106,8 +106,8 @@ def test_the_store_keeps_a_write_ahead_log_and_turns_an_older_rollback_journal_i
         made = new_client(name="svc", grant_types=("client_credentials",), defined_scopes=("orders:read",))
         DynamoClientStore().create(made.client)
     assert journal_modes(folder, store.access_key) == ["wal"]
-    for database in folder.glob("*.db*"):  # the database and its log: owner-only, as the folder is
-        assert stat.S_IMODE(database.stat().st_mode) == 0o600, database.name
+    for kept in [*folder.glob("*.db*"), folder / LOG_FILE]:  # the database, its log, the store's own log
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o600, kept.name
     # A store made before the write-ahead log: SQLite's rollback journal, as DynamoDB Local leaves it.
     (database,) = database_files(folder, store.access_key)
     connection = sqlite3.connect(database)

@@ -214,7 +214,10 @@ class DynamoDBLocal:
             port = _free_port()
             arguments[1] = str(port)
             if self.folder is not None:
-                log = open(self.folder / LOG_FILE, "ab")  # noqa: SIM115 (handed to the child, closed below)
+                # Owner-only, as everything of the store is, an older one's too (handed to the child, closed below).
+                descriptor = os.open(self.folder / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                os.fchmod(descriptor, 0o600)
+                log = os.fdopen(descriptor, "ab")
             try:
                 self._process = subprocess.Popen(
                     [java, *JVM_OPTIONS, f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
