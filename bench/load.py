@@ -370,9 +370,9 @@ class OutputReader:
             with open(self.path) as output:
                 text = output.read()
             at = text.find(marker)
-            if at >= 0:
-                end = text.find("\n", at)
-                self._offset = len(text) if end < 0 else end + 1
+            end = text.find("\n", at) if at >= 0 else -1
+            if end >= 0:  # the marker's line is whole
+                self._offset = end + 1
                 return text[:self._offset]
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the server did not start:\n" + text[-2000:])
