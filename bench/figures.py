@@ -12,6 +12,7 @@ from typing import Any
 
 from bench.counting import counting, describe
 from bench.deployment import REDIRECT_URI, SCOPE, Deployment
+from bench.memory import SpentOnce
 from bench.timing import Timing, best_per_call
 
 # -- 4. DynamoDB round trips ------------------------------------------------------------------------------
@@ -346,17 +347,6 @@ class DpopFigures:
     dpop_memory: Timing  # the same, the proof spent in memory: what checking a proof costs the guard's CPU
 
 
-class _MemoryLedger:
-    def __init__(self) -> None:
-        self.spent: set[tuple[str, str]] = set()
-
-    def spend(self, jkt: str, jti: str, expires_at: int) -> bool:
-        if (jkt, jti) in self.spent:
-            return False
-        self.spent.add((jkt, jti))
-        return True
-
-
 def measure_dpop(d: Deployment) -> DpopFigures:
     """A DPoP-bound token from the token endpoint, then the guard's own handler (as API Gateway invokes it: a REST
     REQUEST event, the one the local gateway builds) on calls with that token, each with a fresh proof made
@@ -423,7 +413,7 @@ def measure_dpop(d: Deployment) -> DpopFigures:
     dpop_event, bearer_event = seen
     guard = container_guard()
     in_memory = copy.copy(guard)
-    in_memory.proofs = ProofChecker(_MemoryLedger(), SystemClock(), max_age_seconds=d.settings.dpop.max_age_seconds)
+    in_memory.proofs = ProofChecker(SpentOnce(), SystemClock(), max_age_seconds=d.settings.dpop.max_age_seconds)
 
     def with_proof(event: dict[str, Any], fresh: str) -> dict[str, Any]:
         headers = {**event["headers"], "DPoP": fresh}

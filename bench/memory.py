@@ -98,6 +98,21 @@ class MemoryAccessTokenStore:
                 if r.user_id == user_id and r.grant_type == PERSONAL_ACCESS and not r.revoked and r.expires_at > now]
 
 
+class SpentOnce:
+    """Values spent once, in memory: the ports :class:`passport.core.dpop.ProofReplay` (a DPoP proof's ``jti``
+    within its key) and :class:`passport.core.client_assertions.AssertionReplay` (an assertion's ``jti`` within its
+    client). ``spent``: each (scope, jti) spent, and until when."""
+
+    def __init__(self) -> None:
+        self.spent: dict[tuple[str, str], int] = {}
+
+    def spend(self, scope: str, jti: str, expires_at: int) -> bool:
+        if (scope, jti) in self.spent:
+            return False
+        self.spent[scope, jti] = expires_at
+        return True
+
+
 class MemoryStorage(DynamoStorage):
     """Clients and access tokens in memory: the stores a client_credentials request touches. The other adapters are
     DynamoDB's, built with the wiring and never called (the bench counts DynamoDB requests while it times, and

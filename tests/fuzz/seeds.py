@@ -30,6 +30,8 @@ from tests.fuzz.targets import (
     public_jwk,
 )
 from tests.jws_corpus import AUDIENCE
+from tests.rfc_examples import RFC7638_KEY as EXAMPLE_RSA_KEY
+from tests.rfc_examples import RFC9449_RESOURCE_PROOF
 
 #: Seeds are named so, and merged inputs by their SHA-1 (libFuzzer's names): a trim can tell them apart.
 SEED_PREFIX = "seed-"
@@ -65,22 +67,9 @@ DPOP_JWK = DPOP_HEADER["jwk"]
 SERVER_NONCE = dpop_nonces().current(DPOP_NOW)
 #: RFC 9449 7.1's proof of its resource request (by the key of its Figure 2): a real proof of another key, URL
 #: and time, whose signature verifies.
-RFC9449_PROOF = (
-    "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscE"
-    "JoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19"
-    ".eyJqdGkiOiJlMWozVl9iS2ljOC1MQUVCIiwiaHRtIjoiR0VUIiwiaHR1IjoiaHR0cHM6Ly9yZXNvdXJjZS5leGFtcGxlLm9yZy9wcm90ZWN0Z"
-    "WRyZXNvdXJjZSIsImlhdCI6MTU2MjI2MjYxOCwiYXRoIjoiZlVIeU8ycjJaM0RaNTNFc05yV0JiMHhXWG9hTnk1OUlpS0NBcWtzbVFFbyJ9.2o"
-    "W9RP35yRqzhrtNP86L-Ey71EOptxRimPPToA1plemAgR6pxHF8y6-yqyVnmcw6Fy1dqd-jfxSYoMxhAJpLjA"
-)
-#: RFC 7638 3.1's example RSA key (2048 bits).
-RFC7638_KEY = {
-    "kty": "RSA",
-    "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3"
-         "oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZH"
-         "zu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8"
-         "awapJzKnqDKgw",
-    "e": "AQAB",
-}
+RFC9449_PROOF = RFC9449_RESOURCE_PROOF
+#: RFC 7638 3.1's example RSA key (2048 bits), its public members.
+RFC7638_KEY = {name: EXAMPLE_RSA_KEY[name] for name in ("kty", "n", "e")}
 #: RFC 8037 A.2's Ed25519 public key.
 RFC8037_KEY = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
 ASSERTION_JWK = {**public_jwk(assertion_key()), "kid": ASSERTION_HEADER["kid"], "alg": "ES256", "use": "sig"}

@@ -94,6 +94,7 @@ from passport.jws import ACCESS_TOKEN, ID_TOKEN, InvalidToken, TokenKind, TokenV
 from passport.keys.material import VerificationKey, generate
 from passport.routes import route_table
 
+from bench.memory import SpentOnce
 from tests.jws_corpus import AUDIENCE, ISSUER, LEEWAY, Signer
 
 #: RFC 6750 2.1: ``b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="``.
@@ -372,20 +373,6 @@ def rules() -> RuleTable:
     return RuleTable({**dict(RuleTable.from_routes(route_table(Settings()))), **extra})
 
 
-class MemoryLedger:
-    """The spent DPoP proofs, in memory (RFC 9449 11.1): new for each guard, so an input's proof is fresh each time
-    it is replayed."""
-
-    def __init__(self) -> None:
-        self.spent: set[tuple[str, str]] = set()
-
-    def spend(self, jkt: str, jti: str, expires_at: int) -> bool:
-        if (jkt, jti) in self.spent:
-            return False
-        self.spent.add((jkt, jti))
-        return True
-
-
 class FixedClock:
     """The proof checker's clock: DPOP_NOW, when ``$DPOP_PROOF`` was made."""
 
@@ -397,7 +384,7 @@ def guard(proofs: bool = False) -> Guard:
     """The guard of a deployment with DPoP off (``proofs`` False: a bound token is refused) or on (its proofs
     checked at DPOP_NOW and spent in memory)."""
     verifier = TokenVerifier(keys().published, issuer=ISSUER, audiences=(AUDIENCE,), leeway=LEEWAY)
-    checker = ProofChecker(MemoryLedger(), FixedClock()) if proofs else None
+    checker = ProofChecker(SpentOnce(), FixedClock()) if proofs else None
     return Guard(verifier, RevocationCache(AllLive, ttl_seconds=60), rules(), proofs=checker)
 
 

@@ -13,8 +13,11 @@ from passport.core.models import Client, PushedRequest
 
 from bench.memory import MemoryAccessTokenStore as MemoryAccessTokenStore  # re-exported for the tests
 from bench.memory import MemoryClientStore as BenchClientStore
+from bench.memory import SpentOnce
 
 FORM = "application/x-www-form-urlencoded"
+#: passport.core.client_assertions.AssertionReplay in memory: (client_id, jti) spent, and until when.
+SpentAssertions = SpentOnce
 
 
 class MemoryClientStore(BenchClientStore):
@@ -83,14 +86,3 @@ def form_request(
     return Request("POST", "/oauth/token", Headers(all_headers), body=body)
 
 
-class SpentAssertions:
-    """passport.core.client_assertions.AssertionReplay over a set: (client_id, jti) spent, and until when."""
-
-    def __init__(self) -> None:
-        self.spent: dict[tuple[str, str], int] = {}
-
-    def spend(self, client_id: str, jti: str, expires_at: int) -> bool:
-        if (client_id, jti) in self.spent:
-            return False
-        self.spent[(client_id, jti)] = expires_at
-        return True

@@ -38,6 +38,8 @@ from passport.core.registration import refusal
 from passport.keys import jwa
 from passport.keys.material import generate, public_jwk_members, public_pem, thumbprint
 
+from bench.memory import SpentOnce as MemoryReplay
+
 #: RFC 6749's example client, and RFC 7523 2.2's example server and token endpoint.
 CLIENT = "s6BhdRkqt3"
 ISSUER = "https://as.example.com"
@@ -295,17 +297,6 @@ def test_jti_must_be_a_bounded_string(ec_key, jti):
     assert verify(sign("ES256", ec_key, claims(jti="x" * MAX_JTI_LENGTH)), keys_of(ec_key))
 
 
-class MemoryReplay:
-    """An AssertionReplay: the spent (client_id, jti) pairs and until when."""
-
-    def __init__(self) -> None:
-        self.spent: dict[tuple[str, str], int] = {}
-
-    def spend(self, client_id: str, jti: str, expires_at: int) -> bool:
-        if (client_id, jti) in self.spent:
-            return False
-        self.spent[client_id, jti] = expires_at
-        return True
 
 
 def test_a_jti_is_spent_once_until_the_last_second_the_assertion_would_pass(ec_key):

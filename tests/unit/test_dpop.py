@@ -39,40 +39,21 @@ from passport.core.errors import OAuthError, PassportError
 from passport.keys import jwa
 from passport.keys.material import algorithm_for, generate, public_jwk_members, thumbprint
 
+from bench.memory import SpentOnce as MemoryReplay
+
+# RFC 9449 5 (Figure 6's request) and 7.1 (the resource request): the RFC's own proofs, by the key of Figure 2;
+# RFC 7638 3.1: the example RSA key and its thumbprint.
+from tests.rfc_examples import RFC7638_KEY, RFC7638_THUMBPRINT
+from tests.rfc_examples import RFC9449_ACCESS_TOKEN as RFC_ACCESS_TOKEN
+from tests.rfc_examples import RFC9449_ATH as RFC_ATH
+from tests.rfc_examples import RFC9449_JKT as RFC_JKT
+from tests.rfc_examples import RFC9449_KEY as RFC_KEY
+from tests.rfc_examples import RFC9449_RESOURCE_PROOF as RFC_RESOURCE_PROOF
+from tests.rfc_examples import RFC9449_TOKEN_PROOF as RFC_TOKEN_PROOF
+
 NOW = 1_700_000_000
 METHOD, URL = "POST", "https://as.example/oauth/token"
 
-# RFC 9449 5 (Figure 6's request) and 7.1 (the resource request): the RFC's own proofs, by the key of Figure 2.
-RFC_KEY = {"kty": "EC", "x": "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs",
-           "y": "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA", "crv": "P-256"}
-RFC_JKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"  # RFC 9449 6.1's cnf.jkt for that key
-RFC_TOKEN_PROOF = (
-    "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscE"
-    "JoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19"
-    ".eyJqdGkiOiItQndDM0VTYzZhY2MybFRjIiwiaHRtIjoiUE9TVCIsImh0dSI6Imh0dHBzOi8vc2VydmVyLmV4YW1wbGUuY29tL3Rva2VuIiwia"
-    "WF0IjoxNTYyMjYyNjE2fQ.2-GxA6T8lP4vfrg8v-FdWP0A0zdrj8igiMLvqRMUvwnQg4PtFLbdLXiOSsX0x7NVY-FNyJK70nfbV37xRZT3Lg"
-)
-RFC_RESOURCE_PROOF = (
-    "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscE"
-    "JoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19"
-    ".eyJqdGkiOiJlMWozVl9iS2ljOC1MQUVCIiwiaHRtIjoiR0VUIiwiaHR1IjoiaHR0cHM6Ly9yZXNvdXJjZS5leGFtcGxlLm9yZy9wcm90ZWN0Z"
-    "WRyZXNvdXJjZSIsImlhdCI6MTU2MjI2MjYxOCwiYXRoIjoiZlVIeU8ycjJaM0RaNTNFc05yV0JiMHhXWG9hTnk1OUlpS0NBcWtzbVFFbyJ9.2o"
-    "W9RP35yRqzhrtNP86L-Ey71EOptxRimPPToA1plemAgR6pxHF8y6-yqyVnmcw6Fy1dqd-jfxSYoMxhAJpLjA"
-)
-RFC_ACCESS_TOKEN = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"
-RFC_ATH = "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo"
-# RFC 7638 3.1: the example RSA key and its thumbprint.
-RFC7638_KEY = {
-    "kty": "RSA",
-    "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3"
-         "oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZH"
-         "zu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8"
-         "awapJzKnqDKgw",
-    "e": "AQAB",
-    "alg": "RS256",
-    "kid": "2011-04-29",
-}
-RFC7638_THUMBPRINT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
@@ -866,18 +847,6 @@ def test_a_weak_secret_or_an_empty_window_is_a_value_error(secret, window):
 # RFC 9449 11.1: replay.
 
 
-class MemoryReplay:
-    """The ProofReplay port in memory (the deployed one is a conditional put, shared by every container)."""
-
-    def __init__(self) -> None:
-        self.spent: dict[str, int] = {}
-
-    def spend(self, jkt: str, jti: str, expires_at: int) -> bool:
-        key = replay_key(jkt, jti)
-        if key in self.spent:
-            return False
-        self.spent[key] = expires_at
-        return True
 
 
 def test_a_proof_is_spent_once(ec_key):

@@ -36,17 +36,12 @@ from passport.keys.material import (
     thumbprint,
 )
 
+from tests.rfc_examples import RFC7638_KEY, RFC7638_THUMBPRINT
+
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi"}
 
 #: The RSA key of RFC 7638 section 3.1, and its thumbprint from section 3.1.
-RFC7638_N = (
-    "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3okn"
-    "jhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6"
-    "qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8aw"
-    "apJzKnqDKgw"
-)
-RFC7638_E = "AQAB"
-RFC7638_THUMBPRINT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+RFC7638_N, RFC7638_E = RFC7638_KEY["n"], RFC7638_KEY["e"]
 
 
 def b64int(text: str) -> int:

@@ -118,6 +118,17 @@ def parse_client_id_url(url: str) -> DocumentUrl:
     return DocumentUrl(url, parts.hostname.lower(), 443 if port is None else port, target)
 
 
+def fetched_json(body: bytes, limit: int, what: str) -> Any:
+    """A fetched document's JSON value, the document at most ``limit`` bytes; :class:`DocumentRefused` saying
+    which rule ``what`` (the document, as its message names it) broke."""
+    if len(body) > limit:
+        raise DocumentRefused(f"the {what} is larger than {limit} bytes")
+    try:
+        return parse_json(body)
+    except MalformedJson as error:
+        raise DocumentRefused(f"the {what} is not valid JSON: {error}") from None
+
+
 def client_from_document(
     url: str, body: bytes, *, defined_scopes: Mapping[str, str], now: int, cache_seconds: int
 ) -> Client:
@@ -125,12 +136,7 @@ def client_from_document(
     :class:`DocumentRefused` saying what is wrong with it."""
     from passport.core.registration import ClientMetadata, RegistrationError
 
-    if len(body) > MAX_DOCUMENT_BYTES:
-        raise DocumentRefused(f"the metadata document is larger than {MAX_DOCUMENT_BYTES} bytes")
-    try:
-        document = parse_json(body)
-    except MalformedJson as error:
-        raise DocumentRefused(f"the metadata document is not valid JSON: {error}") from None
+    document = fetched_json(body, MAX_DOCUMENT_BYTES, "metadata document")
     if not isinstance(document, dict):
         raise DocumentRefused("the metadata document must be a JSON object")
     if "client_id" not in document:

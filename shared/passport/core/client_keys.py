@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from passport.core.errors import DocumentRefused
-from passport.core.http import MalformedJson, parse_json
 from passport.core.models import Client
 
 if TYPE_CHECKING:
@@ -79,13 +78,9 @@ def published_keys(body: bytes) -> ClientKeys:
     """The signing keys of a fetched JWK Set (RFC 7517 5), held to the rules of a registered ``jwks`` once the keys
     marked ``use`` ``enc`` are left out; :class:`DocumentRefused` saying what is wrong with it."""
     from passport.core.client_assertions import InvalidClientKeys, parse_client_jwks
+    from passport.core.client_documents import fetched_json
 
-    if len(body) > MAX_JWKS_BYTES:
-        raise DocumentRefused(f"the JWK Set is larger than {MAX_JWKS_BYTES} bytes")
-    try:
-        document = parse_json(body)
-    except MalformedJson as error:
-        raise DocumentRefused(f"the JWK Set is not valid JSON: {error}") from None
+    document = fetched_json(body, MAX_JWKS_BYTES, "JWK Set")
     if isinstance(document, dict) and isinstance(document.get("keys"), list):
         signing = [key for key in document["keys"] if not (isinstance(key, dict) and key.get("use") == "enc")]
         document = {"keys": signing}
